@@ -1,0 +1,142 @@
+//! Differential conformance tests: every script in `conformance/scripts`
+//! runs under `pyodide-test python` and must print exactly what the same
+//! Pyodide printed under Node 20 (or native CPython where Node cannot run
+//! it), as recorded in `conformance/expected/` by `conformance/generate.sh`.
+//!
+//! A script NAME.py may have companions: NAME.args (one argument per line),
+//! NAME.stdin (fed to stdin), NAME.cmd (the Python arguments to use instead
+//! of `NAME.py`, one per line). Known differences are listed, each with its
+//! reason, in `conformance/known-differences.txt`; such scripts are still
+//! run and reported, but as ignored.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    fs::read_to_string(path)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Names with a known difference, from `known-differences.txt`
+/// (`NAME: reason`, `#` comments).
+fn known_differences() -> Vec<(String, String)> {
+    lines(&root().join("known-differences.txt"))
+        .into_iter()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once(':').map(|(n, r)| (n.trim().to_string(), r.trim().to_string())))
+        .collect()
+}
+
+fn run_script(name: &str) -> Result<(), Failed> {
+    let scripts = root().join("scripts");
+    let expected = root().join("expected");
+    let want_out = fs::read(expected.join(format!("{name}.stdout")))
+        .map_err(|e| format!("no expected output for {name} (run conformance/generate.sh): {e}"))?;
+    let want_status: i32 = fs::read_to_string(expected.join(format!("{name}.status")))
+        .map_err(|e| format!("no expected status for {name}: {e}"))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("bad status file for {name}: {e}"))?;
+
+    // The script lives in a scratch directory as the cwd, and is given by a
+    // relative name, so that it lands at /home/pyodide/NAME.py in the guest.
+    let work = tempdir(name)?;
+    fs::copy(scripts.join(format!("{name}.py")), work.join(format!("{name}.py")))
+        .map_err(|e| format!("copying {name}.py: {e}"))?;
+    let cmd_file = scripts.join(format!("{name}.cmd"));
+    let mut py_args = if cmd_file.is_file() { lines(&cmd_file) } else { vec![format!("{name}.py")] };
+    py_args.extend(lines(&scripts.join(format!("{name}.args"))));
+    let stdin = fs::read(scripts.join(format!("{name}.stdin"))).unwrap_or_default();
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyodide-test"));
+    if let Some(dist) = std::env::var_os("PYODIDE_DIST") {
+        cmd.arg("--dist").arg(dist);
+    }
+    let mut child = cmd
+        .arg("python")
+        .args(&py_args)
+        .current_dir(&work)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("starting pyodide-test: {e}"))?;
+    {
+        let mut input = child.stdin.take().expect("piped");
+        let _ = input.write_all(&stdin);
+    }
+    let out = child.wait_with_output().map_err(|e| format!("waiting for pyodide-test: {e}"))?;
+    let _ = fs::remove_dir_all(&work);
+    let status = out.status.code().unwrap_or(-1);
+    let mut problems = Vec::new();
+    if status != want_status {
+        problems.push(format!("exit status {status}, expected {want_status}"));
+    }
+    if out.stdout != want_out {
+        problems.push(format!(
+            "stdout differs:\n{}",
+            first_difference(&String::from_utf8_lossy(&want_out), &String::from_utf8_lossy(&out.stdout))
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+        Err(format!("{}\n--- stderr (last lines) ---\n{}", problems.join("\n"), tail.join("\n")).into())
+    }
+}
+
+/// The first differing line of two texts, with its neighbours.
+fn first_difference(want: &str, got: &str) -> String {
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    let i = (0..w.len().max(g.len())).find(|&i| w.get(i) != g.get(i)).unwrap_or(0);
+    format!(
+        "  line {}:\n  expected: {:?}\n  got:      {:?}\n  ({} expected lines, {} got)",
+        i + 1,
+        w.get(i).copied().unwrap_or("<end>"),
+        g.get(i).copied().unwrap_or("<end>"),
+        w.len(),
+        g.len()
+    )
+}
+
+fn tempdir(name: &str) -> Result<PathBuf, Failed> {
+    let dir = std::env::temp_dir().join(format!("pyodide-test-conf-{}-{name}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let known = known_differences();
+    let mut names: Vec<String> = fs::read_dir(root().join("scripts"))
+        .expect("conformance/scripts")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let p = e.path();
+            (p.extension().is_some_and(|x| x == "py")).then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+        })
+        .collect();
+    names.sort();
+    let trials = names
+        .into_iter()
+        .map(|name| {
+            let ignored = known.iter().any(|(n, _)| *n == name);
+            let n = name.clone();
+            Trial::test(name, move || run_script(&n)).with_ignored_flag(ignored)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit();
+}

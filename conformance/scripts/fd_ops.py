@@ -1,0 +1,73 @@
+"""Low-level fds: os.open flags, read/write/lseek/pread/pwrite, dup/dup2/dup inheritance, pipe (incl. non-blocking and EOF), fcntl F_GETFL/F_SETFL/F_GETFD, fdopen, fstat of a pipe, stdio fds."""
+import errno, os, stat
+
+def attempt(label, fn):
+    try:
+        print(label, "->", repr(fn()))
+    except OSError as e:
+        print(label, "!!", type(e).__name__, e.errno, errno.errorcode.get(e.errno))
+    except Exception as e:
+        print(label, "!!", type(e).__name__, e)
+
+fd = os.open("f.bin", os.O_CREAT | os.O_RDWR | os.O_TRUNC, 0o644)
+print("write", os.write(fd, b"hello world"))
+print("lseek", os.lseek(fd, 0, os.SEEK_SET), os.lseek(fd, -5, os.SEEK_END), os.lseek(fd, 1, os.SEEK_CUR))
+print("read", os.read(fd, 100), os.read(fd, 100))
+attempt("pread", lambda: os.pread(fd, 5, 6))
+attempt("pwrite", lambda: os.pwrite(fd, b"J", 0))
+os.lseek(fd, 0, 0)
+print("content", os.read(fd, 100))
+fd2 = os.dup(fd)
+print("dup shares offset", os.lseek(fd2, 0, os.SEEK_CUR), os.get_inheritable(fd2), os.get_inheritable(fd))
+os.lseek(fd2, 2, 0)
+print("offset via fd", os.lseek(fd, 0, os.SEEK_CUR))
+fd3 = os.open("other.bin", os.O_CREAT | os.O_WRONLY, 0o600)
+print("dup2 returns", os.dup2(fd, fd3) == fd3)
+os.write(fd3, b"--")
+os.lseek(fd, 0, 0)
+print("after dup2 write", os.read(fd, 100))
+for x in (fd, fd2, fd3):
+    os.close(x)
+attempt("close twice", lambda: os.close(fd2))
+fd = os.open("app.bin", os.O_CREAT | os.O_WRONLY | os.O_APPEND)
+os.write(fd, b"1"); os.lseek(fd, 0, 0); os.write(fd, b"2")
+os.close(fd)
+print("O_APPEND", open("app.bin", "rb").read())
+try:
+    import fcntl
+    fd = os.open("f.bin", os.O_RDWR)
+    fl = fcntl.fcntl(fd, fcntl.F_GETFL)
+    print("F_GETFL accmode", fl & os.O_ACCMODE == os.O_RDWR, "nonblock", bool(fl & os.O_NONBLOCK))
+    fcntl.fcntl(fd, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    print("F_SETFL nonblock", bool(fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK))
+    print("F_GETFD cloexec", fcntl.fcntl(fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC)
+    attempt("F_SETFD", lambda: fcntl.fcntl(fd, fcntl.F_SETFD, 0))
+    attempt("flock", lambda: fcntl.flock(fd, fcntl.LOCK_EX))
+    attempt("lockf", lambda: fcntl.lockf(fd, fcntl.LOCK_UN))
+    attempt("F_DUPFD", lambda: fcntl.fcntl(fd, fcntl.F_DUPFD, 50) >= 50)
+    os.close(fd)
+except ImportError as e:
+    print("no fcntl", e)
+r, w = os.pipe()
+print("pipe fstat", stat.S_ISFIFO(os.fstat(r).st_mode), "blocking", os.get_blocking(r))
+print("pipe write", os.write(w, b"through pipe"))
+print("pipe read", os.read(r, 4), os.read(r, 100))
+os.set_blocking(r, False)
+attempt("nonblocking empty read", lambda: os.read(r, 10))
+attempt("lseek pipe", lambda: os.lseek(r, 0, 0))
+os.write(w, b"big" * 1000)
+print("read big", len(os.read(r, 100000)))
+os.close(w)
+attempt("read after writer closed", lambda: os.read(r, 10))
+os.close(r)
+r, w = os.pipe()
+os.close(r)
+attempt("write to pipe without reader", lambda: os.write(w, b"x"))
+os.close(w)
+f = os.fdopen(os.open("f.bin", os.O_RDONLY), "rb")
+print("fdopen", f.read(5), type(f).__name__)
+f.close()
+for n in (0, 1, 2):
+    st = os.fstat(n)
+    print("stdio fd", n, "isatty", os.isatty(n), "mode type", stat.S_IFMT(st.st_mode) in (stat.S_IFCHR, stat.S_IFREG, stat.S_IFIFO))
+print("pipe2", hasattr(os, "pipe2"), "openpty", hasattr(os, "openpty"))

@@ -1,0 +1,12 @@
+-I
+-X
+dev
+-X
+utf8
+-X
+custom=1
+-O
+-B
+-W
+error::UserWarning
+flags_isolated.py

@@ -1,0 +1,3 @@
+-m
+json.tool
+--sort-keys

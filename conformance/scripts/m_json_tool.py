@@ -1,0 +1,1 @@
+"""`python -m json.tool --sort-keys` on stdin (companion .cmd gives the python arguments, .stdin the JSON)."""

@@ -1,0 +1,4 @@
+-m
+m_run_module
+arg1
+arg 2

@@ -1,0 +1,37 @@
+"""pathlib and glob: Path construction, parts, suffixes, read/write_text/bytes, iterdir, glob/rglob/** patterns, resolve, relative_to, touch/mkdir/unlink/rename, fnmatch."""
+import glob, os, fnmatch
+from pathlib import Path, PurePosixPath
+
+base = Path("proj")
+for rel in ["a.py", "b.txt", "pkg/__init__.py", "pkg/mod.py", "pkg/sub/deep.py", "pkg/sub/data.json", ".hidden", "pkg/.hid.py"]:
+    p = base / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(f"# {rel}\n")
+print("glob *.py", sorted(str(p) for p in base.glob("*.py")))
+print("glob **/*.py", sorted(str(p) for p in base.glob("**/*.py")))
+print("rglob *.json", sorted(str(p) for p in base.rglob("*.json")))
+print("glob */", sorted(str(p) for p in base.glob("*/")))
+print("glob.glob", sorted(glob.glob("proj/**/*.py", recursive=True)))
+print("glob hidden", sorted(glob.glob("proj/.*")), sorted(glob.glob("proj/*", include_hidden=True)))
+print("glob root_dir", sorted(glob.glob("*.py", root_dir="proj/pkg")))
+print("iglob", sorted(glob.iglob("proj/pkg/[ms]*")))
+print("iterdir", sorted(p.name for p in base.iterdir()))
+p = Path("proj/pkg/sub/deep.py")
+print("parts", p.parts, p.name, p.stem, p.suffix, p.parent, list(map(str, p.parents)))
+print("suffixes", Path("a.tar.gz").suffixes, Path("a.tar.gz").with_suffix(".bz2"), Path("x/y.txt").with_name("z.md"))
+print("resolve", p.resolve(), "absolute", Path("x").absolute())
+print("relative_to", p.relative_to("proj"), "is_relative_to", p.is_relative_to("other"))
+print("match", p.match("*.py"), p.match("sub/*.py"), p.match("/deep.py"), PurePosixPath("a/b/c.py").full_match("**/*.py") if hasattr(PurePosixPath, "full_match") else "n/a")
+print("read_text", repr(p.read_text()), "read_bytes", p.read_bytes())
+q = Path("proj/new.bin")
+print("write_bytes", q.write_bytes(b"\x00\x01"), q.stat().st_size)
+q.touch()
+q.rename("proj/renamed.bin")
+print("exists after rename", q.exists(), Path("proj/renamed.bin").exists())
+Path("proj/renamed.bin").unlink()
+Path("proj/renamed.bin").unlink(missing_ok=True)
+print("home", Path.home(), "cwd", Path.cwd(), "expanduser", Path("~/x").expanduser())
+print("is_dir/is_file", Path("proj").is_dir(), Path("proj/a.py").is_file(), Path("nope").exists())
+print("fnmatch", fnmatch.filter(["a.py", "b.PY", "c.txt"], "*.py"), fnmatch.fnmatch("X.PY", "*.py"), fnmatch.translate("*.p?"))
+print("walk", [(str(d), sorted(ds), sorted(fs)) for d, ds, fs in sorted(Path("proj/pkg").walk())] if hasattr(Path, "walk") else "n/a")
+print("as_uri", Path("/home/pyodide/a b").as_uri())

@@ -1,0 +1,41 @@
+"""io.StringIO/BytesIO: read/write/seek/tell/truncate, newline translation in StringIO, getbuffer export lock, readinto, TextIOWrapper over BytesIO with encodings/newlines/line_buffering, BufferedReader/Writer on RawIOBase."""
+import io
+s = io.StringIO("line1\nline2\r\nline3\r")
+print(s.readlines(), s.tell())
+s = io.StringIO("a\r\nb", newline=None)
+print("newline=None", repr(s.getvalue()), repr(s.read()))
+s = io.StringIO(newline="\r\n"); s.write("x\ny\n"); print("newline=crlf", repr(s.getvalue()))
+s = io.StringIO("hello world")
+s.seek(6); s.write("WORLD!!"); print(s.getvalue(), s.tell())
+s.truncate(5); print(repr(s.getvalue()), s.tell())
+s.seek(10); s.write("x"); print(repr(s.getvalue()))
+b = io.BytesIO(b"0123456789")
+print(b.read(3), b.read1(2), b.tell(), b.seek(-2, 2), b.read(), b.getvalue()[:3])
+buf = bytearray(4); b.seek(1); print("readinto", b.readinto(buf), buf)
+view = b.getbuffer()
+try:
+    b.write(b"more")
+    print("write with export: allowed")
+except BufferError as e:
+    print("BufferError", e)
+view.release()
+b.seek(0, 2); b.write(b"more"); print(b.getvalue())
+b.seek(20); b.write(b"Z"); print("gap", b.getvalue())
+raw = io.BytesIO()
+t = io.TextIOWrapper(raw, encoding="utf-16", newline="\r\n", write_through=True)
+t.write("é\n"); print("TextIOWrapper utf-16 crlf", raw.getvalue())
+raw = io.BytesIO("x\ny\r\nz".encode("latin-1"))
+t = io.TextIOWrapper(raw, encoding="latin-1")
+print("TextIOWrapper read", t.readlines(), t.encoding, t.newlines)
+class Raw(io.RawIOBase):
+    def __init__(self): self.chunks = []
+    def writable(self): return True
+    def write(self, b): self.chunks.append(bytes(b)); return len(b)
+r = Raw()
+w = io.BufferedWriter(r, buffer_size=8)
+w.write(b"abc"); print("buffered chunks before flush", r.chunks)
+w.write(b"defghijkl"); w.flush(); print("after", r.chunks)
+lb = io.TextIOWrapper(io.BufferedWriter(r2 := Raw()), line_buffering=True)
+lb.write("no newline"); print("line_buffering pending", r2.chunks)
+lb.write(" done\n"); print("line_buffering flushed", r2.chunks)
+print("closed", io.StringIO().closed, io.open is open, io.text_encoding(None))

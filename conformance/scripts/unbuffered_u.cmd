@@ -1,0 +1,2 @@
+-u
+unbuffered_u.py
