@@ -521,6 +521,48 @@ fn real_pyodide_module() {
     println!("wasmtime compiled in {:?}", t.elapsed());
 }
 
+/// Every `.so` / `.wasm` in `EXNREF_TEST_WASM_DIR` (side modules from
+/// wheels, say): translated, validated and compiled.
+#[test]
+fn side_modules_dir() {
+    let Some(dir) = std::env::var_os("EXNREF_TEST_WASM_DIR") else {
+        println!("EXNREF_TEST_WASM_DIR not set: skipping the side-module test");
+        return;
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("so" | "wasm")))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let wasm = std::fs::read(&path).unwrap();
+        let mut census = Census::default();
+        census.count(&wasm);
+        assert_eq!(
+            exnref::uses_legacy_exceptions(&wasm).unwrap(),
+            census.legacy > 0
+        );
+        let t = Instant::now();
+        let translated = exnref::translate(&wasm).unwrap();
+        let took = t.elapsed();
+        let mut after = Census::default();
+        after.count(&translated);
+        assert_eq!(after.legacy, 0);
+        validate_exnref(&translated);
+        let t = Instant::now();
+        Module::new(engine(), &translated).expect("wasmtime compiles the translation");
+        println!(
+            "{}: {} bytes, {} try (max depth {}), translated in {took:?}, compiled in {:?}",
+            path.file_name().unwrap().to_string_lossy(),
+            wasm.len(),
+            census.tries,
+            census.max_depth,
+            t.elapsed()
+        );
+    }
+}
+
 #[derive(Default, Debug)]
 struct Census {
     tries: usize,
@@ -533,6 +575,8 @@ struct Census {
     throw_ref: usize,
     /// `throw_ref` directly after an `end` (the delegation re-throws).
     throw_ref_dt: usize,
+    /// Deepest nesting of legacy tries.
+    max_depth: usize,
 }
 
 impl Census {
@@ -540,6 +584,9 @@ impl Census {
         for p in wasmparser::Parser::new(0).parse_all(wasm) {
             if let wasmparser::Payload::CodeSectionEntry(body) = p.unwrap() {
                 let mut prev_end = false;
+                // Per open frame: is it a legacy try?
+                let mut frames: Vec<bool> = Vec::new();
+                let mut depth = 0;
                 let mut ops = body.get_operators_reader().unwrap();
                 while !ops.eof() {
                     let op = ops.read().unwrap();
@@ -568,6 +615,22 @@ impl Census {
                             | O::Delegate { .. }
                     ) {
                         self.legacy += 1;
+                    }
+                    match op {
+                        O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. } => {
+                            frames.push(false)
+                        }
+                        O::Try { .. } => {
+                            frames.push(true);
+                            depth += 1;
+                            self.max_depth = self.max_depth.max(depth);
+                        }
+                        O::End | O::Delegate { .. } => {
+                            if frames.pop() == Some(true) {
+                                depth -= 1;
+                            }
+                        }
+                        _ => {}
                     }
                     prev_end = matches!(op, O::End);
                 }

@@ -160,4 +160,32 @@
     catch_all
       rethrow 0
     end)
+;; a nested catch that keeps its own exnref must not clobber the outer one
+  (func (export "rethrow_clobber") (param i32) (result i32)
+    try (result i32)
+      try (result i32)
+        local.get 0
+        throw $e
+      catch $e
+        drop
+        try (result i32)
+          try (result i32)
+            i32.const 50
+            throw $f
+          catch $f
+            drop
+            rethrow 0
+          end
+        catch $f
+        end
+        drop
+        rethrow 0
+      end
+    catch $e
+      i32.const 12
+      i32.add
+    catch $f
+      i32.const 1000
+      i32.add
+    end)
 )
