@@ -1,0 +1,791 @@
+//! Descriptor-based operations: the read/write engine shared by WASI and
+//! sockets, seek, `fcntl`, `ioctl`, `dup`, `getdents64`, `pipe`, `poll`,
+//! `ftruncate`, `fallocate`, and the `mmap` helpers.
+
+use super::Kernel;
+use super::consts::*;
+use super::errno::{Errno, SysResult, from_io, sys_ret};
+use super::fd::{DirEntry, Ofd, Target};
+use super::guest;
+use super::memfs::{DeviceKind, NodeKind};
+use super::pipe::Pipe;
+use super::stdio::DEFAULT_TERMIOS;
+
+/// Size of one `struct dirent64` record as Emscripten writes them.
+const DIRENT_SIZE: u64 = 280;
+
+fn fill_random(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        // SAFETY: the pointer/length pair describes the rest of `buf`.
+        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
+        if n <= 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            panic!("getrandom failed: {e}");
+        }
+        done += n as usize;
+    }
+}
+
+/// Fills `buf` with random bytes from the host.
+pub(crate) fn random_bytes(buf: &mut [u8]) {
+    fill_random(buf)
+}
+
+impl Kernel {
+    /// Reads from an open description into `buf`; `at` is a `pread`
+    /// offset (the file position is used and advanced when `None`).
+    pub(crate) fn read_ofd(
+        &mut self,
+        id: usize,
+        buf: &mut [u8],
+        at: Option<u64>,
+    ) -> SysResult<usize> {
+        let o = self.fdt.ofds.get(id).ok_or(Errno::EBADF)?;
+        if !o.readable() {
+            return Err(Errno::EBADF);
+        }
+        let (target, pos) = (o.target, o.pos);
+        match target {
+            Target::Node(n) => {
+                let node = self.fs.node(n);
+                match node.kind {
+                    NodeKind::Dir(_) => Err(Errno::EISDIR),
+                    NodeKind::File(_) => {
+                        let p = at.unwrap_or(pos);
+                        let got = self.fs.read_at(n, p, buf);
+                        if at.is_none()
+                            && let Some(o) = self.fdt.ofds.get_mut(id)
+                        {
+                            o.pos = p + got as u64;
+                        }
+                        Ok(got)
+                    }
+                    NodeKind::Device(d) => {
+                        if at.is_some() && !matches!(d, DeviceKind::Null | DeviceKind::Zero) {
+                            return Err(Errno::ESPIPE);
+                        }
+                        match d {
+                            DeviceKind::Null => Ok(0),
+                            DeviceKind::Zero => {
+                                buf.fill(0);
+                                Ok(buf.len())
+                            }
+                            DeviceKind::Random => {
+                                fill_random(buf);
+                                Ok(buf.len())
+                            }
+                            DeviceKind::Stdin | DeviceKind::Tty => {
+                                if buf.is_empty() {
+                                    return Ok(0);
+                                }
+                                let got = self.stdin.read(buf).map_err(|e| from_io(&e))?;
+                                if got > 0 {
+                                    let now = self.now();
+                                    self.fs.node_mut(n).atime = now;
+                                }
+                                Ok(got)
+                            }
+                            DeviceKind::Tty1 => Err(Errno::ENXIO),
+                            DeviceKind::Stdout | DeviceKind::Stderr => Err(Errno::EIO),
+                        }
+                    }
+                    _ => Err(Errno::EINVAL),
+                }
+            }
+            Target::Pipe { pipe, .. } => {
+                if at.is_some() {
+                    return Err(Errno::ESPIPE);
+                }
+                self.pipes.get_mut(pipe).ok_or(Errno::EBADF)?.read(buf)
+            }
+            Target::Socket(s) => {
+                if at.is_some() {
+                    return Err(Errno::ESPIPE);
+                }
+                self.socket_recv(
+                    s,
+                    buf,
+                    self.fdt
+                        .ofds
+                        .get(id)
+                        .is_some_and(|o| o.flags & O_NONBLOCK != 0),
+                )
+            }
+        }
+    }
+
+    /// Writes `data` to an open description (at `at` for `pwrite`).
+    pub(crate) fn write_ofd(
+        &mut self,
+        id: usize,
+        data: &[u8],
+        at: Option<u64>,
+    ) -> SysResult<usize> {
+        let o = self.fdt.ofds.get(id).ok_or(Errno::EBADF)?;
+        if !o.writable() {
+            return Err(Errno::EBADF);
+        }
+        let (target, pos, append) = (o.target, o.pos, o.flags & O_APPEND != 0);
+        match target {
+            Target::Node(n) => {
+                let kind = match &self.fs.node(n).kind {
+                    NodeKind::Dir(_) => return Err(Errno::EISDIR),
+                    NodeKind::File(_) => None,
+                    NodeKind::Device(d) => Some(*d),
+                    _ => return Err(Errno::EINVAL),
+                };
+                let now = self.now();
+                match kind {
+                    None => {
+                        let p = if append {
+                            self.fs.node(n).size()
+                        } else {
+                            at.unwrap_or(pos)
+                        };
+                        let w = self.fs.write_at(n, p, data, now)?;
+                        if at.is_none()
+                            && let Some(o) = self.fdt.ofds.get_mut(id)
+                        {
+                            o.pos = p + w as u64;
+                        }
+                        Ok(w)
+                    }
+                    Some(d) => {
+                        if at.is_some() && !matches!(d, DeviceKind::Null | DeviceKind::Zero) {
+                            return Err(Errno::ESPIPE);
+                        }
+                        let sink = match d {
+                            DeviceKind::Null | DeviceKind::Zero | DeviceKind::Random => {
+                                return Ok(data.len());
+                            }
+                            DeviceKind::Stdout | DeviceKind::Tty => &self.stdout,
+                            DeviceKind::Stderr | DeviceKind::Tty1 => &self.stderr,
+                            DeviceKind::Stdin => return Err(Errno::EIO),
+                        };
+                        sink.write(data).map_err(|e| from_io(&e))?;
+                        if !data.is_empty() {
+                            let node = self.fs.node_mut(n);
+                            node.mtime = now;
+                            node.ctime = now;
+                        }
+                        Ok(data.len())
+                    }
+                }
+            }
+            Target::Pipe { pipe, .. } => {
+                if at.is_some() {
+                    return Err(Errno::ESPIPE);
+                }
+                self.pipes.get_mut(pipe).ok_or(Errno::EBADF)?.write(data)
+            }
+            Target::Socket(s) => {
+                if at.is_some() {
+                    return Err(Errno::ESPIPE);
+                }
+                self.socket_send(s, data)
+            }
+        }
+    }
+
+    /// Reads into guest iovecs; stops at the first short read. A failure
+    /// after some bytes were read returns the bytes.
+    pub(crate) fn readv(
+        &mut self,
+        mem: &mut [u8],
+        fd: i32,
+        iov: u32,
+        cnt: u32,
+        mut at: Option<u64>,
+    ) -> SysResult<usize> {
+        let id = self.fdt.ofd_id(fd)?;
+        let iovs = guest::read_iovecs(mem, iov, cnt)?;
+        let mut total = 0usize;
+        for v in iovs {
+            let dst = guest::slice_mut(mem, v.base, v.len)?;
+            let got = match self.read_ofd(id, dst, at) {
+                Ok(g) => g,
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => break,
+            };
+            total += got;
+            if let Some(a) = at.as_mut() {
+                *a += got as u64;
+            }
+            if got < v.len as usize {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Writes guest iovecs; stops at the first short write.
+    pub(crate) fn writev(
+        &mut self,
+        mem: &mut [u8],
+        fd: i32,
+        iov: u32,
+        cnt: u32,
+        mut at: Option<u64>,
+    ) -> SysResult<usize> {
+        let id = self.fdt.ofd_id(fd)?;
+        let iovs = guest::read_iovecs(mem, iov, cnt)?;
+        let mut total = 0usize;
+        for v in iovs {
+            let src = guest::slice(mem, v.base, v.len)?;
+            let put = match self.write_ofd(id, src, at) {
+                Ok(p) => p,
+                Err(e) if total == 0 => return Err(e),
+                Err(_) => break,
+            };
+            total += put;
+            if let Some(a) = at.as_mut() {
+                *a += put as u64;
+            }
+            if put < v.len as usize {
+                break;
+            }
+        }
+        Ok(total)
+    }
+
+    /// `lseek`: returns the new position.
+    pub(crate) fn seek(&mut self, fd: i32, offset: i64, whence: i32) -> SysResult<u64> {
+        let o = self.fdt.ofd(fd)?;
+        let (target, pos) = (o.target, o.pos);
+        let size = match target {
+            Target::Node(n) => match &self.fs.node(n).kind {
+                NodeKind::File(f) => f.len() as i64,
+                NodeKind::Dir(_) => 0,
+                NodeKind::Device(DeviceKind::Null | DeviceKind::Zero) => {
+                    return if matches!(whence, SEEK_SET | SEEK_CUR | SEEK_END) {
+                        Ok(0)
+                    } else {
+                        Err(Errno::EINVAL)
+                    };
+                }
+                _ => return Err(Errno::ESPIPE),
+            },
+            _ => return Err(Errno::ESPIPE),
+        };
+        let base = match whence {
+            SEEK_SET => 0,
+            SEEK_CUR => pos as i64,
+            SEEK_END => size,
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base.checked_add(offset).ok_or(Errno::EOVERFLOW)?;
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let o = self.fdt.ofd_mut(fd)?;
+        o.pos = new as u64;
+        if new == 0 && whence == SEEK_SET {
+            o.dirents = None;
+        }
+        Ok(new as u64)
+    }
+
+    /// `__syscall_dup(fd)`.
+    pub fn sys_dup(&mut self, _mem: &mut [u8], fd: i32) -> i32 {
+        sys_ret(self.dup_from(fd, 0, false))
+    }
+
+    fn dup_from(&mut self, fd: i32, min: usize, cloexec: bool) -> SysResult<i32> {
+        let id = self.fdt.ofd_id(fd)?;
+        let new = self.fdt.lowest_free(min)?;
+        self.fdt.ofds.get_mut(id).ok_or(Errno::EBADF)?.refs += 1;
+        self.fdt.install_at(new, id, cloexec);
+        Ok(new as i32)
+    }
+
+    /// `__syscall_dup3(fd, newfd, flags)`: `EINVAL` if equal, closes
+    /// `newfd` first.
+    pub fn sys_dup3(&mut self, _mem: &mut [u8], fd: i32, newfd: i32, flags: i32) -> i32 {
+        sys_ret((|| {
+            let id = self.fdt.ofd_id(fd)?;
+            if fd == newfd || flags as u32 & !O_CLOEXEC != 0 {
+                return Err(Errno::EINVAL);
+            }
+            if newfd < 0 || newfd as usize >= MAX_OPEN_FDS {
+                return Err(Errno::EBADF);
+            }
+            if self.fdt.entry(newfd).is_ok() {
+                self.close_fd(newfd)?;
+            }
+            self.fdt.ofds.get_mut(id).ok_or(Errno::EBADF)?.refs += 1;
+            self.fdt
+                .install_at(newfd as usize, id, flags as u32 & O_CLOEXEC != 0);
+            Ok(newfd)
+        })())
+    }
+
+    /// `__syscall_fcntl64(fd, cmd, varargs)`: `F_DUPFD`, `F_DUPFD_CLOEXEC`,
+    /// `F_GETFD`/`F_SETFD`, `F_GETFL`/`F_SETFL` (Linux semantics: replaces
+    /// the changeable flags), `F_GETLK` (always unlocked), `F_SETLK(W)`.
+    pub fn sys_fcntl64(&mut self, mem: &mut [u8], fd: i32, cmd: i32, varargs: i32) -> i32 {
+        sys_ret((|| {
+            let entry = self.fdt.entry(fd)?;
+            let arg = || guest::read_i32(mem, varargs as u32);
+            match cmd {
+                F_DUPFD | F_DUPFD_CLOEXEC => {
+                    let a = arg()?;
+                    if a < 0 || a as usize >= MAX_OPEN_FDS {
+                        return Err(Errno::EINVAL);
+                    }
+                    self.dup_from(fd, a as usize, cmd == F_DUPFD_CLOEXEC)
+                }
+                F_GETFD => Ok(if entry.cloexec { FD_CLOEXEC } else { 0 }),
+                F_SETFD => {
+                    let a = arg()?;
+                    self.fdt
+                        .install_at(fd as usize, entry.ofd, a & FD_CLOEXEC != 0);
+                    Ok(0)
+                }
+                F_GETFL => Ok(self.fdt.ofd(fd)?.flags as i32),
+                F_SETFL => {
+                    let a = arg()? as u32;
+                    let o = self.fdt.ofd_mut(fd)?;
+                    o.flags = (o.flags & !SETFL_MASK) | (a & SETFL_MASK);
+                    Ok(0)
+                }
+                F_GETLK => {
+                    let p = guest::read_u32(mem, varargs as u32)?;
+                    guest::write_u16(mem, p, F_UNLCK as u16)?;
+                    Ok(0)
+                }
+                F_SETLK | F_SETLKW => Ok(0),
+                _ => Err(Errno::EINVAL),
+            }
+        })())
+    }
+
+    /// `__syscall_ioctl(fd, op, varargs)`: terminal requests on TTYs
+    /// (`TCGETS`, `TCSETS*`, `TIOCGWINSZ`, `TIOCGPGRP`, ...; `ENOTTY`
+    /// elsewhere), `FIONREAD` and `FIONBIO` on any descriptor.
+    pub fn sys_ioctl(&mut self, mem: &mut [u8], fd: i32, op: i32, varargs: i32) -> i32 {
+        sys_ret((|| {
+            let o = self.fdt.ofd(fd)?;
+            let (tty, target) = (o.tty, o.target);
+            let argp = || guest::read_u32(mem, varargs as u32);
+            let std_dev = match target {
+                Target::Node(n) => matches!(
+                    self.fs.node(n).kind,
+                    NodeKind::Device(DeviceKind::Stdin | DeviceKind::Stdout | DeviceKind::Stderr)
+                ),
+                _ => false,
+            };
+            match op {
+                FIONREAD => {
+                    let n: u64 = match target {
+                        Target::Pipe { pipe, .. } => {
+                            self.pipes.get(pipe).map_or(0, |p| p.buf.len() as u64)
+                        }
+                        Target::Socket(s) => self.socket_pending(s) as u64,
+                        Target::Node(n) => {
+                            let o = self.fdt.ofd(fd)?;
+                            match &self.fs.node(n).kind {
+                                NodeKind::File(f) => (f.len() as u64).saturating_sub(o.pos),
+                                _ if tty => 0,
+                                _ => return Err(Errno::ENOTTY),
+                            }
+                        }
+                    };
+                    let p = argp()?;
+                    guest::write_i32(mem, p, n.min(i32::MAX as u64) as i32)?;
+                    Ok(0)
+                }
+                FIONBIO => {
+                    let p = argp()?;
+                    let on = guest::read_i32(mem, p)? != 0;
+                    let o = self.fdt.ofd_mut(fd)?;
+                    if on {
+                        o.flags |= O_NONBLOCK;
+                    } else {
+                        o.flags &= !O_NONBLOCK;
+                    }
+                    Ok(0)
+                }
+                _ if !tty => Err(Errno::ENOTTY),
+                TCGETS => {
+                    // Pyodide's stdio TTYs have no tcgets: 0, struct untouched.
+                    if !std_dev {
+                        let p = argp()?;
+                        let (i, o, c, l, cc) = DEFAULT_TERMIOS;
+                        guest::write_u32(mem, p, i)?;
+                        guest::write_u32(mem, p + 4, o)?;
+                        guest::write_u32(mem, p + 8, c)?;
+                        guest::write_u32(mem, p + 12, l)?;
+                        guest::write_bytes(mem, p + 17, &cc)?;
+                    }
+                    Ok(0)
+                }
+                TCSETS | TCSETSW | TCSETSF | TCGETA | TCSETA | TCSETAW | TCSETAF | TCFLSH
+                | TIOCSWINSZ => Ok(0),
+                TIOCGPGRP => {
+                    let p = argp()?;
+                    guest::write_i32(mem, p, 0)?;
+                    Ok(0)
+                }
+                TIOCSPGRP => Err(Errno::EINVAL),
+                TIOCGWINSZ => {
+                    let sink = match target {
+                        Target::Node(n)
+                            if matches!(
+                                self.fs.node(n).kind,
+                                NodeKind::Device(DeviceKind::Stderr | DeviceKind::Tty1)
+                            ) =>
+                        {
+                            &self.stderr
+                        }
+                        _ => &self.stdout,
+                    };
+                    let (rows, cols) = sink.terminal_size().unwrap_or((24, 80));
+                    let p = argp()?;
+                    guest::write_u16(mem, p, rows)?;
+                    guest::write_u16(mem, p + 2, cols)?;
+                    Ok(0)
+                }
+                _ => Err(Errno::EINVAL),
+            }
+        })())
+    }
+
+    /// `__syscall_getdents64(fd, dirp, count)`: fixed 280-byte records
+    /// (`d_ino` u64, `d_off` i64 = next record's offset, `d_reclen` u16 =
+    /// 280, `d_type` u8, `d_name[256]`), `.` and `..` first; the listing is
+    /// taken at the first call (and again after a rewind), so offsets are
+    /// stable; entries removed since are skipped.
+    pub fn sys_getdents64(&mut self, mem: &mut [u8], fd: i32, dirp: i32, count: i32) -> i32 {
+        sys_ret((|| {
+            let o = self.fdt.ofd(fd)?;
+            let Target::Node(dir) = o.target else {
+                return Err(Errno::ENOTDIR);
+            };
+            let d = self.fs.node(dir).dir()?;
+            if o.dirents.is_none() {
+                let parent = self.fs.node(d.parent).ino;
+                let mut list = vec![
+                    DirEntry {
+                        name: b".".to_vec(),
+                        ino: self.fs.node(dir).ino,
+                        dtype: DT_DIR,
+                    },
+                    DirEntry {
+                        name: b"..".to_vec(),
+                        ino: parent,
+                        dtype: DT_DIR,
+                    },
+                ];
+                for (name, id) in &d.entries {
+                    let n = self.fs.node(*id);
+                    list.push(DirEntry {
+                        name: name.clone(),
+                        ino: n.ino,
+                        dtype: n.dtype(),
+                    });
+                }
+                self.fdt.ofd_mut(fd)?.dirents = Some(list);
+            }
+            let o = self.fdt.ofd(fd)?;
+            let list = o.dirents.as_ref().ok_or(Errno::EBADF)?;
+            let d = self.fs.node(dir).dir()?;
+            let mut idx = (o.pos / DIRENT_SIZE) as usize;
+            let slots = count as u32 as u64 / DIRENT_SIZE;
+            let mut written = 0u64;
+            while idx < list.len() && written < slots {
+                let e = &list[idx];
+                let live = e.name == b"." || e.name == b".." || d.entries.contains_key(&e.name);
+                if live {
+                    let at = dirp as u32 + (written * DIRENT_SIZE) as u32;
+                    guest::slice_mut(mem, at, DIRENT_SIZE as u32)?.fill(0);
+                    guest::write_u64(mem, at, e.ino)?;
+                    guest::write_i64(mem, at + 8, ((idx as u64 + 1) * DIRENT_SIZE) as i64)?;
+                    guest::write_u16(mem, at + 16, DIRENT_SIZE as u16)?;
+                    guest::write_u8(mem, at + 18, e.dtype)?;
+                    let n = e.name.len().min(255);
+                    guest::write_bytes(mem, at + 19, &e.name[..n])?;
+                    written += 1;
+                }
+                idx += 1;
+            }
+            if written == 0 && idx < list.len() {
+                return Err(Errno::EINVAL);
+            }
+            self.fdt.ofd_mut(fd)?.pos = idx as u64 * DIRENT_SIZE;
+            Ok((written * DIRENT_SIZE) as i32)
+        })())
+    }
+
+    /// `__syscall_pipe(fds)`: writes `[read_fd, write_fd]`.
+    pub fn sys_pipe(&mut self, mem: &mut [u8], fds: i32) -> i32 {
+        sys_ret((|| {
+            if fds == 0 {
+                return Err(Errno::EFAULT);
+            }
+            guest::slice(mem, fds as u32, 8)?;
+            let now = self.now();
+            let ino = self.fs.alloc_ino();
+            let pipe = self.pipes.insert(Pipe::new(ino, now));
+            let r = self.fdt.open_new(
+                Ofd::new(Target::Pipe { pipe, write: false }, O_RDONLY, false),
+                0,
+                false,
+            );
+            let r = match r {
+                Ok(r) => r,
+                Err(e) => {
+                    self.pipes.remove(pipe);
+                    return Err(e);
+                }
+            };
+            let w = match self.fdt.open_new(
+                Ofd::new(Target::Pipe { pipe, write: true }, O_WRONLY, false),
+                0,
+                false,
+            ) {
+                Ok(w) => w,
+                Err(e) => {
+                    if let Some(p) = self.pipes.get_mut(pipe) {
+                        p.writers = 0;
+                    }
+                    self.close_fd(r)?;
+                    return Err(e);
+                }
+            };
+            guest::write_i32(mem, fds as u32, r)?;
+            guest::write_i32(mem, fds as u32 + 4, w)?;
+            Ok(0)
+        })())
+    }
+
+    fn poll_mask(&self, fd: i32) -> u16 {
+        let Ok(o) = self.fdt.ofd(fd) else {
+            return POLLNVAL;
+        };
+        match o.target {
+            Target::Pipe { pipe, write } => {
+                self.pipes.get(pipe).map_or(POLLNVAL, |p| p.poll(write))
+            }
+            Target::Socket(s) => self.socket_poll(s),
+            Target::Node(_) => POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM,
+        }
+    }
+
+    /// `__syscall_poll(fds, nfds, timeout)`: `struct pollfd` is `{i32 fd;
+    /// i16 events; i16 revents}`. Files and devices are always ready;
+    /// pipes and sockets report their state. Nothing can change while the
+    /// single guest thread waits, so when nothing is ready a positive
+    /// timeout is slept (capped) and 0 returned; `-1` returns 0 at once.
+    pub fn sys_poll(&mut self, mem: &mut [u8], fds: i32, nfds: i32, timeout: i32) -> i32 {
+        sys_ret((|| {
+            let mut count = 0;
+            for i in 0..nfds as u32 {
+                let at = fds as u32 + 8 * i;
+                let fd = guest::read_i32(mem, at)?;
+                let events = guest::read_u16(mem, at + 4)?;
+                let revents = if fd < 0 {
+                    0
+                } else {
+                    self.poll_mask(fd) & (events | POLLERR | POLLHUP | POLLNVAL)
+                };
+                if revents != 0 {
+                    count += 1;
+                }
+                guest::write_u16(mem, at + 6, revents)?;
+            }
+            if count == 0 && timeout > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(timeout.min(60_000) as u64));
+            }
+            Ok(count)
+        })())
+    }
+
+    /// `__syscall_fdatasync(fd)`: checks the fd.
+    pub fn sys_fdatasync(&mut self, _mem: &mut [u8], fd: i32) -> i32 {
+        sys_ret(self.fdt.ofd(fd).map(|_| 0))
+    }
+
+    /// `__syscall_fadvise64(fd, offset, len, advice)`: always 0 (as the glue).
+    pub fn sys_fadvise64(
+        &mut self,
+        _mem: &mut [u8],
+        _fd: i32,
+        _offset: i64,
+        _len: i64,
+        _advice: i32,
+    ) -> i32 {
+        0
+    }
+
+    /// `__syscall_fallocate(fd, mode, offset, len)`: mode 0 only; grows
+    /// the file to `offset + len`.
+    pub fn sys_fallocate(
+        &mut self,
+        _mem: &mut [u8],
+        fd: i32,
+        mode: i32,
+        offset: i64,
+        len: i64,
+    ) -> i32 {
+        sys_ret((|| {
+            let o = self.fdt.ofd(fd)?;
+            if mode != 0 {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            if offset < 0 || len <= 0 {
+                return Err(Errno::EINVAL);
+            }
+            if !o.writable() {
+                return Err(Errno::EBADF);
+            }
+            let Target::Node(n) = o.target else {
+                return Err(Errno::ESPIPE);
+            };
+            let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+            match &self.fs.node(n).kind {
+                NodeKind::File(f) if (f.len() as i64) < end => {
+                    self.truncate_node(n, end).map(|_| 0)
+                }
+                NodeKind::File(_) => Ok(0),
+                NodeKind::Dir(_) => Err(Errno::EISDIR),
+                _ => Err(Errno::ENODEV),
+            }
+        })())
+    }
+
+    /// `__syscall_ftruncate64(fd, length)`: `EINVAL` if not open for writing.
+    pub fn sys_ftruncate64(&mut self, _mem: &mut [u8], fd: i32, length: i64) -> i32 {
+        sys_ret((|| {
+            let o = self.fdt.ofd(fd)?;
+            if length < 0 || !o.writable() {
+                return Err(Errno::EINVAL);
+            }
+            let Target::Node(n) = o.target else {
+                return Err(Errno::EINVAL);
+            };
+            let now = self.now();
+            match self.fs.node(n).kind {
+                NodeKind::File(_) => self.fs.truncate(n, length as u64, now).map(|_| 0),
+                NodeKind::Dir(_) => Err(Errno::EISDIR),
+                _ => Err(Errno::EINVAL),
+            }
+        })())
+    }
+
+    /// Pyodide's `_try_fcntl64(fd, cmd, arg, result)`: the hook for socket
+    /// implementations with their own `fcntl`. Ours go through
+    /// `__syscall_fcntl64`, so this always answers "not handled" (0).
+    pub fn try_fcntl64(
+        &mut self,
+        _mem: &mut [u8],
+        _fd: i32,
+        _cmd: i32,
+        _arg: i32,
+        _result: i32,
+    ) -> i32 {
+        0
+    }
+
+    /// The checks and contents for `_mmap_js(len, prot, flags, fd, offset,
+    /// allocated, addr)`: the host allocates `len` bytes of guest memory,
+    /// zeroes them, copies the returned bytes in, and writes `*allocated =
+    /// 1`, `*addr = ptr`. Errors: `EBADF`, `EACCES` (write-only, or shared
+    /// writable mapping without `O_RDWR`), `ENODEV` (not a regular file),
+    /// `EINVAL` (`len == 0`, negative offset). The result is `len` bytes
+    /// long, zero past the end of the file.
+    pub fn mmap_read(
+        &mut self,
+        fd: i32,
+        len: u32,
+        prot: i32,
+        flags: i32,
+        offset: i64,
+    ) -> SysResult<Vec<u8>> {
+        let o = self.fdt.ofd(fd)?;
+        if prot & PROT_WRITE != 0 && flags & MAP_PRIVATE == 0 && o.flags & O_ACCMODE != O_RDWR {
+            return Err(Errno::EACCES);
+        }
+        if o.flags & O_ACCMODE == O_WRONLY {
+            return Err(Errno::EACCES);
+        }
+        let Target::Node(n) = o.target else {
+            return Err(Errno::ENODEV);
+        };
+        if !matches!(self.fs.node(n).kind, NodeKind::File(_)) {
+            return Err(Errno::ENODEV);
+        }
+        if len == 0 || offset < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut out = vec![0u8; len as usize];
+        self.fs.read_at(n, offset as u64, &mut out);
+        Ok(out)
+    }
+
+    /// Writes back a shared mapping: `bytes` at `offset` of `fd`'s file,
+    /// clipped to the file's size (Linux drops bytes past EOF). Private
+    /// mappings (`MAP_PRIVATE` in `flags`) are not written.
+    pub fn msync_write(&mut self, fd: i32, offset: i64, bytes: &[u8], flags: i32) -> SysResult<()> {
+        let o = self.fdt.ofd(fd)?;
+        let Target::Node(n) = o.target else {
+            return Err(Errno::ENODEV);
+        };
+        let size = match &self.fs.node(n).kind {
+            NodeKind::File(f) => f.len() as u64,
+            _ => return Err(Errno::ENODEV),
+        };
+        if flags & MAP_PRIVATE != 0 || offset < 0 || offset as u64 >= size {
+            return Ok(());
+        }
+        let n_bytes = bytes.len().min((size - offset as u64) as usize);
+        let now = self.now();
+        self.fs.write_at(n, offset as u64, &bytes[..n_bytes], now)?;
+        Ok(())
+    }
+
+    /// `_msync_js(addr, len, prot, flags, fd, offset)`: writes guest memory
+    /// `[addr, addr+len)` back to the file of a shared mapping.
+    #[allow(clippy::too_many_arguments)]
+    pub fn msync_js(
+        &mut self,
+        mem: &mut [u8],
+        addr: i32,
+        len: i32,
+        _prot: i32,
+        flags: i32,
+        fd: i32,
+        offset: i64,
+    ) -> i32 {
+        sys_ret((|| {
+            let bytes = guest::slice(mem, addr as u32, len as u32)?.to_vec();
+            self.msync_write(fd, offset, &bytes, flags).map(|_| 0)
+        })())
+    }
+
+    /// `_munmap_js(addr, len, prot, flags, fd, offset)`: writes a shared
+    /// writable mapping back (the host frees the memory).
+    #[allow(clippy::too_many_arguments)]
+    pub fn munmap_js(
+        &mut self,
+        mem: &mut [u8],
+        addr: i32,
+        len: i32,
+        prot: i32,
+        flags: i32,
+        fd: i32,
+        offset: i64,
+    ) -> i32 {
+        sys_ret((|| {
+            self.fdt.ofd(fd)?;
+            if prot & PROT_WRITE != 0 {
+                let bytes = guest::slice(mem, addr as u32, len as u32)?.to_vec();
+                self.msync_write(fd, offset, &bytes, flags)?;
+            }
+            Ok(0)
+        })())
+    }
+}

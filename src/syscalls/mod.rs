@@ -1,0 +1,251 @@
+//! The guest's kernel: MEMFS, file descriptors, syscalls, WASI p1, time.
+//!
+//! [`Kernel`] is the whole guest OS state. It knows nothing of Wasmtime:
+//! each import is a method taking the guest's linear memory as `&mut [u8]`
+//! (wasm32, little-endian, pointers are `u32` offsets) and the import's
+//! arguments with their wasm types, and returning what the import returns:
+//! `__syscall_*` return a result or `-errno`, WASI functions return `0` or
+//! `errno` (Emscripten's numbering, see [`Errno`]). Method names follow the
+//! import names: `sys_<name>` for `env.__syscall_<name>`, the plain name
+//! for WASI (`fd_write`) and for `env` helpers without their leading `_`
+//! (`tzset_js` for `env._tzset_js`). [`IMPLEMENTED`] lists the imports
+//! served here.
+//!
+//! The behavioural reference is Emscripten's JS glue as shipped in
+//! `pyodide.asm.mjs` (MEMFS, TTY, PIPEFS, SYSCALLS, WASI). Where the glue is
+//! sloppier than Linux (e.g. trailing slashes, `F_SETFL`, `st_blocks`,
+//! reading an empty pipe with no writer), Linux's behaviour is chosen and
+//! the deviation is noted at the function.
+
+mod clock;
+mod consts;
+mod errno;
+mod fd;
+mod fs_calls;
+mod guest;
+mod io_calls;
+mod memfs;
+mod misc;
+mod path;
+mod pipe;
+mod setup;
+mod slab;
+mod socket;
+mod stat;
+mod stdio;
+mod time;
+mod wasi;
+
+#[cfg(test)]
+mod tests_fs;
+#[cfg(test)]
+mod tests_io;
+#[cfg(test)]
+mod testutil;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, FixedClock, SystemClock, Timespec};
+pub use errno::{Errno, SysResult};
+pub use memfs::FileData;
+pub use stdio::{BytesInput, Capture, HostFd, InputSource, Null, OutputSink};
+
+use fd::FdTable;
+use memfs::{Fs, NodeId};
+use pipe::Pipe;
+use slab::Slab;
+use socket::Socket;
+
+/// Every import (as `module.name`) that [`Kernel`] implements.
+pub const IMPLEMENTED: &[&str] = &[
+    "env.__syscall_accept4",
+    "env.__syscall_bind",
+    "env.__syscall_chdir",
+    "env.__syscall_chmod",
+    "env.__syscall_connect",
+    "env.__syscall_dup",
+    "env.__syscall_dup3",
+    "env.__syscall_faccessat",
+    "env.__syscall_fadvise64",
+    "env.__syscall_fallocate",
+    "env.__syscall_fchdir",
+    "env.__syscall_fchmod",
+    "env.__syscall_fchmodat2",
+    "env.__syscall_fchown32",
+    "env.__syscall_fchownat",
+    "env.__syscall_fcntl64",
+    "env.__syscall_fdatasync",
+    "env.__syscall_fstat64",
+    "env.__syscall_fstatfs64",
+    "env.__syscall_ftruncate64",
+    "env.__syscall_getcwd",
+    "env.__syscall_getdents64",
+    "env.__syscall_getpeername",
+    "env.__syscall_getsockname",
+    "env.__syscall_getsockopt",
+    "env.__syscall_getuid32_js",
+    "env.__syscall_ioctl",
+    "env.__syscall_listen",
+    "env.__syscall_lstat64",
+    "env.__syscall_mkdirat",
+    "env.__syscall_mknodat",
+    "env.__syscall_newfstatat",
+    "env.__syscall_openat",
+    "env.__syscall_pipe",
+    "env.__syscall_poll",
+    "env.__syscall_readlinkat",
+    "env.__syscall_recvfrom",
+    "env.__syscall_recvmsg",
+    "env.__syscall_renameat",
+    "env.__syscall_rmdir",
+    "env.__syscall_sendmsg",
+    "env.__syscall_sendto",
+    "env.__syscall_socket",
+    "env.__syscall_stat64",
+    "env.__syscall_statfs64",
+    "env.__syscall_symlinkat",
+    "env.__syscall_truncate64",
+    "env.__syscall_umask_js",
+    "env.__syscall_unlinkat",
+    "env.__syscall_utimensat",
+    "env._emscripten_get_progname",
+    "env._gmtime_js",
+    "env._localtime_js",
+    "env._mktime_js",
+    "env._msync_js",
+    "env._munmap_js",
+    "env._timegm_js",
+    "env._try_fcntl64",
+    "env._try_shutdown",
+    "env._tzset_js",
+    "env.emscripten_date_now",
+    "env.emscripten_get_now",
+    "wasi_snapshot_preview1.clock_res_get",
+    "wasi_snapshot_preview1.clock_time_get",
+    "wasi_snapshot_preview1.environ_get",
+    "wasi_snapshot_preview1.environ_sizes_get",
+    "wasi_snapshot_preview1.fd_close",
+    "wasi_snapshot_preview1.fd_fdstat_get",
+    "wasi_snapshot_preview1.fd_pread",
+    "wasi_snapshot_preview1.fd_pwrite",
+    "wasi_snapshot_preview1.fd_read",
+    "wasi_snapshot_preview1.fd_seek",
+    "wasi_snapshot_preview1.fd_sync",
+    "wasi_snapshot_preview1.fd_write",
+    "wasi_snapshot_preview1.random_get",
+];
+
+/// How to build a [`Kernel`].
+#[derive(Clone)]
+pub struct KernelConfig {
+    /// Where the guest's stdin (`/dev/stdin`, fd 0, `/dev/tty` reads) comes from.
+    pub stdin: Arc<dyn InputSource>,
+    /// Where stdout (fd 1, `/dev/stdout`, `/dev/tty`) goes.
+    pub stdout: Arc<dyn OutputSink>,
+    /// Where stderr (fd 2, `/dev/stderr`, `/dev/tty1`) goes.
+    pub stderr: Arc<dyn OutputSink>,
+    /// The environment, in order (`environ_get`).
+    pub env: Vec<(String, String)>,
+    /// `_emscripten_get_progname` (Emscripten's `thisProgram`).
+    pub progname: String,
+    /// What `getuid()` returns (Node: the host's uid).
+    pub uid: u32,
+    /// Initial umask.
+    pub umask: u32,
+    /// The clocks.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for KernelConfig {
+    /// Host stdio (fds 0/1/2, TTY-ness from the host), Emscripten's default
+    /// environment, progname `./this.program`, the host uid, umask 022.
+    fn default() -> Self {
+        let progname = "./this.program".to_string();
+        KernelConfig {
+            stdin: Arc::new(HostFd(0)),
+            stdout: Arc::new(HostFd(1)),
+            stderr: Arc::new(HostFd(2)),
+            env: emscripten_default_env(&progname),
+            progname,
+            // SAFETY: getuid has no preconditions.
+            uid: unsafe { libc::getuid() },
+            umask: 0o022,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl KernelConfig {
+    /// A config with captured stdout/stderr, empty stdin, a fixed clock
+    /// and the default environment: for tests.
+    pub fn captured(stdout: Capture, stderr: Capture) -> Self {
+        KernelConfig {
+            stdin: Arc::new(Null),
+            stdout: Arc::new(stdout),
+            stderr: Arc::new(stderr),
+            uid: 0,
+            clock: Arc::new(FixedClock {
+                now: Timespec {
+                    sec: 1_700_000_000,
+                    nsec: 123_456_789,
+                },
+                mono_ns: 5_000_000,
+            }),
+            ..KernelConfig::default()
+        }
+    }
+}
+
+/// Emscripten's default environment (`getEnvStrings` with a `C` locale):
+/// `USER`, `LOGNAME`, `PATH`, `PWD`, `HOME`, `LANG`, `_`.
+pub fn emscripten_default_env(progname: &str) -> Vec<(String, String)> {
+    [
+        ("USER", "web_user"),
+        ("LOGNAME", "web_user"),
+        ("PATH", "/"),
+        ("PWD", "/"),
+        ("HOME", "/home/web_user"),
+        ("LANG", "C.UTF-8"),
+        ("_", progname),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// The guest OS: file tree, descriptors, cwd, umask, environment, clocks,
+/// stdio. `Clone` makes an independent copy (file contents are shared
+/// copy-on-write), which is how instance snapshots are taken.
+#[derive(Clone)]
+pub struct Kernel {
+    pub(crate) fs: Fs,
+    pub(crate) fdt: FdTable,
+    pub(crate) pipes: Slab<Pipe>,
+    pub(crate) sockets: Slab<Socket>,
+    pub(crate) cwd: NodeId,
+    pub(crate) umask: u32,
+    pub(crate) env: Vec<Vec<u8>>,
+    pub(crate) progname: Vec<u8>,
+    pub(crate) uid: u32,
+    pub(crate) stdin: Arc<dyn InputSource>,
+    pub(crate) stdout: Arc<dyn OutputSink>,
+    pub(crate) stderr: Arc<dyn OutputSink>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("cwd", &self.fs.dir_path(self.cwd))
+            .field("open_fds", &self.fdt.open_fds())
+            .field("umask", &self.umask)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kernel {
+    /// The current wall-clock time (for timestamps).
+    pub(crate) fn now(&self) -> Timespec {
+        self.clock.realtime()
+    }
+}

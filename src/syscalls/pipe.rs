@@ -1,0 +1,104 @@
+//! Anonymous pipes (`pipe()`), as PIPEFS provides them: an unbounded byte
+//! queue. The guest is single-threaded, so a read that would block returns
+//! `EAGAIN` (as PIPEFS does); unlike PIPEFS, a read with no writer left is
+//! end of file and a write with no reader left is `EPIPE` (Linux).
+
+use std::collections::VecDeque;
+
+use super::clock::Timespec;
+use super::consts::*;
+use super::errno::{Errno, SysResult};
+
+/// One pipe: its buffered bytes and how many ends are open.
+#[derive(Clone, Debug)]
+pub(crate) struct Pipe {
+    pub buf: VecDeque<u8>,
+    pub readers: u32,
+    pub writers: u32,
+    pub ino: u64,
+    pub ctime: Timespec,
+}
+
+impl Pipe {
+    /// A new pipe with one reader and one writer.
+    pub fn new(ino: u64, now: Timespec) -> Self {
+        Pipe {
+            buf: VecDeque::new(),
+            readers: 1,
+            writers: 1,
+            ino,
+            ctime: now,
+        }
+    }
+
+    /// Reads into `out`.
+    pub fn read(&mut self, out: &mut [u8]) -> SysResult<usize> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if self.buf.is_empty() {
+            return if self.writers == 0 {
+                Ok(0)
+            } else {
+                Err(Errno::EAGAIN)
+            };
+        }
+        let n = out.len().min(self.buf.len());
+        for (o, b) in out.iter_mut().zip(self.buf.drain(..n)) {
+            *o = b;
+        }
+        Ok(n)
+    }
+
+    /// Appends `data`.
+    pub fn write(&mut self, data: &[u8]) -> SysResult<usize> {
+        if self.readers == 0 {
+            return Err(Errno::EPIPE);
+        }
+        self.buf.extend(data);
+        Ok(data.len())
+    }
+
+    /// Poll readiness of one end.
+    pub fn poll(&self, write_end: bool) -> u16 {
+        if write_end {
+            if self.readers == 0 {
+                POLLERR | POLLOUT | POLLWRNORM
+            } else {
+                POLLOUT | POLLWRNORM
+            }
+        } else {
+            let mut m = 0;
+            if !self.buf.is_empty() {
+                m |= POLLIN | POLLRDNORM;
+            }
+            if self.writers == 0 {
+                m |= POLLHUP;
+            }
+            m
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipe_semantics() {
+        let mut p = Pipe::new(1, Timespec::default());
+        let mut b = [0u8; 4];
+        assert_eq!(p.read(&mut b), Err(Errno::EAGAIN));
+        assert_eq!(p.poll(false), 0);
+        p.write(b"hello").unwrap();
+        assert_eq!(p.poll(false), POLLIN | POLLRDNORM);
+        assert_eq!(p.read(&mut b), Ok(4));
+        assert_eq!(&b, b"hell");
+        p.writers = 0;
+        assert_eq!(p.read(&mut b), Ok(1));
+        assert_eq!(p.read(&mut b), Ok(0));
+        assert_eq!(p.poll(false), POLLHUP);
+        p.readers = 0;
+        assert_eq!(p.write(b"x"), Err(Errno::EPIPE));
+    }
+}
