@@ -32,7 +32,10 @@ fn known_differences() -> Vec<(String, String)> {
     lines(&root().join("known-differences.txt"))
         .into_iter()
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .filter_map(|l| l.split_once(':').map(|(n, r)| (n.trim().to_string(), r.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(n, r)| (n.trim().to_string(), r.trim().to_string()))
+        })
         .collect()
 }
 
@@ -50,10 +53,17 @@ fn run_script(name: &str) -> Result<(), Failed> {
     // The script lives in a scratch directory as the cwd, and is given by a
     // relative name, so that it lands at /home/pyodide/NAME.py in the guest.
     let work = tempdir(name)?;
-    fs::copy(scripts.join(format!("{name}.py")), work.join(format!("{name}.py")))
-        .map_err(|e| format!("copying {name}.py: {e}"))?;
+    fs::copy(
+        scripts.join(format!("{name}.py")),
+        work.join(format!("{name}.py")),
+    )
+    .map_err(|e| format!("copying {name}.py: {e}"))?;
     let cmd_file = scripts.join(format!("{name}.cmd"));
-    let mut py_args = if cmd_file.is_file() { lines(&cmd_file) } else { vec![format!("{name}.py")] };
+    let mut py_args = if cmd_file.is_file() {
+        lines(&cmd_file)
+    } else {
+        vec![format!("{name}.py")]
+    };
     py_args.extend(lines(&scripts.join(format!("{name}.args"))));
     let stdin = fs::read(scripts.join(format!("{name}.stdin"))).unwrap_or_default();
 
@@ -74,7 +84,9 @@ fn run_script(name: &str) -> Result<(), Failed> {
         let mut input = child.stdin.take().expect("piped");
         let _ = input.write_all(&stdin);
     }
-    let out = child.wait_with_output().map_err(|e| format!("waiting for pyodide-test: {e}"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("waiting for pyodide-test: {e}"))?;
     let _ = fs::remove_dir_all(&work);
     let status = out.status.code().unwrap_or(-1);
     let mut problems = Vec::new();
@@ -84,15 +96,30 @@ fn run_script(name: &str) -> Result<(), Failed> {
     if out.stdout != want_out {
         problems.push(format!(
             "stdout differs:\n{}",
-            first_difference(&String::from_utf8_lossy(&want_out), &String::from_utf8_lossy(&out.stdout))
+            first_difference(
+                &String::from_utf8_lossy(&want_out),
+                &String::from_utf8_lossy(&out.stdout)
+            )
         ));
     }
     if problems.is_empty() {
         Ok(())
     } else {
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
-        Err(format!("{}\n--- stderr (last lines) ---\n{}", problems.join("\n"), tail.join("\n")).into())
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(15)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        Err(format!(
+            "{}\n--- stderr (last lines) ---\n{}",
+            problems.join("\n"),
+            tail.join("\n")
+        )
+        .into())
     }
 }
 
@@ -100,7 +127,9 @@ fn run_script(name: &str) -> Result<(), Failed> {
 fn first_difference(want: &str, got: &str) -> String {
     let w: Vec<&str> = want.lines().collect();
     let g: Vec<&str> = got.lines().collect();
-    let i = (0..w.len().max(g.len())).find(|&i| w.get(i) != g.get(i)).unwrap_or(0);
+    let i = (0..w.len().max(g.len()))
+        .find(|&i| w.get(i) != g.get(i))
+        .unwrap_or(0);
     format!(
         "  line {}:\n  expected: {:?}\n  got:      {:?}\n  ({} expected lines, {} got)",
         i + 1,
@@ -126,7 +155,8 @@ fn main() {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let p = e.path();
-            (p.extension().is_some_and(|x| x == "py")).then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+            (p.extension().is_some_and(|x| x == "py"))
+                .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
         .collect();
     names.sort();

@@ -1,0 +1,275 @@
+//! Starting CPython the way Pyodide's own CLI does, natively.
+//!
+//! The order follows `pyodide.asm.mjs` (`run`, `initRuntime`, `callMain`)
+//! and `python_cli_entry.mjs`: the file-system layout of `pyodide.mjs`'s
+//! preRun hooks, instantiation, the call trampoline, data relocations and
+//! constructors, Pyodide's `main` (which initialises CPython with
+//! `home="/"`, the stdlib zip and no bytecode writing), then `run_main`
+//! (CPython's `-c`/`-m`/file/stdin handling and exit codes), then clearing
+//! `sys.modules` and finalising.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use super::WasmContext;
+use wasmtime::{Engine, Instance, Linker, Module, Ref, Store, Val};
+
+use super::asm_consts::AsmConsts;
+use super::exit::Ending;
+use super::jsffi;
+use super::link;
+use super::runtime;
+use super::state::{GuestState, RuntimeExports};
+use super::syscall_imports;
+use super::trampoline;
+use crate::syscalls::Kernel;
+
+/// A compiled Pyodide main module with what is needed to start it.
+pub struct PyodideModule {
+    engine: Engine,
+    main: Module,
+    trampoline: Module,
+    asm_consts: Arc<AsmConsts>,
+}
+
+/// How a run of the guest ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The process exit status to report (Python's own).
+    pub status: i32,
+    /// Set when the guest trapped or aborted: the description.
+    pub crash: Option<String>,
+}
+
+impl PyodideModule {
+    /// Wrap a compiled main module. Fails if it is not a Pyodide main module.
+    pub fn new(engine: &Engine, main: Module, asm_consts: AsmConsts) -> Result<Self> {
+        for needed in [
+            "__main_argc_argv",
+            "run_main",
+            "malloc",
+            "free",
+            "_PyRuntime",
+            "__indirect_function_table",
+            "memory",
+        ] {
+            if main.get_export(needed).is_none() {
+                bail!(
+                    "the wasm module is not a Pyodide main module: it does not export `{needed}`"
+                );
+            }
+        }
+        Ok(Self {
+            engine: engine.clone(),
+            main,
+            trampoline: trampoline::module(engine)?,
+            asm_consts: Arc::new(asm_consts),
+        })
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Run CPython with `argv` (without the program name) in a fresh
+    /// instance around `kernel` (whose file system the caller has prepared).
+    pub fn run(&self, kernel: Kernel, argv: &[String], heap_max: u64) -> Result<RunOutcome> {
+        let mut store = Store::new(
+            &self.engine,
+            GuestState::new(kernel, self.asm_consts.clone(), heap_max),
+        );
+        store.set_epoch_deadline(u64::MAX / 2);
+        let instance = self.instantiate(&mut store)?;
+        let started = self.start_main(&mut store, &instance, argv);
+        let outcome = match started {
+            Err(err) => return Ok(ending_outcome(&err)),
+            Ok(code) if code != 0 => RunOutcome {
+                status: code,
+                crash: None,
+            },
+            Ok(_) => {
+                let run_main = instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
+                match run_main.call(&mut store, ()) {
+                    Ok(code) => {
+                        let status = finalize(&mut store, &instance, code);
+                        RunOutcome {
+                            status,
+                            crash: None,
+                        }
+                    }
+                    Err(err) => ending_outcome(&err),
+                }
+            }
+        };
+        store.data_mut().kernel.flush_stdio();
+        Ok(outcome)
+    }
+
+    /// Instantiate the main module and run everything before `main`.
+    fn instantiate(&self, store: &mut Store<GuestState>) -> Result<Instance> {
+        let mut linker = Linker::new(&self.engine);
+        linker.allow_shadowing(true);
+        runtime::define(&mut linker)?;
+        syscall_imports::define(&mut linker)?;
+        jsffi::define(&mut linker, &self.main)?;
+        let report = link::complete(&mut linker, store, &self.main)?;
+        let instance = linker
+            .instantiate(&mut *store, &self.main)
+            .ctx("instantiating the main module")?;
+        let memory = instance
+            .get_memory(&mut *store, "memory")
+            .context("main module memory")?;
+        let table = instance
+            .get_table(&mut *store, "__indirect_function_table")
+            .context("main module table")?;
+        let exports = RuntimeExports {
+            malloc: instance.get_typed_func(&mut *store, "malloc")?,
+            free: instance.get_typed_func(&mut *store, "free")?,
+            memalign: instance
+                .get_typed_func(&mut *store, "emscripten_builtin_memalign")
+                .ok(),
+        };
+        {
+            let state = store.data_mut();
+            state.memory = Some(memory);
+            state.table = Some(table);
+            state.exports = Some(exports);
+        }
+        link::apply_got_func(store, table, &report.got_func)?;
+        self.install_trampoline(store, &instance)?;
+        // initRuntime: relocations, then constructors.
+        if let Ok(relocs) =
+            instance.get_typed_func::<(), ()>(&mut *store, "__wasm_apply_data_relocs")
+        {
+            call_checked(store, relocs, "__wasm_apply_data_relocs")?;
+        }
+        let ctors = instance.get_typed_func::<(), ()>(&mut *store, "__wasm_call_ctors")?;
+        call_checked(store, ctors, "__wasm_call_ctors")?;
+        Ok(instance)
+    }
+
+    /// Put our `ref.test` trampoline in the table and tell CPython its index.
+    fn install_trampoline(&self, store: &mut Store<GuestState>, instance: &Instance) -> Result<()> {
+        let Some(offset_global) =
+            instance.get_global(&mut *store, "_PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET")
+        else {
+            return Ok(()); // an older CPython without the trampoline
+        };
+        let runtime_global = instance
+            .get_global(&mut *store, "_PyRuntime")
+            .context("_PyRuntime export")?;
+        let memory = instance
+            .get_memory(&mut *store, "memory")
+            .context("memory")?;
+        let table = instance
+            .get_table(&mut *store, "__indirect_function_table")
+            .context("table")?;
+        let mut linker = Linker::new(&self.engine);
+        linker.define(&mut *store, "env", "memory", memory)?;
+        linker.define(&mut *store, "env", "__indirect_function_table", table)?;
+        let tramp = linker.instantiate(&mut *store, &self.trampoline)?;
+        let func = tramp
+            .get_func(&mut *store, "trampoline_call")
+            .context("trampoline_call")?;
+        let slot = table.grow(&mut *store, 1, Ref::Func(Some(func)))?;
+        let offset_addr = global_u32(store, &offset_global)?;
+        let mut word = [0u8; 4];
+        memory.read(&*store, offset_addr as usize, &mut word)?;
+        let offset = u32::from_le_bytes(word);
+        let runtime_addr = global_u32(store, &runtime_global)?;
+        memory.write(
+            &mut *store,
+            (runtime_addr + offset) as usize,
+            &(slot as u32).to_le_bytes(),
+        )?;
+        Ok(())
+    }
+
+    /// Call Pyodide's `main(argc, argv)`; returns its status.
+    fn start_main(
+        &self,
+        store: &mut Store<GuestState>,
+        instance: &Instance,
+        argv: &[String],
+    ) -> wasmtime::Result<i32> {
+        let malloc = instance.get_typed_func::<i32, i32>(&mut *store, "malloc")?;
+        let memory = instance.get_memory(&mut *store, "memory").expect("checked");
+        let mut args: Vec<String> = vec![super::layout::PROGRAM.to_string()];
+        args.extend(argv.iter().cloned());
+        let argv_ptr = malloc.call(&mut *store, ((args.len() + 1) * 4) as i32)? as u32;
+        for (i, arg) in args.iter().enumerate() {
+            let mut bytes = arg.clone().into_bytes();
+            bytes.push(0);
+            let p = malloc.call(&mut *store, bytes.len() as i32)? as u32;
+            memory.write(&mut *store, p as usize, &bytes)?;
+            memory.write(&mut *store, argv_ptr as usize + i * 4, &p.to_le_bytes())?;
+        }
+        memory.write(
+            &mut *store,
+            argv_ptr as usize + args.len() * 4,
+            &0u32.to_le_bytes(),
+        )?;
+        let main = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__main_argc_argv")?;
+        main.call(&mut *store, (args.len() as i32, argv_ptr as i32))
+    }
+}
+
+/// After `run_main`: clear `sys.modules`, collect, finalise (as Pyodide's
+/// CLI does); a failed finalisation gives status 120 like CPython's.
+fn finalize(store: &mut Store<GuestState>, instance: &Instance, code: i32) -> i32 {
+    let cleanup = "import sys, gc; sys.modules.clear(); gc.collect()\0";
+    let mut run = || -> wasmtime::Result<i32> {
+        let malloc = instance.get_typed_func::<i32, i32>(&mut *store, "malloc")?;
+        let p = malloc.call(&mut *store, cleanup.len() as i32)?;
+        let memory = instance.get_memory(&mut *store, "memory").expect("checked");
+        memory.write(&mut *store, p as usize, cleanup.as_bytes())?;
+        if let Ok(simple) = instance.get_typed_func::<i32, i32>(&mut *store, "PyRun_SimpleString") {
+            let _ = simple.call(&mut *store, p);
+        }
+        let fin = instance.get_typed_func::<(), i32>(&mut *store, "Py_FinalizeEx")?;
+        fin.call(&mut *store, ())
+    };
+    match run() {
+        Ok(r) if r < 0 => 120,
+        Ok(_) => code,
+        Err(err) => match Ending::from_error(&err) {
+            Ending::Exit(status) => status,
+            _ => 120,
+        },
+    }
+}
+
+fn ending_outcome(err: &wasmtime::Error) -> RunOutcome {
+    match Ending::from_error(err) {
+        Ending::Exit(status) => RunOutcome {
+            status,
+            crash: None,
+        },
+        Ending::Abort(msg) => RunOutcome {
+            status: 1,
+            crash: Some(msg),
+        },
+        Ending::Trap(msg) => RunOutcome {
+            status: 1,
+            crash: Some(msg),
+        },
+    }
+}
+
+fn call_checked(
+    store: &mut Store<GuestState>,
+    f: wasmtime::TypedFunc<(), ()>,
+    what: &str,
+) -> Result<()> {
+    f.call(&mut *store, ())
+        .map_err(|e| anyhow::anyhow!("{what} failed: {e:?}"))
+}
+
+fn global_u32(store: &mut Store<GuestState>, g: &wasmtime::Global) -> Result<u32> {
+    match g.get(&mut *store) {
+        Val::I32(v) => Ok(v as u32),
+        other => bail!("unexpected global value {other:?}"),
+    }
+}

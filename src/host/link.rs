@@ -1,0 +1,142 @@
+//! Linking the main module: every import is resolved by name from what the
+//! module declares. Imports we implement come from [`super::runtime`] and
+//! [`super::syscall_imports`]; the rest are linked to traps that name the
+//! import (JavaScript-only ones say so), and `GOT.*` globals get mutable
+//! cells that are filled in after instantiation.
+
+use std::collections::HashSet;
+
+use wasmtime::{
+    ExternType, Func, Global, GlobalType, Linker, Module, Mutability, Ref, Store, Table, Val,
+    ValType,
+};
+
+use super::exit::NeedsJavaScript;
+use super::state::GuestState;
+
+type Result<T> = wasmtime::Result<T>;
+
+/// A `GOT.func` import of the main module that must point at a table slot
+/// once the table exists.
+pub struct GotFuncFixup {
+    /// The symbol's name.
+    pub name: String,
+    /// The global the module imported.
+    pub global: Global,
+}
+
+/// What linking found: the fix-ups to apply after instantiation and the
+/// imports we linked to traps.
+#[derive(Default)]
+pub struct LinkReport {
+    /// `GOT.func.*` globals to point at trap functions once the table exists.
+    pub got_func: Vec<GotFuncFixup>,
+    /// Function imports with no implementation here (linked to traps).
+    pub unimplemented: Vec<String>,
+}
+
+/// Is this import part of Pyodide's JavaScript FFI (or otherwise needs JS)?
+pub fn needs_javascript(name: &str, ty: &wasmtime::FuncType) -> bool {
+    let has_externref = ty
+        .params()
+        .chain(ty.results())
+        .any(|t| matches!(t, ValType::Ref(r) if r.heap_type().is_extern()));
+    has_externref
+        || name.starts_with("Jsv")
+        || name.starts_with("JsProxy")
+        || name.starts_with("js2python")
+        || name.starts_with("python2js")
+        || name.starts_with("_python2js")
+        || name.starts_with("pyproxy")
+        || name.starts_with("emscripten_gl")
+        || matches!(
+            name,
+            "capture_stderr"
+                | "fail_test"
+                | "hiwire_invalid_ref_js"
+                | "jslib_init_js"
+                | "jslib_init_buffers_js"
+                | "pyodide_js_init"
+                | "throw_no_gil"
+                | "can_run_sync_js"
+        )
+}
+
+/// Add the missing pieces for `module` to `linker`: traps for unimplemented
+/// function imports and fresh `GOT.*` globals.
+pub fn complete(
+    linker: &mut Linker<GuestState>,
+    store: &mut Store<GuestState>,
+    module: &Module,
+) -> Result<LinkReport> {
+    let mut report = LinkReport::default();
+    let mut seen = HashSet::new();
+    for import in module.imports() {
+        let (m, name) = (import.module(), import.name());
+        if !seen.insert((m.to_string(), name.to_string())) {
+            continue;
+        }
+        if linker.get(&mut *store, m, name).is_ok() {
+            continue;
+        }
+        match import.ty() {
+            ExternType::Func(ty) => {
+                let js = needs_javascript(name, &ty);
+                let full = format!("{m}.{name}");
+                report.unimplemented.push(full.clone());
+                linker.func_new(m, name, ty, move |_, _, _| {
+                    if js {
+                        Err(wasmtime::Error::new(NeedsJavaScript(full.clone())))
+                    } else {
+                        Err(wasmtime::format_err!(
+                            "the import `{full}` is not implemented by pyodide-test"
+                        ))
+                    }
+                })?;
+            }
+            ExternType::Global(gt) if m == "GOT.func" || m == "GOT.mem" => {
+                let ty = GlobalType::new(ValType::I32, Mutability::Var);
+                let _ = gt;
+                let global = Global::new(&mut *store, ty, Val::I32(0))?;
+                linker.define(&mut *store, m, name, global)?;
+                if m == "GOT.func" {
+                    report.got_func.push(GotFuncFixup {
+                        name: name.to_string(),
+                        global,
+                    });
+                }
+            }
+            other => {
+                wasmtime::bail!(
+                    "the main module imports {m}.{name} ({other:?}), which pyodide-test does not provide"
+                )
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Point each `GOT.func` global at a fresh table slot holding a function
+/// that traps with a message naming the symbol (all of the main module's
+/// `GOT.func` imports are JS-implemented functions: GL, console).
+pub fn apply_got_func(
+    store: &mut Store<GuestState>,
+    table: Table,
+    fixups: &[GotFuncFixup],
+) -> Result<()> {
+    if fixups.is_empty() {
+        return Ok(());
+    }
+    let first = table.grow(&mut *store, fixups.len() as u64, Ref::Func(None))?;
+    for (i, fix) in fixups.iter().enumerate() {
+        let name = fix.name.clone();
+        let ty = wasmtime::FuncType::new(store.engine(), [], []);
+        let func = Func::new(&mut *store, ty, move |_, _, _| {
+            Err(wasmtime::Error::new(NeedsJavaScript(name.clone())))
+        });
+        let slot = first + i as u64;
+        table.set(&mut *store, slot, Ref::Func(Some(func)))?;
+        fix.global.set(&mut *store, Val::I32(slot as i32))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! The Emscripten runtime imports that are not syscalls: process exit and
+//! abort, heap growth, `EM_ASM`, keep-alive counters, CPython's Emscripten
+//! hooks, logging, signals, the JS call-trampoline fallback.
+
+use wasmtime::{Caller, Linker, Val};
+
+use super::asm_consts::AsmConst;
+use super::exit::{GuestAbort, GuestExit, NeedsJavaScript};
+use super::state::{GuestState, memory, read_cstr};
+
+type Result<T> = wasmtime::Result<T>;
+
+/// Highest heap size in bytes Emscripten lets memory grow to (4 GiB - 64 KiB).
+pub const EMSCRIPTEN_HEAP_MAX: u64 = 4_294_901_760;
+
+/// Define the runtime imports on `linker`.
+pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
+    linker.func_wrap("env", "exit", |status: i32| -> Result<()> {
+        Err(wasmtime::Error::new(GuestExit(status)))
+    })?;
+    linker.func_wrap(
+        "wasi_snapshot_preview1",
+        "proc_exit",
+        |status: i32| -> Result<()> { Err(wasmtime::Error::new(GuestExit(status))) },
+    )?;
+    linker.func_wrap("env", "_abort_js", || -> Result<()> {
+        Err(wasmtime::Error::new(GuestAbort(String::new())))
+    })?;
+    linker.func_wrap(
+        "env",
+        "__assert_fail",
+        |caller: Caller<'_, GuestState>,
+         cond: i32,
+         file: i32,
+         line: i32,
+         func: i32|
+         -> Result<()> {
+            let mem = memory(&caller)?;
+            let bytes = mem.data(&caller);
+            let text = |p: i32, dflt: &str| {
+                if p == 0 {
+                    dflt.to_string()
+                } else {
+                    read_cstr(bytes, p as u32)
+                }
+            };
+            let msg = format!(
+                "Assertion failed: {}, at: {},{},{}",
+                text(cond, ""),
+                text(file, "unknown filename"),
+                line,
+                text(func, "unknown function")
+            );
+            Err(wasmtime::Error::new(GuestAbort(msg)))
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "emscripten_get_heap_max",
+        |caller: Caller<'_, GuestState>| -> i32 { caller.data().heap_max as u32 as i32 },
+    )?;
+    linker.func_wrap("env", "emscripten_resize_heap", resize_heap)?;
+    linker.func_wrap("env", "emscripten_asm_const_int", asm_const_int)?;
+    linker.func_wrap(
+        "env",
+        "emscripten_runtime_keepalive_push",
+        |mut c: Caller<'_, GuestState>| {
+            c.data_mut().keepalive += 1;
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "emscripten_runtime_keepalive_pop",
+        |mut c: Caller<'_, GuestState>| {
+            c.data_mut().keepalive -= 1;
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "_emscripten_runtime_keepalive_clear",
+        |mut c: Caller<'_, GuestState>| {
+            c.data_mut().keepalive = 0;
+        },
+    )?;
+    linker.func_wrap("env", "_Py_emscripten_runtime", py_emscripten_runtime)?;
+    // No JS signal buffer: signals are not delivered asynchronously.
+    linker.func_wrap("env", "_Py_CheckEmscriptenSignals_Helper", || -> i32 { 0 })?;
+    linker.func_wrap("env", "_PyEM_TrampolineCall_JS", trampoline_call_fallback)?;
+    linker.func_wrap(
+        "env",
+        "__call_sighandler",
+        |mut c: Caller<'_, GuestState>, fp: i32, sig: i32| -> Result<()> {
+            call_table(&mut c, fp as u32, &[Val::I32(sig)]).map(|_| ())
+        },
+    )?;
+    linker.func_wrap("env", "emscripten_debugger", || {})?;
+    linker.func_wrap(
+        "env",
+        "emscripten_set_up_async_input_device_js",
+        || -> i32 { 0 },
+    )?;
+    linker.func_wrap("env", "emscripten_log_impl_js", |_flags: i32| {})?;
+    linker.func_wrap(
+        "env",
+        "_emscripten_log_formatted",
+        |caller: Caller<'_, GuestState>, _flags: i32, ptr: i32| -> Result<()> {
+            let mem = memory(&caller)?;
+            eprintln!("{}", read_cstr(mem.data(&caller), ptr as u32));
+            Ok(())
+        },
+    )?;
+    // There is no host shell for the guest: `system(NULL)` says so.
+    linker.func_wrap("env", "_emscripten_system", |cmd: i32| -> i32 {
+        if cmd == 0 { 0 } else { -52 }
+    })?;
+    // Interval timers would deliver SIGALRM through the JS event loop; there
+    // is none, so the timer is accepted and never fires.
+    linker.func_wrap("env", "_setitimer_js", |_which: i32, _ms: f64| -> i32 { 0 })?;
+    // Pyodide's socket hooks: no JS-side socket layer, so "not handled here".
+    linker.func_wrap(
+        "env",
+        "_try_shutdown",
+        |_fd: i32, _how: i32, _res: i32| -> i32 { 0 },
+    )?;
+    Ok(())
+}
+
+/// `emscripten_resize_heap(requested)`: grow memory the way the glue does
+/// (over-allocate by up to 20%, at most 96 MiB more than asked), within
+/// the configured maximum; 0 when it cannot.
+fn resize_heap(mut caller: Caller<'_, GuestState>, requested: i32) -> Result<i32> {
+    let requested = requested as u32 as u64;
+    let mem = memory(&caller)?;
+    let old = mem.data_size(&caller) as u64;
+    let max = caller.data().heap_max;
+    if requested > max {
+        return Ok(0);
+    }
+    for cut_down in [1u64, 2, 4] {
+        let over = old + old / (5 * cut_down);
+        let over = over.min(requested + 96 * 1024 * 1024);
+        let want = requested.max(over).div_ceil(65536) * 65536;
+        let new_size = want.min(max);
+        let pages = (new_size.saturating_sub(old)).div_ceil(65536);
+        if pages == 0 || mem.grow(&mut caller, pages).is_ok() {
+            return Ok(1);
+        }
+    }
+    Ok(0)
+}
+
+fn asm_const_int(caller: Caller<'_, GuestState>, code: i32, _sig: i32, _args: i32) -> Result<i32> {
+    match caller.data().asm_consts.get(code as u32) {
+        Some(AsmConst::JspiSupported) => Ok(0),
+        Some(AsmConst::AliasOpen64) => Ok(0),
+        Some(AsmConst::Throws(text)) => Err(wasmtime::Error::new(GuestAbort(format!(
+            "EM_ASM snippet threw: {text}"
+        )))),
+        Some(AsmConst::Unknown(text)) => Err(wasmtime::Error::new(NeedsJavaScript(format!(
+            "emscripten_asm_const_int ({text})"
+        )))),
+        None => Err(wasmtime::format_err!(
+            "emscripten_asm_const_int called with unknown snippet address {code}"
+        )),
+    }
+}
+
+fn py_emscripten_runtime(mut caller: Caller<'_, GuestState>) -> Result<i32> {
+    let text = caller.data().runtime_name.clone();
+    let ptr = malloc(&mut caller, text.len() as u32 + 1)?;
+    if ptr != 0 {
+        let mem = memory(&caller)?;
+        let mut bytes = text.into_bytes();
+        bytes.push(0);
+        mem.write(&mut caller, ptr as usize, &bytes)?;
+    }
+    Ok(ptr as i32)
+}
+
+/// Allocate `size` bytes with the guest's `malloc`.
+pub fn malloc(caller: &mut Caller<'_, GuestState>, size: u32) -> Result<u32> {
+    let exports =
+        caller.data().exports.clone().ok_or_else(|| {
+            wasmtime::format_err!("malloc called before the runtime is initialised")
+        })?;
+    Ok(exports.malloc.call(caller, size as i32)? as u32)
+}
+
+/// `_PyEM_TrampolineCall_JS(func, a1, a2, a3)`: the JS fallback of the call
+/// trampoline. JS passes as many arguments as the callee takes; so do we.
+fn trampoline_call_fallback(
+    mut caller: Caller<'_, GuestState>,
+    func: i32,
+    a1: i32,
+    a2: i32,
+    a3: i32,
+) -> Result<i32> {
+    let all = [Val::I32(a1), Val::I32(a2), Val::I32(a3)];
+    match call_table(&mut caller, func as u32, &all)? {
+        Some(Val::I32(v)) => Ok(v),
+        _ => Ok(0),
+    }
+}
+
+/// Call the table entry `index` with as many of `args` as it takes (extra
+/// ones are dropped, missing ones are zero, as a JS call would do), and
+/// return its first result.
+pub fn call_table(
+    caller: &mut Caller<'_, GuestState>,
+    index: u32,
+    args: &[Val],
+) -> Result<Option<Val>> {
+    let table = caller
+        .data()
+        .table
+        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
+    let entry = table
+        .get(&mut *caller, u64::from(index))
+        .ok_or_else(|| wasmtime::format_err!("table index is out of bounds: {index}"))?;
+    let func = entry
+        .as_func()
+        .flatten()
+        .ok_or_else(|| wasmtime::format_err!("null function at table index {index}"))?;
+    let ty = func.ty(&*caller);
+    let params: Vec<Val> = ty
+        .params()
+        .enumerate()
+        .map(|(i, p)| match (args.get(i), p) {
+            (Some(Val::I32(v)), wasmtime::ValType::I32) => Val::I32(*v),
+            (Some(Val::I32(v)), wasmtime::ValType::I64) => Val::I64(i64::from(*v)),
+            (Some(Val::I32(v)), wasmtime::ValType::F64) => Val::F64(f64::from(*v).to_bits()),
+            (Some(Val::I32(v)), wasmtime::ValType::F32) => Val::F32((*v as f32).to_bits()),
+            (_, p) => Val::default_for_ty(&p).unwrap_or(Val::I32(0)),
+        })
+        .collect();
+    let mut results: Vec<Val> = ty
+        .results()
+        .map(|r| Val::default_for_ty(&r).unwrap_or(Val::I32(0)))
+        .collect();
+    func.call(&mut *caller, &params, &mut results)?;
+    Ok(results.into_iter().next())
+}

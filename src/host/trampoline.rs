@@ -1,0 +1,50 @@
+//! CPython's function-pointer-cast trampoline.
+//!
+//! CPython 3.14 on Emscripten calls C functions whose real arity may be lower
+//! than the caller's through `_PyEM_TrampolineCall`. At start-up the glue
+//! stores a table index at `_PyRuntime + *_PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET`;
+//! that index names a small wasm function that reads the callee from the
+//! table, finds its arity with `ref.test` (wasm GC) and calls it with as
+//! many arguments. With 0 there, every such call would leave wasm for the
+//! `_PyEM_TrampolineCall_JS` import. Our module is written here in wat and
+//! instantiated against the main module's memory and table, so C-to-C calls
+//! stay in wasm.
+
+use anyhow::Result;
+
+use super::WasmContext;
+use wasmtime::{Engine, Module};
+
+/// The trampoline in wat: `trampoline_call(ok_ptr, func, a1, a2, a3) -> i32`.
+/// Writes 1 to `*ok_ptr` when the callee has one of the four accepted
+/// signatures `(i32{0..3}) -> i32`, else 0 (CPython raises `SystemError`).
+pub const TRAMPOLINE_WAT: &str = r#"
+(module
+  (type $a3 (func (param i32 i32 i32) (result i32)))
+  (type $a2 (func (param i32 i32) (result i32)))
+  (type $a1 (func (param i32) (result i32)))
+  (type $a0 (func (result i32)))
+  (import "env" "memory" (memory 0))
+  (import "env" "__indirect_function_table" (table 0 funcref))
+  (func (export "trampoline_call")
+        (param $ok i32) (param $fp i32) (param $x i32) (param $y i32) (param $z i32)
+        (result i32)
+    (local $f funcref)
+    (i32.store (local.get $ok) (i32.const 1))
+    (local.set $f (table.get (local.get $fp)))
+    (if (ref.test (ref $a3) (local.get $f))
+      (then (return (call_indirect (type $a3) (local.get $x) (local.get $y) (local.get $z) (local.get $fp)))))
+    (if (ref.test (ref $a2) (local.get $f))
+      (then (return (call_indirect (type $a2) (local.get $x) (local.get $y) (local.get $fp)))))
+    (if (ref.test (ref $a1) (local.get $f))
+      (then (return (call_indirect (type $a1) (local.get $x) (local.get $fp)))))
+    (if (ref.test (ref $a0) (local.get $f))
+      (then (return (call_indirect (type $a0) (local.get $fp)))))
+    (i32.store (local.get $ok) (i32.const 0))
+    (i32.const 0)))
+"#;
+
+/// Compile the trampoline module (small: compiled at every start).
+pub fn module(engine: &Engine) -> Result<Module> {
+    Module::new(engine, TRAMPOLINE_WAT).ctx("compiling the call trampoline")
+}

@@ -1,0 +1,85 @@
+//! The `pyodide-test` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION};
+
+/// Run Pyodide's CPython and its packages' tests natively, without a browser or Node.
+#[derive(Parser)]
+#[command(name = "pyodide-test", version, about)]
+struct Cli {
+    /// Pyodide release to use (fetched with `npm pack` into the cache).
+    #[arg(long, global = true, default_value = DEFAULT_PYODIDE_VERSION, value_name = "VERSION")]
+    pyodide: String,
+    /// Use this local Pyodide distribution directory instead of a release.
+    #[arg(long, global = true, value_name = "DIR")]
+    dist: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fetch and cache the Pyodide release (and compile it) once.
+    Fetch,
+    /// Run CPython with CPython's own command line: -c, -m, -, FILE, -X, -u, -I ...
+    Python(PythonArgs),
+}
+
+#[derive(clap::Args)]
+struct PythonArgs {
+    /// Make a host directory visible to the guest: HOST:GUEST[:ro].
+    #[arg(long = "mount", value_name = "HOST:GUEST[:ro]")]
+    mounts: Vec<String>,
+    /// Largest guest memory, e.g. 2G, 512M.
+    #[arg(long, value_name = "SIZE", default_value = "4G")]
+    max_memory: String,
+    /// The arguments for Python, exactly as for `python3`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    args: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let source = runner::DistSource {
+        version: cli.pyodide,
+        dir: cli.dist,
+    };
+    // Guest code runs on a thread with a stack large enough for the wasm stack.
+    let worker = std::thread::Builder::new()
+        .name("guest".into())
+        .stack_size(pyodide_test::host::engine::HOST_THREAD_STACK_BYTES)
+        .spawn(move || match cli.command {
+            Command::Fetch => runner::python::fetch(&source).map(|()| 0),
+            Command::Python(args) => {
+                runner::python::run(&source, &args.mounts, &args.max_memory, &args.args)
+            }
+        });
+    let result = match worker {
+        Ok(handle) => handle
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("internal error: the guest thread panicked"))),
+        Err(e) => Err(anyhow::anyhow!("starting the guest thread: {e}")),
+    };
+    match result {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(err) => {
+            eprintln!("pyodide-test: error: {}", one_line(&err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}

@@ -1,0 +1,128 @@
+//! A Pyodide distribution directory: `pyodide.asm.wasm`, `pyodide.asm.mjs`,
+//! `python_stdlib.zip`, `pyodide-lock.json`, maybe wheels.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// An opened, checked Pyodide distribution.
+#[derive(Debug, Clone)]
+pub struct Dist {
+    dir: PathBuf,
+    lock: LockInfo,
+}
+
+/// The `info` block of `pyodide-lock.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LockInfo {
+    /// Python version, e.g. `3.14.2`.
+    pub python: String,
+    /// Pyodide version, when recorded.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Platform, e.g. `emscripten_4_0_9`.
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// Pyodide ABI version, e.g. `2026_0`.
+    #[serde(default)]
+    pub abi_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LockFile {
+    info: LockInfo,
+}
+
+/// The files a dist must have.
+const REQUIRED: [&str; 4] = [
+    "pyodide.asm.wasm",
+    "pyodide.asm.mjs",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+];
+
+impl Dist {
+    /// Open and check the dist in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            bail!(
+                "Pyodide distribution directory {} does not exist",
+                dir.display()
+            );
+        }
+        for file in REQUIRED {
+            if !dir.join(file).is_file() {
+                bail!(
+                    "{} is not a Pyodide distribution: {file} is missing",
+                    dir.display()
+                );
+            }
+        }
+        let lock_path = dir.join("pyodide-lock.json");
+        let text = fs::read_to_string(&lock_path)
+            .with_context(|| format!("reading {}", lock_path.display()))?;
+        let lock: LockFile = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", lock_path.display()))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            lock: lock.info,
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The lock file's `info`.
+    pub fn info(&self) -> &LockInfo {
+        &self.lock
+    }
+
+    /// `major.minor` of the dist's Python, e.g. (3, 14).
+    pub fn python_major_minor(&self) -> Result<(u32, u32)> {
+        let mut parts = self.lock.python.split('.');
+        let major = parts.next().and_then(|p| p.parse().ok());
+        let minor = parts.next().and_then(|p| p.parse().ok());
+        match (major, minor) {
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => bail!(
+                "pyodide-lock.json has an unreadable Python version {:?}",
+                self.lock.python
+            ),
+        }
+    }
+
+    /// Path of a file in the dist.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The main module's bytes.
+    pub fn read_wasm(&self) -> Result<Vec<u8>> {
+        let path = self.path("pyodide.asm.wasm");
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+            bail!("{} is not a wasm module", path.display());
+        }
+        Ok(bytes)
+    }
+
+    /// The JS glue's text (for its `EM_ASM` table).
+    pub fn read_glue(&self) -> Result<String> {
+        let path = self.path("pyodide.asm.mjs");
+        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    }
+
+    /// The standard library zip.
+    pub fn read_stdlib_zip(&self) -> Result<Vec<u8>> {
+        let path = self.path("python_stdlib.zip");
+        let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        if bytes.len() < 22 || &bytes[..2] != b"PK" {
+            bail!("{} is not a zip file", path.display());
+        }
+        Ok(bytes)
+    }
+}

@@ -1,0 +1,7 @@
+//! Dists, fetching, and (later) test plans, workers and reports.
+
+pub mod dist;
+pub mod fetch;
+pub mod python;
+
+pub use python::DistSource;
