@@ -192,7 +192,7 @@ fn run_node(name: &str, legacy: &[u8], expect_path: &Path) -> Option<Vec<String>
     if !node_available() {
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("exnref-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("exnref-node-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wasm_path = dir.join(format!("{name}.wasm"));
     std::fs::write(&wasm_path, legacy).unwrap();
@@ -203,7 +203,7 @@ fn run_node(name: &str, legacy: &[u8], expect_path: &Path) -> Option<Vec<String>
         .arg(expect_path)
         .output()
         .expect("run node");
-    let _ = std::fs::remove_file(&wasm_path);
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         out.status.success(),
         "node-check failed for {name}: {}",
@@ -349,7 +349,7 @@ fn deep_nesting() {
     w.push_str(")\n");
 
     let legacy = wat::parse_str(&w).unwrap();
-    let dir = std::env::temp_dir().join(format!("exnref-test-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("exnref-deep-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let expect = dir.join("deep.expect");
     std::fs::write(
@@ -361,7 +361,298 @@ fn deep_nesting() {
     )
     .unwrap();
     check_module("deep", &legacy, &expect);
-    let _ = std::fs::remove_file(&expect);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Small deterministic PRNG (xorshift64*) for the random programs.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u32) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        ((self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32) % u64::from(n)) as u32
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Label {
+    Block,
+    Loop,
+    Try,
+    Catch,
+    If,
+}
+
+/// Random legacy-EH statements (void stack shape) that record their path in
+/// the global `$g` (`g = g * 31 + k`).
+struct ProgramGen {
+    rng: Rng,
+    out: String,
+    labels: Vec<Label>,
+    fidx: usize,
+}
+
+impl ProgramGen {
+    fn line(&mut self, s: &str) {
+        for _ in 0..self.labels.len() + 2 {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    fn trace_top(&mut self) {
+        // payload on the stack: g = g * 31 + payload
+        self.line("global.get $g");
+        self.line("i32.const 31");
+        self.line("i32.mul");
+        self.line("i32.add");
+        self.line("global.set $g");
+    }
+
+    fn trace(&mut self) {
+        let k = self.rng.below(1000);
+        self.line(&format!("i32.const {k}"));
+        self.trace_top();
+    }
+
+    fn cond(&mut self) {
+        let bit = 1 << self.rng.below(4);
+        self.line("local.get 0");
+        self.line(&format!("i32.const {bit}"));
+        self.line("i32.and");
+    }
+
+    fn throw(&mut self) {
+        match self.rng.below(3) {
+            2 => self.line("throw $e2"),
+            t => {
+                let k = self.rng.below(1000);
+                self.line(&format!("i32.const {k}"));
+                self.line(&format!("throw $e{t}"));
+            }
+        }
+    }
+
+    fn stmts(&mut self, depth: u32) {
+        let n = self.rng.below(4);
+        for _ in 0..n {
+            self.stmt(depth);
+        }
+    }
+
+    fn stmt(&mut self, depth: u32) {
+        let nested = depth < 7;
+        match self.rng.below(if nested { 12 } else { 5 }) {
+            0 => self.trace(),
+            1 => {
+                self.cond();
+                self.line("if");
+                self.labels.push(Label::If);
+                self.throw();
+                self.labels.pop();
+                self.line("end");
+            }
+            2 => {
+                if self.rng.below(4) == 0 {
+                    self.throw();
+                } else {
+                    self.trace();
+                }
+            }
+            3 => {
+                // br_if to a random non-loop label (the function label too)
+                let n = self.labels.len();
+                let l = self.rng.below(n as u32 + 1) as usize;
+                if l < n && self.labels[n - 1 - l] == Label::Loop {
+                    return;
+                }
+                self.cond();
+                self.line(&format!("br_if {l}"));
+            }
+            4 => {
+                // rethrow an enclosing catch, conditionally
+                let n = self.labels.len();
+                let catches: Vec<usize> = (0..n)
+                    .filter(|&l| self.labels[n - 1 - l] == Label::Catch)
+                    .collect();
+                if catches.is_empty() {
+                    return self.trace();
+                }
+                let l = catches[self.rng.below(catches.len() as u32) as usize];
+                self.cond();
+                self.line("if");
+                self.labels.push(Label::If);
+                self.line(&format!("rethrow {}", l + 1));
+                self.labels.pop();
+                self.line("end");
+            }
+            5 if self.fidx > 0 => {
+                let j = self.rng.below(self.fidx as u32);
+                self.line("local.get 0");
+                let shift = self.rng.below(3);
+                self.line(&format!("i32.const {shift}"));
+                self.line("i32.shr_u");
+                self.line(&format!("call $f{j}"));
+            }
+            6 => {
+                let kind = if self.rng.below(3) == 0 {
+                    "loop"
+                } else {
+                    "block"
+                };
+                self.line(kind);
+                self.labels.push(if kind == "loop" {
+                    Label::Loop
+                } else {
+                    Label::Block
+                });
+                self.stmts(depth + 1);
+                self.labels.pop();
+                self.line("end");
+            }
+            7..=9 => {
+                // try with catch clauses (maybe none)
+                self.line("try");
+                self.labels.push(Label::Try);
+                self.stmts(depth + 1);
+                self.labels.pop();
+                let mut tags: Vec<u32> = (0..3).filter(|_| self.rng.below(2) == 0).collect();
+                if self.rng.below(4) == 0 {
+                    tags.reverse();
+                }
+                let all = self.rng.below(2) == 0;
+                for t in tags {
+                    self.line(&format!("catch $e{t}"));
+                    self.labels.push(Label::Catch);
+                    if t == 2 {
+                        self.trace();
+                    } else {
+                        self.trace_top();
+                    }
+                    self.stmts(depth + 1);
+                    self.labels.pop();
+                }
+                if all {
+                    self.line("catch_all");
+                    self.labels.push(Label::Catch);
+                    self.trace();
+                    self.stmts(depth + 1);
+                    self.labels.pop();
+                }
+                self.line("end");
+            }
+            _ => {
+                self.line("try");
+                self.labels.push(Label::Try);
+                self.stmts(depth + 1);
+                self.labels.pop();
+                let l = self.rng.below(self.labels.len() as u32 + 1);
+                self.line(&format!("delegate {l}"));
+            }
+        }
+    }
+}
+
+/// Random programs mixing try/catch/catch_all/delegate/rethrow/br_if and
+/// calls: the original runs under Node (legacy EH natively), the
+/// translation under Wasmtime; every outcome must agree.
+#[test]
+fn random_programs_match_node() {
+    const FUNCS: usize = 150;
+    for seed in 1u64..=8 {
+        let mut g = ProgramGen {
+            rng: Rng(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0x1234_5678_9abc_def1)),
+            out: String::new(),
+            labels: Vec::new(),
+            fidx: 0,
+        };
+        g.out.push_str(
+            "(module\n  (tag $e0 (param i32))\n  (tag $e1 (param i32))\n  (tag $e2)\n  (global $g (mut i32) (i32.const 0))\n",
+        );
+        for i in 0..FUNCS {
+            g.fidx = i;
+            g.out.push_str(&format!("  (func $f{i} (param i32)\n"));
+            g.stmts(0);
+            g.out.push_str("  )\n");
+            g.out.push_str(&format!(
+                "  (func (export \"run{i}\") (param i32) (result i32)
+    i32.const 0
+    global.set $g
+    try
+      local.get 0
+      call $f{i}
+    catch $e0
+      i32.const 100000
+      i32.add
+      global.set $g
+    catch $e1
+      i32.const 200000
+      i32.add
+      global.set $g
+    catch $e2
+      i32.const 300000
+      global.set $g
+    end
+    global.get $g)\n"
+            ));
+        }
+        g.out.push_str(")\n");
+        let legacy = wat::parse_str(&g.out).unwrap();
+        let translated = exnref::translate(&legacy).unwrap();
+        validate_exnref(&translated);
+
+        let calls: Vec<Call> = (0..FUNCS)
+            .flat_map(|i| {
+                (0..16).map(move |x| Call {
+                    func: format!("run{i}"),
+                    args: vec![x.to_string()],
+                    expect: "?".to_string(),
+                })
+            })
+            .collect();
+        let actual = run_wasmtime(&translated, &calls);
+        assert!(
+            actual.iter().all(|a| a.parse::<i32>().is_ok()),
+            "{actual:?}"
+        );
+
+        let dir = std::env::temp_dir().join(format!("exnref-random-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let expect = dir.join(format!("random{seed}.expect"));
+        let text: String = calls
+            .iter()
+            .map(|c| format!("{} => ?\n", c.describe()))
+            .collect();
+        std::fs::write(&expect, text).unwrap();
+        let node = run_node(&format!("random{seed}"), &legacy, &expect);
+        let _ = std::fs::remove_dir_all(&dir);
+        let Some(node) = node else { return };
+        let mut diffs = Vec::new();
+        for ((c, a), n) in calls.iter().zip(&actual).zip(&node) {
+            if a != n {
+                diffs.push(format!("{}: wasmtime {a}, node {n}", c.describe()));
+            }
+        }
+        if !diffs.is_empty() {
+            let path = std::env::temp_dir().join(format!("exnref-random{seed}.wat"));
+            std::fs::write(&path, &g.out).unwrap();
+            panic!(
+                "seed {seed}: {} differences (module in {}):\n{}",
+                diffs.len(),
+                path.display(),
+                diffs[..diffs.len().min(20)].join("\n")
+            );
+        }
+        let distinct: std::collections::HashSet<&String> = actual.iter().collect();
+        println!(
+            "seed {seed}: {} calls agree ({} distinct outcomes)",
+            calls.len(),
+            distinct.len()
+        );
+    }
 }
 
 /// A GC module with rec groups: new block types go after them; not run
@@ -626,9 +917,7 @@ impl Census {
                             self.max_depth = self.max_depth.max(depth);
                         }
                         O::End | O::Delegate { .. } => {
-                            if frames.pop() == Some(true) {
-                                depth -= 1;
-                            }
+                            depth -= usize::from(frames.pop() == Some(true));
                         }
                         _ => {}
                     }
