@@ -106,14 +106,7 @@ impl Kernel {
                 if at.is_some() {
                     return Err(Errno::ESPIPE);
                 }
-                self.socket_recv(
-                    s,
-                    buf,
-                    self.fdt
-                        .ofds
-                        .get(id)
-                        .is_some_and(|o| o.flags & O_NONBLOCK != 0),
-                )
+                self.socket_recv(s, buf)
             }
         }
     }

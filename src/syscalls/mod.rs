@@ -222,6 +222,7 @@ pub struct Kernel {
     pub(crate) fdt: FdTable,
     pub(crate) pipes: Slab<Pipe>,
     pub(crate) sockets: Slab<Socket>,
+    pub(crate) ports: socket::PortTable,
     pub(crate) cwd: NodeId,
     pub(crate) umask: u32,
     pub(crate) env: Vec<Vec<u8>>,

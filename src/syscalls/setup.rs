@@ -28,6 +28,7 @@ impl Kernel {
             fdt: Default::default(),
             pipes: Slab::default(),
             sockets: Slab::default(),
+            ports: Default::default(),
             cwd: root,
             umask: cfg.umask & 0o777,
             env: Vec::new(),

@@ -47,14 +47,6 @@ impl<T> Slab<T> {
     pub fn get_mut(&mut self, k: usize) -> Option<&mut T> {
         self.items.get_mut(k)?.as_mut()
     }
-
-    /// All live `(key, value)` pairs.
-    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
-    }
 }
 
 #[cfg(test)]
@@ -71,6 +63,5 @@ mod tests {
         let c = s.insert(3);
         assert_eq!(c, a);
         assert_eq!(s.get(b), Some(&2));
-        assert_eq!(s.iter().count(), 2);
     }
 }
