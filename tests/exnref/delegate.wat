@@ -236,4 +236,41 @@
       i32.const 1000
       i32.add
     end)
+
+  ;; the target is itself a delegate that needs no try_table (natural):
+  ;; a plain block holding a $dt block
+  (func (export "delegate_to_natural") (param i32) (result i32)
+    try (result i32)
+      try (result i32)
+        try (result i32)
+          try (result i32)
+            local.get 0
+            throw $e
+          delegate 1
+        catch $e
+          i32.const 100
+          i32.add
+        end
+      delegate 0
+    catch $e
+      i32.const 1100
+      i32.add
+    end)
+
+  ;; delegate targets with block parameters
+  (func (export "delegate_params") (param i32) (result i32)
+    local.get 0
+    try (param i32) (result i32)
+      try (param i32) (result i32)
+        try (param i32) (result i32)
+          throw $e
+        delegate 1
+      catch $e
+        i32.const 100
+        i32.add
+      end
+    catch $e
+      i32.const 1200
+      i32.add
+    end)
 )
