@@ -17,8 +17,10 @@ use wasmtime::{Engine, Instance, Linker, Module, Ref, Store, Val};
 
 use super::asm_consts::AsmConsts;
 use super::exit::Ending;
+use super::ffi;
 use super::jsffi;
 use super::link;
+use super::mmap;
 use super::runtime;
 use super::state::{GuestState, RuntimeExports};
 use super::syscall_imports;
@@ -114,6 +116,8 @@ impl PyodideModule {
         runtime::define(&mut linker)?;
         syscall_imports::define(&mut linker)?;
         jsffi::define(&mut linker, &self.main)?;
+        ffi::define(&mut linker)?;
+        mmap::define(&mut linker)?;
         let report = link::complete(&mut linker, store, &self.main)?;
         let instance = linker
             .instantiate(&mut *store, &self.main)

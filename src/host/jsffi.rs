@@ -12,11 +12,17 @@ use super::state::GuestState;
 /// - `__hiwire_deduplicate_*`: the JS `Map` from JS values to hiwire ids that
 ///   `_pyodide_core` creates in its constructor; with no JS values it stays
 ///   empty (`get` finds nothing, `set`/`delete` have nothing to record).
+/// - `_maybe_*_async`: Pyodide's hooks for JS-backed async sockets; `null`
+///   means "no async path here", and the plain syscall runs.
 pub const INERT: &[&str] = &[
     "__hiwire_deduplicate_new",
     "__hiwire_deduplicate_get",
     "__hiwire_deduplicate_set",
     "__hiwire_deduplicate_delete",
+    "_maybe_poll_async",
+    "_maybe_connect_async",
+    "_maybe_recvfrom_async",
+    "_maybe_sendto_async",
 ];
 
 /// Define the inert FFI imports that `module` imports from `env`.

@@ -1,0 +1,58 @@
+//! `_mmap_js`: mapping a file means allocating guest memory (64 KiB
+//! aligned, zeroed, through the guest's own `emscripten_builtin_memalign`)
+//! and copying the file's bytes in; the kernel checks the request and
+//! supplies the bytes. `_munmap_js`/`_msync_js` (writing back) are kernel
+//! imports.
+
+use wasmtime::{Caller, Linker};
+
+use super::state::{GuestState, memory, with_kernel};
+
+/// `ENOMEM` in Emscripten's numbering.
+const ENOMEM: i32 = 48;
+
+/// Define `_mmap_js`.
+pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    linker.func_wrap("env", "_mmap_js", mmap_js)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mmap_js(
+    mut caller: Caller<'_, GuestState>,
+    len: i32,
+    prot: i32,
+    flags: i32,
+    fd: i32,
+    offset: i64,
+    allocated: i32,
+    addr: i32,
+) -> wasmtime::Result<i32> {
+    let bytes = match with_kernel(&mut caller, |k, _| {
+        k.mmap_read(fd, len as u32, prot, flags, offset)
+    })? {
+        Ok(bytes) => bytes,
+        Err(errno) => return Ok(errno.to_neg()),
+    };
+    let size = (bytes.len() as u64).div_ceil(65536) * 65536;
+    let Some(memalign) = caller
+        .data()
+        .exports
+        .as_ref()
+        .and_then(|e| e.memalign.clone())
+    else {
+        return Ok(-ENOMEM);
+    };
+    let ptr = memalign.call(&mut caller, (65536, size as i32))? as u32;
+    if ptr == 0 {
+        return Ok(-ENOMEM);
+    }
+    let mem = memory(&caller)?;
+    let data = mem.data_mut(&mut caller);
+    let start = ptr as usize;
+    data[start..start + size as usize].fill(0);
+    data[start..start + bytes.len()].copy_from_slice(&bytes);
+    data[allocated as u32 as usize..][..4].copy_from_slice(&1i32.to_le_bytes());
+    data[addr as u32 as usize..][..4].copy_from_slice(&ptr.to_le_bytes());
+    Ok(0)
+}
