@@ -17,6 +17,8 @@
 //! reading an empty pipe with no writer), Linux's behaviour is chosen and
 //! the deviation is noted at the function.
 
+#![warn(missing_docs)]
+
 mod clock;
 mod consts;
 mod errno;
