@@ -16,6 +16,9 @@ use std::process::{Command, Stdio};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance")
 }
@@ -67,10 +70,8 @@ fn run_script(name: &str) -> Result<(), Failed> {
     py_args.extend(lines(&scripts.join(format!("{name}.args"))));
     let stdin = fs::read(scripts.join(format!("{name}.stdin"))).unwrap_or_default();
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyodide-test"));
-    if let Some(dist) = std::env::var_os("PYODIDE_DIST") {
-        cmd.arg("--dist").arg(dist);
-    }
+    let mut cmd = Command::new(common::exe());
+    cmd.args(common::dist_args());
     let mut child = cmd
         .arg("python")
         .args(&py_args)

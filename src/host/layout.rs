@@ -135,18 +135,18 @@ pub fn prepare(kernel: &mut Kernel, layout: &GuestLayout) -> Result<()> {
         )
         .map_err(|e| anyhow::anyhow!("writing {zip_path}: {e:?}"))?;
     for (path, content) in &layout.files {
-        if let Some((parent, _)) = path.rsplit_once('/') {
-            if !parent.is_empty() {
-                kernel
-                    .mkdir_p(parent)
-                    .map_err(|e| anyhow::anyhow!("creating {parent}: {e:?}"))?;
-            }
+        if let Some((parent, _)) = path.rsplit_once('/')
+            && !parent.is_empty()
+        {
+            kernel
+                .mkdir_p(parent)
+                .map_err(|e| anyhow::anyhow!("creating {parent}: {e:?}"))?;
         }
         kernel
             .write_file(path, Arc::from(content.clone().into_boxed_slice()))
             .map_err(|e| anyhow::anyhow!("writing {path}: {e:?}"))?;
     }
-    for mount in &layout.mounts {
+    if let Some(mount) = layout.mounts.first() {
         bail!(
             "--mount {}:{} is not supported yet: host-directory mounts are not implemented",
             mount.host.display(),

@@ -116,12 +116,6 @@ pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
     // Interval timers would deliver SIGALRM through the JS event loop; there
     // is none, so the timer is accepted and never fires.
     linker.func_wrap("env", "_setitimer_js", |_which: i32, _ms: f64| -> i32 { 0 })?;
-    // Pyodide's socket hooks: no JS-side socket layer, so "not handled here".
-    linker.func_wrap(
-        "env",
-        "_try_shutdown",
-        |_fd: i32, _how: i32, _res: i32| -> i32 { 0 },
-    )?;
     Ok(())
 }
 

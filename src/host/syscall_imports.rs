@@ -24,8 +24,11 @@ macro_rules! kernel_imports {
 /// Define every import the kernel implements on `linker`.
 pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
     kernel_imports! { linker;
+        "env" "__syscall_accept4" => sys_accept4(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
+        "env" "__syscall_bind" => sys_bind(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_chdir" => sys_chdir(a0: i32) -> i32;
         "env" "__syscall_chmod" => sys_chmod(a0: i32, a1: i32) -> i32;
+        "env" "__syscall_connect" => sys_connect(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_dup" => sys_dup(a0: i32) -> i32;
         "env" "__syscall_dup3" => sys_dup3(a0: i32, a1: i32, a2: i32) -> i32;
         "env" "__syscall_faccessat" => sys_faccessat(a0: i32, a1: i32, a2: i32, a3: i32) -> i32;
@@ -43,8 +46,12 @@ pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "env" "__syscall_ftruncate64" => sys_ftruncate64(a0: i32, a1: i64) -> i32;
         "env" "__syscall_getcwd" => sys_getcwd(a0: i32, a1: i32) -> i32;
         "env" "__syscall_getdents64" => sys_getdents64(a0: i32, a1: i32, a2: i32) -> i32;
+        "env" "__syscall_getpeername" => sys_getpeername(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
+        "env" "__syscall_getsockname" => sys_getsockname(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
+        "env" "__syscall_getsockopt" => sys_getsockopt(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_getuid32_js" => sys_getuid32_js() -> i32;
         "env" "__syscall_ioctl" => sys_ioctl(a0: i32, a1: i32, a2: i32) -> i32;
+        "env" "__syscall_listen" => sys_listen(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_lstat64" => sys_lstat64(a0: i32, a1: i32) -> i32;
         "env" "__syscall_mkdirat" => sys_mkdirat(a0: i32, a1: i32, a2: i32) -> i32;
         "env" "__syscall_mknodat" => sys_mknodat(a0: i32, a1: i32, a2: i32, a3: i32) -> i32;
@@ -53,8 +60,13 @@ pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "env" "__syscall_pipe" => sys_pipe(a0: i32) -> i32;
         "env" "__syscall_poll" => sys_poll(a0: i32, a1: i32, a2: i32) -> i32;
         "env" "__syscall_readlinkat" => sys_readlinkat(a0: i32, a1: i32, a2: i32, a3: i32) -> i32;
+        "env" "__syscall_recvfrom" => sys_recvfrom(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
+        "env" "__syscall_recvmsg" => sys_recvmsg(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_renameat" => sys_renameat(a0: i32, a1: i32, a2: i32, a3: i32) -> i32;
         "env" "__syscall_rmdir" => sys_rmdir(a0: i32) -> i32;
+        "env" "__syscall_sendmsg" => sys_sendmsg(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
+        "env" "__syscall_sendto" => sys_sendto(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
+        "env" "__syscall_socket" => sys_socket(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_stat64" => sys_stat64(a0: i32, a1: i32) -> i32;
         "env" "__syscall_statfs64" => sys_statfs64(a0: i32, a1: i32, a2: i32) -> i32;
         "env" "__syscall_symlinkat" => sys_symlinkat(a0: i32, a1: i32, a2: i32) -> i32;
@@ -70,6 +82,7 @@ pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
         "env" "_munmap_js" => munmap_js(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i64) -> i32;
         "env" "_timegm_js" => timegm_js(a0: i32) -> i64;
         "env" "_try_fcntl64" => try_fcntl64(a0: i32, a1: i32, a2: i32, a3: i32) -> i32;
+        "env" "_try_shutdown" => try_shutdown(a0: i32, a1: i32, a2: i32) -> i32;
         "env" "_tzset_js" => tzset_js(a0: i32, a1: i32, a2: i32, a3: i32) -> ();
         "env" "emscripten_date_now" => emscripten_date_now() -> f64;
         "env" "emscripten_get_now" => emscripten_get_now() -> f64;

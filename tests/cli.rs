@@ -1,0 +1,173 @@
+//! The command line as a user meets it: exit statuses, stdio, `-c`/`-m`/`-`
+//! /file, and bad input giving one clear line and status 2.
+
+mod common;
+
+use std::fs;
+use std::process::Command;
+
+use common::{dist_args, exe, python};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Bad input: one line on stderr, starting with our prefix, and status 2.
+fn assert_clean_error(out: &std::process::Output, needle: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "status for {needle:?}; stderr: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "expected one line, got: {err}");
+    assert!(err.starts_with("pyodide-test: error: "), "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+}
+
+#[test]
+fn runs_a_one_liner() {
+    let out = python(
+        &["-c", "import sys; print(sys.version_info[:2], 6*7)"],
+        b"",
+        None,
+    );
+    assert_eq!(text(&out.stdout), "(3, 14) 42\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn exit_status_is_pythons() {
+    assert_eq!(
+        python(&["-c", "import sys; sys.exit(3)"], b"", None)
+            .status
+            .code(),
+        Some(3)
+    );
+    let out = python(&["-c", "raise ValueError('boom')"], b"", None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("Traceback (most recent call last)") && err.contains("ValueError: boom"),
+        "{err}"
+    );
+    let out = python(&["-c", "import sys; sys.exit('bye')"], b"", None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stderr), "bye\n");
+}
+
+#[test]
+fn stdin_and_modules() {
+    let out = python(&["-"], b"import sys\nprint(sys.argv, 1+1)\n", None);
+    assert_eq!(text(&out.stdout), "['-'] 2\n");
+    let out = python(&["-m", "json.tool"], br#"{"b": [1, 2]}"#, None);
+    assert_eq!(
+        text(&out.stdout),
+        "{\n    \"b\": [\n        1,\n        2\n    ]\n}\n"
+    );
+}
+
+#[test]
+fn script_file_and_argv() {
+    let dir = std::env::temp_dir().join(format!("pt-cli-script-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(
+        dir.join("hello.py"),
+        "import sys, os\nprint(sys.argv, os.getcwd())\n",
+    )
+    .unwrap();
+    let out = python(&["hello.py", "a b", "-c"], b"", Some(&dir));
+    assert_eq!(
+        text(&out.stdout),
+        "['hello.py', 'a b', '-c'] /home/pyodide\n"
+    );
+    let missing = python(&["nope.py"], b"", Some(&dir));
+    assert_clean_error(&missing, "nope.py");
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn javascript_ffi_is_an_import_error() {
+    let out = python(
+        &[
+            "-c",
+            "\ntry:\n import js\nexcept ImportError as e:\n print(type(e).__name__, e)\n",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "ModuleNotFoundError No module named 'js'\n"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn missing_dist_is_a_clean_error() {
+    let out = Command::new(exe())
+        .args(["--dist", "/nonexistent/pyodide", "python", "-c", "pass"])
+        .output()
+        .unwrap();
+    assert_clean_error(&out, "does not exist");
+}
+
+#[test]
+fn corrupt_dist_is_a_clean_error() {
+    let dir = std::env::temp_dir().join(format!("pt-cli-corrupt-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    for f in ["pyodide.asm.wasm", "pyodide.asm.mjs", "python_stdlib.zip"] {
+        fs::write(dir.join(f), b"garbage").unwrap();
+    }
+    let run = || {
+        Command::new(exe())
+            .arg("--dist")
+            .arg(&dir)
+            .args(["python", "-c", "pass"])
+            .output()
+            .unwrap()
+    };
+    assert_clean_error(&run(), "pyodide-lock.json is missing");
+    fs::write(dir.join("pyodide-lock.json"), b"{not json").unwrap();
+    assert_clean_error(&run(), "pyodide-lock.json is corrupt");
+    fs::write(
+        dir.join("pyodide-lock.json"),
+        br#"{"info": {"python": "3.14.2"}, "packages": {}}"#,
+    )
+    .unwrap();
+    assert_clean_error(&run(), "is not a wasm module");
+    // A valid wasm module that is not Pyodide's main module.
+    fs::write(
+        dir.join("pyodide.asm.wasm"),
+        wat::parse_str("(module (func (export \"f\")))").unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        dir.join("python_stdlib.zip"),
+        b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+    )
+    .unwrap();
+    fs::write(dir.join("pyodide.asm.mjs"), b"var ASM_CONSTS={};").unwrap();
+    assert_clean_error(&run(), "not a Pyodide main module");
+    fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn unknown_release_is_a_clean_error() {
+    let cache = std::env::temp_dir().join(format!("pt-cli-cache-{}", std::process::id()));
+    let out = Command::new(exe())
+        .env("PYODIDE_TEST_CACHE", &cache)
+        .args(["--pyodide", "0.0.0-does-not-exist", "python", "-c", "pass"])
+        .output()
+        .unwrap();
+    assert_clean_error(&out, "0.0.0-does-not-exist");
+    fs::remove_dir_all(&cache).ok();
+}
+
+#[test]
+fn bad_mount_is_a_clean_error() {
+    let mut cmd = Command::new(exe());
+    cmd.args(dist_args())
+        .args(["python", "--mount", "/nonexistent-dir:/data", "-c", "pass"]);
+    assert_clean_error(&cmd.output().unwrap(), "--mount");
+}
