@@ -34,6 +34,7 @@
 // gives CPython's -c/-m/-/file semantics, sys.modules is cleared and gc run
 // before Py_FinalizeEx, and the process exits with Python's exit status.
 
+import { spawnSync } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -112,7 +113,29 @@ function useNodeDeps(dir) {
   require("node:module")._initPaths();
 }
 
+// Pyodide's `python` launcher (src/templates/python) starts Node 20-24 with
+// --experimental-wasm-stack-switching (JSPI: needed by asyncio.run, which
+// Pyodide serves with its WebLoop, and by anything that blocks on a JS
+// promise). Do the same: re-run this script under that flag if it is missing.
+// PYODIDE_NO_JSPI=1 skips this (to see Pyodide without stack switching).
+const STACK_SWITCHING = "--experimental-wasm-stack-switching";
+function reexecWithStackSwitching() {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 20 || major > 24) return false;
+  if (process.execArgv.includes(STACK_SWITCHING)) return false;
+  if (process.env.PYODIDE_NO_JSPI) return false;
+  const r = spawnSync(
+    process.execPath,
+    [...process.execArgv, STACK_SWITCHING, ...process.argv.slice(1)],
+    { stdio: "inherit" },
+  );
+  if (r.error) throw r.error;
+  if (r.signal) process.kill(process.pid, r.signal);
+  process.exit(r.status ?? 1);
+}
+
 async function main() {
+  if (reexecWithStackSwitching()) return;
   const opts = parseArgs(process.argv.slice(2));
   useNodeDeps(opts.nodeDeps);
   const dist = path.resolve(opts.dist);

@@ -1,5 +1,4 @@
-# reference: cpython
-"""asyncio (reference is native CPython: under Node 20 without JSPI asyncio.run cannot block): asyncio.run with sleeps, gather ordering, Queue producer/consumer, wait_for timeout, create_task + cancel, TaskGroup, Event, Semaphore."""
+"""asyncio (needs JSPI under Node: run.mjs passes --experimental-wasm-stack-switching like Pyodide's launcher; the output also matches native CPython): asyncio.run with sleeps, gather ordering, Queue producer/consumer, wait_for timeout, create_task + cancel, TaskGroup, Event, Semaphore."""
 import asyncio
 
 async def worker(name, delay, log):

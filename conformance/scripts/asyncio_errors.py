@@ -1,5 +1,4 @@
-# reference: cpython
-"""asyncio error paths (reference is native CPython): exceptions in gather (return_exceptions), as_completed order, asyncio.timeout, shield, run_in_executor absence of threads not used, loop.call_later ordering."""
+"""asyncio error paths (needs JSPI under Node; output also matches native CPython): exceptions in gather (return_exceptions), as_completed order, asyncio.timeout, shield, run_in_executor absence of threads not used, loop.call_later ordering."""
 import asyncio
 
 async def boom(d):

@@ -37,5 +37,6 @@ for clk in ("monotonic", "perf_counter", "process_time", "time"):
 print("clock_gettime", hasattr(time, "clock_gettime"), [n for n in ("CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_PROCESS_CPUTIME_ID", "CLOCK_THREAD_CPUTIME_ID") if hasattr(time, n)])
 try:
     time.sleep(-1)
+    print("sleep(-1) returned without error")
 except ValueError as e:
-    print("sleep(-1)", e)
+    print("sleep(-1) ValueError", e)
