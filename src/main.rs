@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION};
+use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION, python::Runtime};
 
 /// Run Pyodide's CPython and its packages' tests natively, without a browser or Node.
 #[derive(Parser)]
@@ -16,6 +16,9 @@ struct Cli {
     /// Use this local Pyodide distribution directory instead of a release.
     #[arg(long, global = true, value_name = "DIR")]
     dist: Option<PathBuf>,
+    /// Engine that runs the guest: natively under Wasmtime, or Node.js (the reference).
+    #[arg(long, global = true, value_enum, default_value_t = Runtime::Wasmtime)]
+    runtime: Runtime,
     #[command(subcommand)]
     command: Command,
 }
@@ -47,6 +50,7 @@ struct PythonArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let runtime = cli.runtime;
     let source = runner::DistSource {
         version: cli.pyodide,
         dir: cli.dist,
@@ -58,7 +62,7 @@ fn main() -> ExitCode {
         .spawn(move || match cli.command {
             Command::Fetch => runner::python::fetch(&source).map(|()| 0),
             Command::Python(args) => {
-                runner::python::run(&source, &args.mounts, &args.max_memory, &args.args)
+                runner::python::run(&source, runtime, &args.mounts, &args.max_memory, &args.args)
             }
         });
     let result = match worker {

@@ -2,6 +2,7 @@
 
 pub mod dist;
 pub mod fetch;
+pub mod node;
 pub mod python;
 
 pub use python::DistSource;

@@ -14,6 +14,16 @@ use crate::host::engine;
 use crate::host::layout::{self, GuestLayout, Mount};
 use crate::host::module_cache::ModuleCache;
 
+/// Which engine runs the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Runtime {
+    /// Natively, under Wasmtime (the default).
+    #[default]
+    Wasmtime,
+    /// Under Node.js with the dist's own JS glue (the reference).
+    Node,
+}
+
 /// Where the Pyodide distribution comes from.
 #[derive(Debug, Clone)]
 pub struct DistSource {
@@ -60,6 +70,7 @@ pub fn fetch(source: &DistSource) -> Result<()> {
 /// `pyodide-test python ARGS`: run CPython; returns its exit status.
 pub fn run(
     source: &DistSource,
+    runtime: Runtime,
     mounts: &[String],
     max_memory: &str,
     args: &[String],
@@ -84,6 +95,22 @@ pub fn run(
             script.to_string()
         };
         extra_files.push((guest, content));
+    }
+    if runtime == Runtime::Node {
+        if !mounts.is_empty() {
+            bail!("--mount is not supported with --runtime node");
+        }
+        let files: Vec<(std::path::PathBuf, String)> = script_operand(args)
+            .map(|(_, script)| -> Result<_> {
+                Ok((
+                    std::path::PathBuf::from(script),
+                    guest_script_path(Path::new(script))?,
+                ))
+            })
+            .transpose()?
+            .into_iter()
+            .collect();
+        return super::node::run_python(&fetch::cache_root(), &dist, &files, &guest_args);
     }
     let module = load_module(&dist)?;
     let layout = GuestLayout {
