@@ -22,6 +22,10 @@
 // python-args are CPython's own command line: `-c CODE`, `-m mod args`,
 // `script.py args`, `-`, `-u`, `-X opt`, `-I`, ...
 //
+// Under Node 20-24 the script re-runs itself with
+// --experimental-wasm-stack-switching, as Pyodide's `python` launcher does
+// (set PYODIDE_NO_JSPI=1 to run without it).
+//
 // Differences from Pyodide's CLI, on purpose (to make reference runs
 // reproducible): the host file system is NOT mounted (the CLI mounts every
 // top-level host directory with NODEFS), the host's environment is NOT copied
