@@ -146,12 +146,10 @@ pub fn prepare(kernel: &mut Kernel, layout: &GuestLayout) -> Result<()> {
             .write_file(path, Arc::from(content.clone().into_boxed_slice()))
             .map_err(|e| anyhow::anyhow!("writing {path}: {e:?}"))?;
     }
-    if let Some(mount) = layout.mounts.first() {
-        bail!(
-            "--mount {}:{} is not supported yet: host-directory mounts are not implemented",
-            mount.host.display(),
-            mount.guest
-        );
+    for m in &layout.mounts {
+        kernel
+            .mount_host_dir(&m.guest, &m.host, m.read_only)
+            .map_err(|e| anyhow::anyhow!("--mount {}:{}: {e}", m.host.display(), m.guest))?;
     }
     kernel
         .chdir(HOME)

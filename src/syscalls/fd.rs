@@ -40,6 +40,8 @@ pub(crate) struct Ofd {
     /// Whether this stream is a terminal (stdio on a host TTY, `/dev/tty`).
     pub tty: bool,
     pub dirents: Option<Vec<DirEntry>>,
+    /// HOSTFS: the host file handle of a file opened on a `--mount`.
+    pub host: Option<std::sync::Arc<super::hostfs::HostFile>>,
 }
 
 impl Ofd {
@@ -52,6 +54,7 @@ impl Ofd {
             refs: 1,
             tty,
             dirents: None,
+            host: None,
         }
     }
     /// Opened for reading.

@@ -34,7 +34,7 @@ impl Kernel {
     /// the descriptor itself. Returns the node or (for `AT_EMPTY_PATH` on a
     /// non-node descriptor) the target.
     fn resolve_at(
-        &self,
+        &mut self,
         dirfd: i32,
         path: &[u8],
         follow: Follow,
@@ -50,7 +50,7 @@ impl Kernel {
             return Ok(self.fdt.ofd(dirfd)?.target);
         }
         let base = self.base_dir(dirfd, path)?;
-        path::resolve(&self.fs, base, path, follow).map(Target::Node)
+        path::resolve(&mut self.fs, base, path, follow).map(Target::Node)
     }
 
     fn parent_writable(&self, dir: NodeId) -> SysResult<()> {
@@ -83,9 +83,9 @@ impl Kernel {
         let acc = flags & O_ACCMODE;
         let mut created = false;
         let node = if flags & O_CREAT != 0 {
-            let pn = path::resolve_parent(&self.fs, base, p)?;
+            let pn = path::resolve_parent(&mut self.fs, base, p)?;
             let existing = if pn.name.is_empty() || is_dot(&pn.name) {
-                Some(path::resolve(&self.fs, base, p, Follow::Yes)?)
+                Some(path::resolve(&mut self.fs, base, p, Follow::Yes)?)
             } else {
                 match self.fs.lookup(pn.dir, &pn.name) {
                     Ok(n) => Some(n),
@@ -115,14 +115,18 @@ impl Kernel {
                     let now = self.now();
                     let perm = mode & 0o7777 & !self.umask;
                     created = true;
-                    self.fs.create(
-                        pn.dir,
-                        &pn.name,
-                        S_IFREG | perm,
-                        0,
-                        NodeKind::File(FileData::default()),
-                        now,
-                    )
+                    if self.fs.node(pn.dir).host.is_some() {
+                        super::hostfs::create_file(&mut self.fs, pn.dir, &pn.name, perm)? // HOSTFS
+                    } else {
+                        self.fs.create(
+                            pn.dir,
+                            &pn.name,
+                            S_IFREG | perm,
+                            0,
+                            NodeKind::File(FileData::default()),
+                            now,
+                        )
+                    }
                 }
             }
         } else {
@@ -131,7 +135,7 @@ impl Kernel {
             } else {
                 Follow::Yes
             };
-            path::resolve(&self.fs, base, p, follow)?
+            path::resolve(&mut self.fs, base, p, follow)?
         };
         let n = self.fs.node(node);
         let is_dir = n.is_dir();
@@ -153,13 +157,18 @@ impl Kernel {
                 return Err(Errno::EACCES);
             }
         }
-        if flags & O_TRUNC != 0 && !created && matches!(n.kind, NodeKind::File(_)) {
+        let host_file = super::hostfs::open_file(&self.fs, node, flags)?; // HOSTFS
+        if flags & O_TRUNC != 0 && !created && matches!(self.fs.node(node).kind, NodeKind::File(_))
+        {
             let now = self.now();
             self.fs.truncate(node, 0, now)?;
         }
         self.fs.retain(node);
         match self.new_fd(Target::Node(node), flags) {
-            Ok(fd) => Ok(fd),
+            Ok(fd) => {
+                self.fdt.ofd_mut(fd)?.host = host_file; // HOSTFS
+                Ok(fd)
+            }
             Err(e) => {
                 self.fs.release(node);
                 Err(e)
@@ -175,7 +184,7 @@ impl Kernel {
         mode: u32,
         apply_umask: bool,
     ) -> SysResult<()> {
-        let pn = path::resolve_parent(&self.fs, base, p)?;
+        let pn = path::resolve_parent(&mut self.fs, base, p)?;
         if pn.name.is_empty() || is_dot(&pn.name) || self.fs.lookup(pn.dir, &pn.name).is_ok() {
             return Err(Errno::EEXIST);
         }
@@ -183,6 +192,9 @@ impl Kernel {
         let mut perm = mode & 0o1777;
         if apply_umask {
             perm &= !self.umask;
+        }
+        if self.fs.node(pn.dir).host.is_some() {
+            return super::hostfs::mkdir(&mut self.fs, pn.dir, &pn.name, perm); // HOSTFS
         }
         let now = self.now();
         let kind = NodeKind::Dir(super::memfs::DirData {
@@ -197,7 +209,7 @@ impl Kernel {
 
     /// `unlink` relative to `base`.
     pub(crate) fn do_unlink(&mut self, base: NodeId, p: &[u8]) -> SysResult<()> {
-        let pn = path::resolve_parent(&self.fs, base, p)?;
+        let pn = path::resolve_parent(&mut self.fs, base, p)?;
         if pn.name.is_empty() || is_dot(&pn.name) {
             return Err(Errno::EISDIR);
         }
@@ -209,13 +221,16 @@ impl Kernel {
             return Err(Errno::ENOTDIR);
         }
         self.parent_writable(pn.dir)?;
+        if self.fs.node(pn.dir).host.is_some() {
+            return super::hostfs::remove(&mut self.fs, pn.dir, &pn.name, false); // HOSTFS
+        }
         let now = self.now();
         self.fs.remove_entry(pn.dir, &pn.name, now)
     }
 
     /// `rmdir` relative to `base`.
     pub(crate) fn do_rmdir(&mut self, base: NodeId, p: &[u8]) -> SysResult<()> {
-        let pn = path::resolve_parent(&self.fs, base, p)?;
+        let pn = path::resolve_parent(&mut self.fs, base, p)?;
         match pn.name.as_slice() {
             b"" => return Err(Errno::EBUSY),
             b"." => return Err(Errno::EINVAL),
@@ -223,6 +238,19 @@ impl Kernel {
             _ => {}
         }
         let n = self.fs.lookup(pn.dir, &pn.name)?;
+        // HOSTFS: a mount root is busy; in a host directory the host decides.
+        match (
+            self.fs.node(pn.dir).host.is_some(),
+            self.fs.node(n).host.is_some(),
+        ) {
+            (false, true) => return Err(Errno::EBUSY),
+            (true, _) => {
+                self.fs.node(n).dir()?;
+                self.parent_writable(pn.dir)?;
+                return super::hostfs::remove(&mut self.fs, pn.dir, &pn.name, true);
+            }
+            _ => {}
+        }
         let d = self.fs.node(n).dir()?;
         if !d.entries.is_empty() {
             return Err(Errno::ENOTEMPTY);
@@ -240,8 +268,8 @@ impl Kernel {
         nbase: NodeId,
         np: &[u8],
     ) -> SysResult<()> {
-        let o = path::resolve_parent(&self.fs, obase, op)?;
-        let n = path::resolve_parent(&self.fs, nbase, np)?;
+        let o = path::resolve_parent(&mut self.fs, obase, op)?;
+        let n = path::resolve_parent(&mut self.fs, nbase, np)?;
         if o.name.is_empty() || is_dot(&o.name) || n.name.is_empty() || is_dot(&n.name) {
             return Err(Errno::EBUSY);
         }
@@ -257,6 +285,9 @@ impl Kernel {
         };
         if new == Some(old) {
             return Ok(());
+        }
+        if let Some(r) = self.host_rename(o.dir, &o.name, old, n.dir, &n.name, new) {
+            return r; // HOSTFS
         }
         if old_is_dir && self.fs.is_ancestor(old, n.dir) {
             return Err(Errno::EINVAL);
@@ -284,7 +315,7 @@ impl Kernel {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let pn = path::resolve_parent(&self.fs, base, link)?;
+        let pn = path::resolve_parent(&mut self.fs, base, link)?;
         if pn.name.is_empty() || is_dot(&pn.name) || self.fs.lookup(pn.dir, &pn.name).is_ok() {
             return Err(Errno::EEXIST);
         }
@@ -292,6 +323,9 @@ impl Kernel {
             return Err(Errno::ENOENT);
         }
         self.parent_writable(pn.dir)?;
+        if self.fs.node(pn.dir).host.is_some() {
+            return super::hostfs::symlink(&mut self.fs, target, pn.dir, &pn.name); // HOSTFS
+        }
         let now = self.now();
         self.fs.create(
             pn.dir,
@@ -493,11 +527,15 @@ impl Kernel {
         })())
     }
 
-    fn chmod_node(&mut self, n: NodeId, mode: u32) {
+    fn chmod_node(&mut self, n: NodeId, mode: u32) -> SysResult<()> {
+        if self.host_chmod(n, mode)? {
+            return Ok(()); // HOSTFS
+        }
         let now = self.now();
         let node = self.fs.node_mut(n);
         node.mode = (node.mode & S_IFMT) | (mode & 0o7777);
         node.ctime = now;
+        Ok(())
     }
 
     /// `__syscall_chmod(path, mode)`.
@@ -532,7 +570,7 @@ impl Kernel {
                 if matches!(self.fs.node(n).kind, NodeKind::Symlink(_)) {
                     return Err(Errno::EOPNOTSUPP);
                 }
-                self.chmod_node(n, mode as u32);
+                self.chmod_node(n, mode as u32)?;
             }
             Ok(0)
         })())
@@ -542,7 +580,7 @@ impl Kernel {
     pub fn sys_fchmod(&mut self, _mem: &mut [u8], fd: i32, mode: i32) -> i32 {
         sys_ret((|| {
             if let Target::Node(n) = self.fdt.ofd(fd)?.target {
-                self.chmod_node(n, mode as u32);
+                self.chmod_node(n, mode as u32)?;
             }
             Ok(0)
         })())
@@ -675,6 +713,7 @@ impl Kernel {
                 Follow::Yes
             };
             if let Target::Node(n) = self.resolve_at(dirfd, &p, follow, true)? {
+                self.host_utimes(n, at, mt)?; // HOSTFS
                 let node = self.fs.node_mut(n);
                 if let Some(a) = at {
                     node.atime = a;
@@ -713,8 +752,13 @@ impl Kernel {
             } else {
                 Follow::Yes
             };
-            if let Target::Node(n) =
-                self.resolve_at(dirfd, &p, follow, flags & AT_EMPTY_PATH != 0)?
+            let t = self.resolve_at(dirfd, &p, follow, flags & AT_EMPTY_PATH != 0)?;
+            if let Target::Node(n) = t
+                && amode & 2 != 0
+            {
+                self.host_writable(n)?; // HOSTFS
+            }
+            if let Target::Node(n) = t
                 && !self
                     .fs
                     .node(n)
@@ -730,7 +774,7 @@ impl Kernel {
     pub fn sys_chdir(&mut self, mem: &mut [u8], path: i32) -> i32 {
         sys_ret((|| {
             let p = Self::path_arg(mem, path)?;
-            let n = path::resolve(&self.fs, self.cwd, &p, Follow::Yes)?;
+            let n = path::resolve(&mut self.fs, self.cwd, &p, Follow::Yes)?;
             self.set_cwd(n).map(|_| 0)
         })())
     }
@@ -785,13 +829,21 @@ impl Kernel {
             };
             let p = Self::path_arg(mem, path)?;
             let base = self.base_dir(dirfd, &p)?;
-            let pn = path::resolve_parent(&self.fs, base, &p)?;
+            let pn = path::resolve_parent(&mut self.fs, base, &p)?;
             if pn.name.is_empty() || is_dot(&pn.name) || self.fs.lookup(pn.dir, &pn.name).is_ok() {
                 return Err(Errno::EEXIST);
             }
             self.parent_writable(pn.dir)?;
             let now = self.now();
             let perm = mode & 0o7777 & !self.umask;
+            if self.fs.node(pn.dir).host.is_some() {
+                // HOSTFS: regular files only.
+                if ftype != S_IFREG {
+                    return Err(Errno::EPERM);
+                }
+                super::hostfs::create_file(&mut self.fs, pn.dir, &pn.name, perm)?;
+                return Ok(0);
+            }
             self.fs
                 .create(pn.dir, &pn.name, ftype | perm, dev as u32, kind, now);
             Ok(0)

@@ -48,7 +48,7 @@ impl Kernel {
         if !o.readable() {
             return Err(Errno::EBADF);
         }
-        let (target, pos) = (o.target, o.pos);
+        let (target, pos, host) = (o.target, o.pos, o.host.clone());
         match target {
             Target::Node(n) => {
                 let node = self.fs.node(n);
@@ -56,7 +56,10 @@ impl Kernel {
                     NodeKind::Dir(_) => Err(Errno::EISDIR),
                     NodeKind::File(_) => {
                         let p = at.unwrap_or(pos);
-                        let got = self.fs.read_at(n, p, buf);
+                        let got = match &host {
+                            Some(h) => h.read_at(p, buf)?, // HOSTFS
+                            None => self.fs.read_at(n, p, buf),
+                        };
                         if at.is_none()
                             && let Some(o) = self.fdt.ofds.get_mut(id)
                         {
@@ -123,6 +126,7 @@ impl Kernel {
             return Err(Errno::EBADF);
         }
         let (target, pos, append) = (o.target, o.pos, o.flags & O_APPEND != 0);
+        let host = o.host.clone(); // HOSTFS
         match target {
             Target::Node(n) => {
                 let kind = match &self.fs.node(n).kind {
@@ -134,12 +138,15 @@ impl Kernel {
                 let now = self.now();
                 match kind {
                     None => {
-                        let p = if append {
-                            self.fs.node(n).size()
-                        } else {
-                            at.unwrap_or(pos)
+                        let p = match (&host, append) {
+                            (Some(h), true) => h.len()?, // HOSTFS
+                            (None, true) => self.fs.node(n).size(),
+                            _ => at.unwrap_or(pos),
                         };
-                        let w = self.fs.write_at(n, p, data, now)?;
+                        let w = match &host {
+                            Some(h) => h.write_at(p, data)?, // HOSTFS
+                            None => self.fs.write_at(n, p, data, now)?,
+                        };
                         if at.is_none()
                             && let Some(o) = self.fdt.ofds.get_mut(id)
                         {
@@ -251,6 +258,9 @@ impl Kernel {
         let (target, pos) = (o.target, o.pos);
         let size = match target {
             Target::Node(n) => match &self.fs.node(n).kind {
+                NodeKind::File(_) if o.host.is_some() => {
+                    o.host.as_ref().map_or(Ok(0), |h| h.len())? as i64 // HOSTFS
+                }
                 NodeKind::File(f) => f.len() as i64,
                 NodeKind::Dir(_) => 0,
                 NodeKind::Device(DeviceKind::Null | DeviceKind::Zero) => {
@@ -459,6 +469,7 @@ impl Kernel {
                 return Err(Errno::ENOTDIR);
             };
             let d = self.fs.node(dir).dir()?;
+            let host_dir = self.fs.node(dir).host.is_some(); // HOSTFS: listed from the host
             if o.dirents.is_none() {
                 let parent = self.fs.node(d.parent).ino;
                 let mut list = vec![
@@ -473,13 +484,16 @@ impl Kernel {
                         dtype: DT_DIR,
                     },
                 ];
-                for (name, id) in &d.entries {
+                for (name, id) in d.entries.iter().filter(|_| !host_dir) {
                     let n = self.fs.node(*id);
                     list.push(DirEntry {
                         name: name.clone(),
                         ino: n.ino,
                         dtype: n.dtype(),
                     });
+                }
+                if host_dir {
+                    list.extend(super::hostfs::read_dir(&self.fs, dir)?);
                 }
                 self.fdt.ofd_mut(fd)?.dirents = Some(list);
             }
@@ -491,7 +505,10 @@ impl Kernel {
             let mut written = 0u64;
             while idx < list.len() && written < slots {
                 let e = &list[idx];
-                let live = e.name == b"." || e.name == b".." || d.entries.contains_key(&e.name);
+                let live = host_dir
+                    || e.name == b"."
+                    || e.name == b".."
+                    || d.entries.contains_key(&e.name);
                 if live {
                     let at = dirp as u32 + (written * DIRENT_SIZE) as u32;
                     guest::slice_mut(mem, at, DIRENT_SIZE as u32)?.fill(0);

@@ -152,6 +152,8 @@ pub struct Inode {
     pub open: u32,
     /// The payload.
     pub kind: NodeKind,
+    /// HOSTFS: the host file or directory behind this node (`--mount`).
+    pub host: Option<super::hostfs::HostRef>,
 }
 
 impl Inode {
@@ -251,6 +253,7 @@ impl Fs {
             links: 0,
             open: 0,
             kind,
+            host: None,
         });
         NodeId(id as u32)
     }
@@ -291,8 +294,18 @@ impl Fs {
         }
     }
 
-    /// Looks `name` up in directory `dir`.
-    pub fn lookup(&self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
+    /// Looks `name` up in directory `dir`; in a host directory, asks the
+    /// host and updates the cached node (HOSTFS).
+    pub fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
+        if self.node(dir).host.is_some() {
+            return super::hostfs::lookup(self, dir, name);
+        }
+        self.lookup_cached(dir, name)
+    }
+
+    /// Looks `name` up among the nodes already in the tree (a host
+    /// directory's cached entries only).
+    pub fn lookup_cached(&self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
         let d = self.node(dir).dir()?;
         d.entries.get(name).copied().ok_or(Errno::ENOENT)
     }
@@ -449,6 +462,9 @@ impl Fs {
 
     /// Reads from a regular file at `pos`; returns bytes copied.
     pub fn read_at(&self, id: NodeId, pos: u64, buf: &mut [u8]) -> usize {
+        if let Some(h) = &self.node(id).host {
+            return super::hostfs::read_path(h, pos, buf); // HOSTFS
+        }
         if let NodeKind::File(f) = &self.node(id).kind {
             let data = f.as_slice();
             if pos >= data.len() as u64 {
@@ -478,6 +494,9 @@ impl Fs {
         if end > (isize::MAX as u64) / 2 {
             return Err(Errno::EFBIG);
         }
+        if let Some(h) = &self.node(id).host {
+            return super::hostfs::write_path(h, pos, data); // HOSTFS
+        }
         let n = self.node_mut(id);
         n.mtime = now;
         n.ctime = now;
@@ -498,6 +517,9 @@ impl Fs {
     pub fn truncate(&mut self, id: NodeId, len: u64, now: Timespec) -> SysResult<()> {
         if len > (isize::MAX as u64) / 2 {
             return Err(Errno::EFBIG);
+        }
+        if let (Some(h), NodeKind::File(_)) = (&self.node(id).host, &self.node(id).kind) {
+            return super::hostfs::truncate(h, len); // HOSTFS
         }
         let n = self.node_mut(id);
         match &mut n.kind {

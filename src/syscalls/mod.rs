@@ -25,6 +25,7 @@ mod errno;
 mod fd;
 mod fs_calls;
 mod guest;
+mod hostfs;
 mod io_calls;
 mod memfs;
 mod misc;

@@ -45,9 +45,38 @@ fn check_len(path: &[u8]) -> SysResult<()> {
     Ok(())
 }
 
+/// HOSTFS: the tree as a walk sees it. Through `&mut Fs`, lookups in a
+/// host directory ask the host (and cache the node); through `&Fs` they
+/// only see nodes already cached.
+pub(crate) trait Walk {
+    /// The tree.
+    fn fs(&self) -> &Fs;
+    /// Looks `name` up in directory `dir`.
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId>;
+}
+
+impl Walk for &Fs {
+    fn fs(&self) -> &Fs {
+        self
+    }
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
+        self.lookup_cached(dir, name)
+    }
+}
+
+impl Walk for &mut Fs {
+    fn fs(&self) -> &Fs {
+        self
+    }
+    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
+        Fs::lookup(self, dir, name)
+    }
+}
+
 /// Steps into `name` from directory `cur`: a lookup with the search
 /// permission check.
-fn step(fs: &Fs, cur: NodeId, name: &[u8]) -> SysResult<NodeId> {
+fn step(w: &mut impl Walk, cur: NodeId, name: &[u8]) -> SysResult<NodeId> {
+    let fs = w.fs();
     let n = fs.node(cur);
     if !n.is_dir() {
         return Err(Errno::ENOTDIR);
@@ -64,22 +93,32 @@ fn step(fs: &Fs, cur: NodeId, name: &[u8]) -> SysResult<NodeId> {
     if name == b".." {
         return Ok(fs.parent(cur));
     }
-    fs.lookup(cur, name)
+    w.lookup(cur, name)
 }
 
 /// Resolves `path` relative to `base` to a node.
-pub(crate) fn resolve(fs: &Fs, base: NodeId, path: &[u8], follow: Follow) -> SysResult<NodeId> {
+pub(crate) fn resolve(
+    mut w: impl Walk,
+    base: NodeId,
+    path: &[u8],
+    follow: Follow,
+) -> SysResult<NodeId> {
+    resolve_in(&mut w, base, path, follow)
+}
+
+fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> SysResult<NodeId> {
     check_len(path)?;
     let trailing = path.ends_with(b"/");
     let mut cur = if path.starts_with(b"/") {
-        fs.root()
+        w.fs().root()
     } else {
         base
     };
     let mut rest = split(path);
     let mut links = 0u32;
     while let Some(name) = rest.pop_front() {
-        let next = step(fs, cur, &name)?;
+        let next = step(w, cur, &name)?;
+        let fs = w.fs();
         let last = rest.is_empty();
         if let NodeKind::Symlink(target) = &fs.node(next).kind
             && (!last || follow == Follow::Yes || trailing)
@@ -101,7 +140,7 @@ pub(crate) fn resolve(fs: &Fs, base: NodeId, path: &[u8], follow: Follow) -> Sys
         }
         cur = next;
     }
-    if trailing && !fs.node(cur).is_dir() {
+    if trailing && !w.fs().node(cur).is_dir() {
         return Err(Errno::ENOTDIR);
     }
     Ok(cur)
@@ -110,7 +149,11 @@ pub(crate) fn resolve(fs: &Fs, base: NodeId, path: &[u8], follow: Follow) -> Sys
 /// Resolves all but the last component of `path`: the directory an entry
 /// would be created in or removed from. Symlinks in the directory part are
 /// followed; the last component is returned unresolved.
-pub(crate) fn resolve_parent(fs: &Fs, base: NodeId, path: &[u8]) -> SysResult<ParentAndName> {
+pub(crate) fn resolve_parent(
+    mut w: impl Walk,
+    base: NodeId,
+    path: &[u8],
+) -> SysResult<ParentAndName> {
     check_len(path)?;
     let trailing_slash = path.ends_with(b"/");
     let trimmed = {
@@ -122,7 +165,7 @@ pub(crate) fn resolve_parent(fs: &Fs, base: NodeId, path: &[u8]) -> SysResult<Pa
     };
     if trimmed == b"/" {
         return Ok(ParentAndName {
-            dir: fs.root(),
+            dir: w.fs().root(),
             name: Vec::new(),
             trailing_slash,
         });
@@ -137,9 +180,9 @@ pub(crate) fn resolve_parent(fs: &Fs, base: NodeId, path: &[u8]) -> SysResult<Pa
     let dir = if dir_part.is_empty() {
         base
     } else {
-        resolve(fs, base, dir_part, Follow::Yes)?
+        resolve_in(&mut w, base, dir_part, Follow::Yes)?
     };
-    let d = fs.node(dir);
+    let d = w.fs().node(dir);
     if !d.is_dir() {
         return Err(Errno::ENOTDIR);
     }

@@ -76,6 +76,9 @@ impl Stat {
 impl Kernel {
     /// The stat of a tree node.
     pub(crate) fn stat_node(&self, id: NodeId) -> Stat {
+        if let Some(st) = super::hostfs::stat(&self.fs, id) {
+            return st; // HOSTFS
+        }
         let n = self.fs.node(id);
         let size = n.size();
         let is_dev = matches!(n.kind, NodeKind::Device(_));
