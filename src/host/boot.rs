@@ -117,6 +117,7 @@ impl PyodideModule {
         syscall_imports::define(&mut linker)?;
         jsffi::define(&mut linker, &self.main)?;
         ffi::define(&mut linker)?;
+        super::dso::define(&mut linker)?; // dynamic linker: _dlopen_js, _dlsym_js
         mmap::define(&mut linker)?;
         let report = link::complete(&mut linker, store, &self.main)?;
         let instance = linker
@@ -142,6 +143,8 @@ impl PyodideModule {
             state.exports = Some(exports);
         }
         link::apply_got_func(store, table, &report.got_func)?;
+        // Dynamic linker: keep the main instance and its linker for side modules.
+        super::dso::attach(&mut *store, &instance, linker, &report.got_func);
         self.install_trampoline(store, &instance)?;
         // initRuntime: relocations, then constructors.
         if let Ok(relocs) =

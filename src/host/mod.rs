@@ -4,6 +4,8 @@
 
 pub mod asm_consts;
 pub mod boot;
+pub mod dso;
+pub mod dylink;
 pub mod engine;
 pub mod exit;
 pub mod exnref;

@@ -38,6 +38,9 @@ pub struct GuestState {
     pub heap_max: u64,
     /// Text returned by `_Py_emscripten_runtime` (`sys._emscripten_info.runtime`).
     pub runtime_name: String,
+    /// The dynamic linker's state: loaded side modules, the shared GOT,
+    /// symbol maps (see `dso.rs`).
+    pub dylink: super::dso::DylinkState,
 }
 
 impl GuestState {
@@ -52,6 +55,7 @@ impl GuestState {
             keepalive: 0,
             heap_max,
             runtime_name: format!("pyodide-test {} (Wasmtime 48)", env!("CARGO_PKG_VERSION")),
+            dylink: super::dso::DylinkState::default(),
         }
     }
 }
