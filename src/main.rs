@@ -36,6 +36,10 @@ struct PythonArgs {
     /// Make a host directory visible to the guest: HOST:GUEST[:ro].
     #[arg(long = "mount", value_name = "HOST:GUEST[:ro]")]
     mounts: Vec<String>,
+    /// Install a wheel, a directory of wheels, or a package (with its
+    /// dependencies) into the guest's site-packages. Repeatable.
+    #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
+    with: Vec<String>,
     /// Largest guest memory, e.g. 2G, 512M.
     #[arg(long, value_name = "SIZE", default_value = "4G")]
     max_memory: String,
@@ -61,9 +65,16 @@ fn main() -> ExitCode {
         .stack_size(pyodide_test::host::engine::HOST_THREAD_STACK_BYTES)
         .spawn(move || match cli.command {
             Command::Fetch => runner::python::fetch(&source).map(|()| 0),
-            Command::Python(args) => {
-                runner::python::run(&source, runtime, &args.mounts, &args.max_memory, &args.args)
-            }
+            Command::Python(args) => runner::python::run(
+                &source,
+                runtime,
+                &runner::python::PythonOptions {
+                    mounts: args.mounts,
+                    max_memory: args.max_memory,
+                    with: args.with,
+                },
+                &args.args,
+            ),
         });
     let result = match worker {
         Ok(handle) => handle

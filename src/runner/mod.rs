@@ -4,5 +4,6 @@ pub mod dist;
 pub mod fetch;
 pub mod node;
 pub mod python;
+pub mod wheels;
 
 pub use python::DistSource;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
 use super::fetch;
+use super::wheels;
 use crate::host::asm_consts::AsmConsts;
 use crate::host::boot::PyodideModule;
 use crate::host::engine;
@@ -67,58 +68,74 @@ pub fn fetch(source: &DistSource) -> Result<()> {
     Ok(())
 }
 
+/// Options of `pyodide-test python` besides CPython's own arguments.
+#[derive(Debug, Clone, Default)]
+pub struct PythonOptions {
+    /// `--mount HOST:GUEST[:ro]` specs.
+    pub mounts: Vec<String>,
+    /// `--max-memory` (e.g. `4G`).
+    pub max_memory: String,
+    /// `--with` items: wheel files, directories of wheels, package names.
+    pub with: Vec<String>,
+}
+
 /// `pyodide-test python ARGS`: run CPython; returns its exit status.
 pub fn run(
     source: &DistSource,
     runtime: Runtime,
-    mounts: &[String],
-    max_memory: &str,
+    opts: &PythonOptions,
     args: &[String],
 ) -> Result<i32> {
-    let heap_max = parse_size(max_memory)?;
-    let mounts = mounts
+    let heap_max = parse_size(&opts.max_memory)?;
+    let mounts = opts
+        .mounts
         .iter()
         .map(|m| Mount::parse(m))
         .collect::<Result<Vec<_>>>()?;
     let dist = source.resolve()?;
     let (major, minor) = dist.python_major_minor()?;
     let mut guest_args = args.to_vec();
-    let mut extra_files = Vec::new();
+    // Host files to place in the guest: (host path, guest path).
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
     if let Some((index, script)) = script_operand(args) {
         let host_path = Path::new(script);
-        let content = std::fs::read(host_path)
-            .map_err(|e| anyhow::anyhow!("can't open file '{script}': {e}"))?;
+        if !host_path.is_file() {
+            bail!("can't open file '{script}': no such file");
+        }
         let guest = guest_script_path(host_path)?;
         guest_args[index] = if host_path.is_absolute() {
             guest.clone()
         } else {
             script.to_string()
         };
-        extra_files.push((guest, content));
+        files.push((host_path.to_path_buf(), guest));
+    }
+    let cache = fetch::cache_root();
+    let site = format!("/lib/python{major}.{minor}/site-packages");
+    for wheel in wheels::resolve(&dist, &cache, &opts.with)? {
+        let dir = wheels::unpacked(&cache, &wheel)?;
+        for rel in wheels::relative_files(&dir)? {
+            files.push((dir.join(&rel), format!("{site}/{rel}")));
+        }
     }
     if runtime == Runtime::Node {
         if !mounts.is_empty() {
             bail!("--mount is not supported with --runtime node");
         }
-        let files: Vec<(std::path::PathBuf, String)> = script_operand(args)
-            .map(|(_, script)| -> Result<_> {
-                Ok((
-                    std::path::PathBuf::from(script),
-                    guest_script_path(Path::new(script))?,
-                ))
-            })
-            .transpose()?
-            .into_iter()
-            .collect();
-        return super::node::run_python(&fetch::cache_root(), &dist, &files, &guest_args);
+        return super::node::run_python(&cache, &dist, &files, &guest_args);
     }
     let module = load_module(&dist)?;
+    let mut contents = Vec::with_capacity(files.len());
+    for (host, guest) in files {
+        let data = std::fs::read(&host).with_context(|| format!("reading {}", host.display()))?;
+        contents.push((guest, data));
+    }
     let layout = GuestLayout {
         python_major: major,
         python_minor: minor,
         stdlib_zip: dist.read_stdlib_zip()?,
         mounts,
-        files: extra_files,
+        files: contents,
     };
     let kernel = layout::host_kernel(&layout)?;
     let outcome = module.run(

@@ -1,0 +1,478 @@
+//! Wheels for the guest: `--with` takes a wheel file, a directory of wheels
+//! or a package name. Names resolve against the dist's `pyodide-lock.json`
+//! (with dependencies, wheels from the dist directory, checked against the
+//! lock's sha256) when the dist has the wheel, otherwise with `pip download`
+//! (with dependencies) for the dist's platform tag and Python version. Each
+//! wheel is unpacked once into the cache; a start copies the unpacked files
+//! into the guest's site-packages.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::dist::Dist;
+
+/// A wheel's file-name tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WheelTags {
+    /// Distribution name as in the file name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Python tags (`cp314`, `py3`), `.`-separated alternatives.
+    pub python: String,
+    /// ABI tag (`cp314`, `abi3`, `none`).
+    pub abi: String,
+    /// Platform tag (`pyemscripten_2026_0_wasm32`, `any`).
+    pub platform: String,
+}
+
+impl WheelTags {
+    /// Parse `name-version(-build)?-python-abi-platform.whl`.
+    pub fn parse(file_name: &str) -> Result<Self> {
+        let stem = file_name
+            .strip_suffix(".whl")
+            .ok_or_else(|| anyhow::anyhow!("{file_name} is not a wheel (no .whl suffix)"))?;
+        let parts: Vec<&str> = stem.split('-').collect();
+        if parts.len() != 5 && parts.len() != 6 {
+            bail!("{file_name} is not a valid wheel file name");
+        }
+        let n = parts.len();
+        Ok(Self {
+            name: parts[0].to_string(),
+            version: parts[1].to_string(),
+            python: parts[n - 3].to_string(),
+            abi: parts[n - 2].to_string(),
+            platform: parts[n - 1].to_string(),
+        })
+    }
+}
+
+/// What the dist accepts: its platform tag and Python version.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// e.g. `pyemscripten_2026_0_wasm32`.
+    pub platform: String,
+    /// Also accepted (older naming): e.g. `emscripten_5_0_3_wasm32`.
+    pub legacy_platform: Option<String>,
+    /// e.g. `cp314`.
+    pub cpython: String,
+    /// e.g. `3.14`.
+    pub python_version: String,
+}
+
+impl Target {
+    /// The target of `dist`.
+    pub fn of(dist: &Dist) -> Result<Self> {
+        let (major, minor) = dist.python_major_minor()?;
+        let info = dist.info();
+        let arch = "wasm32";
+        let platform = match &info.abi_version {
+            Some(abi) => format!("pyemscripten_{abi}_{arch}"),
+            None => format!("{}_{arch}", info.platform.clone().unwrap_or_default()),
+        };
+        Ok(Self {
+            platform,
+            legacy_platform: info.platform.as_ref().map(|p| format!("{p}_{arch}")),
+            cpython: format!("cp{major}{minor}"),
+            python_version: format!("{major}.{minor}"),
+        })
+    }
+
+    /// Refuse a wheel built for another platform or Python ABI.
+    pub fn check(&self, tags: &WheelTags, file: &str) -> Result<()> {
+        let platform_ok = tags.platform.split('.').any(|p| {
+            p == "any" || p == self.platform || Some(p) == self.legacy_platform.as_deref()
+        });
+        if !platform_ok {
+            bail!(
+                "{file} is for platform {}, but this Pyodide needs {} (or a pure-Python wheel)",
+                tags.platform,
+                self.platform
+            );
+        }
+        let py_ok = tags.python.split('.').any(|p| {
+            p == self.cpython
+                || p == "py3"
+                || p == "py2.py3"
+                || (p.starts_with("cp3") && tags.abi == "abi3")
+        });
+        let abi_ok = tags
+            .abi
+            .split('.')
+            .any(|a| a == "none" || a == "abi3" || a == self.cpython);
+        if !py_ok || !abi_ok {
+            bail!(
+                "{file} is for Python {}-{}, but this Pyodide runs {} (CPython {})",
+                tags.python,
+                tags.abi,
+                self.cpython,
+                self.python_version
+            );
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct LockPackage {
+    name: String,
+    file_name: String,
+    #[serde(default)]
+    depends: Vec<String>,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    install_dir: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LockFile {
+    packages: BTreeMap<String, LockPackage>,
+}
+
+/// Normalise a distribution name as PEP 503 does.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in name.chars() {
+        if c == '-' || c == '_' || c == '.' {
+            dash = true;
+        } else {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// Resolve `--with` items to wheel files on the host, dependencies first.
+pub fn resolve(dist: &Dist, cache: &Path, items: &[String]) -> Result<Vec<PathBuf>> {
+    let target = Target::of(dist)?;
+    let lock_text = fs::read_to_string(dist.path("pyodide-lock.json"))?;
+    let lock: LockFile =
+        serde_json::from_str(&lock_text).context("reading pyodide-lock.json packages")?;
+    let by_name: BTreeMap<String, &LockPackage> = lock
+        .packages
+        .values()
+        .map(|p| (normalize(&p.name), p))
+        .collect();
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for item in items {
+        let path = Path::new(item);
+        if item.ends_with(".whl") || path.is_file() {
+            if !path.is_file() {
+                bail!("wheel {item} does not exist");
+            }
+            let tags = WheelTags::parse(&file_name(path))?;
+            target.check(&tags, item)?;
+            out.push(path.to_path_buf());
+        } else if path.is_dir() {
+            let mut wheels: Vec<PathBuf> = fs::read_dir(path)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "whl"))
+                .collect();
+            wheels.sort();
+            if wheels.is_empty() {
+                bail!("{item} holds no wheels");
+            }
+            for w in wheels {
+                target.check(&WheelTags::parse(&file_name(&w))?, &w.display().to_string())?;
+                out.push(w);
+            }
+        } else if by_name
+            .get(&normalize(item))
+            .is_some_and(|p| dist.path(&p.file_name).is_file())
+        {
+            // A full distribution directory: the dist's own wheels.
+            resolve_locked(dist, &by_name, &normalize(item), &mut seen, &mut out)?;
+        } else {
+            out.extend(pip_download(cache, &target, item, true)?);
+        }
+    }
+    Ok(out)
+}
+
+fn resolve_locked(
+    dist: &Dist,
+    by_name: &BTreeMap<String, &LockPackage>,
+    name: &str,
+    seen: &mut HashSet<String>,
+    out: &mut Vec<PathBuf>,
+) -> Result<()> {
+    if !seen.insert(name.to_string()) {
+        return Ok(());
+    }
+    let Some(pkg) = by_name.get(name) else {
+        bail!("pyodide-lock.json lists a dependency {name} that it does not define");
+    };
+    for dep in &pkg.depends {
+        resolve_locked(dist, by_name, &normalize(dep), seen, out)?;
+    }
+    if pkg.install_dir.as_deref().is_some_and(|d| d != "site") || !pkg.file_name.ends_with(".whl") {
+        // Shared libraries and test archives are not wheels for site-packages.
+        return Ok(());
+    }
+    let wheel = dist.path(&pkg.file_name);
+    if !wheel.is_file() {
+        bail!(
+            "{} needs {}, which is not in {}",
+            name,
+            pkg.file_name,
+            dist.dir().display()
+        );
+    }
+    if let Some(want) = &pkg.sha256 {
+        let got = sha256_file(&wheel)?;
+        if &got != want {
+            bail!(
+                "{} does not match pyodide-lock.json's sha256 ({got} != {want})",
+                wheel.display()
+            );
+        }
+    }
+    out.push(wheel);
+    Ok(())
+}
+
+/// `pip download` a requirement for the target, into the cache. The
+/// resolution is remembered, so later runs do not ask the index again.
+fn pip_download(
+    cache: &Path,
+    target: &Target,
+    requirement: &str,
+    with_deps: bool,
+) -> Result<Vec<PathBuf>> {
+    let dir = cache.join("wheels").join(&target.platform);
+    fs::create_dir_all(dir.join(".resolved"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let key: String = Sha256::digest(format!(
+        "{requirement}\0{with_deps}\0{}",
+        target.python_version
+    ))
+    .iter()
+    .take(12)
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    let memo = dir.join(".resolved").join(key);
+    if let Ok(text) = fs::read_to_string(&memo) {
+        let files: Vec<PathBuf> = text.lines().map(|l| dir.join(l)).collect();
+        if !files.is_empty() && files.iter().all(|f| f.is_file()) {
+            return Ok(files);
+        }
+    }
+    let files = pip_download_uncached(&dir, target, requirement, with_deps)?;
+    let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+    let _ = fs::write(&memo, names.join("\n"));
+    Ok(files)
+}
+
+fn pip_download_uncached(
+    dir: &Path,
+    target: &Target,
+    requirement: &str,
+    with_deps: bool,
+) -> Result<Vec<PathBuf>> {
+    let mut cmd = Command::new("python3");
+    cmd.args([
+        "-m",
+        "pip",
+        "download",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        "--only-binary=:all:",
+    ])
+    .args(["--platform", &target.platform, "--platform", "any"])
+    .args(["--python-version", &target.python_version])
+    .args(["--implementation", "cp", "--dest", "."])
+    .current_dir(dir);
+    if !with_deps {
+        cmd.arg("--no-deps");
+    }
+    cmd.arg(requirement);
+    let out = cmd
+        .output()
+        .context("running `python3 -m pip download` (is pip installed?)")?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        let line = msg
+            .lines()
+            .rev()
+            .find(|l| l.contains("ERROR"))
+            .unwrap_or("pip failed")
+            .trim()
+            .to_string();
+        bail!(
+            "no wheel of {requirement} for {} / Python {}: {line}",
+            target.platform,
+            target.python_version
+        );
+    }
+    // pip names each wheel it saved or found already downloaded.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut files = Vec::new();
+    for line in stdout.lines().map(str::trim) {
+        let path = line
+            .strip_prefix("Saved ")
+            .or_else(|| line.strip_prefix("File was already downloaded "));
+        if let Some(path) = path {
+            let name = path.rsplit('/').next().unwrap_or_default();
+            let full = dir.join(name);
+            if full.is_file() && !files.contains(&full) {
+                files.push(full);
+            }
+        }
+    }
+    if files.is_empty() {
+        bail!("`pip download {requirement}` reported no wheel");
+    }
+    Ok(files)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Unpack `wheel` into the cache once; returns the directory of its files.
+pub fn unpacked(cache: &Path, wheel: &Path) -> Result<PathBuf> {
+    let key = sha256_file(wheel)?;
+    let dir = cache.join("unpacked").join(&key[..32]);
+    if dir.join(".complete").is_file() {
+        return Ok(dir);
+    }
+    let tmp = cache
+        .join("unpacked")
+        .join(format!(".tmp-{}-{}", &key[..16], std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    let file = fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid wheel: {e}", wheel.display()))?;
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", wheel.display()))?;
+        let Some(rel) = entry.enclosed_name() else {
+            bail!("{} has an unsafe path {:?}", wheel.display(), entry.name());
+        };
+        let dest = tmp.join(rel);
+        if entry.is_dir() {
+            fs::create_dir_all(&dest)?;
+            continue;
+        }
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let entry_name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        let mut data = Vec::with_capacity(entry.size() as usize);
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| anyhow::anyhow!("{} is corrupt ({entry_name}): {e}", wheel.display()))?;
+        fs::write(&dest, &data)?;
+    }
+    fs::write(tmp.join(".complete"), b"")?;
+    let _ = fs::remove_dir_all(&dir);
+    fs::rename(&tmp, &dir).with_context(|| format!("moving into {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Every file under `dir` (except our marker), as sorted relative paths.
+pub fn relative_files(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .to_string_lossy()
+                    .into_owned();
+                if rel != ".complete" {
+                    out.push(rel);
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> Target {
+        Target {
+            platform: "pyemscripten_2026_0_wasm32".into(),
+            legacy_platform: Some("emscripten_5_0_3_wasm32".into()),
+            cpython: "cp314".into(),
+            python_version: "3.14".into(),
+        }
+    }
+
+    #[test]
+    fn parses_wheel_names() {
+        let t =
+            WheelTags::parse("msgpack-1.1.2-cp314-cp314-pyemscripten_2026_0_wasm32.whl").unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.python.as_str(), t.platform.as_str()),
+            ("msgpack", "cp314", "pyemscripten_2026_0_wasm32")
+        );
+        let t = WheelTags::parse("pytest-9.0.2-1-py3-none-any.whl").unwrap();
+        assert_eq!((t.version.as_str(), t.abi.as_str()), ("9.0.2", "none"));
+        assert!(WheelTags::parse("nope.zip").is_err());
+        assert!(WheelTags::parse("a-b.whl").is_err());
+    }
+
+    #[test]
+    fn refuses_other_platforms_and_abis() {
+        let t = target();
+        let ok = |f: &str| t.check(&WheelTags::parse(f).unwrap(), f);
+        assert!(ok("msgpack-1.1.2-cp314-cp314-pyemscripten_2026_0_wasm32.whl").is_ok());
+        assert!(ok("pytest-9.0.2-py3-none-any.whl").is_ok());
+        let err = ok("msgpack-1.1.2-cp314-cp314-manylinux_2_17_x86_64.whl")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("manylinux_2_17_x86_64") && err.contains("pyemscripten_2026_0_wasm32"),
+            "{err}"
+        );
+        let err = ok("msgpack-1.1.2-cp313-cp313-pyemscripten_2026_0_wasm32.whl")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cp313") && err.contains("cp314"), "{err}");
+        assert!(ok("msgpack-1.0-cp312-cp312-pyemscripten_2024_0_wasm32.whl").is_err());
+    }
+
+    #[test]
+    fn normalizes_names() {
+        assert_eq!(normalize("Pydantic_Core"), "pydantic-core");
+        assert_eq!(normalize("zope.interface"), "zope-interface");
+    }
+}
