@@ -78,6 +78,9 @@ impl Ofd {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FdEntry {
     pub ofd: usize,
+    /// Recorded at open/dup, never reported: as in the glue, `F_GETFD`
+    /// answers 0.
+    #[allow(dead_code)]
     pub cloexec: bool,
 }
 

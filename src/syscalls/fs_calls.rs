@@ -113,7 +113,8 @@ impl Kernel {
                     }
                     self.parent_writable(pn.dir)?;
                     let now = self.now();
-                    let perm = mode & 0o7777 & !self.umask;
+                    // Emscripten's FS.open does not apply the umask.
+                    let perm = mode & 0o7777;
                     created = true;
                     if self.fs.node(pn.dir).host.is_some() {
                         super::hostfs::create_file(&mut self.fs, pn.dir, &pn.name, perm)? // HOSTFS
@@ -189,10 +190,10 @@ impl Kernel {
             return Err(Errno::EEXIST);
         }
         self.parent_writable(pn.dir)?;
-        let mut perm = mode & 0o1777;
-        if apply_umask {
-            perm &= !self.umask;
-        }
+        // Emscripten's FS.mkdir does not apply the umask (`apply_umask`
+        // is kept for callers; the umask is recorded, never applied).
+        let _ = apply_umask;
+        let perm = mode & 0o1777;
         if self.fs.node(pn.dir).host.is_some() {
             return super::hostfs::mkdir(&mut self.fs, pn.dir, &pn.name, perm); // HOSTFS
         }
@@ -835,7 +836,8 @@ impl Kernel {
             }
             self.parent_writable(pn.dir)?;
             let now = self.now();
-            let perm = mode & 0o7777 & !self.umask;
+            // As FS.mknod: no umask.
+            let perm = mode & 0o7777;
             if self.fs.node(pn.dir).host.is_some() {
                 // HOSTFS: regular files only.
                 if ftype != S_IFREG {

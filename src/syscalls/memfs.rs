@@ -85,7 +85,8 @@ impl From<Arc<[u8]>> for FileData {
 pub enum DeviceKind {
     /// `/dev/null`.
     Null,
-    /// `/dev/zero`.
+    /// `/dev/zero` (Emscripten 5 creates none; kept for a host that adds it).
+    #[allow(dead_code)]
     Zero,
     /// `/dev/random` and `/dev/urandom`.
     Random,
@@ -448,7 +449,9 @@ impl Fs {
         Some(out)
     }
 
-    /// Number of subdirectories of a directory (for `st_nlink`).
+    /// Number of subdirectories of a directory (Linux's `st_nlink` would
+    /// be 2 plus this; MEMFS reports 1).
+    #[allow(dead_code)]
     pub fn subdir_count(&self, id: NodeId) -> u32 {
         match &self.node(id).kind {
             NodeKind::Dir(d) => d

@@ -84,9 +84,6 @@ fn step(w: &mut impl Walk, cur: NodeId, name: &[u8]) -> SysResult<NodeId> {
     if !n.permits(false, false, true) {
         return Err(Errno::EACCES);
     }
-    if name.len() > NAME_MAX {
-        return Err(Errno::ENAMETOOLONG);
-    }
     if name == b"." {
         return Ok(cur);
     }
@@ -174,9 +171,6 @@ pub(crate) fn resolve_parent(
         Some(i) => (&trimmed[..=i], &trimmed[i + 1..]),
         None => (&b""[..], trimmed),
     };
-    if name.len() > NAME_MAX {
-        return Err(Errno::ENAMETOOLONG);
-    }
     let dir = if dir_part.is_empty() {
         base
     } else {

@@ -1,7 +1,8 @@
 //! Anonymous pipes (`pipe()`), as PIPEFS provides them: an unbounded byte
-//! queue. The guest is single-threaded, so a read that would block returns
-//! `EAGAIN` (as PIPEFS does); unlike PIPEFS, a read with no writer left is
-//! end of file and a write with no reader left is `EPIPE` (Linux).
+//! queue. As PIPEFS, a read of an empty pipe is `EAGAIN` whether or not a
+//! writer is left (there is no end of file), a write with no reader left
+//! succeeds, and `poll` reports only data (read end) or always-writable
+//! (write end): no `POLLHUP`/`POLLERR`.
 
 use std::collections::VecDeque;
 
@@ -37,11 +38,7 @@ impl Pipe {
             return Ok(0);
         }
         if self.buf.is_empty() {
-            return if self.writers == 0 {
-                Ok(0)
-            } else {
-                Err(Errno::EAGAIN)
-            };
+            return Err(Errno::EAGAIN);
         }
         let n = out.len().min(self.buf.len());
         for (o, b) in out.iter_mut().zip(self.buf.drain(..n)) {
@@ -52,9 +49,6 @@ impl Pipe {
 
     /// Appends `data`.
     pub fn write(&mut self, data: &[u8]) -> SysResult<usize> {
-        if self.readers == 0 {
-            return Err(Errno::EPIPE);
-        }
         self.buf.extend(data);
         Ok(data.len())
     }
@@ -62,20 +56,11 @@ impl Pipe {
     /// Poll readiness of one end.
     pub fn poll(&self, write_end: bool) -> u16 {
         if write_end {
-            if self.readers == 0 {
-                POLLERR | POLLOUT | POLLWRNORM
-            } else {
-                POLLOUT | POLLWRNORM
-            }
+            POLLOUT | POLLWRNORM
+        } else if !self.buf.is_empty() {
+            POLLIN | POLLRDNORM
         } else {
-            let mut m = 0;
-            if !self.buf.is_empty() {
-                m |= POLLIN | POLLRDNORM;
-            }
-            if self.writers == 0 {
-                m |= POLLHUP;
-            }
-            m
+            0
         }
     }
 }
@@ -96,9 +81,11 @@ mod tests {
         assert_eq!(&b, b"hell");
         p.writers = 0;
         assert_eq!(p.read(&mut b), Ok(1));
-        assert_eq!(p.read(&mut b), Ok(0));
-        assert_eq!(p.poll(false), POLLHUP);
+        // PIPEFS: no end of file, no EPIPE, no POLLHUP.
+        assert_eq!(p.read(&mut b), Err(Errno::EAGAIN));
+        assert_eq!(p.poll(false), 0);
         p.readers = 0;
-        assert_eq!(p.write(b"x"), Err(Errno::EPIPE));
+        assert_eq!(p.write(b"x"), Ok(1));
+        assert_eq!(p.poll(true), POLLOUT | POLLWRNORM);
     }
 }

@@ -16,7 +16,7 @@ fn makedev(major: u32, minor: u32) -> u32 {
 
 impl Kernel {
     /// A kernel with Emscripten's initial tree (as Pyodide sets it up):
-    /// `/tmp`, `/home/web_user`, `/dev` with `null`, `zero`, `tty`, `tty1`,
+    /// `/tmp`, `/home/web_user`, `/dev` with `null` (no `zero`), `tty`, `tty1`,
     /// `random`, `urandom`, `shm/tmp`, `stdin`, `stdout`, `stderr`, and
     /// `/proc/self/fd`; fds 0, 1, 2 open on the stdio devices; cwd `/`.
     pub fn new(cfg: KernelConfig) -> Self {
@@ -48,7 +48,6 @@ impl Kernel {
         }
         let devices = [
             ("null", DeviceKind::Null, 0o666, makedev(1, 3)),
-            ("zero", DeviceKind::Zero, 0o666, makedev(1, 5)),
             ("tty", DeviceKind::Tty, 0o666, makedev(5, 0)),
             ("tty1", DeviceKind::Tty1, 0o666, makedev(6, 0)),
             ("random", DeviceKind::Random, 0o555, makedev(64, 0)),

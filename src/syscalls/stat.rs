@@ -6,9 +6,9 @@
 //! `st_blksize` i32 @32, `st_blocks` i32 @36, `st_atim` {i64 sec @40, u32
 //! nsec @48}, `st_mtim` @56/@64, `st_ctim` @72/@80, `st_ino` u64 @88.
 //!
-//! Deviations from the glue, towards Linux: `st_blocks` counts 512-byte
-//! units (the glue divides by 4096), `st_nlink` of a directory is 2 plus
-//! its subdirectories, times keep nanoseconds.
+//! As MEMFS's `getattr`: `st_nlink` is always 1, `st_blocks` is
+//! `ceil(size / 4096)`, a directory's size is 4096, and times have
+//! millisecond precision (JS `Date`s; `utimensat` truncates to the ms).
 
 use super::Kernel;
 use super::clock::Timespec;
@@ -39,7 +39,7 @@ pub struct Stat {
     pub size: i64,
     /// `st_blksize`.
     pub blksize: i32,
-    /// `st_blocks` (512-byte units).
+    /// `st_blocks` (4096-byte units, as MEMFS).
     pub blocks: i32,
     /// `st_atim`.
     pub atime: Timespec,
@@ -82,9 +82,11 @@ impl Kernel {
         let n = self.fs.node(id);
         let size = n.size();
         let is_dev = matches!(n.kind, NodeKind::Device(_));
-        let nlink = match n.kind {
-            NodeKind::Dir(_) => 2 + self.fs.subdir_count(id),
-            _ => n.links,
+        // MEMFS: nlink is 1 for every node (there are no hard links).
+        let nlink = 1;
+        let ms = |t: Timespec| Timespec {
+            sec: t.sec,
+            nsec: t.nsec / 1_000_000 * 1_000_000,
         };
         Stat {
             dev: if is_dev { n.ino as u32 } else { 1 },
@@ -96,10 +98,10 @@ impl Kernel {
             rdev: n.rdev,
             size: size as i64,
             blksize: 4096,
-            blocks: (size.div_ceil(4096) * 8).min(i32::MAX as u64) as i32,
-            atime: n.atime,
-            mtime: n.mtime,
-            ctime: n.ctime,
+            blocks: size.div_ceil(4096).min(i32::MAX as u64) as i32,
+            atime: ms(n.atime),
+            mtime: ms(n.mtime),
+            ctime: ms(n.ctime),
         }
     }
 
