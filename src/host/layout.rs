@@ -12,8 +12,10 @@ use crate::syscalls::{Kernel, KernelConfig};
 /// The guest's home directory and initial cwd.
 pub const HOME: &str = "/home/pyodide";
 
-/// The program name CPython sees as `argv[0]` (and `sys.executable`).
-pub const PROGRAM: &str = "python";
+/// The program name CPython sees as `argv[0]` (and `sys.executable`), and
+/// Emscripten's `thisProgram` (`_` in the environment): what the reference
+/// driver (`conformance/node/run.mjs`, `--executable`) gives Pyodide.
+pub const PROGRAM: &str = "/usr/bin/python3";
 
 /// A host directory made visible to the guest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +77,11 @@ pub struct GuestLayout {
     pub files: Vec<(String, Vec<u8>)>,
 }
 
-/// The guest's environment, as Pyodide under Node gives it.
+/// The guest's environment, as Pyodide's CLI under Node gives it:
+/// Emscripten's defaults (`_` is `thisProgram`), `HOME` moved to
+/// [`HOME`], then what the CLI adds: `PYTHONINSPECT` empty (so an uncaught
+/// exception does not enter interactive mode) and `PYTHONEXECUTABLE`.
+/// `LD_LIBRARY_PATH` is appended by [`host_kernel`].
 pub fn guest_environment() -> Vec<(String, String)> {
     [
         ("USER", "web_user"),
@@ -84,7 +90,9 @@ pub fn guest_environment() -> Vec<(String, String)> {
         ("PWD", "/"),
         ("HOME", HOME),
         ("LANG", "C.UTF-8"),
-        ("_", "./this.program"),
+        ("_", PROGRAM),
+        ("PYTHONINSPECT", ""),
+        ("PYTHONEXECUTABLE", PROGRAM),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
