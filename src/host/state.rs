@@ -38,6 +38,8 @@ pub struct GuestState {
     pub heap_max: u64,
     /// Text returned by `_Py_emscripten_runtime` (`sys._emscripten_info.runtime`).
     pub runtime_name: String,
+    /// libffi's state: free closure table slots, the cached stack pointer.
+    pub ffi: super::ffi::FfiState,
     /// The dynamic linker's state: loaded side modules, the shared GOT,
     /// symbol maps (see `dso.rs`).
     pub dylink: super::dso::DylinkState,
@@ -55,6 +57,7 @@ impl GuestState {
             keepalive: 0,
             heap_max,
             runtime_name: format!("pyodide-test {} (Wasmtime 48)", env!("CARGO_PKG_VERSION")),
+            ffi: super::ffi::FfiState::default(),
             dylink: super::dso::DylinkState::default(),
         }
     }
