@@ -381,6 +381,8 @@ impl Kernel {
                 ),
                 _ => false,
             };
+            // Before Pyodide's initializeStreams, stdio is a TTY.
+            let tty = tty || (self.boot_tty && std_dev);
             match op {
                 FIONREAD => {
                     let n: u64 = match target {

@@ -235,6 +235,8 @@ pub struct Kernel {
     pub(crate) stdout: Arc<dyn OutputSink>,
     pub(crate) stderr: Arc<dyn OutputSink>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// See [`Kernel::set_stdio_boot_tty`].
+    pub(crate) boot_tty: bool,
 }
 
 impl std::fmt::Debug for Kernel {

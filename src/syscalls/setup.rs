@@ -38,6 +38,7 @@ impl Kernel {
             stdout: cfg.stdout,
             stderr: cfg.stderr,
             clock: cfg.clock,
+            boot_tty: false,
         };
         k.fs.retain(root);
         for (key, v) in cfg.env {
@@ -239,6 +240,19 @@ impl Kernel {
     /// Whether fd `fd` is a terminal (`isatty`).
     pub fn isatty(&self, fd: i32) -> bool {
         self.fdt.ofd(fd).is_ok_and(|o| o.tty)
+    }
+
+    /// While `on`, the stdio devices (`/dev/stdin`, `/dev/stdout`,
+    /// `/dev/stderr`) answer the terminal ioctls (`isatty` is true) whatever
+    /// the host's fds are. This reproduces Pyodide's start under Node:
+    /// CPython is initialised while fds 0-2 are Emscripten's default TTY
+    /// streams, and only then does `loadPyodide` call `initializeStreams`,
+    /// which installs streams whose `isatty` follows the host's fds. So
+    /// `sys.stdin`/`sys.stdout` are line-buffered even when redirected,
+    /// while `os.isatty` tells the truth. The host turns this on before
+    /// Pyodide's `main` and off before `run_main`.
+    pub fn set_stdio_boot_tty(&mut self, on: bool) {
+        self.boot_tty = on;
     }
 
     pub(crate) fn is_tty_target(&self, t: Target) -> bool {

@@ -87,6 +87,16 @@ fn isatty_follows_the_sinks() {
     assert_eq!(rd_u32(&m, termios), 0xAAAA_AAAA);
     assert!(k2.isatty(1));
     assert!(!k2.isatty(2));
+    // During Pyodide's boot, redirected stdio still answers as a TTY.
+    let ws2 = 8192;
+    wr_i32(&mut m, va, ws2);
+    assert_eq!(k.sys_ioctl(&mut m, 1, TIOCGWINSZ, va as i32), -59);
+    k.set_stdio_boot_tty(true);
+    assert_eq!(k.sys_ioctl(&mut m, 0, TIOCGWINSZ, va as i32), 0);
+    assert_eq!(k.sys_ioctl(&mut m, 1, TIOCGWINSZ, va as i32), 0);
+    assert_eq!(k.sys_ioctl(&mut m, n, TIOCGWINSZ, va as i32), -59);
+    k.set_stdio_boot_tty(false);
+    assert_eq!(k.sys_ioctl(&mut m, 1, TIOCGWINSZ, va as i32), -59);
 }
 
 #[test]
