@@ -42,7 +42,44 @@ pub struct RunOutcome {
     pub status: i32,
     /// Set when the guest trapped or aborted: the description.
     pub crash: Option<String>,
+    /// Set when the run was stopped by [`RunLimits::interrupt`]: its reason.
+    pub interrupted: Option<String>,
 }
+
+/// A predicate checked about ten times a second while the guest runs;
+/// returning a reason stops the guest (e.g. a per-test timeout).
+pub type Interrupt = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
+/// Limits of one run.
+#[derive(Clone)]
+pub struct RunLimits {
+    /// Largest linear memory in bytes (`emscripten_resize_heap` fails above).
+    pub heap_max: u64,
+    /// Checked on every epoch tick while the guest runs.
+    pub interrupt: Option<Interrupt>,
+}
+
+impl RunLimits {
+    /// Only a memory limit.
+    pub fn memory(heap_max: u64) -> Self {
+        Self {
+            heap_max,
+            interrupt: None,
+        }
+    }
+}
+
+/// The error an [`Interrupt`] stops the guest with.
+#[derive(Debug)]
+struct Interrupted(String);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted: {}", self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 impl PyodideModule {
     /// Wrap a compiled main module. Fails if it is not a Pyodide main module.
@@ -77,12 +114,23 @@ impl PyodideModule {
 
     /// Run CPython with `argv` (without the program name) in a fresh
     /// instance around `kernel` (whose file system the caller has prepared).
-    pub fn run(&self, kernel: Kernel, argv: &[String], heap_max: u64) -> Result<RunOutcome> {
+    pub fn run(&self, kernel: Kernel, argv: &[String], limits: &RunLimits) -> Result<RunOutcome> {
         let mut store = Store::new(
             &self.engine,
-            GuestState::new(kernel, self.asm_consts.clone(), heap_max),
+            GuestState::new(kernel, self.asm_consts.clone(), limits.heap_max),
         );
-        store.set_epoch_deadline(u64::MAX / 2);
+        match &limits.interrupt {
+            None => store.set_epoch_deadline(u64::MAX / 2),
+            Some(check) => {
+                super::engine::start_epoch_ticker(&self.engine);
+                let check = check.clone();
+                store.set_epoch_deadline(1);
+                store.epoch_deadline_callback(move |_| match check() {
+                    Some(reason) => Err(wasmtime::Error::new(Interrupted(reason))),
+                    None => Ok(wasmtime::UpdateDeadline::Continue(1)),
+                });
+            }
+        }
         let instance = self.instantiate(&mut store)?;
         let started = self.start_main(&mut store, &instance, argv);
         let outcome = match started {
@@ -90,6 +138,7 @@ impl PyodideModule {
             Ok(code) if code != 0 => RunOutcome {
                 status: code,
                 crash: None,
+                interrupted: None,
             },
             Ok(_) => {
                 let run_main = instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
@@ -99,6 +148,7 @@ impl PyodideModule {
                         RunOutcome {
                             status,
                             crash: None,
+                            interrupted: None,
                         }
                     }
                     Err(err) => ending_outcome(&err),
@@ -249,18 +299,23 @@ fn finalize(store: &mut Store<GuestState>, instance: &Instance, code: i32) -> i3
 }
 
 fn ending_outcome(err: &wasmtime::Error) -> RunOutcome {
+    if let Some(Interrupted(reason)) = err.downcast_ref::<Interrupted>() {
+        return RunOutcome {
+            status: 1,
+            crash: None,
+            interrupted: Some(reason.clone()),
+        };
+    }
     match Ending::from_error(err) {
         Ending::Exit(status) => RunOutcome {
             status,
             crash: None,
+            interrupted: None,
         },
-        Ending::Abort(msg) => RunOutcome {
+        Ending::Abort(msg) | Ending::Trap(msg) => RunOutcome {
             status: 1,
             crash: Some(msg),
-        },
-        Ending::Trap(msg) => RunOutcome {
-            status: 1,
-            crash: Some(msg),
+            interrupted: None,
         },
     }
 }

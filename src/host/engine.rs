@@ -34,3 +34,26 @@ pub fn new_engine() -> Result<Engine> {
         .parallel_compilation(true);
     Engine::new(&config).ctx("configuring the Wasmtime engine")
 }
+
+/// Start (once per engine) a thread that advances the engine's epoch every
+/// 100 ms, which is when stores check their interrupt predicates.
+pub fn start_epoch_ticker(engine: &Engine) {
+    use std::sync::Mutex;
+    static STARTED: Mutex<Vec<Engine>> = Mutex::new(Vec::new());
+    let mut started = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+    if started.iter().any(|e| Engine::same(e, engine)) {
+        return;
+    }
+    started.push(engine.clone());
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("epoch-ticker".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}

@@ -101,6 +101,15 @@ pub fn guest_environment() -> Vec<(String, String)> {
 
 /// Build the kernel for `layout` with the host's stdio.
 pub fn host_kernel(layout: &GuestLayout) -> Result<Kernel> {
+    let mut kernel = Kernel::new(kernel_config(layout));
+    prepare(&mut kernel, layout)?;
+    Ok(kernel)
+}
+
+/// The kernel configuration for `layout` (environment, program name) with
+/// the host's stdio; callers may replace the stdio sinks before
+/// `Kernel::new` and then call [`prepare`].
+pub fn kernel_config(layout: &GuestLayout) -> KernelConfig {
     let mut env = guest_environment();
     env.push((
         "LD_LIBRARY_PATH".into(),
@@ -109,14 +118,11 @@ pub fn host_kernel(layout: &GuestLayout) -> Result<Kernel> {
             layout.python_major, layout.python_minor
         ),
     ));
-    let config = KernelConfig {
+    KernelConfig {
         env,
         progname: PROGRAM.to_string(),
         ..KernelConfig::default()
-    };
-    let mut kernel = Kernel::new(config);
-    prepare(&mut kernel, layout)?;
-    Ok(kernel)
+    }
 }
 
 /// Create the directories and files of `layout` in `kernel`'s MEMFS.

@@ -3,6 +3,7 @@
 pub mod dist;
 pub mod fetch;
 pub mod node;
+pub mod outcome;
 pub mod python;
 pub mod wheels;
 

@@ -141,7 +141,9 @@ pub fn run(
     let outcome = module.run(
         kernel,
         &guest_args,
-        heap_max.min(crate::host::runtime::EMSCRIPTEN_HEAP_MAX),
+        &crate::host::boot::RunLimits::memory(
+            heap_max.min(crate::host::runtime::EMSCRIPTEN_HEAP_MAX),
+        ),
     )?;
     if let Some(crash) = outcome.crash {
         eprintln!("pyodide-test: the guest crashed: {crash}");
