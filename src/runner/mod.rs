@@ -5,6 +5,7 @@ pub mod fetch;
 pub mod node;
 pub mod outcome;
 pub mod python;
+pub mod report;
 pub mod wheels;
 
 pub use python::DistSource;
