@@ -549,7 +549,7 @@ fn read_library(
     let path = find_library(cx, name, rpath)?.unwrap_or_else(|| name.to_string());
     match read_guest_file(&mut cx.data_mut().kernel, &path) {
         Some(bytes) => Ok(bytes),
-        None => link_err(format!("{name}: file not found")),
+        None => link_err(format!("Failed to find dynamic library \"{name}\"")),
     }
 }
 
