@@ -102,7 +102,19 @@ fn run_with(wheels: &[PathBuf], code: &str) -> String {
         text(&out.stdout),
         text(&out.stderr)
     );
-    text(&out.stdout)
+    let stdout = text(&out.stdout);
+    if std::env::var_os("PYODIDE_TEST_DYLINK_NODE").is_some() {
+        // The reference: the same command under Node with the dist's glue.
+        let mut node_args = vec!["--runtime".to_string(), "node".to_string(), "python".into()];
+        node_args.extend(args.iter().cloned());
+        let node = Command::new(common::exe())
+            .args(common::dist_args())
+            .args(&node_args)
+            .output()
+            .expect("running the node runtime");
+        assert_eq!(text(&node.stdout), stdout, "Node's output differs");
+    }
+    stdout
 }
 
 macro_rules! wheels {

@@ -902,6 +902,9 @@ fn import_func(
         }
     }
     let name = name.to_string();
+    if std::env::var_os("PYODIDE_TEST_DEBUG_DLOPEN").is_some() {
+        eprintln!("pyodide-test: dlopen: {name} is bound late (stub)");
+    }
     Ok(Func::new(
         &mut *cx,
         ty,
