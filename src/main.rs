@@ -29,6 +29,28 @@ enum Command {
     Fetch,
     /// Run CPython with CPython's own command line: -c, -m, -, FILE, -X, -u, -I ...
     Python(PythonArgs),
+    /// Join the JSON Lines reports (`--json`) of several runs, such as the
+    /// partitions of one, into one report and one snapshot comparison.
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// The JSON Lines files to join.
+    #[arg(value_name = "JSONL", required = true)]
+    inputs: Vec<PathBuf>,
+    /// Write the joined JSON Lines report.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Where the per-package snapshots are kept.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    snapshot_dir: PathBuf,
+    /// Accept the joined outcomes as the snapshots.
+    #[arg(long)]
+    update: bool,
 }
 
 #[derive(clap::Args)]
@@ -64,6 +86,17 @@ fn main() -> ExitCode {
         .name("guest".into())
         .stack_size(pyodide_test::host::engine::HOST_THREAD_STACK_BYTES)
         .spawn(move || match cli.command {
+            Command::Merge(args) => runner::report::merge(
+                &args.inputs,
+                runner::report::ReportOptions {
+                    json: args.json,
+                    junit: args.junit,
+                    snapshot_dir: args.snapshot_dir,
+                    update: args.update,
+                    ..Default::default()
+                },
+            )
+            .map(|v| i32::from(v.exit_code())),
             Command::Fetch => runner::python::fetch(&source).map(|()| 0),
             Command::Python(args) => runner::python::run(
                 &source,

@@ -1,0 +1,541 @@
+//! Per-package snapshot files, and a run compared against them.
+//!
+//! # Format
+//!
+//! `<snapshot-dir>/<package>.json` (the package name normalised as PyPI
+//! does: lowercase, runs of `-`, `_`, `.` as one `-`) is JSON, written with
+//! one test per line in byte order of the ids, so that it reads and diffs
+//! well and stays stable from run to run:
+//!
+//! ```json
+//! {
+//!   "format": 1,
+//!   "package": "msgpack",
+//!   "pyodide": "314.0.7",
+//!   "tests": {
+//!     "test/test_buffer.py::test_unpack_buffer": "passed",
+//!     "test/test_extension.py::test_pack_ext_type": "failed"
+//!   }
+//! }
+//! ```
+//!
+//! Only outcomes are kept (the names of [`Outcome::as_str`]): durations and
+//! messages vary from run to run. `pyodide` is the version the snapshot was
+//! last written with (absent when unknown).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::file_of;
+use crate::runner::outcome::{Outcome, TestRecord};
+
+/// The default snapshot directory, relative to the cwd.
+pub const DEFAULT_DIR: &str = "snapshots";
+
+/// The version of the file format.
+pub const FORMAT: u32 = 1;
+
+/// One package's snapshot: the outcome of every test id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The package.
+    pub package: String,
+    /// The Pyodide version it was written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pyodide: Option<String>,
+    /// Outcome per test id.
+    pub tests: BTreeMap<String, Outcome>,
+}
+
+#[derive(Deserialize)]
+struct SnapshotFile {
+    format: u32,
+    #[serde(flatten)]
+    snapshot: Snapshot,
+}
+
+/// The file name's stem for a package: PyPI's normalised name.
+pub fn normalize_name(package: &str) -> String {
+    let mut out = String::with_capacity(package.len());
+    let mut sep = false;
+    for c in package.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The snapshot file of a package.
+pub fn path(dir: &Path, package: &str) -> PathBuf {
+    dir.join(format!("{}.json", normalize_name(package)))
+}
+
+impl Snapshot {
+    /// The file's text: see the module's documentation.
+    pub fn render(&self) -> String {
+        let q = |s: &str| serde_json::to_string(s).expect("strings serialize");
+        let mut out = String::new();
+        out.push_str("{\n");
+        let _ = writeln!(out, "  \"format\": {FORMAT},");
+        let _ = writeln!(out, "  \"package\": {},", q(&self.package));
+        if let Some(v) = &self.pyodide {
+            let _ = writeln!(out, "  \"pyodide\": {},", q(v));
+        }
+        if self.tests.is_empty() {
+            out.push_str("  \"tests\": {}\n");
+        } else {
+            out.push_str("  \"tests\": {\n");
+            let last = self.tests.len() - 1;
+            for (i, (id, outcome)) in self.tests.iter().enumerate() {
+                let comma = if i == last { "" } else { "," };
+                let _ = writeln!(out, "    {}: \"{}\"{comma}", q(id), outcome.as_str());
+            }
+            out.push_str("  }\n");
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// Parse a file's text.
+    pub fn parse(text: &str) -> Result<Snapshot> {
+        let file: SnapshotFile = serde_json::from_str(text)?;
+        if file.format != FORMAT {
+            bail!(
+                "snapshot format {} is not supported (this pyodide-test writes {FORMAT})",
+                file.format
+            );
+        }
+        Ok(file.snapshot)
+    }
+
+    /// Read a package's snapshot; `None` when there is no file.
+    pub fn load(dir: &Path, package: &str) -> Result<Option<Snapshot>> {
+        let path = path(dir, package);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let snap = Snapshot::parse(&text).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Some(snap))
+    }
+
+    /// Write the snapshot into `dir` (created if missing), atomically;
+    /// returns its path.
+    pub fn save(&self, dir: &Path) -> Result<PathBuf> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = path(dir, &self.package);
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, self.render())
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// The snapshot after accepting a run's results: within what the run
+    /// covered its outcomes replace the old ones (tests that vanished there
+    /// are dropped); entries outside are kept.
+    pub fn updated(
+        package: &str,
+        old: Option<&Snapshot>,
+        results: &BTreeMap<String, TestRecord>,
+        coverage: &Coverage,
+        pyodide: Option<&str>,
+    ) -> Snapshot {
+        let mut tests: BTreeMap<String, Outcome> = match old {
+            Some(old) => old
+                .tests
+                .iter()
+                .filter(|(id, _)| !coverage.covers(id))
+                .map(|(id, o)| (id.clone(), *o))
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        for (id, rec) in results {
+            tests.insert(id.clone(), rec.outcome);
+        }
+        Snapshot {
+            package: old.map_or(package, |o| o.package.as_str()).to_string(),
+            pyodide: pyodide
+                .map(str::to_string)
+                .or_else(|| old.and_then(|o| o.pyodide.clone())),
+            tests,
+        }
+    }
+}
+
+/// Which of a snapshot's tests a run covered, that is, which of them the
+/// comparison may call vanished when they did not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Coverage {
+    /// The whole suite ran.
+    All,
+    /// These test files ran to the end (a partition, an interrupted run).
+    Files(BTreeSet<String>),
+    /// Only some tests were selected (`-k`): nothing can be called vanished.
+    Nothing,
+}
+
+impl Coverage {
+    /// Does the run cover this test id?
+    pub fn covers(&self, id: &str) -> bool {
+        match self {
+            Coverage::All => true,
+            Coverage::Files(files) => files.contains(file_of(id)),
+            Coverage::Nothing => false,
+        }
+    }
+}
+
+/// The kinds of change, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeKind {
+    /// Was good (passed, skipped, xfailed), now bad.
+    NewlyFailing,
+    /// Was bad, now good.
+    NewlyPassing,
+    /// Another outcome on the same side (skipped → passed, failed → crashed).
+    Changed,
+    /// Not in the snapshot.
+    New,
+    /// In the snapshot, and in a covered file, but did not run.
+    Vanished,
+}
+
+impl ChangeKind {
+    /// All kinds, in report order.
+    pub const ALL: [ChangeKind; 5] = [
+        ChangeKind::NewlyFailing,
+        ChangeKind::NewlyPassing,
+        ChangeKind::Changed,
+        ChangeKind::New,
+        ChangeKind::Vanished,
+    ];
+
+    /// The label in the summary.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::NewlyFailing => "NEWLY FAILING",
+            ChangeKind::NewlyPassing => "NEWLY PASSING",
+            ChangeKind::Changed => "CHANGED",
+            ChangeKind::New => "NEW",
+            ChangeKind::Vanished => "VANISHED",
+        }
+    }
+}
+
+/// One test whose outcome differs from the snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// What kind of change.
+    pub kind: ChangeKind,
+    /// The test id.
+    pub id: String,
+    /// The snapshot's outcome (none for a new test).
+    pub old: Option<Outcome>,
+    /// This run's outcome (none for a vanished test).
+    pub new: Option<Outcome>,
+    /// This run's message.
+    pub message: String,
+}
+
+/// One package compared against its snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageChanges {
+    /// The package.
+    pub package: String,
+    /// Whether it has a snapshot at all. Without one, `changes` is empty
+    /// and the whole package counts as changed.
+    pub has_snapshot: bool,
+    /// The tests of the run (for a package without a snapshot).
+    pub tests: usize,
+    /// The snapshot's Pyodide version when it differs from the run's.
+    pub other_pyodide: Option<String>,
+    /// The changes, by kind then id.
+    pub changes: Vec<Change>,
+}
+
+impl PackageChanges {
+    /// Does this package differ from its snapshot (or have none)?
+    pub fn is_changed(&self) -> bool {
+        !self.has_snapshot || !self.changes.is_empty()
+    }
+}
+
+/// Compare a package's results with its snapshot.
+pub fn compare(
+    package: &str,
+    snapshot: Option<&Snapshot>,
+    results: &BTreeMap<String, TestRecord>,
+    coverage: &Coverage,
+    pyodide: Option<&str>,
+) -> PackageChanges {
+    let Some(snapshot) = snapshot else {
+        return PackageChanges {
+            package: package.to_string(),
+            has_snapshot: false,
+            tests: results.len(),
+            other_pyodide: None,
+            changes: Vec::new(),
+        };
+    };
+    let mut changes = Vec::new();
+    for (id, rec) in results {
+        let new = rec.outcome;
+        let kind = match snapshot.tests.get(id) {
+            None => Some(ChangeKind::New),
+            Some(&old) if old == new => None,
+            Some(&old) => Some(match (old.is_bad(), new.is_bad()) {
+                (false, true) => ChangeKind::NewlyFailing,
+                (true, false) => ChangeKind::NewlyPassing,
+                _ => ChangeKind::Changed,
+            }),
+        };
+        if let Some(kind) = kind {
+            changes.push(Change {
+                kind,
+                id: id.clone(),
+                old: snapshot.tests.get(id).copied(),
+                new: Some(new),
+                message: rec.message.clone(),
+            });
+        }
+    }
+    for (id, &old) in &snapshot.tests {
+        if !results.contains_key(id) && coverage.covers(id) {
+            changes.push(Change {
+                kind: ChangeKind::Vanished,
+                id: id.clone(),
+                old: Some(old),
+                new: None,
+                message: String::new(),
+            });
+        }
+    }
+    changes.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    let other_pyodide = match (&snapshot.pyodide, pyodide) {
+        (Some(old), Some(new)) if old != new => Some(old.clone()),
+        _ => None,
+    };
+    PackageChanges {
+        package: package.to_string(),
+        has_snapshot: true,
+        tests: results.len(),
+        other_pyodide,
+        changes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+    use Outcome::*;
+
+    fn snap(tests: &[(&str, Outcome)]) -> Snapshot {
+        Snapshot {
+            package: "msgpack".into(),
+            pyodide: Some("314.0.7".into()),
+            tests: tests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        }
+    }
+
+    fn results(recs: &[(&str, Outcome, &str)]) -> BTreeMap<String, TestRecord> {
+        recs.iter()
+            .map(|(id, o, m)| (id.to_string(), rec("msgpack", id, *o, 0.5, m)))
+            .collect()
+    }
+
+    fn kinds(c: &PackageChanges) -> Vec<(ChangeKind, &str)> {
+        c.changes.iter().map(|c| (c.kind, c.id.as_str())).collect()
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(normalize_name("Pydantic_Core"), "pydantic-core");
+        assert_eq!(normalize_name("a.-_b"), "a-b");
+        assert_eq!(normalize_name("msgpack"), "msgpack");
+        assert_eq!(
+            path(Path::new("s"), "ruamel.yaml"),
+            PathBuf::from("s/ruamel-yaml.json")
+        );
+    }
+
+    #[test]
+    fn render_is_sorted_one_per_line_and_round_trips() {
+        let s = snap(&[
+            ("tests/test_b.py::test_x[\"q\"]", Failed),
+            ("tests/test_a.py::test_y", Passed),
+            ("tests/test_a.py::Test::test_z[ü]", Skipped),
+        ]);
+        let text = s.render();
+        assert_eq!(
+            text,
+            r#"{
+  "format": 1,
+  "package": "msgpack",
+  "pyodide": "314.0.7",
+  "tests": {
+    "tests/test_a.py::Test::test_z[ü]": "skipped",
+    "tests/test_a.py::test_y": "passed",
+    "tests/test_b.py::test_x[\"q\"]": "failed"
+  }
+}
+"#
+        );
+        assert_eq!(Snapshot::parse(&text).unwrap(), s);
+
+        let empty = snap(&[]);
+        assert_eq!(Snapshot::parse(&empty.render()).unwrap(), empty);
+        let no_version = Snapshot {
+            pyodide: None,
+            ..snap(&[("a", Passed)])
+        };
+        assert!(!no_version.render().contains("pyodide"));
+        assert_eq!(Snapshot::parse(&no_version.render()).unwrap(), no_version);
+    }
+
+    #[test]
+    fn bad_files() {
+        assert!(Snapshot::parse("{").is_err());
+        let err = Snapshot::parse(r#"{"format": 2, "package": "x", "tests": {}}"#).unwrap_err();
+        assert!(err.to_string().contains("format 2"), "{err}");
+        assert!(
+            Snapshot::parse(r#"{"format": 1, "package": "x", "tests": {"a": "weird"}}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn save_and_load() {
+        let dir = scratch("snap-save").join("nested");
+        assert_eq!(Snapshot::load(&dir, "msgpack").unwrap(), None);
+        let s = snap(&[("a.py::x", Passed)]);
+        let p = s.save(&dir).unwrap();
+        assert_eq!(p, dir.join("msgpack.json"));
+        assert_eq!(Snapshot::load(&dir, "msgpack").unwrap(), Some(s));
+        std::fs::write(&p, "not json").unwrap();
+        let err = Snapshot::load(&dir, "msgpack").unwrap_err();
+        assert!(format!("{err:#}").contains("msgpack.json"), "{err:#}");
+    }
+
+    #[test]
+    fn compare_kinds() {
+        let s = snap(&[
+            ("a.py::same", Passed),
+            ("a.py::breaks", Passed),
+            ("a.py::skipped_breaks", Skipped),
+            ("a.py::fixed", Failed),
+            ("a.py::crash_fixed_to_skip", Crashed),
+            ("a.py::unskipped", Skipped),
+            ("a.py::fail_to_crash", Failed),
+            ("a.py::gone", Passed),
+            ("b.py::not_run", Passed),
+        ]);
+        let r = results(&[
+            ("a.py::same", Passed, ""),
+            ("a.py::breaks", Failed, "AssertionError: 1 != 2"),
+            ("a.py::skipped_breaks", Error, "fixture"),
+            ("a.py::fixed", Passed, ""),
+            ("a.py::crash_fixed_to_skip", Skipped, "no threads"),
+            ("a.py::unskipped", Passed, ""),
+            ("a.py::fail_to_crash", Crashed, "stack overflow"),
+            ("a.py::brand_new", Xfailed, ""),
+        ]);
+        let files = Coverage::Files(["a.py".to_string()].into());
+        let c = compare("msgpack", Some(&s), &r, &files, Some("314.0.7"));
+        use ChangeKind::*;
+        assert_eq!(
+            kinds(&c),
+            vec![
+                (NewlyFailing, "a.py::breaks"),
+                (NewlyFailing, "a.py::skipped_breaks"),
+                (NewlyPassing, "a.py::crash_fixed_to_skip"),
+                (NewlyPassing, "a.py::fixed"),
+                (Changed, "a.py::fail_to_crash"),
+                (Changed, "a.py::unskipped"),
+                (New, "a.py::brand_new"),
+                (Vanished, "a.py::gone"),
+            ]
+        );
+        assert!(c.is_changed());
+        assert_eq!(c.changes[0].message, "AssertionError: 1 != 2");
+        assert_eq!(c.changes[0].old, Some(Passed));
+        assert_eq!(c.other_pyodide, None);
+
+        // The whole suite ran: b.py's test vanished too.
+        let c = compare("msgpack", Some(&s), &r, &Coverage::All, Some("315.0.0"));
+        assert!(kinds(&c).contains(&(Vanished, "b.py::not_run")));
+        assert_eq!(c.other_pyodide.as_deref(), Some("314.0.7"));
+
+        // -k: nothing vanished.
+        let c = compare("msgpack", Some(&s), &r, &Coverage::Nothing, None);
+        assert!(!c.changes.iter().any(|c| c.kind == Vanished));
+    }
+
+    #[test]
+    fn compare_unchanged_and_missing() {
+        let s = snap(&[("a.py::x", Passed), ("b.py::y", Skipped)]);
+        let r = results(&[("a.py::x", Passed, "")]);
+        let c = compare(
+            "msgpack",
+            Some(&s),
+            &r,
+            &Coverage::Files(["a.py".into()].into()),
+            None,
+        );
+        assert!(!c.is_changed());
+        let c = compare("msgpack", None, &r, &Coverage::All, None);
+        assert!(c.is_changed() && !c.has_snapshot && c.tests == 1);
+    }
+
+    #[test]
+    fn update_merges_partial_runs() {
+        let s = snap(&[
+            ("a.py::x", Passed),
+            ("a.py::gone", Passed),
+            ("b.py::y", Skipped),
+        ]);
+        let r = results(&[("a.py::x", Failed, ""), ("a.py::new", Passed, "")]);
+        let a = Coverage::Files(["a.py".into()].into());
+        let u = Snapshot::updated("msgpack", Some(&s), &r, &a, Some("315.0.0"));
+        assert_eq!(
+            u,
+            Snapshot {
+                package: "msgpack".into(),
+                pyodide: Some("315.0.0".into()),
+                tests: [
+                    ("a.py::new", Passed),
+                    ("a.py::x", Failed),
+                    ("b.py::y", Skipped)
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect()
+            }
+        );
+        // -k: only adds and changes.
+        let u = Snapshot::updated("msgpack", Some(&s), &r, &Coverage::Nothing, None);
+        assert_eq!(u.tests.len(), 4);
+        assert_eq!(u.pyodide.as_deref(), Some("314.0.7"));
+        // Whole run: exactly the results.
+        let u = Snapshot::updated("msgpack", Some(&s), &r, &Coverage::All, None);
+        assert_eq!(u.tests.keys().collect::<Vec<_>>(), ["a.py::new", "a.py::x"]);
+        // First snapshot.
+        let u = Snapshot::updated("msgpack", None, &r, &a, None);
+        assert_eq!(u.tests.len(), 2);
+        // Accepting leaves nothing to report.
+        let u = Snapshot::updated("msgpack", Some(&s), &r, &a, None);
+        assert!(!compare("msgpack", Some(&u), &r, &a, None).is_changed());
+    }
+}
