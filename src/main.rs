@@ -7,8 +7,18 @@ use clap::{Parser, Subcommand};
 use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION, python::Runtime};
 
 /// Run Pyodide's CPython and its packages' tests natively, without a browser or Node.
+///
+/// `pyodide-test PACKAGE...` runs the packages' test suites and compares the
+/// outcomes with their snapshots (exit 0: unchanged, 1: changed, 2: usage or
+/// setup error).
 #[derive(Parser)]
-#[command(name = "pyodide-test", version, about)]
+#[command(
+    name = "pyodide-test",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
     /// Pyodide release to use (fetched with `npm pack` into the cache).
     #[arg(long, global = true, default_value = DEFAULT_PYODIDE_VERSION, value_name = "VERSION")]
@@ -20,7 +30,51 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Runtime::Wasmtime)]
     runtime: Runtime,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    test: TestArgs,
+}
+
+/// Running test suites (when no subcommand is given).
+#[derive(clap::Args)]
+struct TestArgs {
+    /// Packages whose test suites to run.
+    #[arg(value_name = "PACKAGE", required = true)]
+    packages: Vec<String>,
+    /// Number of workers (default: the number of cores).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+    /// Only run tests matching the expression (pytest's -k).
+    #[arg(short = 'k', value_name = "EXPR")]
+    keyword: Option<String>,
+    /// Accept the current outcomes as the snapshots.
+    #[arg(long)]
+    update: bool,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write JSON Lines: one object per test, then a summary.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Run only part K of N of the test files (deterministic).
+    #[arg(long, value_name = "K/N")]
+    partition: Option<String>,
+    /// Seconds a test may run before it is stopped and recorded as timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    timeout: f64,
+    /// Largest guest memory per worker, e.g. 2G, 512M.
+    #[arg(long, value_name = "SIZE", default_value = "2G")]
+    max_memory: String,
+    /// Also install a wheel, a directory of wheels, or a package (with its
+    /// dependencies); a wheel of the package itself replaces the resolved one.
+    #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
+    with: Vec<String>,
+    /// Take the tests from this directory (one package only).
+    #[arg(long, value_name = "DIR")]
+    tests: Option<PathBuf>,
+    /// Where the per-package snapshots are kept (default: ./snapshots).
+    #[arg(long, value_name = "DIR")]
+    snapshot_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -86,7 +140,25 @@ fn main() -> ExitCode {
         .name("guest".into())
         .stack_size(pyodide_test::host::engine::HOST_THREAD_STACK_BYTES)
         .spawn(move || match cli.command {
-            Command::Merge(args) => runner::report::merge(
+            None => runner::test_cmd::run(
+                &source,
+                runtime,
+                &runner::test_cmd::TestOptions {
+                    packages: cli.test.packages,
+                    jobs: cli.test.jobs,
+                    keyword: cli.test.keyword,
+                    update: cli.test.update,
+                    junit: cli.test.junit,
+                    json: cli.test.json,
+                    partition: cli.test.partition,
+                    timeout: cli.test.timeout,
+                    max_memory: cli.test.max_memory,
+                    with: cli.test.with,
+                    tests: cli.test.tests,
+                    snapshot_dir: cli.test.snapshot_dir,
+                },
+            ),
+            Some(Command::Merge(args)) => runner::report::merge(
                 &args.inputs,
                 runner::report::ReportOptions {
                     json: args.json,
@@ -97,8 +169,8 @@ fn main() -> ExitCode {
                 },
             )
             .map(|v| i32::from(v.exit_code())),
-            Command::Fetch => runner::python::fetch(&source).map(|()| 0),
-            Command::Python(args) => runner::python::run(
+            Some(Command::Fetch) => runner::python::fetch(&source).map(|()| 0),
+            Some(Command::Python(args)) => runner::python::run(
                 &source,
                 runtime,
                 &runner::python::PythonOptions {

@@ -1,4 +1,5 @@
-//! Dists, fetching, and (later) test plans, workers and reports.
+//! Dists, fetching, `python`, and the test runner: suites, workers, the
+//! scheduler and reports.
 
 pub mod dist;
 pub mod fetch;
@@ -6,6 +7,10 @@ pub mod node;
 pub mod outcome;
 pub mod python;
 pub mod report;
+pub mod scheduler;
+pub mod suite;
+pub mod test_cmd;
 pub mod wheels;
+pub mod worker;
 
 pub use python::DistSource;

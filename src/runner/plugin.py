@@ -1,0 +1,167 @@
+"""pyodide-test's pytest plugin: reports every test to the host as it happens.
+
+Loaded with ``-p _pyodide_test_plugin``. Events are JSON objects, one per
+line, each line starting with PREFIX, written with ``os.write`` to a copy of
+fd 1 taken when this module is imported (before pytest's fd capture starts),
+so captured output never swallows them. Events:
+
+- ``{"ev": "collected", "ids": [...]}``: the tests that will run.
+- ``{"ev": "start", "id": ...}``: a test begins (setup).
+- ``{"ev": "result", "id", "outcome", "duration", "message"}``: it ended.
+- ``{"ev": "collect_error", "id", "message"}``: a file (or other
+  collector) failed to collect.
+- ``{"ev": "done"}``: the session finished.
+
+``PYODIDE_TEST_RESUME`` names a file of node ids (one a line) that already
+have a result; they are deselected silently (a fresh guest resuming a file
+after a crash).
+"""
+
+import json
+import os
+
+PREFIX = "\x1e@pyodide-test@ "
+
+_FD = os.dup(1)
+
+
+def _emit(**event):
+    data = (PREFIX + json.dumps(event) + "\n").encode()
+    while data:
+        n = os.write(_FD, data)
+        data = data[n:]
+
+
+def _short(text, limit=300):
+    text = str(text).strip()
+    line = text.splitlines()[0] if text else ""
+    if len(line) > limit:
+        line = line[: limit - 3] + "..."
+    return line
+
+
+def _resume_ids():
+    path = os.environ.get("PYODIDE_TEST_RESUME")
+    if not path:
+        return set()
+    try:
+        with open(path, encoding="utf-8") as f:
+            return {line.rstrip("\n") for line in f if line.strip()}
+    except OSError:
+        return set()
+
+
+def _longrepr_message(report):
+    """The failure's message: the exception line, else the last line."""
+    lr = report.longrepr
+    if lr is None:
+        return ""
+    if isinstance(lr, tuple) and len(lr) == 3:
+        return _short(lr[2])
+    crash = getattr(lr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        return _short(crash.message)
+    text = str(lr).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return _short(lines[-1]) if lines else ""
+
+
+def _skip_reason(report):
+    lr = report.longrepr
+    if isinstance(lr, tuple) and len(lr) == 3:
+        reason = str(lr[2])
+    else:
+        reason = str(lr or "")
+    if reason.startswith("Skipped: "):
+        reason = reason[len("Skipped: ") :]
+    return _short(reason)
+
+
+class _Tracker:
+    def __init__(self):
+        self.resume = _resume_ids()
+        self.state = {}
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        if not self.resume:
+            return
+        keep, drop = [], []
+        for item in items:
+            (drop if item.nodeid in self.resume else keep).append(item)
+        if drop:
+            items[:] = keep
+
+    def pytest_collection_finish(self, session):
+        _emit(ev="collected", ids=[item.nodeid for item in session.items])
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            _emit(
+                ev="collect_error",
+                id=report.nodeid,
+                message=_longrepr_message(report),
+            )
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.state[nodeid] = {"outcome": None, "duration": 0.0, "message": ""}
+        _emit(ev="start", id=nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        st = self.state.setdefault(
+            report.nodeid, {"outcome": None, "duration": 0.0, "message": ""}
+        )
+        st["duration"] += getattr(report, "duration", 0.0) or 0.0
+        wasxfail = getattr(report, "wasxfail", None)
+        if report.when == "call":
+            if wasxfail is not None:
+                if report.skipped:
+                    st["outcome"] = "xfailed"
+                    st["message"] = _short(wasxfail)
+                elif report.passed:
+                    st["outcome"] = "xpassed"
+                    st["message"] = _short(wasxfail)
+                else:
+                    st["outcome"] = "failed"
+                    st["message"] = _longrepr_message(report)
+            elif report.passed:
+                st["outcome"] = "passed"
+            elif report.skipped:
+                st["outcome"] = "skipped"
+                st["message"] = _skip_reason(report)
+            else:
+                st["outcome"] = "failed"
+                st["message"] = _longrepr_message(report)
+                if "[XPASS(strict)]" in str(report.longrepr or ""):
+                    st["outcome"] = "xpassed"
+        elif report.when == "setup":
+            if report.skipped:
+                if wasxfail is not None:
+                    st["outcome"] = "xfailed"
+                    st["message"] = _short(wasxfail)
+                else:
+                    st["outcome"] = "skipped"
+                    st["message"] = _skip_reason(report)
+            elif report.failed:
+                st["outcome"] = "error"
+                st["message"] = _longrepr_message(report)
+        elif report.when == "teardown":
+            if report.failed and st["outcome"] in (None, "passed", "skipped"):
+                st["outcome"] = "error"
+                st["message"] = _longrepr_message(report)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        st = self.state.pop(nodeid, None) or {}
+        _emit(
+            ev="result",
+            id=nodeid,
+            outcome=st.get("outcome") or "error",
+            duration=round(st.get("duration", 0.0), 6),
+            message=st.get("message", ""),
+        )
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        _emit(ev="done", status=int(exitstatus))
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_Tracker(), "pyodide-test-tracker")

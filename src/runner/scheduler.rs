@@ -1,0 +1,302 @@
+//! The scheduler: test files of every suite go to `-j N` workers (rayon
+//! threads, each running its own Wasmtime stores), longest first; results
+//! reach the [`Reporter`] on the calling thread as they arrive.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+
+use super::outcome::{Outcome, TestRecord};
+use super::report::Reporter;
+use super::suite::Suite;
+use super::worker::{self, Msg, WorkerConfig};
+use crate::host::boot::PyodideModule;
+use crate::host::engine::HOST_THREAD_STACK_BYTES;
+
+/// One job: a test file of a suite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Index into the suites.
+    pub suite: usize,
+    /// The file, relative to the suite's root.
+    pub file: String,
+    /// Expected seconds (previous runs, else from the file's size).
+    pub estimate: f64,
+}
+
+/// Known wall times of test files: package -> file -> seconds.
+pub type Durations = BTreeMap<String, BTreeMap<String, f64>>;
+
+/// The jobs of a run: every test file of every suite, sorted by (package,
+/// file); with `--partition K/N`, those whose index modulo N is K-1; then
+/// longest first.
+pub fn plan(suites: &[Suite], partition: Option<(u32, u32)>, known: &Durations) -> Vec<Job> {
+    let mut all: Vec<(String, String, usize, u64)> = Vec::new();
+    for (i, s) in suites.iter().enumerate() {
+        for f in &s.test_files {
+            all.push((s.package.clone(), f.rel.clone(), i, f.size));
+        }
+    }
+    all.sort();
+    all.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+    if let Some((k, n)) = partition {
+        all = all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| *i as u64 % n as u64 == (k - 1) as u64)
+            .map(|(_, x)| x)
+            .collect();
+    }
+    // Seconds per byte of test file, from the files with known times.
+    let (mut secs, mut bytes) = (0.0, 0.0);
+    for (pkg, file, _, size) in &all {
+        if let Some(t) = known.get(pkg).and_then(|m| m.get(file)) {
+            secs += t;
+            bytes += *size as f64;
+        }
+    }
+    let rate = if secs > 0.0 && bytes > 0.0 {
+        secs / bytes
+    } else {
+        1.0 / 5000.0
+    };
+    let mut jobs: Vec<Job> = all
+        .into_iter()
+        .map(|(pkg, file, suite, size)| {
+            let estimate = known
+                .get(&pkg)
+                .and_then(|m| m.get(&file))
+                .copied()
+                .unwrap_or(1.0 + size as f64 * rate);
+            Job {
+                suite,
+                file,
+                estimate,
+            }
+        })
+        .collect();
+    jobs.sort_by(|a, b| {
+        b.estimate
+            .total_cmp(&a.estimate)
+            .then_with(|| a.file.cmp(&b.file))
+    });
+    jobs
+}
+
+/// Durations remembered in the cache (`durations.json`), then filled in
+/// from a previous `--json` report (sums of its tests' durations).
+pub fn load_durations(cache: &Path, previous_json: Option<&Path>) -> Durations {
+    let mut known: Durations = std::fs::read_to_string(cache.join("durations.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    if let Some(text) = previous_json.and_then(|p| std::fs::read_to_string(p).ok()) {
+        let mut sums: Durations = BTreeMap::new();
+        for line in text.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let (Some(pkg), Some(id), Some(d)) = (
+                v.get("package").and_then(|x| x.as_str()),
+                v.get("id").and_then(|x| x.as_str()),
+                v.get("duration").and_then(|x| x.as_f64()),
+            ) else {
+                continue;
+            };
+            let file = id.split("::").next().unwrap_or(id);
+            *sums
+                .entry(pkg.to_string())
+                .or_default()
+                .entry(file.to_string())
+                .or_default() += d;
+        }
+        for (pkg, files) in sums {
+            let entry = known.entry(pkg).or_default();
+            for (file, secs) in files {
+                entry.entry(file).or_insert(secs);
+            }
+        }
+    }
+    known
+}
+
+/// Remember this run's wall times in the cache.
+pub fn save_durations(cache: &Path, known: &Durations) -> Result<()> {
+    std::fs::create_dir_all(cache)?;
+    let path = cache.join("durations.json");
+    let tmp = cache.join(format!(".durations-{}.json", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(known)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
+}
+
+/// How a run went.
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    /// Wall times of the files that finished.
+    pub durations: Durations,
+    /// Records received.
+    pub records: usize,
+}
+
+/// Run `jobs` on `threads` workers; every result goes to `reporter` on this
+/// thread as it arrives.
+pub fn run(
+    module: &PyodideModule,
+    suites: &[Suite],
+    jobs: Vec<Job>,
+    threads: usize,
+    cfg: &WorkerConfig,
+    reporter: &mut Reporter,
+) -> Result<RunSummary> {
+    let threads = threads.max(1).min(jobs.len().max(1));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .stack_size(HOST_THREAD_STACK_BYTES)
+        .thread_name(|i| format!("worker-{i}"))
+        .build()
+        .context("starting the worker threads")?;
+    let queue = Arc::new(Mutex::new(VecDeque::from(jobs)));
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut summary = RunSummary::default();
+    let mut failure: Option<anyhow::Error> = None;
+    pool.in_place_scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let queue = queue.clone();
+            scope.spawn(move |_| {
+                loop {
+                    if cfg.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                    let Some(job) = job else { break };
+                    let suite = &suites[job.suite];
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        worker::run_file(module, suite, &job.file, cfg, &tx)
+                    }));
+                    let problem = match result {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(format!("{e:#}")),
+                        Err(_) => Some("internal error: the worker panicked".to_string()),
+                    };
+                    if let Some(message) = problem {
+                        let _ = tx.send(Msg::Record(TestRecord {
+                            package: suite.package.clone(),
+                            id: job.file.clone(),
+                            outcome: Outcome::Error,
+                            duration: 0.0,
+                            message,
+                        }));
+                        let _ = tx.send(Msg::FileDone {
+                            package: suite.package.clone(),
+                            file: job.file.clone(),
+                            seconds: 0.0,
+                        });
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for msg in rx {
+            match msg {
+                Msg::Record(record) => {
+                    summary.records += 1;
+                    if failure.is_none()
+                        && let Err(e) = reporter.record(&record)
+                    {
+                        failure = Some(e);
+                        cfg.stop.store(true, Ordering::SeqCst);
+                    }
+                }
+                Msg::FileDone {
+                    package,
+                    file,
+                    seconds,
+                } => {
+                    reporter.file_done(&package, &file);
+                    if seconds > 0.0 {
+                        summary
+                            .durations
+                            .entry(package)
+                            .or_default()
+                            .insert(file, seconds);
+                    }
+                }
+            }
+        }
+    });
+    match failure {
+        Some(e) => Err(e.context("reporting")),
+        None => Ok(summary),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::suite::{TestFile, TestSource};
+
+    fn suite(pkg: &str, files: &[(&str, u64)]) -> Suite {
+        Suite {
+            package: pkg.into(),
+            version: None,
+            files: Arc::new(Vec::new()),
+            root: "/r".into(),
+            test_files: files
+                .iter()
+                .map(|(f, s)| TestFile {
+                    rel: f.to_string(),
+                    size: *s,
+                })
+                .collect(),
+            source: TestSource::Dir("x".into()),
+        }
+    }
+
+    #[test]
+    fn partitions_are_disjoint_and_complete() {
+        let suites = vec![
+            suite("a", &[("t/test_1.py", 10), ("t/test_2.py", 20)]),
+            suite(
+                "b",
+                &[("t/test_3.py", 30), ("t/test_4.py", 5), ("t/test_5.py", 1)],
+            ),
+        ];
+        let known = Durations::new();
+        let mut seen = Vec::new();
+        for k in 1..=3 {
+            for j in plan(&suites, Some((k, 3)), &known) {
+                seen.push((j.suite, j.file));
+            }
+        }
+        seen.sort();
+        let all: Vec<_> = plan(&suites, None, &known)
+            .into_iter()
+            .map(|j| (j.suite, j.file))
+            .collect();
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted);
+        assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn longest_first_with_known_times() {
+        let suites = vec![suite("a", &[("t/test_1.py", 10), ("t/test_2.py", 20000)])];
+        let plan1 = plan(&suites, None, &Durations::new());
+        assert_eq!(plan1[0].file, "t/test_2.py");
+        let mut known = Durations::new();
+        known
+            .entry("a".into())
+            .or_default()
+            .insert("t/test_1.py".into(), 50.0);
+        let plan2 = plan(&suites, None, &known);
+        assert_eq!(plan2[0].file, "t/test_1.py");
+    }
+}

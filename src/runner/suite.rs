@@ -1,0 +1,572 @@
+//! A package's test suite: the wheels its guest needs (the package, pytest
+//! and their dependencies, `--with` items), where its tests come from and
+//! where they go in the guest, and the test files to run.
+//!
+//! Tests come from, in order:
+//! - `--tests DIR` when given: the directory is placed at
+//!   `/home/pyodide/<pkg>-tests/<basename of DIR>/`;
+//! - the dist's `<pkg>-tests` archive (`pyodide-lock.json`), when the dist
+//!   directory has it: unpacked into site-packages, as Pyodide installs it;
+//! - the package's sdist from PyPI at the wheel's version (`pip download`,
+//!   cached): its `tests/` or `test/` directory goes to
+//!   `/home/pyodide/<pkg>-tests/` with the sdist's top-level `conftest.py`
+//!   and pytest configuration; tests inside the package (`<pkg>/tests`,
+//!   `src/<pkg>/tests`) go into the installed package in site-packages.
+//!
+//! The package itself is always imported from site-packages.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use super::dist::Dist;
+use super::wheels::{self, WheelTags};
+use crate::host::layout::HOME;
+
+/// Our pytest plugin, placed in the guest's site-packages.
+pub const PLUGIN_SOURCE: &str = include_str!("plugin.py");
+/// The plugin's module name (`-p NAME`).
+pub const PLUGIN_MODULE: &str = "_pyodide_test_plugin";
+
+/// Pytest configuration files taken from an sdist's top level.
+const CONFIG_FILES: [&str; 5] = [
+    "conftest.py",
+    "pytest.ini",
+    "pyproject.toml",
+    "setup.cfg",
+    "tox.ini",
+];
+
+/// Where a suite's tests came from (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestSource {
+    /// `--tests DIR`.
+    Dir(PathBuf),
+    /// The dist's `<pkg>-tests` archive.
+    Dist(String),
+    /// The sdist file from PyPI.
+    Sdist(String),
+}
+
+impl std::fmt::Display for TestSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TestSource::Dir(d) => write!(f, "tests from {}", d.display()),
+            TestSource::Dist(name) => write!(f, "tests from the dist's {name}"),
+            TestSource::Sdist(name) => write!(f, "tests from the sdist {name}"),
+        }
+    }
+}
+
+/// One test file of a suite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestFile {
+    /// Path relative to the suite's root (pytest's rootdir), `/`-separated;
+    /// the prefix of its tests' node ids.
+    pub rel: String,
+    /// Size in bytes (a first guess of how long it runs).
+    pub size: u64,
+}
+
+/// A package's suite, ready to run.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The package name as given.
+    pub package: String,
+    /// The package's version (from its wheel), when known.
+    pub version: Option<String>,
+    /// Every file the guest gets besides the stdlib: (guest path, content).
+    pub files: Arc<Vec<(String, Vec<u8>)>>,
+    /// pytest's rootdir in the guest; test ids are relative to it.
+    pub root: String,
+    /// The test files, sorted.
+    pub test_files: Vec<TestFile>,
+    /// Where the tests came from.
+    pub source: TestSource,
+}
+
+/// What a suite needs besides the package name.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteOptions {
+    /// `--with` items.
+    pub with: Vec<String>,
+    /// `--tests DIR`.
+    pub tests: Option<PathBuf>,
+}
+
+/// Guest site-packages for the dist's Python.
+pub fn site_packages(dist: &Dist) -> Result<String> {
+    let (major, minor) = dist.python_major_minor()?;
+    Ok(format!("/lib/python{major}.{minor}/site-packages"))
+}
+
+impl Suite {
+    /// Resolve the wheels and tests of `package`.
+    pub fn prepare(dist: &Dist, cache: &Path, package: &str, opts: &SuiteOptions) -> Result<Suite> {
+        let site = site_packages(dist)?;
+        let wanted = wheels::normalize(package);
+        // --with items first; then the package unless a --with wheel is it;
+        // then pytest unless given.
+        let mut wheel_paths = wheels::resolve(dist, cache, &opts.with)?;
+        let has = |paths: &[PathBuf], name: &str| {
+            paths.iter().any(|p| {
+                wheel_tags(p).is_some_and(|t| wheels::normalize(&t.name) == wheels::normalize(name))
+            })
+        };
+        if !has(&wheel_paths, &wanted) {
+            let found = wheels::resolve(dist, cache, &[package.to_string()])
+                .with_context(|| format!("installing {package}"))?;
+            wheel_paths.extend(found);
+        }
+        if !has(&wheel_paths, "pytest") {
+            let found = wheels::resolve(dist, cache, &["pytest".to_string()])
+                .context("installing pytest")?;
+            wheel_paths.extend(found);
+        }
+        // One wheel per distribution: the first wins.
+        let mut seen = HashSet::new();
+        let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut own: Option<(PathBuf, String)> = None;
+        for wheel in &wheel_paths {
+            let Some(tags) = wheel_tags(wheel) else {
+                continue;
+            };
+            if !seen.insert(wheels::normalize(&tags.name)) {
+                continue;
+            }
+            let dir = wheels::unpacked(cache, wheel)?;
+            if wheels::normalize(&tags.name) == wanted {
+                own = Some((dir.clone(), tags.version.clone()));
+            }
+            for rel in wheels::relative_files(&dir)? {
+                let data = fs::read(dir.join(&rel))
+                    .with_context(|| format!("reading {}", dir.join(&rel).display()))?;
+                files.insert(format!("{site}/{rel}"), data);
+            }
+        }
+        let Some((own_dir, version)) = own else {
+            bail!("no wheel of {package} was found among the resolved wheels");
+        };
+        files.insert(
+            format!("{site}/{PLUGIN_MODULE}.py"),
+            PLUGIN_SOURCE.as_bytes().to_vec(),
+        );
+
+        let (root, test_files, source) = if let Some(dir) = &opts.tests {
+            tests_from_dir(dir, package, &mut files)?
+        } else if let Some((name, archive)) = dist_tests(dist, package)? {
+            let unpacked = wheels::unpacked(cache, &archive)?;
+            let mut tests = Vec::new();
+            for rel in wheels::relative_files(&unpacked)? {
+                let data = fs::read(unpacked.join(&rel))?;
+                if is_test_file(&rel) {
+                    tests.push(TestFile {
+                        rel: rel.clone(),
+                        size: data.len() as u64,
+                    });
+                }
+                files.insert(format!("{site}/{rel}"), data);
+            }
+            (site.clone(), tests, TestSource::Dist(name))
+        } else {
+            tests_from_sdist(cache, package, &version, &own_dir, &site, &mut files)?
+        };
+        if test_files.is_empty() {
+            bail!("{package}: no test files (test_*.py, *_test.py) found ({source})");
+        }
+        Ok(Suite {
+            package: package.to_string(),
+            version: Some(version),
+            files: Arc::new(files.into_iter().collect()),
+            root,
+            test_files,
+            source,
+        })
+    }
+}
+
+fn wheel_tags(path: &Path) -> Option<WheelTags> {
+    WheelTags::parse(&path.file_name()?.to_string_lossy()).ok()
+}
+
+/// Is `rel` (a `/`-separated path) a test file by pytest's default rule?
+pub fn is_test_file(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.ends_with(".py")
+        && (name.starts_with("test_") || name.ends_with("_test.py"))
+        && !rel.split('/').any(|c| c == "__pycache__")
+}
+
+/// `--tests DIR`: the directory goes to `/home/pyodide/<pkg>-tests/<name>`.
+fn tests_from_dir(
+    dir: &Path,
+    package: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(String, Vec<TestFile>, TestSource)> {
+    if !dir.is_dir() {
+        bail!("--tests {}: not a directory", dir.display());
+    }
+    let abs = fs::canonicalize(dir).with_context(|| format!("--tests {}", dir.display()))?;
+    let name = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tests".into());
+    let root = format!("{HOME}/{}-tests", wheels::normalize(package));
+    let mut tests = Vec::new();
+    copy_tree(
+        &abs,
+        &format!("{root}/{name}"),
+        &format!("{name}/"),
+        files,
+        &mut tests,
+    )?;
+    Ok((root, tests, TestSource::Dir(dir.to_path_buf())))
+}
+
+/// Copy the files under `host` to `guest` (recursively), noting test files
+/// (as `prefix` + their relative path).
+fn copy_tree(
+    host: &Path,
+    guest: &str,
+    prefix: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    tests: &mut Vec<TestFile>,
+) -> Result<()> {
+    for rel in walk(host)? {
+        let data = fs::read(host.join(&rel))
+            .with_context(|| format!("reading {}", host.join(&rel).display()))?;
+        if is_test_file(&rel) {
+            tests.push(TestFile {
+                rel: format!("{prefix}{rel}"),
+                size: data.len() as u64,
+            });
+        }
+        files.insert(format!("{guest}/{rel}"), data);
+    }
+    tests.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(())
+}
+
+/// Relative paths of the files under `dir`, skipping caches, VCS
+/// directories and compiled files.
+fn walk(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        for entry in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == "__pycache__" || name.starts_with(".git") || name.ends_with(".pyc") {
+                continue;
+            }
+            let rel = format!("{prefix}{name}");
+            let ty = entry.file_type()?;
+            if ty.is_dir() {
+                stack.push((entry.path(), format!("{rel}/")));
+            } else if ty.is_file() || (ty.is_symlink() && entry.path().is_file()) {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The dist's `<pkg>-tests` archive, if the lock lists it and the dist
+/// directory has it: (its name, its path).
+fn dist_tests(dist: &Dist, package: &str) -> Result<Option<(String, PathBuf)>> {
+    #[derive(serde::Deserialize)]
+    struct Pkg {
+        name: String,
+        file_name: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Lock {
+        packages: BTreeMap<String, Pkg>,
+    }
+    let text = fs::read_to_string(dist.path("pyodide-lock.json"))?;
+    let lock: Lock = serde_json::from_str(&text).context("reading pyodide-lock.json")?;
+    let want = format!("{}-tests", wheels::normalize(package));
+    for p in lock.packages.values() {
+        let archive = p.file_name.ends_with(".zip") || p.file_name.ends_with(".whl");
+        let path = dist.path(&p.file_name);
+        if wheels::normalize(&p.name) == want && archive && path.is_file() {
+            return Ok(Some((p.name.clone(), path)));
+        }
+    }
+    Ok(None)
+}
+
+/// Tests from the package's sdist at `version`.
+fn tests_from_sdist(
+    cache: &Path,
+    package: &str,
+    version: &str,
+    wheel_dir: &Path,
+    site: &str,
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(String, Vec<TestFile>, TestSource)> {
+    let archive = download_sdist(cache, package, version)?;
+    let top = unpack_sdist(cache, &archive)?;
+    let archive_name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let source = TestSource::Sdist(archive_name.clone());
+    // Top-level test directories.
+    for name in ["tests", "test", "testing"] {
+        let dir = top.join(name);
+        if dir.is_dir() && !walk(&dir)?.iter().all(|r| !is_test_file(r)) {
+            let root = format!("{HOME}/{}-tests", wheels::normalize(package));
+            let mut tests = Vec::new();
+            copy_tree(
+                &dir,
+                &format!("{root}/{name}"),
+                &format!("{name}/"),
+                files,
+                &mut tests,
+            )?;
+            for cfg in CONFIG_FILES {
+                let p = top.join(cfg);
+                if p.is_file() {
+                    files.insert(format!("{root}/{cfg}"), fs::read(&p)?);
+                }
+            }
+            return Ok((root, tests, source));
+        }
+    }
+    // Tests inside the package: into the installed package.
+    let mut packages: Vec<String> = fs::read_dir(wheel_dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("__init__.py").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    packages.sort();
+    for pkg in &packages {
+        for base in [top.join(pkg), top.join("src").join(pkg)] {
+            for name in ["tests", "test"] {
+                let dir = base.join(name);
+                if dir.is_dir() && walk(&dir)?.iter().any(|r| is_test_file(r)) {
+                    let mut tests = Vec::new();
+                    let rel = format!("{pkg}/{name}");
+                    copy_tree(
+                        &dir,
+                        &format!("{site}/{rel}"),
+                        &format!("{rel}/"),
+                        files,
+                        &mut tests,
+                    )?;
+                    return Ok((site.to_string(), tests, source));
+                }
+            }
+        }
+    }
+    bail!(
+        "{package}: the sdist {archive_name} has no test directory (tests/, test/ or <pkg>/tests); give one with --tests DIR"
+    )
+}
+
+/// `pip download NAME==VERSION --no-binary :all: --no-deps` into the cache
+/// (once); returns the archive.
+fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf> {
+    let dir = cache.join("sdists");
+    fs::create_dir_all(dir.join(".resolved"))
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let key = format!("{}-{version}", wheels::normalize(package));
+    let memo = dir.join(".resolved").join(&key);
+    if let Ok(name) = fs::read_to_string(&memo) {
+        let path = dir.join(name.trim());
+        if path.is_file() {
+            return Ok(path);
+        }
+    }
+    let requirement = format!("{package}=={version}");
+    let out = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-input",
+            "--progress-bar",
+            "off",
+        ])
+        .args(["--no-binary", ":all:", "--no-deps"])
+        .args(["-d", "."])
+        .arg(&requirement)
+        .current_dir(&dir)
+        .output()
+        .context("running `python3 -m pip download` (is pip installed?)")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let saved = stdout.lines().map(str::trim).find_map(|l| {
+        l.strip_prefix("Saved ")
+            .or_else(|| l.strip_prefix("File was already downloaded "))
+    });
+    let name = saved.and_then(|p| p.rsplit('/').next()).map(str::to_string);
+    match name {
+        Some(name) if dir.join(&name).is_file() => {
+            let _ = fs::write(&memo, &name);
+            Ok(dir.join(name))
+        }
+        _ => {
+            // The archive may be there even if preparing its metadata failed.
+            if let Some(found) = find_sdist(&dir, package, version)? {
+                let _ = fs::write(
+                    &memo,
+                    found.file_name().unwrap().to_string_lossy().as_bytes(),
+                );
+                return Ok(found);
+            }
+            // pip prepares the sdist's metadata, which may need a build
+            // backend that cannot run here; PyPI's JSON API needs nothing.
+            if let Ok(found) = download_sdist_from_pypi(&dir, package, version) {
+                let _ = fs::write(
+                    &memo,
+                    found.file_name().unwrap().to_string_lossy().as_bytes(),
+                );
+                return Ok(found);
+            }
+            let msg = String::from_utf8_lossy(&out.stderr);
+            let line = msg
+                .lines()
+                .rev()
+                .find(|l| l.contains("ERROR"))
+                .unwrap_or("pip failed")
+                .trim()
+                .to_string();
+            bail!(
+                "{package}: no sdist of {requirement} to take the tests from ({line}); give them with --tests DIR"
+            )
+        }
+    }
+}
+
+/// Download the sdist of `package` at `version` with PyPI's JSON API (via
+/// the host's Python, whose certificates and proxies pip also uses).
+fn download_sdist_from_pypi(dir: &Path, package: &str, version: &str) -> Result<PathBuf> {
+    const SCRIPT: &str = r#"
+import json, os, sys, urllib.request
+name, version, dest = sys.argv[1:4]
+with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/{version}/json", timeout=60) as r:
+    info = json.load(r)
+for u in info["urls"]:
+    if u["packagetype"] == "sdist":
+        path = os.path.join(dest, u["filename"])
+        tmp = path + ".part"
+        with urllib.request.urlopen(u["url"], timeout=300) as r, open(tmp, "wb") as f:
+            f.write(r.read())
+        os.replace(tmp, path)
+        print(u["filename"])
+        break
+else:
+    sys.exit("no sdist")
+"#;
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT, package, version])
+        .arg(dir)
+        .output()
+        .context("running python3")?;
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || name.is_empty() || !dir.join(&name).is_file() {
+        bail!("PyPI has no sdist of {package} {version}");
+    }
+    Ok(dir.join(name))
+}
+
+/// An sdist of `package` at `version` already in `dir`.
+fn find_sdist(dir: &Path, package: &str, version: &str) -> Result<Option<PathBuf>> {
+    let want = format!("{}-{version}", wheels::normalize(package));
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let stem = name
+            .strip_suffix(".tar.gz")
+            .or_else(|| name.strip_suffix(".zip"));
+        if let Some(stem) = stem
+            && let Some((n, v)) = stem.rsplit_once('-')
+            && format!("{}-{v}", wheels::normalize(n)) == want
+        {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
+/// Unpack an sdist (`.tar.gz` or `.zip`) into the cache once; returns its
+/// top directory.
+fn unpack_sdist(cache: &Path, archive: &Path) -> Result<PathBuf> {
+    let name = archive
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base = cache.join("sdists").join("unpacked");
+    let dir = base.join(&name);
+    if !dir.join(".complete").is_file() {
+        let tmp = base.join(format!(".tmp-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp)?;
+        if name.ends_with(".zip") {
+            let file = fs::File::open(archive)?;
+            let mut zip = zip::ZipArchive::new(file)
+                .map_err(|e| anyhow::anyhow!("{} is not a valid zip: {e}", archive.display()))?;
+            for i in 0..zip.len() {
+                let mut entry = zip
+                    .by_index(i)
+                    .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", archive.display()))?;
+                let Some(rel) = entry.enclosed_name() else {
+                    continue;
+                };
+                let dest = tmp.join(rel);
+                if entry.is_dir() {
+                    fs::create_dir_all(&dest)?;
+                    continue;
+                }
+                if let Some(parent) = dest.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data)?;
+                fs::write(&dest, data)?;
+            }
+        } else {
+            let file = fs::File::open(archive)?;
+            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+            tar.unpack(&tmp)
+                .with_context(|| format!("unpacking {}", archive.display()))?;
+        }
+        fs::write(tmp.join(".complete"), b"")?;
+        let _ = fs::remove_dir_all(&dir);
+        fs::rename(&tmp, &dir)?;
+    }
+    // The archive's single top directory, if it has one.
+    let entries: Vec<PathBuf> = fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n != ".complete"))
+        .collect();
+    match &entries[..] {
+        [one] if one.is_dir() => Ok(one.clone()),
+        _ => Ok(dir),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_file_rule() {
+        assert!(is_test_file("test/test_a.py"));
+        assert!(is_test_file("a_test.py"));
+        assert!(!is_test_file("test/conftest.py"));
+        assert!(!is_test_file("test/__pycache__/test_a.py"));
+        assert!(!is_test_file("test/test_a.txt"));
+    }
+}

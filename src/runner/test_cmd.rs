@@ -1,0 +1,202 @@
+//! `pyodide-test <package>...`: prepare each package's suite, plan the test
+//! files (partition, longest first), run them on the workers, report.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::fetch;
+use super::python::{self, DistSource, Runtime};
+use super::report::{ReportOptions, Reporter, RunVerdict};
+use super::scheduler;
+use super::suite::{Suite, SuiteOptions};
+use super::worker::WorkerConfig;
+
+/// Options of a test run.
+#[derive(Debug, Clone, Default)]
+pub struct TestOptions {
+    /// Packages whose suites run.
+    pub packages: Vec<String>,
+    /// `-j N` (default: the number of cores).
+    pub jobs: Option<usize>,
+    /// `-k EXPR`.
+    pub keyword: Option<String>,
+    /// `--update`.
+    pub update: bool,
+    /// `--junit FILE`.
+    pub junit: Option<PathBuf>,
+    /// `--json FILE`.
+    pub json: Option<PathBuf>,
+    /// `--partition K/N`.
+    pub partition: Option<String>,
+    /// `--timeout` seconds per test.
+    pub timeout: f64,
+    /// `--max-memory` per guest (e.g. `2G`).
+    pub max_memory: String,
+    /// `--with` items, for every suite.
+    pub with: Vec<String>,
+    /// `--tests DIR` (one package only).
+    pub tests: Option<PathBuf>,
+    /// `--snapshot-dir` (default `./snapshots`).
+    pub snapshot_dir: Option<PathBuf>,
+}
+
+/// Exit status of an interrupted run (as a shell reports SIGINT).
+pub const INTERRUPTED_STATUS: i32 = 130;
+
+/// Set by SIGINT.
+static SIGINT: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    SIGINT.store(true, Ordering::SeqCst);
+}
+
+/// Route the first Ctrl-C to [`SIGINT`]; a second one kills as usual.
+fn install_sigint_handler() {
+    // SAFETY: the handler only stores to an atomic (async-signal-safe);
+    // SA_RESETHAND restores the default action after the first signal.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigint as *const () as usize;
+        action.sa_flags = libc::SA_RESETHAND | libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+    }
+}
+
+/// Run the suites; returns the exit status (0 unchanged, 1 changed, 130
+/// interrupted). Setup problems are errors (status 2).
+pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<i32> {
+    if runtime == Runtime::Node {
+        bail!("--runtime node does not run test suites yet");
+    }
+    if opts.packages.is_empty() {
+        bail!("no package given (try `pyodide-test msgpack`, or `pyodide-test --help`)");
+    }
+    if opts.tests.is_some() && opts.packages.len() != 1 {
+        bail!("--tests DIR needs exactly one package");
+    }
+    let partition = opts
+        .partition
+        .as_deref()
+        .map(super::report::parse_partition)
+        .transpose()?;
+    let heap_max =
+        python::parse_size(&opts.max_memory)?.min(crate::host::runtime::EMSCRIPTEN_HEAP_MAX);
+    if !(opts.timeout > 0.0 && opts.timeout.is_finite()) {
+        bail!(
+            "invalid --timeout {}: must be a positive number of seconds",
+            opts.timeout
+        );
+    }
+    let threads = match opts.jobs {
+        Some(0) => bail!("-j must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let setup_started = Instant::now();
+    let dist = source.resolve()?;
+    let module = python::load_module(&dist)?;
+    let cache = fetch::cache_root();
+    let suite_opts = SuiteOptions {
+        with: opts.with.clone(),
+        tests: opts.tests.clone(),
+    };
+    let mut suites = Vec::new();
+    for package in &opts.packages {
+        let suite = Suite::prepare(&dist, &cache, package, &suite_opts)
+            .with_context(|| format!("preparing the tests of {package}"))?;
+        eprintln!(
+            "pyodide-test: {} {}: {} test files ({})",
+            suite.package,
+            suite.version.as_deref().unwrap_or("?"),
+            suite.test_files.len(),
+            suite.source
+        );
+        suites.push(suite);
+    }
+    let mut known = scheduler::load_durations(&cache, opts.json.as_deref());
+    let jobs = scheduler::plan(&suites, partition, &known);
+    let files = jobs.len();
+    let stop = Arc::new(AtomicBool::new(false));
+    let report_opts = ReportOptions {
+        json: opts.json.clone(),
+        junit: opts.junit.clone(),
+        snapshot_dir: opts
+            .snapshot_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("snapshots")),
+        update: opts.update,
+        // SAFETY: isatty only inspects the descriptor number.
+        progress: unsafe { libc::isatty(2) == 1 },
+        partition,
+        filtered: opts.keyword.is_some(),
+        pyodide_version: dist.info().version.clone(),
+        ..ReportOptions::default()
+    };
+    let mut reporter = Reporter::new(report_opts, &opts.packages, files)?;
+    let (major, minor) = dist.python_major_minor()?;
+    let cfg = WorkerConfig {
+        python: (major, minor),
+        stdlib_zip: Arc::new(dist.read_stdlib_zip()?),
+        timeout: Duration::from_secs_f64(opts.timeout),
+        heap_max,
+        keyword: opts.keyword.clone(),
+        stop: stop.clone(),
+    };
+    // Ctrl-C: a watcher turns the signal flag into the workers' stop flag.
+    SIGINT.store(false, Ordering::SeqCst);
+    install_sigint_handler();
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (stop, done) = (stop.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                if SIGINT.load(Ordering::SeqCst) {
+                    stop.store(true, Ordering::SeqCst);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
+    let threads = threads.min(files.max(1));
+    let run_started = Instant::now();
+    let result = scheduler::run(&module, &suites, jobs, threads, &cfg, &mut reporter);
+    done.store(true, Ordering::SeqCst);
+    let _ = watcher.join();
+    let interrupted = SIGINT.load(Ordering::SeqCst);
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = reporter.finish(true);
+            return Err(e);
+        }
+    };
+    for (pkg, files) in &summary.durations {
+        known.entry(pkg.clone()).or_default().extend(files.clone());
+    }
+    if !interrupted {
+        let _ = scheduler::save_durations(&cache, &known);
+    }
+    let verdict = reporter.finish(interrupted)?;
+    if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+        eprintln!(
+            "pyodide-test: setup {:.1} s, {files} files on {threads} workers in {:.1} s, {} results",
+            (run_started - setup_started).as_secs_f64(),
+            run_started.elapsed().as_secs_f64(),
+            summary.records
+        );
+    }
+    Ok(if interrupted {
+        INTERRUPTED_STATUS
+    } else {
+        match verdict {
+            RunVerdict::Unchanged => 0,
+            RunVerdict::Changed => 1,
+        }
+    })
+}

@@ -1,0 +1,568 @@
+//! One job: one test file of one package, run by pytest in a fresh guest.
+//!
+//! The guest runs `python -m pytest -p _pyodide_test_plugin ... FILE`. The
+//! plugin (`plugin.py`) writes an event line for every test as it happens to
+//! a copy of fd 1; [`EventSink`], the guest's stdout, parses those lines,
+//! keeps the file's progress in [`Progress`] and forwards results to the
+//! reporting thread at once. When the guest dies in a test (trap, abort,
+//! stack overflow, out of memory) or a test exceeds the timeout, that test is
+//! recorded as crashed or timeout and a fresh guest runs the file's
+//! remaining tests (the plugin deselects those already done).
+
+use std::collections::HashSet;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde::Deserialize;
+
+use super::outcome::{Outcome, TestRecord};
+use super::suite::{PLUGIN_MODULE, Suite};
+use crate::host::boot::{PyodideModule, RunLimits};
+use crate::host::layout::{self, GuestLayout};
+use crate::syscalls::{Kernel, Null, OutputSink};
+
+/// Line prefix of the plugin's events (must equal `plugin.py`'s `PREFIX`).
+pub const EVENT_PREFIX: &str = "\x1e@pyodide-test@ ";
+
+/// Where the resume list goes in the guest.
+const RESUME_PATH: &str = "/tmp/.pyodide-test-resume";
+
+/// How much of the guest's other output is kept for diagnostics.
+const DIAG_BYTES: usize = 16 << 10;
+
+/// What a worker sends to the reporting thread.
+#[derive(Debug)]
+pub enum Msg {
+    /// A test finished.
+    Record(TestRecord),
+    /// A file finished; `seconds` is its wall time (for scheduling).
+    FileDone {
+        /// The suite's package.
+        package: String,
+        /// The file, relative to the suite's root.
+        file: String,
+        /// Wall time of the whole job.
+        seconds: f64,
+    },
+}
+
+/// Settings shared by every job.
+#[derive(Clone)]
+pub struct WorkerConfig {
+    /// Python's version.
+    pub python: (u32, u32),
+    /// The stdlib zip.
+    pub stdlib_zip: Arc<Vec<u8>>,
+    /// `--timeout` per test.
+    pub timeout: Duration,
+    /// `--max-memory` per guest, bytes.
+    pub heap_max: u64,
+    /// `-k EXPR`.
+    pub keyword: Option<String>,
+    /// Set by Ctrl-C: stop every guest now, record nothing more.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// A file's progress across the guests that run it.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Node ids collected (union over the guests, in order).
+    pub collected: Vec<String>,
+    collected_set: HashSet<String>,
+    /// Whether any guest reported its collection.
+    pub collection_seen: bool,
+    /// Node ids that have a record.
+    pub done: HashSet<String>,
+    /// The test now running and when it started.
+    pub current: Option<(String, Instant)>,
+    /// The last event (or the guest's start).
+    pub last_activity: Option<Instant>,
+    /// The session finished (pytest's exit status).
+    pub session_done: Option<i32>,
+    /// Errors reported for collectors (files, conftests).
+    pub collect_errors: usize,
+    /// Tail of the guest's other output.
+    pub diag: Vec<u8>,
+    line: Vec<u8>,
+}
+
+impl Progress {
+    fn note_diag(&mut self, data: &[u8]) {
+        self.diag.extend_from_slice(data);
+        if self.diag.len() > DIAG_BYTES {
+            let cut = self.diag.len() - DIAG_BYTES;
+            self.diag.drain(..cut);
+        }
+    }
+
+    /// The last non-empty line of the guest's other output.
+    pub fn last_diag_line(&self) -> String {
+        String::from_utf8_lossy(&self.diag)
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_string()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "ev", rename_all = "snake_case")]
+enum Event {
+    Collected {
+        ids: Vec<String>,
+    },
+    Start {
+        id: String,
+    },
+    Result {
+        id: String,
+        outcome: String,
+        duration: f64,
+        #[serde(default)]
+        message: String,
+    },
+    CollectError {
+        id: String,
+        #[serde(default)]
+        message: String,
+    },
+    Done {
+        #[serde(default)]
+        status: i32,
+    },
+}
+
+/// The guest's stdout (and, without events, stderr): parses event lines and
+/// forwards results.
+pub struct EventSink {
+    progress: Arc<Mutex<Progress>>,
+    tx: Sender<Msg>,
+    package: String,
+    file: String,
+    events: bool,
+}
+
+impl EventSink {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn handle_line(&self, p: &mut Progress, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let Some(pos) = text.find(EVENT_PREFIX) else {
+            p.note_diag(line);
+            return;
+        };
+        if pos > 0 {
+            p.note_diag(&line[..pos]);
+            p.note_diag(b"\n");
+        }
+        let json = text[pos + EVENT_PREFIX.len()..].trim_end();
+        let Ok(event) = serde_json::from_str::<Event>(json) else {
+            p.note_diag(line);
+            return;
+        };
+        let now = Instant::now();
+        p.last_activity = Some(now);
+        match event {
+            Event::Collected { ids } => {
+                p.collection_seen = true;
+                for id in ids {
+                    if p.collected_set.insert(id.clone()) {
+                        p.collected.push(id);
+                    }
+                }
+            }
+            Event::Start { id } => p.current = Some((id, now)),
+            Event::Result {
+                id,
+                outcome,
+                duration,
+                message,
+            } => {
+                if p.current.as_ref().is_some_and(|(c, _)| *c == id) {
+                    p.current = None;
+                }
+                if p.done.insert(id.clone()) {
+                    let outcome = Outcome::parse(&outcome).unwrap_or(Outcome::Error);
+                    self.send(id, outcome, duration, message);
+                }
+            }
+            Event::CollectError { id, message } => {
+                p.collect_errors += 1;
+                let id = if id.is_empty() { self.file.clone() } else { id };
+                if p.done.insert(id.clone()) {
+                    self.send(id, Outcome::Error, 0.0, message);
+                }
+            }
+            Event::Done { status } => p.session_done = Some(status),
+        }
+    }
+
+    fn send(&self, id: String, outcome: Outcome, duration: f64, message: String) {
+        let _ = self.tx.send(Msg::Record(TestRecord {
+            package: self.package.clone(),
+            id,
+            outcome,
+            duration,
+            message,
+        }));
+    }
+}
+
+impl OutputSink for EventSink {
+    fn write(&self, data: &[u8]) -> io::Result<()> {
+        let mut p = self.lock();
+        if !self.events {
+            p.note_diag(data);
+            return Ok(());
+        }
+        let mut rest = data;
+        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
+            let mut line = std::mem::take(&mut p.line);
+            line.extend_from_slice(&rest[..nl]);
+            self.handle_line(&mut p, &line);
+            rest = &rest[nl + 1..];
+        }
+        p.line.extend_from_slice(rest);
+        if p.line.len() > DIAG_BYTES && !String::from_utf8_lossy(&p.line).contains(EVENT_PREFIX) {
+            let line = std::mem::take(&mut p.line);
+            p.note_diag(&line);
+        }
+        Ok(())
+    }
+}
+
+/// The first line of `text`, at most 300 characters.
+fn short(text: &str) -> String {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() > 300 {
+        let cut: String = line.chars().take(297).collect();
+        format!("{cut}...")
+    } else {
+        line.to_string()
+    }
+}
+
+/// Why the guest of a job stopped early.
+enum Stop {
+    /// Trap, abort, stack overflow: the description.
+    Crash(String),
+    /// The timeout (`--timeout`) passed.
+    Timeout,
+    /// Ctrl-C.
+    Interrupted,
+    /// The guest exited (status) without finishing the session.
+    Exit(i32),
+}
+
+/// Run one test file of `suite` to the end, restarting the guest after
+/// crashes; results go to `tx` as they happen.
+pub fn run_file(
+    module: &PyodideModule,
+    suite: &Suite,
+    file: &str,
+    cfg: &WorkerConfig,
+    tx: &Sender<Msg>,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut collected: Vec<String> = Vec::new();
+    let mut collection_seen = false;
+    let mut done: HashSet<String> = HashSet::new();
+    let send = |id: String, outcome: Outcome, duration: f64, message: String| {
+        let _ = tx.send(Msg::Record(TestRecord {
+            package: suite.package.clone(),
+            id,
+            outcome,
+            duration,
+            message,
+        }));
+    };
+    loop {
+        if cfg.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let done_before = done.len();
+        let progress = Arc::new(Mutex::new(Progress {
+            done: done.clone(),
+            last_activity: Some(Instant::now()),
+            ..Progress::default()
+        }));
+        let stop = run_guest(module, suite, file, cfg, tx, &progress, &done)?;
+        let p = std::mem::take(&mut *progress.lock().unwrap_or_else(|e| e.into_inner()));
+        for id in &p.collected {
+            if !collected.contains(id) {
+                collected.push(id.clone());
+            }
+        }
+        collection_seen |= p.collection_seen;
+        let detail = p.last_diag_line();
+        done = p.done;
+        let Some(stop) = stop else {
+            // The session finished normally.
+            if done.is_empty()
+                && !collection_seen
+                && p.collect_errors == 0
+                && let Some(status) = p.session_done
+                && status != 0
+                && status != 5
+            {
+                // pytest refused to run (usage error, internal error).
+                send(
+                    file.to_string(),
+                    Outcome::Error,
+                    0.0,
+                    format!("pytest exited with status {status}: {}", short(&detail)),
+                );
+            }
+            break;
+        };
+        if matches!(stop, Stop::Interrupted) {
+            return Ok(());
+        }
+        let reason = match &stop {
+            Stop::Crash(msg) => short(msg),
+            Stop::Timeout => format!("timed out after {} s", cfg.timeout.as_secs_f64()),
+            Stop::Exit(status) => format!("the guest exited with status {status}"),
+            Stop::Interrupted => unreachable!(),
+        };
+        let message = if detail.is_empty() || matches!(stop, Stop::Timeout) {
+            reason.clone()
+        } else {
+            format!("{reason} ({})", short(&detail))
+        };
+        if let Some((id, since)) = p.current {
+            // The test in flight when the guest died.
+            let outcome = if matches!(stop, Stop::Timeout) {
+                Outcome::Timeout
+            } else {
+                Outcome::Crashed
+            };
+            if done.insert(id.clone()) {
+                send(id, outcome, since.elapsed().as_secs_f64(), message.clone());
+            }
+        } else if !collection_seen {
+            // Died while collecting: the file is an error.
+            if done.insert(file.to_string()) {
+                send(
+                    file.to_string(),
+                    Outcome::Error,
+                    0.0,
+                    format!("collecting: {message}"),
+                );
+            }
+            break;
+        }
+        let remaining: Vec<&String> = collected.iter().filter(|id| !done.contains(*id)).collect();
+        if remaining.is_empty() {
+            break;
+        }
+        if done.len() == done_before {
+            // No progress: a fresh guest would die the same way.
+            for id in remaining {
+                send(
+                    id.clone(),
+                    Outcome::Error,
+                    0.0,
+                    format!("not run: {message}"),
+                );
+            }
+            break;
+        }
+    }
+    let _ = tx.send(Msg::FileDone {
+        package: suite.package.clone(),
+        file: file.to_string(),
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    Ok(())
+}
+
+/// The arguments of `python` for one guest.
+pub fn pytest_args(suite: &Suite, file: &str, keyword: Option<&str>) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "-m",
+        "pytest",
+        "-p",
+        PLUGIN_MODULE,
+        "-p",
+        "no:cacheprovider",
+        "--color=no",
+        "--tb=short",
+        "-q",
+        "-rN",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--rootdir={}", suite.root));
+    if let Some(k) = keyword {
+        args.extend(["-k".into(), k.to_string()]);
+    }
+    args.push(format!("{}/{file}", suite.root));
+    args
+}
+
+/// Start one guest on the file; `None` when the session finished.
+fn run_guest(
+    module: &PyodideModule,
+    suite: &Suite,
+    file: &str,
+    cfg: &WorkerConfig,
+    tx: &Sender<Msg>,
+    progress: &Arc<Mutex<Progress>>,
+    done: &HashSet<String>,
+) -> Result<Option<Stop>> {
+    let mut files: Vec<(String, Vec<u8>)> = suite.files.as_ref().clone();
+    if !done.is_empty() {
+        let mut list: Vec<&str> = done.iter().map(String::as_str).collect();
+        list.sort();
+        files.push((
+            RESUME_PATH.to_string(),
+            (list.join("\n") + "\n").into_bytes(),
+        ));
+    }
+    let layout = GuestLayout {
+        python_major: cfg.python.0,
+        python_minor: cfg.python.1,
+        stdlib_zip: cfg.stdlib_zip.as_ref().clone(),
+        mounts: Vec::new(),
+        files,
+    };
+    let mut config = layout::kernel_config(&layout);
+    let sink = |events: bool| EventSink {
+        progress: progress.clone(),
+        tx: tx.clone(),
+        package: suite.package.clone(),
+        file: file.to_string(),
+        events,
+    };
+    config.stdout = Arc::new(sink(true));
+    config.stderr = Arc::new(sink(false));
+    config.stdin = Arc::new(Null);
+    if !done.is_empty() {
+        config
+            .env
+            .push(("PYODIDE_TEST_RESUME".into(), RESUME_PATH.into()));
+    }
+    let mut kernel = Kernel::new(config);
+    layout::prepare(&mut kernel, &layout)?;
+    let timeout = cfg.timeout;
+    let stop_flag = cfg.stop.clone();
+    let watched = progress.clone();
+    let interrupt: crate::host::boot::Interrupt = Arc::new(move || {
+        if stop_flag.load(Ordering::SeqCst) {
+            return Some("interrupted".to_string());
+        }
+        let p = watched.lock().unwrap_or_else(|e| e.into_inner());
+        let since = match &p.current {
+            Some((_, t)) => *t,
+            None => p.last_activity?,
+        };
+        (since.elapsed() > timeout).then(|| "timeout".to_string())
+    });
+    let limits = RunLimits {
+        heap_max: cfg.heap_max,
+        interrupt: Some(interrupt),
+    };
+    let args = pytest_args(suite, file, cfg.keyword.as_deref());
+    let outcome = module.run(kernel, &args, &limits)?;
+    if let Some(reason) = outcome.interrupted {
+        return Ok(Some(if reason == "interrupted" {
+            Stop::Interrupted
+        } else {
+            Stop::Timeout
+        }));
+    }
+    if let Some(crash) = outcome.crash {
+        return Ok(Some(Stop::Crash(crash)));
+    }
+    let p = progress.lock().unwrap_or_else(|e| e.into_inner());
+    if p.session_done.is_some() && p.current.is_none() {
+        return Ok(None);
+    }
+    if !p.collection_seen && p.session_done.is_none() && p.current.is_none() {
+        // pytest stopped before collecting (bad options, import errors of
+        // the plugin or conftest): a normal end, with its message.
+        drop(p);
+        let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+        p.session_done = Some(outcome.status);
+        return Ok(if outcome.status == 0 {
+            None
+        } else {
+            Some(Stop::Exit(outcome.status))
+        });
+    }
+    Ok(Some(Stop::Exit(outcome.status)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_matches_the_plugin() {
+        let src = super::super::suite::PLUGIN_SOURCE;
+        assert!(src.contains(r#"PREFIX = "\x1e@pyodide-test@ ""#));
+        assert_eq!(EVENT_PREFIX, "\x1e@pyodide-test@ ");
+    }
+
+    #[test]
+    fn sink_parses_events_across_writes() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let progress = Arc::new(Mutex::new(Progress::default()));
+        let sink = EventSink {
+            progress: progress.clone(),
+            tx,
+            package: "p".into(),
+            file: "t/test_a.py".into(),
+            events: true,
+        };
+        let line = |s: &str| format!("{EVENT_PREFIX}{s}\n");
+        sink.write(b"noise\n").unwrap();
+        sink.write(
+            line(r#"{"ev":"collected","ids":["t/test_a.py::a","t/test_a.py::b"]}"#).as_bytes(),
+        )
+        .unwrap();
+        let start = line(r#"{"ev":"start","id":"t/test_a.py::a"}"#);
+        let (x, y) = start.as_bytes().split_at(10);
+        sink.write(x).unwrap();
+        sink.write(y).unwrap();
+        assert_eq!(
+            progress
+                .lock()
+                .unwrap()
+                .current
+                .as_ref()
+                .map(|c| c.0.clone()),
+            Some("t/test_a.py::a".to_string())
+        );
+        sink.write(
+            line(r#"{"ev":"result","id":"t/test_a.py::a","outcome":"failed","duration":0.5,"message":"assert 1 == 2"}"#)
+                .as_bytes(),
+        )
+        .unwrap();
+        let Msg::Record(r) = rx.try_recv().unwrap() else {
+            panic!("expected a record")
+        };
+        assert_eq!(
+            (r.id.as_str(), r.outcome),
+            ("t/test_a.py::a", Outcome::Failed)
+        );
+        assert_eq!(r.message, "assert 1 == 2");
+        let p = progress.lock().unwrap();
+        assert!(p.current.is_none());
+        assert_eq!(p.collected.len(), 2);
+        assert_eq!(p.last_diag_line(), "noise");
+    }
+}
