@@ -460,26 +460,43 @@ impl Reporter {
         elapsed: Duration,
     ) -> Result<RunVerdict> {
         self.progress.finish();
-        let changes: Vec<PackageChanges> = self
+        // Packages that were not announced in `new` (records of others).
+        for name in &self.results.order {
+            if !self.snapshots.contains_key(name) {
+                let snap = Snapshot::load(&self.opts.snapshot_dir, name)?;
+                self.snapshots.insert(name.clone(), snap);
+            }
+        }
+        // A package without a snapshot that this partial run did not reach
+        // (no test in this partition) is neither compared nor written.
+        let compared: Vec<(&str, &PackageResults, Option<&Snapshot>, &Coverage)> = self
             .results
             .iter()
             .map(|(name, pkg)| {
-                let snap = self.snapshots.get(name).cloned().flatten();
-                let snap = match snap {
-                    Some(s) => Some(s),
-                    // A package that was not announced in `new`.
-                    None => Snapshot::load(&self.opts.snapshot_dir, name)?,
-                };
-                let cov = coverage.get(name).cloned().unwrap_or(Coverage::Nothing);
-                Ok(snapshot::compare(
+                let snap = self.snapshots.get(name).and_then(Option::as_ref);
+                (
                     name,
-                    snap.as_ref(),
-                    &pkg.tests,
-                    &cov,
-                    self.opts.pyodide_version.as_deref(),
-                ))
+                    pkg,
+                    snap,
+                    coverage.get(name).unwrap_or(&Coverage::Nothing),
+                )
             })
-            .collect::<Result<_>>()?;
+            .filter(|(_, pkg, snap, cov)| {
+                snap.is_some() || !pkg.tests.is_empty() || **cov == Coverage::All
+            })
+            .collect();
+        let changes: Vec<PackageChanges> = compared
+            .iter()
+            .map(|&(name, pkg, snap, cov)| {
+                snapshot::compare(
+                    name,
+                    snap,
+                    &pkg.tests,
+                    cov,
+                    self.opts.pyodide_version.as_deref(),
+                )
+            })
+            .collect();
 
         // The files first: they must exist even if the summary fails.
         if let Some(json) = &mut self.json {
@@ -496,19 +513,16 @@ impl Reporter {
 
         let mut written = Vec::new();
         if self.opts.update {
-            for (name, pkg) in self.results.iter() {
-                let old = self.snapshots.get(name).cloned().flatten();
-                let cov = coverage.get(name).cloned().unwrap_or(Coverage::Nothing);
+            for &(name, pkg, old, cov) in &compared {
                 let new = Snapshot::updated(
                     name,
-                    old.as_ref(),
+                    old,
                     &pkg.tests,
-                    &cov,
+                    cov,
                     self.opts.pyodide_version.as_deref(),
                 );
-                if old.as_ref() != Some(&new) {
-                    let path = new.save(&self.opts.snapshot_dir)?;
-                    written.push(path);
+                if old != Some(&new) {
+                    written.push(new.save(&self.opts.snapshot_dir)?);
                 }
             }
         }
@@ -740,6 +754,45 @@ mod tests {
         assert_eq!(json.lines().count(), 2);
         let xml = std::fs::read_to_string(dir.join("out.xml")).unwrap();
         assert!(xml.contains(r#"<testcase classname="t" name="a""#), "{xml}");
+    }
+
+    #[test]
+    fn partition_without_a_package_s_tests() {
+        let dir = scratch("partition-empty");
+        let mut o = opts(&dir);
+        o.partition = Some((2, 3));
+        o.update = true;
+        let out = Captured::default();
+        let mut rep = Reporter::with_output(
+            o.clone(),
+            &["pkg".to_string(), "other".to_string()],
+            progress::Progress::plain(1, false),
+            Box::new(out.clone()),
+        )
+        .unwrap();
+        rep.record(&rec("pkg", "t.py::a", Passed, 0.1, "")).unwrap();
+        rep.file_done("pkg", "t.py");
+        assert_eq!(rep.finish(false).unwrap(), RunVerdict::Unchanged);
+        // `other` had no test in this partition: no empty snapshot for it.
+        assert!(dir.join("snapshots/pkg.json").exists());
+        assert!(!dir.join("snapshots/other.json").exists());
+        o.update = false;
+        let out = Captured::default();
+        let rep = Reporter::with_output(
+            o,
+            &["pkg".to_string(), "other".to_string()],
+            progress::Progress::plain(1, false),
+            Box::new(out.clone()),
+        )
+        .unwrap();
+        assert_eq!(rep.finish(false).unwrap(), RunVerdict::Unchanged);
+        assert!(!out.text().contains("NO SNAPSHOT"), "{}", out.text());
+    }
+
+    #[test]
+    fn reporter_is_send() {
+        fn send<T: Send>() {}
+        send::<Reporter>();
     }
 
     #[test]
