@@ -14,8 +14,10 @@
 //! - [`junit`]: `--junit FILE`, JUnit XML;
 //! - [`progress`]: the live progress bar, or plain lines;
 //! - [`summary`]: the final summary and the changes against the snapshots;
-//! - [`merge`]: `pyodide-test merge`, partitions' JSON Lines into one report;
-//! - [`partition`]: `--partition K/N`.
+//! - [`mod@merge`]: `pyodide-test merge`, partitions' JSON Lines into one report;
+//! - [`mod@partition`]: `--partition K/N`.
+//!
+//! Live lines and the summary go to stderr; stdout stays free.
 //!
 //! Which tests a comparison may call *vanished*: with `-k` (see
 //! [`ReportOptions::filtered`]) none; with `--partition` or after an
@@ -445,7 +447,8 @@ impl Reporter {
 
     /// The run is over (or was interrupted): print the summary and the
     /// changes against the snapshots, finish the files, update snapshots if
-    /// asked.
+    /// asked. With `--update` (also after an interruption: what finished is
+    /// merged in) the verdict is [`RunVerdict::Unchanged`].
     pub fn finish(self, interrupted: bool) -> Result<RunVerdict> {
         let coverage = self.coverage(interrupted);
         let elapsed = self.started.elapsed();
