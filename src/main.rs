@@ -16,7 +16,6 @@ use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION, python::Runtime
     name = "pyodide-test",
     version,
     about,
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 struct Cli {

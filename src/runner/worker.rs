@@ -31,6 +31,10 @@ pub const EVENT_PREFIX: &str = "\x1e@pyodide-test@ ";
 /// Where the resume list goes in the guest.
 const RESUME_PATH: &str = "/tmp/.pyodide-test-resume";
 
+/// How long a guest may run outside any test (start-up, collection, module
+/// fixtures) without an event, at least.
+const OUTSIDE_TEST_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// How much of the guest's other output is kept for diagnostics.
 const DIAG_BYTES: usize = 16 << 10;
 
@@ -85,30 +89,55 @@ pub struct Progress {
     pub session_done: Option<i32>,
     /// Errors reported for collectors (files, conftests).
     pub collect_errors: usize,
-    /// Tail of the guest's other output.
+    /// Tail of the guest's other stdout.
     pub diag: Vec<u8>,
+    /// Tail of the guest's stderr.
+    pub stderr: Vec<u8>,
     line: Vec<u8>,
 }
 
 impl Progress {
     fn note_diag(&mut self, data: &[u8]) {
-        self.diag.extend_from_slice(data);
-        if self.diag.len() > DIAG_BYTES {
-            let cut = self.diag.len() - DIAG_BYTES;
-            self.diag.drain(..cut);
-        }
+        keep_tail(&mut self.diag, data);
     }
 
-    /// The last non-empty line of the guest's other output.
+    /// The last non-empty line of the guest's stderr, else of its other
+    /// stdout.
     pub fn last_diag_line(&self) -> String {
-        String::from_utf8_lossy(&self.diag)
-            .lines()
-            .rev()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("")
-            .to_string()
+        match last_line(&self.stderr) {
+            l if l.is_empty() => last_line(&self.diag),
+            l => l,
+        }
     }
+}
+
+fn keep_tail(buf: &mut Vec<u8>, data: &[u8]) {
+    buf.extend_from_slice(data);
+    if buf.len() > DIAG_BYTES {
+        let cut = buf.len() - DIAG_BYTES;
+        buf.drain(..cut);
+    }
+}
+
+fn last_line(buf: &[u8]) -> String {
+    String::from_utf8_lossy(buf)
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The telling line of a crash description: the trap after Wasmtime's
+/// backtrace ("wasm trap: call stack exhausted"), else its first line.
+pub fn crash_reason(crash: &str) -> String {
+    if let Some((_, cause)) = crash.rsplit_once("Caused by:")
+        && let Some(line) = cause.lines().map(str::trim).rfind(|l| !l.is_empty())
+    {
+        return short(line);
+    }
+    short(crash)
 }
 
 #[derive(Deserialize)]
@@ -220,7 +249,7 @@ impl OutputSink for EventSink {
     fn write(&self, data: &[u8]) -> io::Result<()> {
         let mut p = self.lock();
         if !self.events {
-            p.note_diag(data);
+            keep_tail(&mut p.stderr, data);
             return Ok(());
         }
         let mut rest = data;
@@ -307,6 +336,7 @@ pub fn run_file(
         }
         collection_seen |= p.collection_seen;
         let detail = p.last_diag_line();
+        let stderr_line = last_line(&p.stderr);
         done = p.done;
         let Some(stop) = stop else {
             // The session finished normally.
@@ -331,15 +361,15 @@ pub fn run_file(
             return Ok(());
         }
         let reason = match &stop {
-            Stop::Crash(msg) => short(msg),
+            Stop::Crash(msg) => crash_reason(msg),
             Stop::Timeout => format!("timed out after {} s", cfg.timeout.as_secs_f64()),
             Stop::Exit(status) => format!("the guest exited with status {status}"),
             Stop::Interrupted => unreachable!(),
         };
-        let message = if detail.is_empty() || matches!(stop, Stop::Timeout) {
+        let message = if stderr_line.is_empty() || matches!(stop, Stop::Timeout) {
             reason.clone()
         } else {
-            format!("{reason} ({})", short(&detail))
+            format!("{reason} ({})", short(&stderr_line))
         };
         if let Some((id, since)) = p.current {
             // The test in flight when the guest died.
@@ -465,11 +495,13 @@ fn run_guest(
             return Some("interrupted".to_string());
         }
         let p = watched.lock().unwrap_or_else(|e| e.into_inner());
-        let since = match &p.current {
-            Some((_, t)) => *t,
-            None => p.last_activity?,
+        // A test gets --timeout; start-up, collection and the gaps
+        // between tests get at least the default (300 s).
+        let (since, limit) = match &p.current {
+            Some((_, t)) => (*t, timeout),
+            None => (p.last_activity?, timeout.max(OUTSIDE_TEST_TIMEOUT)),
         };
-        (since.elapsed() > timeout).then(|| "timeout".to_string())
+        (since.elapsed() > limit).then(|| "timeout".to_string())
     });
     let limits = RunLimits {
         heap_max: cfg.heap_max,

@@ -1,0 +1,329 @@
+//! `pyodide-test <package>...` against a small local suite whose tests
+//! abort, trap, recurse without end, allocate without end and loop forever,
+//! each followed by ordinary tests in the same file: every outcome must be in
+//! the `--json` report, including the tests after each crash.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{dist_args, exe};
+
+/// A fresh directory under the system temp dir.
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("pyodide-test-runner-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A pure-Python wheel `crashy-1.0-py3-none-any.whl` in `dir`.
+fn build_wheel(dir: &Path) -> PathBuf {
+    let path = dir.join("crashy-1.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, text) in [
+        ("crashy/__init__.py", "VALUE = 42\n"),
+        (
+            "crashy-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: crashy\nVersion: 1.0\n",
+        ),
+        (
+            "crashy-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        ),
+        ("crashy-1.0.dist-info/RECORD", ""),
+    ] {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+const CRASH_TESTS: &str = r#"
+import ctypes, os, sys
+import pytest
+import crashy
+
+def test_before():
+    assert crashy.VALUE == 42
+
+def test_abort():
+    os.abort()
+
+def test_after_abort():
+    pass
+
+def test_trap():
+    ctypes.string_at(0xFFFFFFF0, 64)
+
+def test_after_trap_fails():
+    assert 1 == 2
+
+def test_recursion():
+    sys.setrecursionlimit(10**9)
+    x = []
+    for _ in range(10**6):
+        x = [x]
+    repr(x)
+
+@pytest.mark.skip(reason="skipped on purpose")
+def test_after_recursion_skipped():
+    pass
+
+def test_memory():
+    hoard = [bytearray(10**8) for _ in range(100)]
+
+@pytest.mark.xfail(reason="expected to fail")
+def test_after_memory_xfail():
+    assert False
+
+def test_exit():
+    os._exit(3)
+
+def test_last():
+    pass
+"#;
+
+const FOREVER_TESTS: &str = r#"
+def test_forever():
+    while True:
+        pass
+
+def test_after_forever():
+    pass
+"#;
+
+const COLLECT_CRASH: &str = r#"
+import os
+os.abort()
+
+def test_never():
+    pass
+"#;
+
+/// Run the suite of `crashy` with the tests in `tests`.
+fn run_suite(dir: &Path, tests: &Path, extra: &[&str]) -> (Output, Vec<serde_json::Value>) {
+    let wheel = build_wheel(dir);
+    let json = dir.join("out.jsonl");
+    let out = Command::new(exe())
+        .args(dist_args())
+        .arg("crashy")
+        .arg("--with")
+        .arg(&wheel)
+        .arg("--tests")
+        .arg(tests)
+        .arg("--json")
+        .arg(&json)
+        .arg("--snapshot-dir")
+        .arg(dir.join("snapshots"))
+        .args(extra)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pyodide-test");
+    let text = fs::read_to_string(&json).unwrap_or_default();
+    let records = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (out, records)
+}
+
+/// id -> (outcome, message) of the test records.
+fn outcomes(records: &[serde_json::Value]) -> BTreeMap<String, (String, String)> {
+    records
+        .iter()
+        .filter(|r| r.get("id").is_some())
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                (
+                    r["outcome"].as_str().unwrap().to_string(),
+                    r["message"].as_str().unwrap_or("").to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn crashes_are_isolated_and_the_file_goes_on() {
+    let dir = scratch("crash");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_crash.py"), CRASH_TESTS).unwrap();
+    fs::write(tests.join("test_collect_crash.py"), COLLECT_CRASH).unwrap();
+    let (out, records) = run_suite(&dir, &tests, &["--max-memory", "256M", "-j", "2"]);
+    let got = outcomes(&records);
+    let err = stderr(&out);
+    let outcome = |id: &str| -> (String, String) {
+        got.get(&format!("tests/{id}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of {id}; got {got:#?}\nstderr: {err}"))
+    };
+    let is = |id: &str, want: &str| {
+        let (o, m) = outcome(id);
+        assert_eq!(o, want, "{id}: {m}\nall: {got:#?}");
+        m
+    };
+    is("test_crash.py::test_before", "passed");
+    let m = is("test_crash.py::test_abort", "crashed");
+    assert!(m.contains("Aborted"), "{m}");
+    is("test_crash.py::test_after_abort", "passed");
+    let m = is("test_crash.py::test_trap", "crashed");
+    assert!(m.contains("out of bounds memory access"), "{m}");
+    let m = is("test_crash.py::test_after_trap_fails", "failed");
+    assert!(m.contains("assert 1 == 2"), "{m}");
+    // Without end in C: Wasmtime's stack limit (or CPython's own check).
+    let (o, m) = outcome("test_crash.py::test_recursion");
+    assert!(
+        o == "crashed" && m.contains("call stack exhausted")
+            || o == "failed" && m.contains("RecursionError"),
+        "{o}: {m}"
+    );
+    let m = is("test_crash.py::test_after_recursion_skipped", "skipped");
+    assert_eq!(m, "skipped on purpose");
+    // Without end in memory: the heap limit makes malloc fail.
+    let (o, m) = outcome("test_crash.py::test_memory");
+    assert!(
+        o == "failed" && m.contains("MemoryError") || o == "crashed",
+        "{o}: {m}"
+    );
+    let m = is("test_crash.py::test_after_memory_xfail", "xfailed");
+    assert_eq!(m, "expected to fail");
+    let m = is("test_crash.py::test_exit", "crashed");
+    assert!(m.contains("status 3"), "{m}");
+    is("test_crash.py::test_last", "passed");
+    // A crash while collecting makes the file an error.
+    let m = is("test_collect_crash.py", "error");
+    assert!(m.contains("Aborted"), "{m}");
+    assert_eq!(got.len(), 12, "{got:#?}");
+    // No snapshot yet: something changed.
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_test_that_loops_forever_times_out() {
+    let dir = scratch("forever");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_forever.py"), FOREVER_TESTS).unwrap();
+    let started = Instant::now();
+    let (out, records) = run_suite(&dir, &tests, &["--timeout", "2"]);
+    let got = outcomes(&records);
+    let err = stderr(&out);
+    let (o, m) = got
+        .get("tests/test_forever.py::test_forever")
+        .cloned()
+        .unwrap_or_else(|| panic!("{got:#?}\n{err}"));
+    assert_eq!(o, "timeout", "{m}");
+    assert!(m.contains("2 s"), "{m}");
+    assert_eq!(
+        got.get("tests/test_forever.py::test_after_forever")
+            .map(|x| x.0.as_str()),
+        Some("passed"),
+        "{got:#?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(120));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn usage_errors_give_one_line_and_status_2() {
+    let dir = scratch("usage");
+    for (args, needle) in [
+        (&["msgpack", "--partition", "5/4"][..], "expected K/N"),
+        (
+            &["a", "b", "--tests", "."][..],
+            "--tests DIR needs exactly one package",
+        ),
+        (&["msgpack", "--max-memory", "lots"][..], "invalid size"),
+    ] {
+        let out = Command::new(exe())
+            .args(dist_args())
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn ctrl_c_stops_and_keeps_what_finished() {
+    let dir = scratch("sigint");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_quick.py"), "def test_quick():\n    pass\n").unwrap();
+    fs::write(
+        tests.join("test_slow.py"),
+        "def test_slow():\n    while True:\n        pass\n",
+    )
+    .unwrap();
+    let wheel = build_wheel(&dir);
+    let json = dir.join("out.jsonl");
+    let mut child = Command::new(exe())
+        .args(dist_args())
+        .args(["crashy", "-j", "2", "--with"])
+        .arg(&wheel)
+        .arg("--tests")
+        .arg(&tests)
+        .arg("--json")
+        .arg(&json)
+        .arg("--snapshot-dir")
+        .arg(dir.join("snapshots"))
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let text = fs::read_to_string(&json).unwrap_or_default();
+        if text.contains("test_quick.py::test_quick") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "test_quick never finished"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let stopped = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if stopped.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("pyodide-test did not stop within 30 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let text = fs::read_to_string(&json).unwrap();
+    assert!(text.contains(r#""outcome":"passed""#), "{text}");
+    assert!(!text.contains("test_slow.py::test_slow"), "{text}");
+    let _ = fs::remove_dir_all(&dir);
+}
