@@ -72,8 +72,12 @@ fn run_script(name: &str) -> Result<(), Failed> {
 
     let mut cmd = Command::new(common::exe());
     cmd.args(common::dist_args());
+    // Scripts run through NAME.cmd (`-m NAME`, `-c`, stdin) still find
+    // NAME.py at /home/pyodide, as the convention says.
+    let copy = format!("--copy={name}.py:/home/pyodide/{name}.py");
     let mut child = cmd
         .arg("python")
+        .args(cmd_file.is_file().then_some(copy))
         .args(&py_args)
         .current_dir(&work)
         .stdin(Stdio::piped())

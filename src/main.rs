@@ -12,12 +12,7 @@ use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION, python::Runtime
 /// outcomes with their snapshots (exit 0: unchanged, 1: changed, 2: usage or
 /// setup error).
 #[derive(Parser)]
-#[command(
-    name = "pyodide-test",
-    version,
-    about,
-    subcommand_negates_reqs = true
-)]
+#[command(name = "pyodide-test", version, about, subcommand_negates_reqs = true)]
 struct Cli {
     /// Pyodide release to use (fetched with `npm pack` into the cache).
     #[arg(long, global = true, default_value = DEFAULT_PYODIDE_VERSION, value_name = "VERSION")]
@@ -115,6 +110,10 @@ struct PythonArgs {
     /// dependencies) into the guest's site-packages. Repeatable.
     #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
     with: Vec<String>,
+    /// Copy a host file into the guest's in-memory file system first:
+    /// HOST:GUEST (GUEST absolute). Repeatable.
+    #[arg(long = "copy", value_name = "HOST:GUEST")]
+    copies: Vec<String>,
     /// Largest guest memory, e.g. 2G, 512M.
     #[arg(long, value_name = "SIZE", default_value = "4G")]
     max_memory: String,
@@ -176,6 +175,7 @@ fn main() -> ExitCode {
                     mounts: args.mounts,
                     max_memory: args.max_memory,
                     with: args.with,
+                    copies: args.copies,
                 },
                 &args.args,
             ),

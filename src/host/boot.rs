@@ -132,7 +132,12 @@ impl PyodideModule {
             }
         }
         let instance = self.instantiate(&mut store)?;
+        // Under Node, CPython initialises on Emscripten's default terminal
+        // streams (so sys.std* are line-buffered even when redirected);
+        // loadPyodide installs the real streams afterwards.
+        store.data_mut().kernel.set_stdio_boot_tty(true);
         let started = self.start_main(&mut store, &instance, argv);
+        store.data_mut().kernel.set_stdio_boot_tty(false);
         let outcome = match started {
             Err(err) => return Ok(ending_outcome(&err)),
             Ok(code) if code != 0 => RunOutcome {
@@ -141,6 +146,12 @@ impl PyodideModule {
                 interrupted: None,
             },
             Ok(_) => {
+                // As loadPyodide's finalizeSetup: the cwd ('') leads sys.path.
+                if let Err(err) =
+                    run_simple_string(&mut store, &instance, "import sys; sys.path.insert(0, '')")
+                {
+                    return Ok(ending_outcome(&err));
+                }
                 let run_main = instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
                 match run_main.call(&mut store, ()) {
                     Ok(code) => {
@@ -169,6 +180,7 @@ impl PyodideModule {
         ffi::define(&mut linker)?;
         super::dso::define(&mut linker)?; // dynamic linker: _dlopen_js, _dlsym_js
         mmap::define(&mut linker)?;
+        super::netdb::define(&mut linker)?;
         let report = link::complete(&mut linker, store, &self.main)?;
         let instance = linker
             .instantiate(&mut *store, &self.main)
@@ -273,18 +285,37 @@ impl PyodideModule {
     }
 }
 
+/// Run Python source with `PyRun_SimpleString` (status 0 or -1).
+fn run_simple_string(
+    store: &mut Store<GuestState>,
+    instance: &Instance,
+    code: &str,
+) -> wasmtime::Result<i32> {
+    let malloc = instance.get_typed_func::<i32, i32>(&mut *store, "malloc")?;
+    let free = instance.get_typed_func::<i32, ()>(&mut *store, "free")?;
+    let simple = instance.get_typed_func::<i32, i32>(&mut *store, "PyRun_SimpleString")?;
+    let mut bytes = code.as_bytes().to_vec();
+    bytes.push(0);
+    let p = malloc.call(&mut *store, bytes.len() as i32)?;
+    let memory = instance
+        .get_memory(&mut *store, "memory")
+        .expect("checked at load");
+    memory.write(&mut *store, p as usize, &bytes)?;
+    let status = simple.call(&mut *store, p)?;
+    free.call(&mut *store, p)?;
+    Ok(status)
+}
+
 /// After `run_main`: clear `sys.modules`, collect, finalise (as Pyodide's
 /// CLI does); a failed finalisation gives status 120 like CPython's.
 fn finalize(store: &mut Store<GuestState>, instance: &Instance, code: i32) -> i32 {
-    let cleanup = "import sys, gc; sys.modules.clear(); gc.collect()\0";
     let mut run = || -> wasmtime::Result<i32> {
-        let malloc = instance.get_typed_func::<i32, i32>(&mut *store, "malloc")?;
-        let p = malloc.call(&mut *store, cleanup.len() as i32)?;
-        let memory = instance.get_memory(&mut *store, "memory").expect("checked");
-        memory.write(&mut *store, p as usize, cleanup.as_bytes())?;
-        if let Ok(simple) = instance.get_typed_func::<i32, i32>(&mut *store, "PyRun_SimpleString") {
-            let _ = simple.call(&mut *store, p);
-        }
+        // Best effort, as in Pyodide's CLI: finalise even if this fails.
+        let _ = run_simple_string(
+            store,
+            instance,
+            "import sys, gc; sys.modules.clear(); gc.collect()",
+        );
         let fin = instance.get_typed_func::<(), i32>(&mut *store, "Py_FinalizeEx")?;
         fin.call(&mut *store, ())
     };

@@ -32,13 +32,12 @@
 //! so a call through a dangling closure pointer traps as a null function
 //! instead of running with freed memory.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use wasmtime::{Caller, Extern, Func, FuncType, Global, Linker, Ref, Val, ValType};
+use wasmtime::{Caller, Func, FuncType, Global, Linker, Ref, Val, ValType};
 
 use super::runtime::malloc;
-use super::state::{GuestState, memory, read_cstr};
+use super::state::{GuestState, memory};
 
 type Result<T> = wasmtime::Result<T>;
 
@@ -49,8 +48,6 @@ pub struct FfiState {
     free_slots: Vec<u32>,
     /// The main module's `__stack_pointer` (looked up on first use).
     stack_pointer: Option<Global>,
-    /// Table slots the `_dlsym_js` fallback gave to function exports.
-    dlsym_slots: HashMap<String, u32>,
 }
 
 // libffi's type ids (`FFI_TYPE_*`).
@@ -77,86 +74,7 @@ pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
     linker.func_wrap("env", "ffi_closure_alloc_js", ffi_closure_alloc_js)?;
     linker.func_wrap("env", "ffi_prep_closure_loc_js", ffi_prep_closure_loc_js)?;
     linker.func_wrap("env", "ffi_closure_free_js", ffi_closure_free_js)?;
-    // ctypes reaches libc through `dlopen(NULL)` + `dlsym`. These are the
-    // dynamic linker's imports; the fallbacks below serve the main module
-    // only and are defined only where nothing defined them before.
-    linker.allow_shadowing(false);
-    let _ = linker.func_wrap("env", "_dlsym_js", dlsym_main_fallback);
-    let _ = linker.func_wrap("env", "_dlopen_js", dlopen_fallback);
-    linker.allow_shadowing(true);
     Ok(())
-}
-
-/// `_dlsym_js(handle, symbol, symbol_index)` for the main module (the only
-/// library there is without a side-module loader): a function export gets
-/// a table slot (one per name, reused), a data export gives its address;
-/// an unknown name sets `dlerror` and gives NULL.
-fn dlsym_main_fallback(
-    mut caller: Caller<'_, GuestState>,
-    _handle: i32,
-    symbol: i32,
-    _symbol_index: i32,
-) -> Result<i32> {
-    let mem = memory(&caller)?;
-    let name = read_cstr(mem.data(&caller), symbol as u32);
-    if let Some(&slot) = caller.data().ffi.dlsym_slots.get(&name) {
-        return Ok(slot as i32);
-    }
-    match caller.get_export(&name) {
-        Some(Extern::Func(func)) => {
-            let table = caller
-                .data()
-                .table
-                .ok_or_else(|| wasmtime::format_err!("_dlsym_js: no function table"))?;
-            let slot = u32::try_from(table.grow(&mut caller, 1, Ref::Func(Some(func)))?)?;
-            caller.data_mut().ffi.dlsym_slots.insert(name, slot);
-            Ok(slot as i32)
-        }
-        Some(Extern::Global(g)) => match g.get(&mut caller) {
-            Val::I32(v) => Ok(v),
-            _ => dl_set_error(
-                &mut caller,
-                &format!("Tried to lookup unknown symbol \"{name}\" in dynamic lib: __main__"),
-            ),
-        },
-        _ => dl_set_error(
-            &mut caller,
-            &format!("Tried to lookup unknown symbol \"{name}\" in dynamic lib: __main__"),
-        ),
-    }
-}
-
-/// `_dlopen_js(handle)`: there is no side-module loader here, so every
-/// load fails the way a failed load does in the glue (`dlerror` set, NULL).
-fn dlopen_fallback(mut caller: Caller<'_, GuestState>, handle: i32) -> Result<i32> {
-    let mem = memory(&caller)?;
-    let file = read_cstr(mem.data(&caller), handle as u32 + 36);
-    dl_set_error(
-        &mut caller,
-        &format!(
-            "could not load dynamic lib: {file}\nError: pyodide-test cannot load shared libraries"
-        ),
-    )
-}
-
-/// The glue's `dlSetError`: hand `msg` to libc's `__dl_seterr` (on the
-/// guest stack); returns NULL for the caller to pass on.
-fn dl_set_error(caller: &mut Caller<'_, GuestState>, msg: &str) -> Result<i32> {
-    let Some(Extern::Func(seterr)) = caller.get_export("__dl_seterr") else {
-        return Ok(0);
-    };
-    let mem = memory(caller)?;
-    let sp = stack_pointer(caller)?;
-    let orig = get_sp(caller, sp)?;
-    let mut text = msg.as_bytes().to_vec();
-    text.push(0);
-    let at = push_down(orig, text.len() as u32, 16);
-    write(mem.data_mut(&mut *caller), at, &text)?;
-    set_sp(caller, sp, at)?;
-    let args = [Js::Number(f64::from(at)), Js::Number(0.0)];
-    call_like_js(caller, "dlSetError", &seterr, &args)?;
-    set_sp(caller, sp, orig)?;
-    Ok(0)
 }
 
 /// A JS error thrown by the glue, as the host error ending the run.

@@ -15,6 +15,7 @@ pub mod layout;
 pub mod link;
 pub mod mmap;
 pub mod module_cache;
+pub mod netdb;
 pub mod runtime;
 pub mod state;
 pub mod syscall_imports;

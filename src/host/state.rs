@@ -43,6 +43,8 @@ pub struct GuestState {
     /// The dynamic linker's state: loaded side modules, the shared GOT,
     /// symbol maps (see `dso.rs`).
     pub dylink: super::dso::DylinkState,
+    /// The fake DNS table (`getaddrinfo` and friends).
+    pub dns: super::netdb::Dns,
 }
 
 impl GuestState {
@@ -59,6 +61,7 @@ impl GuestState {
             runtime_name: format!("pyodide-test {} (Wasmtime 48)", env!("CARGO_PKG_VERSION")),
             ffi: super::ffi::FfiState::default(),
             dylink: super::dso::DylinkState::default(),
+            dns: super::netdb::Dns::default(),
         }
     }
 }

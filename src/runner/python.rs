@@ -77,6 +77,8 @@ pub struct PythonOptions {
     pub max_memory: String,
     /// `--with` items: wheel files, directories of wheels, package names.
     pub with: Vec<String>,
+    /// `--copy HOST:GUEST` files placed in MEMFS before start.
+    pub copies: Vec<String>,
 }
 
 /// `pyodide-test python ARGS`: run CPython; returns its exit status.
@@ -109,6 +111,20 @@ pub fn run(
             script.to_string()
         };
         files.push((host_path.to_path_buf(), guest));
+    }
+    for spec in &opts.copies {
+        let (host, guest) = spec
+            .rsplit_once(':')
+            .filter(|(h, g)| !h.is_empty() && g.starts_with('/'))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "invalid --copy {spec:?}: expected HOST:GUEST with an absolute GUEST path"
+                )
+            })?;
+        if !Path::new(host).is_file() {
+            bail!("--copy {spec:?}: {host} is not a file");
+        }
+        files.push((PathBuf::from(host), guest.to_string()));
     }
     let cache = fetch::cache_root();
     let site = format!("/lib/python{major}.{minor}/site-packages");

@@ -381,8 +381,7 @@ impl Kernel {
                 ),
                 _ => false,
             };
-            // Before Pyodide's initializeStreams, stdio is a TTY.
-            let tty = tty || (self.boot_tty && std_dev);
+            let tty = self.sees_tty(tty, target);
             match op {
                 FIONREAD => {
                     let n: u64 = match target {

@@ -255,6 +255,18 @@ impl Kernel {
         self.boot_tty = on;
     }
 
+    /// Whether an open file description (TTY-ness `tty` when opened, on
+    /// `target`) answers as a terminal now: before Pyodide's
+    /// `initializeStreams` (see [`Kernel::set_stdio_boot_tty`]) the stdio
+    /// devices do.
+    pub(crate) fn sees_tty(&self, tty: bool, target: Target) -> bool {
+        tty || (self.boot_tty
+            && matches!(target, Target::Node(n) if matches!(
+                self.fs.node(n).kind,
+                NodeKind::Device(DeviceKind::Stdin | DeviceKind::Stdout | DeviceKind::Stderr)
+            )))
+    }
+
     pub(crate) fn is_tty_target(&self, t: Target) -> bool {
         match t {
             Target::Node(n) => match self.fs.node(n).kind {

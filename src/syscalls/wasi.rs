@@ -114,7 +114,7 @@ impl Kernel {
     pub fn fd_fdstat_get(&mut self, mem: &mut [u8], fd: i32, buf: i32) -> i32 {
         wasi_ret((|| {
             let o = self.fdt.ofd(fd)?;
-            let ftype = if o.tty {
+            let ftype = if self.sees_tty(o.tty, o.target) {
                 FILETYPE_CHARACTER_DEVICE
             } else {
                 match o.target {
