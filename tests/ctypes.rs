@@ -4,11 +4,10 @@
 //! Each case runs a Python snippet with `pyodide-test --dist $PYODIDE_DIST
 //! python -c ...` and compares its stdout with what Pyodide 314.0.7 prints
 //! under Node 20 for the same snippet (`node conformance/node/run.mjs
-//! --dist DIST -c ...`), recorded here. Without `PYODIDE_DIST` the cases
-//! print a message and pass. `PYODIDE_TEST_CACHE` is passed on when set;
-//! otherwise the compiled module is cached under Cargo's test temp dir.
+//! --dist DIST -c ...`), recorded here. The dist is `PYODIDE_DIST`, else
+//! the default release (see `tests/common`).
 
-use std::process::Command;
+mod common;
 
 struct Run {
     status: i32,
@@ -16,36 +15,20 @@ struct Run {
     stderr: String,
 }
 
-/// Run `code` with `python -c`, or `None` (after saying so) without a dist.
-fn python(code: &str) -> Option<Run> {
-    let Some(dist) = std::env::var_os("PYODIDE_DIST") else {
-        eprintln!("skipping: set PYODIDE_DIST to a Pyodide dist directory to run the ctypes tests");
-        return None;
-    };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pyodide-test"));
-    if std::env::var_os("PYODIDE_TEST_CACHE").is_none() {
-        cmd.env(
-            "PYODIDE_TEST_CACHE",
-            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("pyodide-test-cache"),
-        );
-    }
-    let out = cmd
-        .arg("--dist")
-        .arg(dist)
-        .args(["python", "-c", code])
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("running pyodide-test");
-    Some(Run {
+/// Run `code` with `python -c` (the dist comes from `PYODIDE_DIST` or the
+/// default release, fetched once).
+fn python(code: &str) -> Run {
+    let out = common::python(&["-c", code], b"", None);
+    Run {
         status: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
+    }
 }
 
 /// Run `code`; it must exit 0 with exactly `expected` on stdout.
 fn check(code: &str, expected: &str) {
-    let Some(run) = python(code) else { return };
+    let run = python(code);
     assert_eq!(
         run.status, 0,
         "exit status {}\nstdout:\n{}\nstderr:\n{}",
@@ -175,7 +158,7 @@ del cb
 cb2 = IC(lambda v: v + 1)
 print("reused", cb2(1))
 "#;
-    let Some(run) = python(code) else { return };
+    let run = python(code);
     assert_eq!(run.status, 0, "stderr:\n{}", run.stderr);
     assert_eq!(
         run.stdout,
@@ -279,7 +262,7 @@ print("before", flush=True)
 print(libc.llabs(-5))
 print("after")
 "#;
-    let Some(run) = python(code) else { return };
+    let run = python(code);
     assert_ne!(run.status, 0);
     assert_eq!(run.stdout, "before\n");
     assert!(
