@@ -378,7 +378,43 @@ fn write_libs(dir: &Path) {
         &[],
         &[],
     );
+    // Late-bound imports: its own export, one a later library defines,
+    // one nothing defines.
+    let early = side_module(
+        r#"(module
+          (import "env" "self_fn" (func $self (param i32 i64 f64) (result i64)))
+          (import "env" "later_fn" (func $later (param f64) (result f64)))
+          (import "env" "never_defined" (func $never (result i32)))
+          (func (export "self_fn") (param i32 i64 f64) (result i64)
+            local.get 1 local.get 0 i64.extend_i32_s i64.add local.get 2 i64.trunc_f64_s i64.add)
+          (func (export "call_self_loop") (param $n i32) (result i32)
+            (local $acc i64)
+            (block $done (loop $next
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $acc (call $self (local.get $n) (local.get $acc) (f64.const 0.5)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $next)))
+            (i32.wrap_i64 (local.get $acc)))
+          (func (export "call_later") (param i32) (result i32)
+            (i32.trunc_f64_s (call $later (f64.convert_i32_s (local.get 0)))))
+          (func (export "call_never") (result i32) call $never))"#,
+        0,
+        &[],
+        &[],
+        &[],
+    );
+    let later = side_module(
+        r#"(module
+          (func (export "later_fn") (param f64) (result f64)
+            local.get 0 f64.const 2.5 f64.mul))"#,
+        0,
+        &[],
+        &[],
+        &[],
+    );
     for (name, bytes) in [
+        ("libearly.so", early),
+        ("liblater.so", later),
         ("libdep.so", dep),
         ("libuser.so", user),
         ("libbad.so", bad),
@@ -466,4 +502,30 @@ fn linker_errors_are_python_errors() {
         lines[3]
     );
     assert_eq!(lines[4], "still alive");
+}
+
+#[test]
+fn late_bound_imports_through_table_slots() {
+    let (out, err, ok) = run_ctypes(
+        "import ctypes\n\
+         e = ctypes.CDLL('/dl/libearly.so')\n\
+         print(e.call_self_loop(1000), e.call_self_loop(1000))\n\
+         ctypes.CDLL('/dl/liblater.so', mode=ctypes.RTLD_GLOBAL)\n\
+         print(e.call_later(4), e.call_later(10))",
+    );
+    assert!(ok, "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(out, "500500 500500\n10 25\n");
+    let (out, err, ok) = run_ctypes(
+        "import ctypes\n\
+         e = ctypes.CDLL('/dl/libearly.so')\n\
+         print('before', flush=True)\n\
+         e.call_never()\n\
+         print('not reached')",
+    );
+    assert!(!ok, "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(out, "before\n");
+    assert!(
+        err.contains("cannot resolve symbol never_defined"),
+        "stderr:\n{err}"
+    );
 }

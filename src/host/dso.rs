@@ -31,6 +31,7 @@ use wasmtime::{
     Linker, Module, Mutability, Ref, StoreContextMut, Val, ValType,
 };
 
+use super::dso_forward;
 use super::dylink::{self, DylinkInfo};
 use super::link::GotFuncFixup;
 use super::module_cache::ModuleCache;
@@ -108,6 +109,16 @@ pub struct DylinkState {
     host_funcs: HashMap<(String, String), Option<Func>>,
     /// Late-bound stubs already resolved: (library, symbol) -> function.
     late: HashMap<(usize, String), Func>,
+    /// Table slots behind late-bound imports' forwarders that still hold
+    /// their resolving host stub, by slot.
+    late_slots: HashMap<u32, LateSlot>,
+}
+
+/// A late-bound import called through a table slot (see `dso_forward.rs`).
+struct LateSlot {
+    lib: usize,
+    name: String,
+    ty: FuncType,
 }
 
 /// Why a load failed.
@@ -360,6 +371,7 @@ fn load_library(
                 entry.required = false;
             }
         }
+        state.late_slots.retain(|_, s| s.lib != index);
     }
     result.map(|()| index)
 }
@@ -417,6 +429,7 @@ fn load_registered(
 
     // Imports.
     let mut imports = Vec::new();
+    let mut late = Vec::new();
     for import in module.imports() {
         let (m, field) = (import.module(), import.name());
         let ext = match (m, field, import.ty()) {
@@ -432,7 +445,14 @@ fn load_registered(
                 got_import(cx, field, info.weak_imports.contains(field))?.into()
             }
             ("env" | "wasi_snapshot_preview1", _, ExternType::Func(ty)) => {
-                import_func(cx, index, m, field, ty)?.into()
+                match import_func(cx, index, m, field)? {
+                    Some(f) => f.into(),
+                    None => {
+                        late.push((imports.len(), field.to_string(), ty));
+                        imports.push(None);
+                        continue;
+                    }
+                }
             }
             ("env", _, ExternType::Global(gt)) => import_global(cx, name, field, gt)?,
             ("env", _, ExternType::Tag(_)) => match main.get_export(&mut *cx, field) {
@@ -446,8 +466,10 @@ fn load_registered(
                 ));
             }
         };
-        imports.push(ext);
+        imports.push(Some(ext));
     }
+    link_late(cx, index, late, &mut imports)?;
+    let imports: Vec<Extern> = imports.into_iter().map(|e| e.expect("linked")).collect();
     let instance = Instance::new(&mut *cx, &module, &imports)
         .map_err(|e| LoadError::Link(format!("{name}: {e}")))?;
 
@@ -495,8 +517,11 @@ fn load_registered(
         state.scopes[s].push(index);
     }
 
-    // `updateGOT` + `reportUndefinedSymbols`.
+    // `updateGOT` + `reportUndefinedSymbols`; late-bound imports (this
+    // library's and earlier ones') that are now defined go straight into
+    // their slots.
     resolve_pending_got(cx)?;
+    bind_late_slots(cx)?;
 
     // Relocations, then constructors: guest code, errors pass unchanged.
     if let Some(f) = instance.get_func(&mut *cx, "__wasm_apply_data_relocs") {
@@ -880,40 +905,146 @@ fn ensure_table_scanned(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()>
 }
 
 /// An `env.*` / `wasi_snapshot_preview1.*` function import of library
-/// `lib`: the global namespace, then its `RTLD_LOCAL` scope; else a stub
-/// that resolves on first call (its own exports included).
+/// `lib`: the global namespace, then its `RTLD_LOCAL` scope; `None` when
+/// it must be bound late.
 fn import_func(
     cx: &mut StoreContextMut<'_, GuestState>,
     lib: usize,
     module: &str,
     name: &str,
-    ty: FuncType,
-) -> WResult<Func> {
+) -> WResult<Option<Func>> {
     if module == "wasi_snapshot_preview1" {
         if let Some(f) = host_func(cx, module, name) {
-            return Ok(f);
+            return Ok(Some(f));
         }
     } else {
         if let Some(Sym::Func(f)) = resolve_global(cx, name)? {
-            return Ok(f);
+            return Ok(Some(f));
         }
         if let Some(Sym::Func(f)) = scope_sym(&cx.data().dylink, lib, name) {
-            return Ok(f);
+            return Ok(Some(f));
         }
     }
-    let name = name.to_string();
     if std::env::var_os("PYODIDE_TEST_DEBUG_DLOPEN").is_some() {
-        eprintln!("pyodide-test: dlopen: {name} is bound late (stub)");
+        eprintln!("pyodide-test: dlopen: {name} is bound late");
     }
-    Ok(Func::new(
-        &mut *cx,
-        ty,
-        move |mut caller, params, results| {
-            let mut cx = caller.as_context_mut();
-            let f = resolve_late(&mut cx, lib, &name)?;
-            f.call(&mut cx, params, results)
-        },
-    ))
+    Ok(None)
+}
+
+/// Link library `lib`'s late-bound function imports (`late`: position in
+/// `imports`, symbol, type). Each gets a table slot and a wasm forwarder
+/// that calls it (one `call_indirect` once resolved); the slot starts with
+/// a host stub that resolves the symbol on first call and writes it into
+/// the slot. An import whose type a forwarder cannot carry gets the host
+/// stub itself.
+fn link_late(
+    cx: &mut StoreContextMut<'_, GuestState>,
+    lib: usize,
+    late: Vec<(usize, String, FuncType)>,
+    imports: &mut [Option<Extern>],
+) -> LResult<()> {
+    let mut forwarded = Vec::new();
+    let mut sigs = Vec::new();
+    for (pos, name, ty) in late {
+        match dso_forward::encode_func_type(&ty) {
+            Some(sig) => {
+                sigs.push(sig);
+                forwarded.push((pos, name, ty));
+            }
+            None => imports[pos] = Some(late_stub(cx, lib, name, ty, None).into()),
+        }
+    }
+    if forwarded.is_empty() {
+        return Ok(());
+    }
+    let table = cx.data().table.expect("table exists after boot");
+    let base = table.grow(&mut *cx, forwarded.len() as u64, Ref::Func(None))? as u32;
+    for (i, (_, name, ty)) in forwarded.iter().enumerate() {
+        let slot = base + i as u32;
+        let stub = late_stub(cx, lib, name.clone(), ty.clone(), Some(slot));
+        table.set(&mut *cx, u64::from(slot), Ref::Func(Some(stub)))?;
+        cx.data_mut().dylink.late_slots.insert(
+            slot,
+            LateSlot {
+                lib,
+                name: name.clone(),
+                ty: ty.clone(),
+            },
+        );
+    }
+    let bytes = dso_forward::module_bytes(&sigs);
+    let module = compile(cx.engine(), &bytes, "late-binding forwarders")
+        .map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    let base_ty = GlobalType::new(ValType::I32, Mutability::Const);
+    let base = Global::new(&mut *cx, base_ty, Val::I32(base as i32))?;
+    let forwarders = Instance::new(&mut *cx, &module, &[table.into(), base.into()])?;
+    for (i, (pos, ..)) in forwarded.iter().enumerate() {
+        let f = forwarders
+            .get_func(&mut *cx, &i.to_string())
+            .expect("forwarder export");
+        imports[*pos] = Some(f.into());
+    }
+    Ok(())
+}
+
+/// The host function behind a late-bound import: resolves the symbol on
+/// its first call, then (with a forwarder's `slot`) puts the resolved
+/// function into the slot so later calls stay in wasm, and forwards the
+/// call. Errors from the callee (exceptions, exits, traps) pass unchanged.
+fn late_stub(
+    cx: &mut StoreContextMut<'_, GuestState>,
+    lib: usize,
+    name: String,
+    ty: FuncType,
+    slot: Option<u32>,
+) -> Func {
+    Func::new(&mut *cx, ty.clone(), move |mut caller, params, results| {
+        let mut cx = caller.as_context_mut();
+        let f = resolve_late(&mut cx, lib, &name)?;
+        if let Some(slot) = slot {
+            bind_slot(&mut cx, slot, f, &ty)?;
+        }
+        f.call(&mut cx, params, results)
+    })
+}
+
+/// Put `f` into a late-bound import's slot if its type is the import's
+/// (else the stub stays, and its call reports the mismatch).
+fn bind_slot(
+    cx: &mut StoreContextMut<'_, GuestState>,
+    slot: u32,
+    f: Func,
+    ty: &FuncType,
+) -> WResult<()> {
+    if !f.ty(&*cx).matches(ty) {
+        return Ok(());
+    }
+    let table = cx
+        .data()
+        .table
+        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
+    table.set(&mut *cx, u64::from(slot), Ref::Func(Some(f)))?;
+    cx.data_mut().dylink.late_slots.remove(&slot);
+    Ok(())
+}
+
+/// Bind every late-bound slot whose symbol is now defined.
+fn bind_late_slots(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()> {
+    let mut pending: Vec<(u32, usize, String)> = cx
+        .data()
+        .dylink
+        .late_slots
+        .iter()
+        .map(|(&slot, s)| (slot, s.lib, s.name.clone()))
+        .collect();
+    pending.sort_unstable_by_key(|p| p.0);
+    for (slot, lib, name) in pending {
+        if let Some(f) = lookup_late(cx, lib, &name)? {
+            let ty = cx.data().dylink.late_slots[&slot].ty.clone();
+            bind_slot(cx, slot, f, &ty)?;
+        }
+    }
+    Ok(())
 }
 
 /// A symbol of library `lib`'s `RTLD_LOCAL` scope (later libraries win,
@@ -929,9 +1060,19 @@ fn scope_sym(state: &DylinkState, lib: usize, name: &str) -> Option<Sym> {
 /// A late-bound function: global namespace, then the library's scope, then
 /// its own exports (the JS stub's `resolveSymbol`).
 fn resolve_late(cx: &mut StoreContextMut<'_, GuestState>, lib: usize, name: &str) -> WResult<Func> {
+    lookup_late(cx, lib, name)?
+        .ok_or_else(|| wasmtime::format_err!("Dynamic linking error: cannot resolve symbol {name}"))
+}
+
+/// [`resolve_late`], `None` when nothing defines the symbol yet.
+fn lookup_late(
+    cx: &mut StoreContextMut<'_, GuestState>,
+    lib: usize,
+    name: &str,
+) -> WResult<Option<Func>> {
     let key = (lib, name.to_string());
     if let Some(f) = cx.data().dylink.late.get(&key) {
-        return Ok(*f);
+        return Ok(Some(*f));
     }
     let sym = match resolve_global(cx, name)? {
         Some(s) => Some(s),
@@ -946,11 +1087,9 @@ fn resolve_late(cx: &mut StoreContextMut<'_, GuestState>, lib: usize, name: &str
     match sym {
         Some(Sym::Func(f)) => {
             cx.data_mut().dylink.late.insert(key, f);
-            Ok(f)
+            Ok(Some(f))
         }
-        _ => Err(wasmtime::format_err!(
-            "Dynamic linking error: cannot resolve symbol {name}"
-        )),
+        _ => Ok(None),
     }
 }
 

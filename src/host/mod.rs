@@ -5,6 +5,7 @@
 pub mod asm_consts;
 pub mod boot;
 pub mod dso;
+pub mod dso_forward;
 pub mod dylink;
 pub mod engine;
 pub mod exit;
