@@ -42,6 +42,9 @@ pub(crate) struct Ofd {
     pub dirents: Option<Vec<DirEntry>>,
     /// HOSTFS: the host file handle of a file opened on a `--mount`.
     pub host: Option<std::sync::Arc<super::hostfs::HostFile>>,
+    /// PROCFS: the glue's `stream.path` (what `readlink` of
+    /// `/proc/self/fd/N` gives): the canonical path at open, `pipe[N]`.
+    pub path: Vec<u8>,
 }
 
 impl Ofd {
@@ -55,6 +58,7 @@ impl Ofd {
             tty,
             dirents: None,
             host: None,
+            path: Vec::new(),
         }
     }
     /// Opened for reading.

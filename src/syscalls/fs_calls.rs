@@ -50,10 +50,12 @@ impl Kernel {
             return Ok(self.fdt.ofd(dirfd)?.target);
         }
         let base = self.base_dir(dirfd, path)?;
-        path::resolve(&mut self.fs, base, path, follow).map(Target::Node)
+        path::resolve(self.walk(), base, path, follow).map(Target::Node)
     }
 
     fn parent_writable(&self, dir: NodeId) -> SysResult<()> {
+        // PROCFS: nothing is made or removed in /proc/self/fd.
+        self.not_proc(dir)?;
         if self.fs.node(dir).permits(false, true, true) {
             Ok(())
         } else {
@@ -82,12 +84,15 @@ impl Kernel {
     ) -> SysResult<i32> {
         let acc = flags & O_ACCMODE;
         let mut created = false;
+        // The directory and name the node is reached through (its path).
+        let mut via = None;
         let node = if flags & O_CREAT != 0 {
-            let pn = path::resolve_parent(&mut self.fs, base, p)?;
+            let pn = path::resolve_parent(self.walk(), base, p)?;
             let existing = if pn.name.is_empty() || is_dot(&pn.name) {
-                Some(path::resolve(&mut self.fs, base, p, Follow::Yes)?)
+                Some(path::resolve(self.walk(), base, p, Follow::Yes)?)
             } else {
-                match self.fs.lookup(pn.dir, &pn.name) {
+                via = Some((pn.dir, pn.name.clone()));
+                match self.lookup_entry(pn.dir, &pn.name) {
                     Ok(n) => Some(n),
                     Err(Errno::ENOENT) => None,
                     Err(e) => return Err(e),
@@ -136,7 +141,9 @@ impl Kernel {
             } else {
                 Follow::Yes
             };
-            path::resolve(&mut self.fs, base, p, follow)?
+            let (n, v) = path::resolve_named(self.walk(), base, p, follow)?;
+            via = v;
+            n
         };
         let n = self.fs.node(node);
         let is_dir = n.is_dir();
@@ -147,6 +154,9 @@ impl Kernel {
         }
         if flags & O_DIRECTORY != 0 && !is_dir {
             return Err(Errno::ENOTDIR);
+        }
+        if matches!(n.kind, NodeKind::FdLink(_)) {
+            return Err(Errno::EACCES); // PROCFS: mode 0, even for O_PATH
         }
         if is_dir && (acc != O_RDONLY || flags & (O_TRUNC | O_CREAT) != 0) {
             return Err(Errno::EISDIR);
@@ -164,10 +174,13 @@ impl Kernel {
             let now = self.now();
             self.fs.truncate(node, 0, now)?;
         }
+        let path = self.node_path(node, via, p);
         self.fs.retain(node);
         match self.new_fd(Target::Node(node), flags) {
             Ok(fd) => {
-                self.fdt.ofd_mut(fd)?.host = host_file; // HOSTFS
+                let o = self.fdt.ofd_mut(fd)?;
+                o.host = host_file; // HOSTFS
+                o.path = path; // PROCFS
                 Ok(fd)
             }
             Err(e) => {
@@ -185,8 +198,8 @@ impl Kernel {
         mode: u32,
         apply_umask: bool,
     ) -> SysResult<()> {
-        let pn = path::resolve_parent(&mut self.fs, base, p)?;
-        if pn.name.is_empty() || is_dot(&pn.name) || self.fs.lookup(pn.dir, &pn.name).is_ok() {
+        let pn = path::resolve_parent(self.walk(), base, p)?;
+        if pn.name.is_empty() || is_dot(&pn.name) || self.lookup_entry(pn.dir, &pn.name).is_ok() {
             return Err(Errno::EEXIST);
         }
         self.parent_writable(pn.dir)?;
@@ -210,11 +223,11 @@ impl Kernel {
 
     /// `unlink` relative to `base`.
     pub(crate) fn do_unlink(&mut self, base: NodeId, p: &[u8]) -> SysResult<()> {
-        let pn = path::resolve_parent(&mut self.fs, base, p)?;
+        let pn = path::resolve_parent(self.walk(), base, p)?;
         if pn.name.is_empty() || is_dot(&pn.name) {
             return Err(Errno::EISDIR);
         }
-        let n = self.fs.lookup(pn.dir, &pn.name)?;
+        let n = self.lookup_entry(pn.dir, &pn.name)?;
         if self.fs.node(n).is_dir() {
             return Err(Errno::EISDIR);
         }
@@ -231,14 +244,17 @@ impl Kernel {
 
     /// `rmdir` relative to `base`.
     pub(crate) fn do_rmdir(&mut self, base: NodeId, p: &[u8]) -> SysResult<()> {
-        let pn = path::resolve_parent(&mut self.fs, base, p)?;
+        let pn = path::resolve_parent(self.walk(), base, p)?;
         match pn.name.as_slice() {
             b"" => return Err(Errno::EBUSY),
             b"." => return Err(Errno::EINVAL),
             b".." => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
-        let n = self.fs.lookup(pn.dir, &pn.name)?;
+        let n = self.lookup_entry(pn.dir, &pn.name)?;
+        if self.fs.proc_fd == Some(n) {
+            return Err(Errno::EBUSY); // PROCFS: a mount point in the glue
+        }
         // HOSTFS: a mount root is busy; in a host directory the host decides.
         match (
             self.fs.node(pn.dir).host.is_some(),
@@ -269,17 +285,20 @@ impl Kernel {
         nbase: NodeId,
         np: &[u8],
     ) -> SysResult<()> {
-        let o = path::resolve_parent(&mut self.fs, obase, op)?;
-        let n = path::resolve_parent(&mut self.fs, nbase, np)?;
+        let o = path::resolve_parent(self.walk(), obase, op)?;
+        let n = path::resolve_parent(self.walk(), nbase, np)?;
         if o.name.is_empty() || is_dot(&o.name) || n.name.is_empty() || is_dot(&n.name) {
             return Err(Errno::EBUSY);
         }
-        let old = self.fs.lookup(o.dir, &o.name)?;
+        let old = self.lookup_entry(o.dir, &o.name)?;
+        if self.fs.proc_fd == Some(old) {
+            return Err(Errno::EBUSY); // PROCFS: a mount point in the glue
+        }
         let old_is_dir = self.fs.node(old).is_dir();
         if (o.trailing_slash || n.trailing_slash) && !old_is_dir {
             return Err(Errno::ENOTDIR);
         }
-        let new = match self.fs.lookup(n.dir, &n.name) {
+        let new = match self.lookup_entry(n.dir, &n.name) {
             Ok(x) => Some(x),
             Err(Errno::ENOENT) => None,
             Err(e) => return Err(e),
@@ -316,8 +335,8 @@ impl Kernel {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let pn = path::resolve_parent(&mut self.fs, base, link)?;
-        if pn.name.is_empty() || is_dot(&pn.name) || self.fs.lookup(pn.dir, &pn.name).is_ok() {
+        let pn = path::resolve_parent(self.walk(), base, link)?;
+        if pn.name.is_empty() || is_dot(&pn.name) || self.lookup_entry(pn.dir, &pn.name).is_ok() {
             return Err(Errno::EEXIST);
         }
         if pn.trailing_slash {
@@ -443,8 +462,14 @@ impl Kernel {
             let Target::Node(n) = self.resolve_at(dirfd, &p, Follow::No, false)? else {
                 return Err(Errno::EINVAL);
             };
-            let NodeKind::Symlink(t) = &self.fs.node(n).kind else {
-                return Err(Errno::EINVAL);
+            let fd_path;
+            let t = match &self.fs.node(n).kind {
+                NodeKind::Symlink(t) => t,
+                NodeKind::FdLink(fd) => {
+                    fd_path = self.fd_path(*fd)?; // PROCFS
+                    &fd_path
+                }
+                _ => return Err(Errno::EINVAL),
             };
             let len = t.len().min(bufsize as usize);
             guest::write_bytes(mem, buf as u32, &t[..len])?;
@@ -453,8 +478,24 @@ impl Kernel {
     }
 
     fn stat_into(&self, mem: &mut [u8], t: Target, buf: i32) -> SysResult<i32> {
+        if let Target::Node(n) = t {
+            self.not_proc(n)?; // PROCFS: no getattr
+        }
         self.stat_target(t).write(mem, buf as u32)?;
         Ok(0)
+    }
+
+    /// `fstat`: an open host file is asked through its handle (HOSTFS), so
+    /// it keeps its size once removed.
+    fn stat_fd_into(&self, mem: &mut [u8], fd: i32, buf: i32) -> SysResult<i32> {
+        let o = self.fdt.ofd(fd)?;
+        if let (Target::Node(n), Some(h)) = (o.target, &o.host)
+            && let Some(st) = super::hostfs::fstat(&self.fs, n, h)
+        {
+            st.write(mem, buf as u32)?;
+            return Ok(0);
+        }
+        self.stat_into(mem, o.target, buf)
     }
 
     /// `__syscall_stat64(path, buf)`.
@@ -477,10 +518,7 @@ impl Kernel {
 
     /// `__syscall_fstat64(fd, buf)`.
     pub fn sys_fstat64(&mut self, mem: &mut [u8], fd: i32, buf: i32) -> i32 {
-        sys_ret((|| {
-            let t = self.fdt.ofd(fd)?.target;
-            self.stat_into(mem, t, buf)
-        })())
+        sys_ret(self.stat_fd_into(mem, fd, buf))
     }
 
     /// `__syscall_newfstatat(dirfd, path, buf, flags)` with
@@ -499,6 +537,9 @@ impl Kernel {
                 return Err(Errno::EINVAL);
             }
             let p = Self::path_arg(mem, path)?;
+            if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
+                return self.stat_fd_into(mem, dirfd, buf);
+            }
             let follow = if flags & AT_SYMLINK_NOFOLLOW != 0 {
                 Follow::No
             } else {
@@ -529,6 +570,7 @@ impl Kernel {
     }
 
     fn chmod_node(&mut self, n: NodeId, mode: u32) -> SysResult<()> {
+        self.not_proc(n)?; // PROCFS: no setattr
         if self.host_chmod(n, mode)? {
             return Ok(()); // HOSTFS
         }
@@ -587,7 +629,8 @@ impl Kernel {
         })())
     }
 
-    fn chown_node(&mut self, n: NodeId, uid: i32, gid: i32) {
+    fn chown_node(&mut self, n: NodeId, uid: i32, gid: i32) -> SysResult<()> {
+        self.not_proc(n)?; // PROCFS: no setattr
         let now = self.now();
         let node = self.fs.node_mut(n);
         if uid != -1 {
@@ -597,6 +640,7 @@ impl Kernel {
             node.gid = gid as u32;
         }
         node.ctime = now;
+        Ok(())
     }
 
     /// `__syscall_fchownat(dirfd, path, owner, group, flags)`: records the
@@ -624,7 +668,7 @@ impl Kernel {
             if let Target::Node(n) =
                 self.resolve_at(dirfd, &p, follow, flags & AT_EMPTY_PATH != 0)?
             {
-                self.chown_node(n, owner, group);
+                self.chown_node(n, owner, group)?;
             }
             Ok(0)
         })())
@@ -634,7 +678,7 @@ impl Kernel {
     pub fn sys_fchown32(&mut self, _mem: &mut [u8], fd: i32, owner: i32, group: i32) -> i32 {
         sys_ret((|| {
             if let Target::Node(n) = self.fdt.ofd(fd)?.target {
-                self.chown_node(n, owner, group);
+                self.chown_node(n, owner, group)?;
             }
             Ok(0)
         })())
@@ -714,6 +758,7 @@ impl Kernel {
                 Follow::Yes
             };
             if let Target::Node(n) = self.resolve_at(dirfd, &p, follow, true)? {
+                self.not_proc(n)?; // PROCFS: no setattr
                 self.host_utimes(n, at, mt)?; // HOSTFS
                 let node = self.fs.node_mut(n);
                 if let Some(a) = at {
@@ -775,7 +820,8 @@ impl Kernel {
     pub fn sys_chdir(&mut self, mem: &mut [u8], path: i32) -> i32 {
         sys_ret((|| {
             let p = Self::path_arg(mem, path)?;
-            let n = path::resolve(&mut self.fs, self.cwd, &p, Follow::Yes)?;
+            let cwd = self.cwd;
+            let n = path::resolve(self.walk(), cwd, &p, Follow::Yes)?;
             self.set_cwd(n).map(|_| 0)
         })())
     }
@@ -830,8 +876,9 @@ impl Kernel {
             };
             let p = Self::path_arg(mem, path)?;
             let base = self.base_dir(dirfd, &p)?;
-            let pn = path::resolve_parent(&mut self.fs, base, &p)?;
-            if pn.name.is_empty() || is_dot(&pn.name) || self.fs.lookup(pn.dir, &pn.name).is_ok() {
+            let pn = path::resolve_parent(self.walk(), base, &p)?;
+            if pn.name.is_empty() || is_dot(&pn.name) || self.lookup_entry(pn.dir, &pn.name).is_ok()
+            {
                 return Err(Errno::EEXIST);
             }
             self.parent_writable(pn.dir)?;

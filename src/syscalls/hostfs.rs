@@ -168,6 +168,10 @@ impl HostFile {
     pub(crate) fn len(&self) -> SysResult<u64> {
         self.0.metadata().map(|m| m.len()).map_err(host_err)
     }
+    /// `ftruncate`.
+    pub(crate) fn set_len(&self, len: u64) -> SysResult<()> {
+        self.0.set_len(len).map_err(host_err)
+    }
 }
 
 /// Copies the host's metadata into a cached node.
@@ -292,6 +296,42 @@ pub(crate) fn stat(fs: &Fs, id: NodeId) -> Option<Stat> {
         mtime: ts(m.mtime(), m.mtime_nsec()),
         ctime: ts(m.ctime(), m.ctime_nsec()),
     })
+}
+
+/// The `fstat` of an open host file, from its handle: live even when the
+/// file was since removed or renamed (on either side). `None` for a
+/// MEMFS node or if the host cannot answer.
+pub(crate) fn fstat(fs: &Fs, id: NodeId, f: &HostFile) -> Option<Stat> {
+    let h = fs.node(id).host.as_ref()?;
+    let m = f.0.metadata().ok()?;
+    use std::os::unix::fs::MetadataExt as _;
+    Some(Stat {
+        dev: h.mount.dev,
+        ino: m.ino(),
+        mode: m.mode(),
+        nlink: m.nlink().min(u32::MAX as u64) as u32,
+        uid: m.uid(),
+        gid: m.gid(),
+        rdev: 0,
+        size: m.size() as i64,
+        blksize: 4096,
+        blocks: m.blocks().min(i32::MAX as u64) as i32,
+        atime: ts(m.atime(), m.atime_nsec()),
+        mtime: ts(m.mtime(), m.mtime_nsec()),
+        ctime: ts(m.ctime(), m.ctime_nsec()),
+    })
+}
+
+/// The whole contents of the host file behind `id` (for the host-side
+/// `Kernel::file_data`).
+pub(crate) fn read_all(fs: &Fs, id: NodeId) -> SysResult<Vec<u8>> {
+    let h = fs.node(id).host.as_ref().ok_or(Errno::EINVAL)?;
+    let mut o = OpenOptions::new();
+    o.read(true).custom_flags(libc::O_NOFOLLOW);
+    let mut f = h.mount.dir.open_with(&h.rel, &o).map_err(host_err)?;
+    let mut out = Vec::new();
+    io::Read::read_to_end(&mut f, &mut out).map_err(host_err)?;
+    Ok(out)
 }
 
 /// The entries of a host directory for `getdents64` (without `.`/`..`).
@@ -490,13 +530,13 @@ impl Kernel {
         let dir = Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(host_err)?;
         let meta = dir.dir_metadata().map_err(host_err)?;
         self.mkdir_p(guest)?;
-        let node = super::path::resolve(
-            &mut self.fs,
-            self.cwd,
-            guest.as_bytes(),
-            super::path::Follow::Yes,
-        )?;
-        if node == self.fs.root() || self.fs.node(node).host.is_some() {
+        let cwd = self.cwd;
+        let node =
+            super::path::resolve(self.walk(), cwd, guest.as_bytes(), super::path::Follow::Yes)?;
+        if node == self.fs.root()
+            || self.fs.node(node).host.is_some()
+            || self.fs.proc_fd == Some(node)
+        {
             return Err(Errno::EBUSY);
         }
         if !self.fs.node(node).dir()?.entries.is_empty() {

@@ -392,6 +392,10 @@ impl Kernel {
                         Target::Node(n) => {
                             let o = self.fdt.ofd(fd)?;
                             match &self.fs.node(n).kind {
+                                NodeKind::File(_) if o.host.is_some() => {
+                                    let h = o.host.as_ref().ok_or(Errno::EBADF)?;
+                                    h.len()?.saturating_sub(o.pos) // HOSTFS
+                                }
                                 NodeKind::File(f) => (f.len() as u64).saturating_sub(o.pos),
                                 _ if tty => 0,
                                 _ => return Err(Errno::ENOTTY),
@@ -471,7 +475,11 @@ impl Kernel {
             };
             let d = self.fs.node(dir).dir()?;
             let host_dir = self.fs.node(dir).host.is_some(); // HOSTFS: listed from the host
-            if o.dirents.is_none() {
+            let proc_dir = self.fs.proc_fd == Some(dir); // PROCFS: the open descriptors
+            if o.dirents.is_none() && proc_dir {
+                let list = self.proc_fd_entries();
+                self.fdt.ofd_mut(fd)?.dirents = Some(list);
+            } else if o.dirents.is_none() {
                 let parent = self.fs.node(d.parent).ino;
                 let mut list = vec![
                     DirEntry {
@@ -506,10 +514,11 @@ impl Kernel {
             let mut written = 0u64;
             while idx < list.len() && written < slots {
                 let e = &list[idx];
-                let live = host_dir
-                    || e.name == b"."
-                    || e.name == b".."
-                    || d.entries.contains_key(&e.name);
+                let live = if proc_dir {
+                    self.fdt.entry(e.ino as i32 - 1).is_ok()
+                } else {
+                    host_dir || e.name == b"." || e.name == b".." || d.entries.contains_key(&e.name)
+                };
                 if live {
                     let at = dirp as u32 + (written * DIRENT_SIZE) as u32;
                     guest::slice_mut(mem, at, DIRENT_SIZE as u32)?.fill(0);
@@ -541,11 +550,11 @@ impl Kernel {
             let now = self.now();
             let ino = self.fs.alloc_ino();
             let pipe = self.pipes.insert(Pipe::new(ino, now));
-            let r = self.fdt.open_new(
-                Ofd::new(Target::Pipe { pipe, write: false }, O_RDONLY, false),
-                0,
-                false,
-            );
+            let mut ro = Ofd::new(Target::Pipe { pipe, write: false }, O_RDONLY, false);
+            let mut wo = Ofd::new(Target::Pipe { pipe, write: true }, O_WRONLY, false);
+            ro.path = self.stream_names.pipe();
+            wo.path = self.stream_names.pipe();
+            let r = self.fdt.open_new(ro, 0, false);
             let r = match r {
                 Ok(r) => r,
                 Err(e) => {
@@ -553,11 +562,7 @@ impl Kernel {
                     return Err(e);
                 }
             };
-            let w = match self.fdt.open_new(
-                Ofd::new(Target::Pipe { pipe, write: true }, O_WRONLY, false),
-                0,
-                false,
-            ) {
+            let w = match self.fdt.open_new(wo, 0, false) {
                 Ok(w) => w,
                 Err(e) => {
                     if let Some(p) = self.pipes.get_mut(pipe) {
@@ -657,7 +662,17 @@ impl Kernel {
                 return Err(Errno::ESPIPE);
             };
             let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+            let host = o.host.clone();
             match &self.fs.node(n).kind {
+                NodeKind::File(_) if host.is_some() => {
+                    // HOSTFS: the host's size, grown through the handle.
+                    let h = host.ok_or(Errno::EBADF)?;
+                    if (h.len()? as i64) < end {
+                        self.host_writable(n)?;
+                        h.set_len(end as u64)?;
+                    }
+                    Ok(0)
+                }
                 NodeKind::File(f) if (f.len() as i64) < end => {
                     self.truncate_node(n, end).map(|_| 0)
                 }
@@ -678,8 +693,14 @@ impl Kernel {
             let Target::Node(n) = o.target else {
                 return Err(Errno::EINVAL);
             };
+            let host = o.host.clone();
             let now = self.now();
             match self.fs.node(n).kind {
+                NodeKind::File(_) if host.is_some() => {
+                    // HOSTFS: through the handle (the file may have moved).
+                    self.host_writable(n)?;
+                    host.ok_or(Errno::EBADF)?.set_len(length as u64).map(|_| 0)
+                }
                 NodeKind::File(_) => self.fs.truncate(n, length as u64, now).map(|_| 0),
                 NodeKind::Dir(_) => Err(Errno::EISDIR),
                 _ => Err(Errno::EINVAL),
@@ -733,7 +754,21 @@ impl Kernel {
             return Err(Errno::EINVAL);
         }
         let mut out = vec![0u8; len as usize];
-        self.fs.read_at(n, offset as u64, &mut out);
+        match &o.host {
+            Some(h) => {
+                // HOSTFS: through the handle, until EOF.
+                let mut got = 0;
+                while got < out.len() {
+                    match h.read_at(offset as u64 + got as u64, &mut out[got..])? {
+                        0 => break,
+                        k => got += k,
+                    }
+                }
+            }
+            None => {
+                self.fs.read_at(n, offset as u64, &mut out);
+            }
+        }
         Ok(out)
     }
 
@@ -745,16 +780,34 @@ impl Kernel {
         let Target::Node(n) = o.target else {
             return Err(Errno::ENODEV);
         };
-        let size = match &self.fs.node(n).kind {
-            NodeKind::File(f) => f.len() as u64,
+        let host = o.host.clone();
+        let size = match (&self.fs.node(n).kind, &host) {
+            (NodeKind::File(_), Some(h)) => h.len()?, // HOSTFS
+            (NodeKind::File(f), None) => f.len() as u64,
             _ => return Err(Errno::ENODEV),
         };
         if flags & MAP_PRIVATE != 0 || offset < 0 || offset as u64 >= size {
             return Ok(());
         }
         let n_bytes = bytes.len().min((size - offset as u64) as usize);
-        let now = self.now();
-        self.fs.write_at(n, offset as u64, &bytes[..n_bytes], now)?;
+        let data = &bytes[..n_bytes];
+        match host {
+            Some(h) => {
+                // HOSTFS: written through the mapping's descriptor.
+                self.host_writable(n)?;
+                let mut put = 0;
+                while put < data.len() {
+                    match h.write_at(offset as u64 + put as u64, &data[put..])? {
+                        0 => return Err(Errno::EIO),
+                        k => put += k,
+                    }
+                }
+            }
+            None => {
+                let now = self.now();
+                self.fs.write_at(n, offset as u64, data, now)?;
+            }
+        }
         Ok(())
     }
 

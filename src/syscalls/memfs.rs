@@ -126,6 +126,11 @@ pub enum NodeKind {
     Device(DeviceKind),
     /// A FIFO or socket made by `mknod`: exists, cannot be opened usefully.
     Special,
+    /// PROCFS: the entry for descriptor N in `/proc/self/fd` (the glue's
+    /// mode-less fake node: not a directory, not followed as a symlink;
+    /// `readlink` gives the descriptor's path, `stat` is `EPERM`, `open`
+    /// is `EACCES`). See `procfs.rs`.
+    FdLink(i32),
 }
 
 /// One inode.
@@ -211,6 +216,9 @@ pub struct Fs {
     nodes: Slab<Inode>,
     next_ino: u64,
     root: NodeId,
+    /// PROCFS: the `/proc/self/fd` directory, whose entries are the open
+    /// descriptors (set by `Kernel::new`).
+    pub(crate) proc_fd: Option<NodeId>,
 }
 
 impl Fs {
@@ -220,6 +228,7 @@ impl Fs {
             nodes: Slab::default(),
             next_ino: 1,
             root: NodeId(0),
+            proc_fd: None,
         };
         let root = fs.alloc(
             S_IFDIR | 0o777,

@@ -31,6 +31,7 @@ mod memfs;
 mod misc;
 mod path;
 mod pipe;
+mod procfs;
 mod setup;
 mod slab;
 mod socket;
@@ -237,6 +238,8 @@ pub struct Kernel {
     pub(crate) clock: Arc<dyn Clock>,
     /// See [`Kernel::set_stdio_boot_tty`].
     pub(crate) boot_tty: bool,
+    /// PROCFS: the `pipe[N]`/`socket[N]` names handed out so far.
+    pub(crate) stream_names: procfs::StreamNames,
 }
 
 impl std::fmt::Debug for Kernel {

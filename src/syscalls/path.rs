@@ -45,9 +45,10 @@ fn check_len(path: &[u8]) -> SysResult<()> {
     Ok(())
 }
 
-/// HOSTFS: the tree as a walk sees it. Through `&mut Fs`, lookups in a
-/// host directory ask the host (and cache the node); through `&Fs` they
-/// only see nodes already cached.
+/// The tree as a walk sees it. Through `&mut Fs`, lookups in a host
+/// directory ask the host (and cache the node); through `&Fs` they only
+/// see nodes already cached (HOSTFS). The kernel walks through
+/// `procfs::KWalk`, which also knows the open descriptors (`/proc/self/fd`).
 pub(crate) trait Walk {
     /// The tree.
     fn fs(&self) -> &Fs;
@@ -100,10 +101,25 @@ pub(crate) fn resolve(
     path: &[u8],
     follow: Follow,
 ) -> SysResult<NodeId> {
+    resolve_in(&mut w, base, path, follow).map(|(n, _)| n)
+}
+
+/// Like [`resolve`], also returning the directory and name the node was
+/// last reached through (`None` when it was reached by `.`/`..` or is the
+/// start directory): what makes a non-directory's canonical path.
+pub(crate) fn resolve_named(
+    mut w: impl Walk,
+    base: NodeId,
+    path: &[u8],
+    follow: Follow,
+) -> SysResult<Named> {
     resolve_in(&mut w, base, path, follow)
 }
 
-fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> SysResult<NodeId> {
+/// A resolved node and the directory and name it was reached through.
+pub(crate) type Named = (NodeId, Option<(NodeId, Vec<u8>)>);
+
+fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> SysResult<Named> {
     check_len(path)?;
     let trailing = path.ends_with(b"/");
     let mut cur = if path.starts_with(b"/") {
@@ -113,6 +129,7 @@ fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> S
     };
     let mut rest = split(path);
     let mut links = 0u32;
+    let mut via = None;
     while let Some(name) = rest.pop_front() {
         let next = step(w, cur, &name)?;
         let fs = w.fs();
@@ -130,17 +147,23 @@ fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> S
             if target.starts_with(b"/") {
                 cur = fs.root();
             }
+            via = None;
             for c in split(target).into_iter().rev() {
                 rest.push_front(c);
             }
             continue;
         }
+        via = if name == b"." || name == b".." {
+            None
+        } else {
+            Some((cur, name))
+        };
         cur = next;
     }
     if trailing && !w.fs().node(cur).is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    Ok(cur)
+    Ok((cur, via))
 }
 
 /// Resolves all but the last component of `path`: the directory an entry
@@ -174,7 +197,7 @@ pub(crate) fn resolve_parent(
     let dir = if dir_part.is_empty() {
         base
     } else {
-        resolve_in(&mut w, base, dir_part, Follow::Yes)?
+        resolve_in(&mut w, base, dir_part, Follow::Yes)?.0
     };
     let d = w.fs().node(dir);
     if !d.is_dir() {

@@ -5,7 +5,7 @@
 use super::consts::*;
 use super::errno::{Errno, SysResult};
 use super::fd::{Ofd, Target};
-use super::memfs::{DeviceKind, FileData, Fs, NodeKind};
+use super::memfs::{DeviceKind, FileData, Fs, NodeId, NodeKind};
 use super::path::{self, Follow};
 use super::slab::Slab;
 use super::{Kernel, KernelConfig};
@@ -39,6 +39,7 @@ impl Kernel {
             stderr: cfg.stderr,
             clock: cfg.clock,
             boot_tty: false,
+            stream_names: Default::default(),
         };
         k.fs.retain(root);
         for (key, v) in cfg.env {
@@ -47,6 +48,7 @@ impl Kernel {
         for d in ["/tmp", "/home/web_user", "/dev/shm/tmp", "/proc/self/fd"] {
             k.mkdir_p(d).expect("initial tree");
         }
+        k.fs.proc_fd = Some(k.resolve_path("/proc/self/fd").expect("/proc/self/fd"));
         let devices = [
             ("null", DeviceKind::Null, 0o666, makedev(1, 3)),
             ("tty", DeviceKind::Tty, 0o666, makedev(5, 0)),
@@ -93,12 +95,19 @@ impl Kernel {
                 Err(e) => return Err(e),
             }
         }
-        let n = path::resolve(&self.fs, self.cwd, path.as_bytes(), Follow::Yes)?;
+        let n = self.resolve_path(path)?;
         if self.fs.node(n).is_dir() {
             Ok(())
         } else {
             Err(Errno::ENOTDIR)
         }
+    }
+
+    /// Resolves `path` from the cwd, symlinks followed, as the guest's
+    /// own calls do (host directories asked live, `/proc/self/fd`).
+    fn resolve_path(&mut self, path: &str) -> SysResult<NodeId> {
+        let cwd = self.cwd;
+        path::resolve(self.walk(), cwd, path.as_bytes(), Follow::Yes)
     }
 
     /// Creates or replaces the regular file `path` (mode 0666) with `data`.
@@ -126,10 +135,15 @@ impl Kernel {
         r
     }
 
-    /// The contents of the file `path` (symlinks followed), shared.
-    pub fn file_data(&self, path: &str) -> SysResult<FileData> {
-        let n = path::resolve(&self.fs, self.cwd, path.as_bytes(), Follow::Yes)?;
-        match &self.fs.node(n).kind {
+    /// The contents of the file `path` (symlinks followed), shared; a file
+    /// on a host mount is read from the host.
+    pub fn file_data(&mut self, path: &str) -> SysResult<FileData> {
+        let n = self.resolve_path(path)?;
+        let node = self.fs.node(n);
+        match &node.kind {
+            NodeKind::File(_) if node.host.is_some() => {
+                super::hostfs::read_all(&self.fs, n).map(FileData::from) // HOSTFS
+            }
             NodeKind::File(f) => Ok(f.clone()),
             NodeKind::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
@@ -137,7 +151,7 @@ impl Kernel {
     }
 
     /// The contents of the file `path` (symlinks followed), copied.
-    pub fn read_file(&self, path: &str) -> SysResult<Vec<u8>> {
+    pub fn read_file(&mut self, path: &str) -> SysResult<Vec<u8>> {
         Ok(self.file_data(path)?.as_slice().to_vec())
     }
 
@@ -148,7 +162,7 @@ impl Kernel {
 
     /// Changes the current directory.
     pub fn chdir(&mut self, path: &str) -> SysResult<()> {
-        let n = path::resolve(&self.fs, self.cwd, path.as_bytes(), Follow::Yes)?;
+        let n = self.resolve_path(path)?;
         self.set_cwd(n)
     }
 
@@ -160,24 +174,39 @@ impl Kernel {
             .unwrap_or_default()
     }
 
-    /// Whether `path` exists (symlinks followed).
-    pub fn exists(&self, path: &str) -> bool {
-        path::resolve(&self.fs, self.cwd, path.as_bytes(), Follow::Yes).is_ok()
+    /// Whether `path` exists (symlinks followed; host mounts asked live).
+    pub fn exists(&mut self, path: &str) -> bool {
+        self.resolve_path(path).is_ok()
     }
 
-    /// Whether `path` is a directory (symlinks followed).
-    pub fn is_dir(&self, path: &str) -> bool {
-        path::resolve(&self.fs, self.cwd, path.as_bytes(), Follow::Yes)
+    /// Whether `path` is a directory (symlinks followed; host mounts
+    /// asked live).
+    pub fn is_dir(&mut self, path: &str) -> bool {
+        self.resolve_path(path)
             .is_ok_and(|n| self.fs.node(n).is_dir())
     }
 
-    /// The names in directory `path`, sorted, without `.` and `..`.
-    pub fn list_dir(&self, path: &str) -> SysResult<Vec<String>> {
-        let n = path::resolve(&self.fs, self.cwd, path.as_bytes(), Follow::Yes)?;
-        let d = self.fs.node(n).dir()?;
-        Ok(d.entries
-            .keys()
-            .map(|k| String::from_utf8_lossy(k).into_owned())
+    /// The names in directory `path`, sorted, without `.` and `..` (a host
+    /// directory listed from the host, `/proc/self/fd` from the open
+    /// descriptors).
+    pub fn list_dir(&mut self, path: &str) -> SysResult<Vec<String>> {
+        let n = self.resolve_path(path)?;
+        let node = self.fs.node(n);
+        let d = node.dir()?;
+        let mut names: Vec<Vec<u8>> = if self.fs.proc_fd == Some(n) {
+            self.proc_fd_entries().into_iter().map(|e| e.name).collect()
+        } else if node.host.is_some() {
+            super::hostfs::read_dir(&self.fs, n)? // HOSTFS
+                .into_iter()
+                .map(|e| e.name)
+                .collect()
+        } else {
+            d.entries.keys().cloned().collect()
+        };
+        names.sort();
+        Ok(names
+            .into_iter()
+            .map(|k| String::from_utf8_lossy(&k).into_owned())
             .collect())
     }
 

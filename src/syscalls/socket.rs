@@ -69,11 +69,14 @@ pub(crate) struct Socket {
     shut_wr: bool,
     /// Pending `SO_ERROR`.
     error: i32,
+    /// PROCFS: SOCKFS's stream path, `socket[N]`.
+    pub name: Vec<u8>,
 }
 
 impl Socket {
-    fn new(ino: u64, ty: i32, protocol: i32) -> Self {
+    fn new(ino: u64, ty: i32, protocol: i32, name: Vec<u8>) -> Self {
         Socket {
+            name,
             ino,
             ty,
             protocol,
@@ -367,7 +370,8 @@ impl Kernel {
                 _ => return Err(Errno::EINVAL),
             };
             let ino = self.fs.alloc_ino();
-            let id = self.sockets.insert(Socket::new(ino, base, proto));
+            let name = self.stream_names.socket();
+            let id = self.sockets.insert(Socket::new(ino, base, proto, name));
             let mut flags = O_RDWR;
             if ty & SOCK_NONBLOCK != 0 {
                 flags |= O_NONBLOCK;
@@ -475,7 +479,8 @@ impl Kernel {
                 .local
                 .map_or(LOOPBACK, |a| if a.ip == [0; 4] { LOOPBACK } else { a.ip });
             let ino = self.fs.alloc_ino();
-            let mut server = Socket::new(ino, SOCK_STREAM, IPPROTO_TCP);
+            let name = self.stream_names.socket();
+            let mut server = Socket::new(ino, SOCK_STREAM, IPPROTO_TCP, name);
             server.local = Some(SockAddr {
                 ip: lip,
                 port: dest.port,

@@ -432,7 +432,7 @@ fn efault_on_bad_pointers() {
 fn clone_is_an_independent_snapshot() {
     let (mut k, mut m) = kernel();
     k.write_file("/tmp/f", b"before".to_vec()).unwrap();
-    let snap = k.clone();
+    let mut snap = k.clone();
     let mut g = G::new(&mut k, &mut m);
     let fd = g.open("/tmp/f", O_WRONLY | O_TRUNC, 0);
     g.write(fd, b"after").unwrap();
