@@ -792,6 +792,147 @@ mod tests {
     }
 
     #[test]
+    fn setup_helpers_see_the_host() {
+        let s = Scratch::new("setup");
+        let (mut k, _m) = kernel();
+        k.mount_host_dir("/data", &s.mnt(), false).unwrap();
+        // Nothing below the mount is cached yet: the helpers ask the host.
+        assert!(k.exists("/data/hello.txt"));
+        assert!(k.exists("/data/sub/x"));
+        assert!(!k.exists("/data/nope"));
+        assert!(k.is_dir("/data/sub"));
+        assert!(!k.is_dir("/data/hello.txt"));
+        assert_eq!(
+            k.list_dir("/data").unwrap(),
+            ["abs", "hello.txt", "ok", "rel", "sub"]
+        );
+        assert_eq!(k.list_dir("/data/sub").unwrap(), ["x"]);
+        assert_eq!(k.read_file("/data/hello.txt").unwrap(), b"hello host\n");
+        assert_eq!(k.file_data("/data/ok").unwrap().as_slice(), b"hello host\n");
+        assert_eq!(k.file_data("/data/sub").unwrap_err(), Errno::EISDIR);
+        // Host-side changes are seen at once.
+        fs::write(s.mnt().join("sub/y"), b"yy").unwrap();
+        assert_eq!(k.list_dir("/data/sub").unwrap(), ["x", "y"]);
+        assert_eq!(k.read_file("/data/sub/y").unwrap(), b"yy");
+        fs::remove_file(s.mnt().join("sub/y")).unwrap();
+        assert!(!k.exists("/data/sub/y"));
+        k.chdir("/data/sub").unwrap();
+        assert_eq!(k.read_file("x").unwrap(), b"x");
+    }
+
+    #[test]
+    fn shared_mappings_write_back_to_the_host() {
+        let s = Scratch::new("mmap");
+        let (mut k, mut m) = kernel();
+        k.mount_host_dir("/data", &s.mnt(), false).unwrap();
+        let mut g = G::new(&mut k, &mut m);
+        let fd = g.open("/data/hello.txt", O_RDWR, 0);
+        assert!(fd >= 0, "{fd}");
+        let prot = PROT_WRITE | 1;
+        let mut map = g.k.mmap_read(fd, 16, prot, MAP_SHARED, 0).unwrap();
+        assert_eq!(&map[..11], b"hello host\n");
+        assert_eq!(&map[11..], [0; 5]);
+        map[..5].copy_from_slice(b"HELLO");
+        map[12] = b'!'; // past EOF: dropped
+        g.k.msync_write(fd, 0, &map, MAP_SHARED).unwrap();
+        assert_eq!(
+            fs::read(s.mnt().join("hello.txt")).unwrap(),
+            b"HELLO host\n"
+        );
+        // munmap of a shared writable mapping writes back too.
+        let addr = g.b.bytes(g.m, b"J");
+        assert_eq!(
+            g.k.munmap_js(g.m, addr as i32, 1, prot, MAP_SHARED, fd, 6),
+            0
+        );
+        assert_eq!(
+            fs::read(s.mnt().join("hello.txt")).unwrap(),
+            b"HELLO Jost\n"
+        );
+        // A private mapping is never written.
+        g.k.msync_write(fd, 0, b"zzzz", MAP_PRIVATE).unwrap();
+        assert_eq!(
+            fs::read(s.mnt().join("hello.txt")).unwrap(),
+            b"HELLO Jost\n"
+        );
+        // The mapping follows the file through a rename.
+        assert_eq!(g.rename("/data/hello.txt", "/data/moved"), 0);
+        g.k.msync_write(fd, 0, b"h", MAP_SHARED).unwrap();
+        assert_eq!(fs::read(s.mnt().join("moved")).unwrap(), b"hELLO Jost\n");
+        g.close(fd);
+    }
+
+    #[test]
+    fn sizes_come_from_the_host() {
+        let s = Scratch::new("sizes");
+        let (mut k, mut m) = kernel();
+        k.mount_host_dir("/data", &s.mnt(), false).unwrap();
+        let mut g = G::new(&mut k, &mut m);
+        let fd = g.open("/data/hello.txt", O_RDWR, 0);
+        let out = g.b.alloc(g.m, 4);
+        let fionread = |g: &mut G, fd: i32| {
+            let ptr = g.b.alloc(g.m, 4);
+            super::super::testutil::wr_i32(g.m, ptr, out as i32);
+            assert_eq!(g.k.sys_ioctl(g.m, fd, FIONREAD, ptr as i32), 0);
+            super::super::testutil::rd_i32(g.m, out)
+        };
+        assert_eq!(fionread(&mut g, fd), 11);
+        g.read(fd, 6).unwrap();
+        assert_eq!(fionread(&mut g, fd), 5);
+        fs::write(s.mnt().join("hello.txt"), b"hello host, longer\n").unwrap();
+        assert_eq!(fionread(&mut g, fd), 13);
+        // fallocate grows the host file; never shrinks it.
+        assert_eq!(g.k.sys_fallocate(g.m, fd, 0, 0, 100), 0);
+        assert_eq!(fs::metadata(s.mnt().join("hello.txt")).unwrap().len(), 100);
+        assert_eq!(g.k.sys_fallocate(g.m, fd, 0, 0, 10), 0);
+        assert_eq!(fs::metadata(s.mnt().join("hello.txt")).unwrap().len(), 100);
+        // ftruncate goes through the handle, wherever the file went.
+        assert_eq!(g.rename("/data/hello.txt", "/data/sub/h"), 0);
+        assert_eq!(g.k.sys_ftruncate64(g.m, fd, 3), 0);
+        assert_eq!(fs::read(s.mnt().join("sub/h")).unwrap(), b"hel");
+        g.close(fd);
+        // Read-only mounts refuse fallocate.
+        let (mut k2, mut m2) = kernel();
+        k2.mount_host_dir("/ro", &s.mnt(), true).unwrap();
+        let mut g2 = G::new(&mut k2, &mut m2);
+        let fd = g2.open("/ro/sub/x", O_RDONLY, 0);
+        assert_eq!(
+            g2.k.sys_fallocate(g2.m, fd, 0, 0, 100),
+            -(Errno::EBADF.0 as i32)
+        );
+    }
+
+    #[test]
+    fn open_removed_files_keep_their_size() {
+        let s = Scratch::new("unlinked");
+        let (mut k, mut m) = kernel();
+        k.mount_host_dir("/data", &s.mnt(), false).unwrap();
+        let mut g = G::new(&mut k, &mut m);
+        // Removed by the guest.
+        let fd = g.open("/data/hello.txt", O_RDONLY, 0);
+        let before = g.fstat(fd).unwrap();
+        assert_eq!(g.unlink("/data/hello.txt", 0), 0);
+        let st = g.fstat(fd).unwrap();
+        assert_eq!((st.size, st.ino, st.dev), (11, before.ino, before.dev));
+        assert_eq!(st.nlink, 0);
+        assert_eq!(g.read(fd, 100).unwrap(), b"hello host\n");
+        g.close(fd);
+        // Removed on the host, behind the guest's back.
+        let fd = g.open("/data/sub/x", O_RDWR, 0);
+        fs::remove_file(s.mnt().join("sub/x")).unwrap();
+        g.write(fd, b"abc").unwrap();
+        assert_eq!(g.fstat(fd).unwrap().size, 3);
+        let p = g.b.cstr(g.m, "");
+        let buf = g.b.alloc(g.m, 96);
+        assert_eq!(
+            g.k.sys_newfstatat(g.m, fd, p, buf as i32, AT_EMPTY_PATH as i32),
+            0
+        );
+        assert_eq!(g.parse_stat(buf).size, 3);
+        g.close(fd);
+    }
+
+    #[test]
     fn nothing_outside_the_mount_is_reachable() {
         let s = Scratch::new("escape");
         let (mut k, mut m) = kernel();
