@@ -10,8 +10,11 @@
 //! `GOT.mem.*` / `GOT.func.*` cells from one map of mutable globals shared by
 //! every module (one global per symbol; a function's cell holds a table
 //! slot, a data symbol's its address). Symbols that nothing defines yet are
-//! bound late: an `env` function becomes a stub that resolves on its first
-//! call (the library's own exports and its `RTLD_LOCAL` scope included); a
+//! bound late: an `env` function import calls a table slot through a small
+//! wasm forwarder (`dso_forward.rs`); the slot gets the function when the
+//! library itself or a later one defines it, or from a host stub that
+//! resolves it on its first call (the library's own exports and its
+//! `RTLD_LOCAL` scope included), so a resolved call stays in wasm; a
 //! `GOT` cell stays pending until the library's own exports or a later
 //! lookup define it, and a weak one may stay 0.
 //!
@@ -943,15 +946,17 @@ fn link_late(
     late: Vec<(usize, String, FuncType)>,
     imports: &mut [Option<Extern>],
 ) -> LResult<()> {
+    // `PYODIDE_TEST_DYLINK_HOST_STUBS=1`: host stubs only (to compare).
+    let stubs_only = std::env::var_os("PYODIDE_TEST_DYLINK_HOST_STUBS").is_some();
     let mut forwarded = Vec::new();
     let mut sigs = Vec::new();
     for (pos, name, ty) in late {
         match dso_forward::encode_func_type(&ty) {
-            Some(sig) => {
+            Some(sig) if !stubs_only => {
                 sigs.push(sig);
                 forwarded.push((pos, name, ty));
             }
-            None => imports[pos] = Some(late_stub(cx, lib, name, ty, None).into()),
+            _ => imports[pos] = Some(late_stub(cx, lib, name, ty, None).into()),
         }
     }
     if forwarded.is_empty() {
