@@ -69,6 +69,9 @@ struct TestArgs {
     /// Where the per-package snapshots are kept (default: ./snapshots).
     #[arg(long, value_name = "DIR")]
     snapshot_dir: Option<PathBuf>,
+    /// Extra arguments for pytest, after `--` (e.g. `-- -W ignore::DeprecationWarning`).
+    #[arg(last = true, value_name = "PYTEST_ARGS")]
+    pytest_args: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -154,6 +157,7 @@ fn main() -> ExitCode {
                     with: cli.test.with,
                     tests: cli.test.tests,
                     snapshot_dir: cli.test.snapshot_dir,
+                    pytest_args: cli.test.pytest_args,
                 },
             ),
             Some(Command::Merge(args)) => runner::report::merge(

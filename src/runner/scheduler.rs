@@ -256,6 +256,7 @@ mod tests {
                 })
                 .collect(),
             source: TestSource::Dir("x".into()),
+            wheel_dirs: Vec::new(),
         }
     }
 

@@ -7,6 +7,8 @@
 //!   `/home/pyodide/<pkg>-tests/<basename of DIR>/`;
 //! - the dist's `<pkg>-tests` archive (`pyodide-lock.json`), when the dist
 //!   directory has it: unpacked into site-packages, as Pyodide installs it;
+//! - test files the package's wheel ships inside its packages (bitarray,
+//!   cytoolz): run where they are installed;
 //! - the package's sdist from PyPI at the wheel's version (`pip download`,
 //!   cached): its `tests/` or `test/` directory goes to
 //!   `/home/pyodide/<pkg>-tests/` with the sdist's top-level `conftest.py`
@@ -26,6 +28,7 @@ use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
 use super::wheels::{self, WheelTags};
+use crate::host::boot::PyodideModule;
 use crate::host::layout::HOME;
 
 /// Our pytest plugin, placed in the guest's site-packages.
@@ -49,6 +52,8 @@ pub enum TestSource {
     Dir(PathBuf),
     /// The dist's `<pkg>-tests` archive.
     Dist(String),
+    /// The package's wheel itself (tests inside the package).
+    Wheel(String),
     /// The sdist file from PyPI.
     Sdist(String),
 }
@@ -58,6 +63,7 @@ impl std::fmt::Display for TestSource {
         match self {
             TestSource::Dir(d) => write!(f, "tests from {}", d.display()),
             TestSource::Dist(name) => write!(f, "tests from the dist's {name}"),
+            TestSource::Wheel(name) => write!(f, "tests in the wheel {name}"),
             TestSource::Sdist(name) => write!(f, "tests from the sdist {name}"),
         }
     }
@@ -88,6 +94,8 @@ pub struct Suite {
     pub test_files: Vec<TestFile>,
     /// Where the tests came from.
     pub source: TestSource,
+    /// The unpacked wheels in the guest's site-packages (cache directories).
+    pub wheel_dirs: Vec<PathBuf>,
 }
 
 /// What a suite needs besides the package name.
@@ -131,7 +139,8 @@ impl Suite {
         // One wheel per distribution: the first wins.
         let mut seen = HashSet::new();
         let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut own: Option<(PathBuf, String)> = None;
+        let mut own: Option<(PathBuf, String, String)> = None;
+        let mut wheel_dirs = Vec::new();
         for wheel in &wheel_paths {
             let Some(tags) = wheel_tags(wheel) else {
                 continue;
@@ -140,8 +149,13 @@ impl Suite {
                 continue;
             }
             let dir = wheels::unpacked(cache, wheel)?;
+            wheel_dirs.push(dir.clone());
             if wheels::normalize(&tags.name) == wanted {
-                own = Some((dir.clone(), tags.version.clone()));
+                let name = wheel
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                own = Some((dir.clone(), tags.version.clone(), name));
             }
             for rel in wheels::relative_files(&dir)? {
                 let data = fs::read(dir.join(&rel))
@@ -149,7 +163,7 @@ impl Suite {
                 files.insert(format!("{site}/{rel}"), data);
             }
         }
-        let Some((own_dir, version)) = own else {
+        let Some((own_dir, version, own_name)) = own else {
             bail!("no wheel of {package} was found among the resolved wheels");
         };
         files.insert(
@@ -173,6 +187,8 @@ impl Suite {
                 files.insert(format!("{site}/{rel}"), data);
             }
             (site.clone(), tests, TestSource::Dist(name))
+        } else if let Some(tests) = wheel_tests(&own_dir)? {
+            (site.clone(), tests, TestSource::Wheel(own_name))
         } else {
             tests_from_sdist(cache, package, &version, &own_dir, &site, &mut files)?
         };
@@ -186,7 +202,32 @@ impl Suite {
             root,
             test_files,
             source,
+            wheel_dirs,
         })
+    }
+
+    /// Add the wheels' bytecode (`__pycache__/*.pyc` next to each module,
+    /// as an installer that compiles would leave them), so that every
+    /// guest does not compile pytest and the package again. The bytecode is
+    /// compiled once per wheel by the guest's own CPython (unchecked-hash
+    /// pycs, the source stays as it is) and kept in the cache.
+    pub fn add_bytecode(
+        &mut self,
+        module: &PyodideModule,
+        dist: &Dist,
+        cache: &Path,
+    ) -> Result<()> {
+        let site = site_packages(dist)?;
+        let pycs = bytecode::for_wheels(module, dist, cache, &self.wheel_dirs)?;
+        let files = Arc::make_mut(&mut self.files);
+        let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
+        for (rel, data) in pycs {
+            let guest = format!("{site}/{rel}");
+            if !present.contains(&guest) {
+                files.push((guest, data));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -200,6 +241,22 @@ pub fn is_test_file(rel: &str) -> bool {
     name.ends_with(".py")
         && (name.starts_with("test_") || name.ends_with("_test.py"))
         && !rel.split('/').any(|c| c == "__pycache__")
+}
+
+/// Test files the package's wheel ships inside its packages.
+fn wheel_tests(dir: &Path) -> Result<Option<Vec<TestFile>>> {
+    let mut tests = Vec::new();
+    for rel in wheels::relative_files(dir)? {
+        let top = rel.split('/').next().unwrap_or("");
+        if top.ends_with(".dist-info") || top.ends_with(".data") || !rel.contains('/') {
+            continue;
+        }
+        if is_test_file(&rel) {
+            let size = fs::metadata(dir.join(&rel))?.len();
+            tests.push(TestFile { rel, size });
+        }
+    }
+    Ok((!tests.is_empty()).then_some(tests))
 }
 
 /// `--tests DIR`: the directory goes to `/home/pyodide/<pkg>-tests/<name>`.
@@ -371,8 +428,10 @@ fn tests_from_sdist(
     )
 }
 
-/// `pip download NAME==VERSION --no-binary :all: --no-deps` into the cache
-/// (once); returns the archive.
+/// The sdist of `package` at `version`, downloaded into the cache once:
+/// from PyPI's simple index, else with `pip download NAME==VERSION
+/// --no-binary NAME --no-deps` (the host's pip configuration and index);
+/// returns the archive.
 fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf> {
     let dir = cache.join("sdists");
     fs::create_dir_all(dir.join(".resolved"))
@@ -385,6 +444,13 @@ fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf>
             return Ok(path);
         }
     }
+    if let Ok(found) = download_sdist_from_pypi(&dir, package, version) {
+        let _ = fs::write(
+            &memo,
+            found.file_name().unwrap().to_string_lossy().as_bytes(),
+        );
+        return Ok(found);
+    }
     let requirement = format!("{package}=={version}");
     let out = Command::new("python3")
         .args([
@@ -395,7 +461,7 @@ fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf>
             "--progress-bar",
             "off",
         ])
-        .args(["--no-binary", ":all:", "--no-deps"])
+        .args(["--no-binary", package, "--no-deps"])
         .args(["-d", "."])
         .arg(&requirement)
         .current_dir(&dir)
@@ -445,22 +511,34 @@ fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf>
     }
 }
 
-/// Download the sdist of `package` at `version` with PyPI's JSON API (via
-/// the host's Python, whose certificates and proxies pip also uses).
+/// Download the sdist of `package` at `version` through PyPI's simple
+/// index (its JSON form, PEP 691), with the host's Python (whose
+/// certificates and proxies pip also uses). Unlike `pip download`, this
+/// does not prepare the sdist's metadata, which can mean building its build
+/// backend from source.
 fn download_sdist_from_pypi(dir: &Path, package: &str, version: &str) -> Result<PathBuf> {
     const SCRIPT: &str = r#"
-import json, os, sys, urllib.request
+import json, os, re, sys, urllib.request
 name, version, dest = sys.argv[1:4]
-with urllib.request.urlopen(f"https://pypi.org/pypi/{name}/{version}/json", timeout=60) as r:
-    info = json.load(r)
-for u in info["urls"]:
-    if u["packagetype"] == "sdist":
-        path = os.path.join(dest, u["filename"])
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+req = urllib.request.Request(
+    f"https://pypi.org/simple/{norm(name)}/",
+    headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+with urllib.request.urlopen(req, timeout=60) as r:
+    index = json.load(r)
+for f in index["files"]:
+    fn = f["filename"]
+    stem = fn[:-7] if fn.endswith(".tar.gz") else fn[:-4] if fn.endswith(".zip") else None
+    if not stem or "-" not in stem:
+        continue
+    n, v = stem.rsplit("-", 1)
+    if norm(n) == norm(name) and v == version:
+        path = os.path.join(dest, fn)
         tmp = path + ".part"
-        with urllib.request.urlopen(u["url"], timeout=300) as r, open(tmp, "wb") as f:
-            f.write(r.read())
+        with urllib.request.urlopen(f["url"], timeout=300) as r, open(tmp, "wb") as out:
+            out.write(r.read())
         os.replace(tmp, path)
-        print(u["filename"])
+        print(fn)
         break
 else:
     sys.exit("no sdist")
@@ -554,6 +632,168 @@ fn unpack_sdist(cache: &Path, archive: &Path) -> Result<PathBuf> {
     match &entries[..] {
         [one] if one.is_dir() => Ok(one.clone()),
         _ => Ok(dir),
+    }
+}
+
+/// Bytecode of unpacked wheels, compiled by the guest's CPython.
+mod bytecode {
+    use std::fs;
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+
+    use anyhow::{Context, Result, bail};
+
+    use super::super::dist::Dist;
+    use super::{site_packages, walk};
+    use crate::host::boot::{PyodideModule, RunLimits};
+    use crate::host::layout::{self, GuestLayout, Mount};
+    use crate::syscalls::{Capture, Kernel, Null};
+
+    /// Compiles `(key, rel)` pairs listed in argv[1]: `site/rel` to
+    /// `/pyc-out/key/<rel's pyc path relative to site>`.
+    const SCRIPT: &str = r#"
+import importlib.util, os, py_compile, sys
+site, listing = sys.argv[1], sys.argv[2]
+with open(listing, encoding="utf-8") as f:
+    pairs = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+for key, rel in pairs:
+    src = os.path.join(site, rel)
+    cfile = importlib.util.cache_from_source(src)
+    out = os.path.join("/pyc-out", key, os.path.relpath(cfile, site))
+    try:
+        py_compile.compile(src, cfile=out, dfile=src, doraise=True,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except Exception:
+        pass
+"#;
+
+    /// (path relative to site-packages, content) of every wheel's pycs.
+    pub fn for_wheels(
+        module: &PyodideModule,
+        dist: &Dist,
+        cache: &Path,
+        wheel_dirs: &[PathBuf],
+    ) -> Result<Vec<(String, Vec<u8>)>> {
+        let (major, minor) = dist.python_major_minor()?;
+        let base = cache.join("pyc").join(format!("cp{major}{minor}"));
+        let key_of = |dir: &Path| -> String {
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let missing: Vec<&PathBuf> = wheel_dirs
+            .iter()
+            .filter(|d| !base.join(key_of(d)).join(".complete").is_file())
+            .collect();
+        if !missing.is_empty() {
+            compile(module, dist, &base, &missing, key_of)?;
+        }
+        let mut out = Vec::new();
+        for dir in wheel_dirs {
+            let root = base.join(key_of(dir));
+            for rel in walk_all(&root)? {
+                if rel.ends_with(".pyc") {
+                    out.push((rel.clone(), fs::read(root.join(&rel))?));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every file under `dir`, `__pycache__` included.
+    fn walk_all(dir: &Path) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut stack = vec![(dir.to_path_buf(), String::new())];
+        while let Some((d, prefix)) = stack.pop() {
+            for entry in fs::read_dir(&d)? {
+                let entry = entry?;
+                let rel = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                if entry.file_type()?.is_dir() {
+                    stack.push((entry.path(), format!("{rel}/")));
+                } else {
+                    out.push(rel);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn compile(
+        module: &PyodideModule,
+        dist: &Dist,
+        base: &Path,
+        missing: &[&PathBuf],
+        key_of: impl Fn(&Path) -> String,
+    ) -> Result<()> {
+        let (major, minor) = dist.python_major_minor()?;
+        let site = site_packages(dist)?;
+        let tmp = base.join(format!(".tmp-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let mut files = Vec::new();
+        let mut listing = String::new();
+        for dir in missing {
+            let key = key_of(dir);
+            fs::create_dir_all(tmp.join(&key))?;
+            for rel in walk(dir)? {
+                if rel.ends_with(".py") {
+                    files.push((format!("{site}/{rel}"), fs::read(dir.join(&rel))?));
+                    listing.push_str(&format!("{key}\t{rel}\n"));
+                }
+            }
+        }
+        files.push(("/tmp/pyc-list.txt".to_string(), listing.into_bytes()));
+        files.push((
+            "/tmp/compile_pyc.py".to_string(),
+            SCRIPT.as_bytes().to_vec(),
+        ));
+        let layout = GuestLayout {
+            python_major: major,
+            python_minor: minor,
+            stdlib_zip: dist.read_stdlib_zip()?,
+            mounts: vec![Mount {
+                host: fs::canonicalize(&tmp)?,
+                guest: "/pyc-out".into(),
+                read_only: false,
+            }],
+            files,
+        };
+        let mut config = layout::kernel_config(&layout);
+        let (out, err) = (Capture::new(), Capture::new());
+        config.stdout = Arc::new(out.clone());
+        config.stderr = Arc::new(err.clone());
+        config.stdin = Arc::new(Null);
+        let mut kernel = Kernel::new(config);
+        layout::prepare(&mut kernel, &layout)?;
+        let args: Vec<String> = ["/tmp/compile_pyc.py", &site, "/tmp/pyc-list.txt"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let outcome = module.run(
+            kernel,
+            &args,
+            &RunLimits::memory(crate::host::runtime::EMSCRIPTEN_HEAP_MAX),
+        )?;
+        if outcome.status != 0 || outcome.crash.is_some() {
+            let _ = fs::remove_dir_all(&tmp);
+            bail!(
+                "compiling the wheels' bytecode failed: {}",
+                String::from_utf8_lossy(&err.contents())
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            );
+        }
+        for dir in missing {
+            let key = key_of(dir);
+            let from = tmp.join(&key);
+            fs::write(from.join(".complete"), b"")?;
+            let to = base.join(&key);
+            let _ = fs::remove_dir_all(&to);
+            fs::rename(&from, &to).with_context(|| format!("moving into {}", to.display()))?;
+        }
+        let _ = fs::remove_dir_all(&tmp);
+        Ok(())
     }
 }
 

@@ -42,6 +42,8 @@ pub struct TestOptions {
     pub tests: Option<PathBuf>,
     /// `--snapshot-dir` (default `./snapshots`).
     pub snapshot_dir: Option<PathBuf>,
+    /// Extra pytest arguments (after `--`).
+    pub pytest_args: Vec<String>,
 }
 
 /// Exit status of an interrupted run (as a shell reports SIGINT).
@@ -107,7 +109,10 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
     };
     let mut suites = Vec::new();
     for package in &opts.packages {
-        let suite = Suite::prepare(&dist, &cache, package, &suite_opts)
+        let mut suite = Suite::prepare(&dist, &cache, package, &suite_opts)
+            .with_context(|| format!("preparing the tests of {package}"))?;
+        suite
+            .add_bytecode(&module, &dist, &cache)
             .with_context(|| format!("preparing the tests of {package}"))?;
         eprintln!(
             "pyodide-test: {} {}: {} test files ({})",
@@ -133,7 +138,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         // SAFETY: isatty only inspects the descriptor number.
         progress: unsafe { libc::isatty(2) == 1 },
         partition,
-        filtered: opts.keyword.is_some(),
+        filtered: opts.keyword.is_some() || !opts.pytest_args.is_empty(),
         pyodide_version: dist.info().version.clone(),
         ..ReportOptions::default()
     };
@@ -145,6 +150,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         timeout: Duration::from_secs_f64(opts.timeout),
         heap_max,
         keyword: opts.keyword.clone(),
+        pytest_args: opts.pytest_args.clone(),
         stop: stop.clone(),
     };
     // Ctrl-C: a watcher turns the signal flag into the workers' stop flag.

@@ -67,6 +67,8 @@ pub struct WorkerConfig {
     pub heap_max: u64,
     /// `-k EXPR`.
     pub keyword: Option<String>,
+    /// Extra pytest arguments (`-- ARGS`).
+    pub pytest_args: Vec<String>,
     /// Set by Ctrl-C: stop every guest now, record nothing more.
     pub stop: Arc<AtomicBool>,
 }
@@ -101,9 +103,17 @@ impl Progress {
         keep_tail(&mut self.diag, data);
     }
 
-    /// The last non-empty line of the guest's stderr, else of its other
-    /// stdout.
+    /// What pytest said when it gave up: its last `INTERNALERROR>` line,
+    /// else the last non-empty line of stderr, else of the other stdout.
     pub fn last_diag_line(&self) -> String {
+        let stdout = String::from_utf8_lossy(&self.diag);
+        if let Some(line) = stdout
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("INTERNALERROR> "))
+        {
+            return line.trim().to_string();
+        }
         match last_line(&self.stderr) {
             l if l.is_empty() => last_line(&self.diag),
             l => l,
@@ -186,6 +196,7 @@ impl EventSink {
         let text = String::from_utf8_lossy(line);
         let Some(pos) = text.find(EVENT_PREFIX) else {
             p.note_diag(line);
+            p.note_diag(b"\n");
             return;
         };
         if pos > 0 {
@@ -195,6 +206,7 @@ impl EventSink {
         let json = text[pos + EVENT_PREFIX.len()..].trim_end();
         let Ok(event) = serde_json::from_str::<Event>(json) else {
             p.note_diag(line);
+            p.note_diag(b"\n");
             return;
         };
         let now = Instant::now();
@@ -329,6 +341,15 @@ pub fn run_file(
         }));
         let stop = run_guest(module, suite, file, cfg, tx, &progress, &done)?;
         let p = std::mem::take(&mut *progress.lock().unwrap_or_else(|e| e.into_inner()));
+        if std::env::var_os("PYODIDE_TEST_DEBUG").is_some() {
+            // The guest's own output, for looking into a job.
+            eprintln!(
+                "--- {} {file}: stdout ---\n{}\n--- stderr ---\n{}\n---",
+                suite.package,
+                String::from_utf8_lossy(&p.diag),
+                String::from_utf8_lossy(&p.stderr)
+            );
+        }
         for id in &p.collected {
             if !collected.contains(id) {
                 collected.push(id.clone());
@@ -339,15 +360,20 @@ pub fn run_file(
         let stderr_line = last_line(&p.stderr);
         done = p.done;
         let Some(stop) = stop else {
-            // The session finished normally.
-            if done.is_empty()
-                && !collection_seen
-                && p.collect_errors == 0
+            // The session finished normally. With an error status (2
+            // interrupted, 3 internal error, 4 usage error) and tests that
+            // did not run, or nothing collected, pytest gave up: the file is
+            // an error.
+            let not_run = collected.iter().any(|id| !done.contains(id))
+                || !collection_seen && done.is_empty() && p.collect_errors == 0;
+            if not_run
                 && let Some(status) = p.session_done
                 && status != 0
+                && status != 1
                 && status != 5
+                && p.collect_errors == 0
+                && !done.contains(file)
             {
-                // pytest refused to run (usage error, internal error).
                 send(
                     file.to_string(),
                     Outcome::Error,
@@ -419,7 +445,12 @@ pub fn run_file(
 }
 
 /// The arguments of `python` for one guest.
-pub fn pytest_args(suite: &Suite, file: &str, keyword: Option<&str>) -> Vec<String> {
+pub fn pytest_args(
+    suite: &Suite,
+    file: &str,
+    keyword: Option<&str>,
+    extra: &[String],
+) -> Vec<String> {
     let mut args: Vec<String> = [
         "-m",
         "pytest",
@@ -439,6 +470,7 @@ pub fn pytest_args(suite: &Suite, file: &str, keyword: Option<&str>) -> Vec<Stri
     if let Some(k) = keyword {
         args.extend(["-k".into(), k.to_string()]);
     }
+    args.extend(extra.iter().cloned());
     args.push(format!("{}/{file}", suite.root));
     args
 }
@@ -507,7 +539,7 @@ fn run_guest(
         heap_max: cfg.heap_max,
         interrupt: Some(interrupt),
     };
-    let args = pytest_args(suite, file, cfg.keyword.as_deref());
+    let args = pytest_args(suite, file, cfg.keyword.as_deref(), &cfg.pytest_args);
     let outcome = module.run(kernel, &args, &limits)?;
     if let Some(reason) = outcome.interrupted {
         return Ok(Some(if reason == "interrupted" {
