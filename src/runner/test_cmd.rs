@@ -13,7 +13,7 @@ use super::python::{self, DistSource, Runtime};
 use super::report::{ReportOptions, Reporter, RunVerdict};
 use super::scheduler;
 use super::suite::{Suite, SuiteOptions};
-use super::worker::WorkerConfig;
+use super::worker::{NodeRunner, WorkerConfig};
 
 /// Options of a test run.
 #[derive(Debug, Clone, Default)]
@@ -72,9 +72,6 @@ fn install_sigint_handler() {
 /// Run the suites; returns the exit status (0 unchanged, 1 changed, 130
 /// interrupted). Setup problems are errors (status 2).
 pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<i32> {
-    if runtime == Runtime::Node {
-        bail!("--runtime node does not run test suites yet");
-    }
     if opts.packages.is_empty() {
         bail!("no package given (try `pyodide-test msgpack`, or `pyodide-test --help`)");
     }
@@ -152,7 +149,23 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         keyword: opts.keyword.clone(),
         pytest_args: opts.pytest_args.clone(),
         stop: stop.clone(),
+        node: None,
     };
+    // --runtime node: the same jobs, each guest a node process.
+    let stage = tempdir_for_node(runtime)?;
+    let mut cfg = cfg;
+    if let Some(stage) = &stage {
+        super::node::check_node()?;
+        let runner = NodeRunner {
+            driver: super::node::driver_path(&cache)?,
+            dist: dist.dir().to_path_buf(),
+            stage: stage.0.clone(),
+        };
+        for suite in &suites {
+            runner.stage_suite(suite)?;
+        }
+        cfg.node = Some(runner);
+    }
     // Ctrl-C: a watcher turns the signal flag into the workers' stop flag.
     SIGINT.store(false, Ordering::SeqCst);
     install_sigint_handler();
@@ -205,4 +218,24 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
             RunVerdict::Changed => 1,
         }
     })
+}
+
+/// A directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The staging directory of a `--runtime node` run.
+fn tempdir_for_node(runtime: Runtime) -> Result<Option<TempDir>> {
+    if runtime != Runtime::Node {
+        return Ok(None);
+    }
+    let dir = std::env::temp_dir().join(format!("pyodide-test-node-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(Some(TempDir(dir)))
 }

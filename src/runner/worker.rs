@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
@@ -21,7 +22,7 @@ use serde::Deserialize;
 
 use super::outcome::{Outcome, TestRecord};
 use super::suite::{PLUGIN_MODULE, Suite};
-use crate::host::boot::{PyodideModule, RunLimits};
+use crate::host::boot::{PyodideModule, RunLimits, RunOutcome};
 use crate::host::layout::{self, GuestLayout};
 use crate::syscalls::{Kernel, Null, OutputSink};
 
@@ -71,6 +72,121 @@ pub struct WorkerConfig {
     pub pytest_args: Vec<String>,
     /// Set by Ctrl-C: stop every guest now, record nothing more.
     pub stop: Arc<AtomicBool>,
+    /// Run the guests under Node instead (`--runtime node`).
+    pub node: Option<NodeRunner>,
+}
+
+/// Guests under Node with the dist's own `pyodide.mjs` (the reference):
+/// each guest is a `node` process running the reference driver, with the
+/// suite's files staged on disk and copied into MEMFS (`--put`).
+#[derive(Clone, Debug)]
+pub struct NodeRunner {
+    /// The driver script (`node::driver_path`).
+    pub driver: PathBuf,
+    /// The dist directory.
+    pub dist: PathBuf,
+    /// Where each suite's files are staged: `<stage>/<package>/<guest path>`.
+    pub stage: PathBuf,
+}
+
+impl NodeRunner {
+    /// Write the suite's files under the stage (once per run).
+    pub fn stage_suite(&self, suite: &Suite) -> Result<()> {
+        let base = self.stage.join(&suite.package);
+        for (guest, data) in suite.files.iter() {
+            let path = base.join(guest.trim_start_matches('/'));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&path, data)?;
+        }
+        Ok(())
+    }
+
+    /// Run one guest: the outcome as [`PyodideModule::run`] gives it (a
+    /// test in flight when node exits non-zero is a crash).
+    fn run(
+        &self,
+        suite: &Suite,
+        resume: Option<Vec<u8>>,
+        args: &[String],
+        out: EventSink,
+        err: EventSink,
+        interrupt: &crate::host::boot::Interrupt,
+    ) -> Result<RunOutcome> {
+        use std::io::Read;
+        use std::os::unix::process::CommandExt;
+        use std::process::{Command, Stdio};
+        static JOB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let base = self.stage.join(&suite.package);
+        let mut cmd = Command::new("node");
+        cmd.arg(&self.driver).arg("--dist").arg(&self.dist);
+        for (guest, _) in suite.files.iter() {
+            let host = base.join(guest.trim_start_matches('/'));
+            cmd.arg("--put").arg(format!("{}={guest}", host.display()));
+        }
+        let mut resume_file = None;
+        if let Some(resume) = resume {
+            let n = JOB.fetch_add(1, Ordering::SeqCst);
+            let path = self.stage.join(format!(".resume-{n}"));
+            std::fs::write(&path, resume)?;
+            cmd.arg("--put")
+                .arg(format!("{}={RESUME_PATH}", path.display()));
+            cmd.arg("--env")
+                .arg(format!("PYODIDE_TEST_RESUME={RESUME_PATH}"));
+            resume_file = Some(path);
+        }
+        cmd.arg("--").args(args);
+        // Its own process group, so that a timeout or Ctrl-C stops node and
+        // the node it re-runs itself under (JSPI).
+        cmd.process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("running node: {e}"))?;
+        let pump = |mut from: Box<dyn Read + Send>, to: EventSink| {
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 16];
+                while let Ok(n) = from.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let _ = to.write(&buf[..n]);
+                }
+            })
+        };
+        let t_out = pump(Box::new(child.stdout.take().expect("piped")), out);
+        let t_err = pump(Box::new(child.stderr.take().expect("piped")), err);
+        let mut interrupted = None;
+        let status = loop {
+            if let Some(status) = child.try_wait()? {
+                break status;
+            }
+            if let Some(reason) = interrupt() {
+                // SAFETY: signalling the process group of our own child.
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                interrupted = Some(reason);
+                break child.wait()?;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The JSPI re-run may outlive its parent: end the group.
+        // SAFETY: as above.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+        let _ = t_out.join();
+        let _ = t_err.join();
+        if let Some(path) = resume_file {
+            let _ = std::fs::remove_file(path);
+        }
+        let code = status.code().unwrap_or(1);
+        Ok(RunOutcome {
+            status: code,
+            crash: None,
+            interrupted,
+        })
+    }
 }
 
 /// A file's progress across the guests that run it.
@@ -137,6 +253,20 @@ fn last_line(buf: &[u8]) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or("")
         .to_string()
+}
+
+/// Why Pyodide under Node died, from its stderr: the `Aborted(...)` line,
+/// else the line after "The cause of the fatal error was:".
+fn node_fatal_reason(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    if let Some(line) = lines.iter().find(|l| l.starts_with("Aborted(")) {
+        return Some(short(line));
+    }
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("The cause of the fatal error was"))?;
+    lines.get(at + 1).map(|l| short(l))
 }
 
 /// The telling line of a crash description: the trap after Wasmtime's
@@ -392,7 +522,10 @@ pub fn run_file(
             Stop::Exit(status) => format!("the guest exited with status {status}"),
             Stop::Interrupted => unreachable!(),
         };
-        let message = if stderr_line.is_empty() || matches!(stop, Stop::Timeout) {
+        let message = if stderr_line.is_empty()
+            || matches!(stop, Stop::Timeout)
+            || cfg.node.is_some() && matches!(stop, Stop::Crash(_))
+        {
             reason.clone()
         } else {
             format!("{reason} ({})", short(&stderr_line))
@@ -485,23 +618,11 @@ fn run_guest(
     progress: &Arc<Mutex<Progress>>,
     done: &HashSet<String>,
 ) -> Result<Option<Stop>> {
-    let mut files: Vec<(String, Vec<u8>)> = suite.files.as_ref().clone();
-    if !done.is_empty() {
+    let resume = (!done.is_empty()).then(|| {
         let mut list: Vec<&str> = done.iter().map(String::as_str).collect();
         list.sort();
-        files.push((
-            RESUME_PATH.to_string(),
-            (list.join("\n") + "\n").into_bytes(),
-        ));
-    }
-    let layout = GuestLayout {
-        python_major: cfg.python.0,
-        python_minor: cfg.python.1,
-        stdlib_zip: cfg.stdlib_zip.as_ref().clone(),
-        mounts: Vec::new(),
-        files,
-    };
-    let mut config = layout::kernel_config(&layout);
+        (list.join("\n") + "\n").into_bytes()
+    });
     let sink = |events: bool| EventSink {
         progress: progress.clone(),
         tx: tx.clone(),
@@ -509,16 +630,6 @@ fn run_guest(
         file: file.to_string(),
         events,
     };
-    config.stdout = Arc::new(sink(true));
-    config.stderr = Arc::new(sink(false));
-    config.stdin = Arc::new(Null);
-    if !done.is_empty() {
-        config
-            .env
-            .push(("PYODIDE_TEST_RESUME".into(), RESUME_PATH.into()));
-    }
-    let mut kernel = Kernel::new(config);
-    layout::prepare(&mut kernel, &layout)?;
     let timeout = cfg.timeout;
     let stop_flag = cfg.stop.clone();
     let watched = progress.clone();
@@ -535,12 +646,50 @@ fn run_guest(
         };
         (since.elapsed() > limit).then(|| "timeout".to_string())
     });
-    let limits = RunLimits {
-        heap_max: cfg.heap_max,
-        interrupt: Some(interrupt),
-    };
     let args = pytest_args(suite, file, cfg.keyword.as_deref(), &cfg.pytest_args);
-    let outcome = module.run(kernel, &args, &limits)?;
+    let outcome = match &cfg.node {
+        Some(node) => {
+            let (out, err) = (sink(true), sink(false));
+            node.run(suite, resume, &args, out, err, &interrupt)?
+        }
+        None => {
+            let mut files: Vec<(String, Vec<u8>)> = suite.files.as_ref().clone();
+            if let Some(resume) = resume {
+                files.push((RESUME_PATH.to_string(), resume));
+            }
+            let layout = GuestLayout {
+                python_major: cfg.python.0,
+                python_minor: cfg.python.1,
+                stdlib_zip: cfg.stdlib_zip.as_ref().clone(),
+                mounts: Vec::new(),
+                files,
+            };
+            let mut config = layout::kernel_config(&layout);
+            config.stdout = Arc::new(sink(true));
+            config.stderr = Arc::new(sink(false));
+            config.stdin = Arc::new(Null);
+            if !done.is_empty() {
+                config
+                    .env
+                    .push(("PYODIDE_TEST_RESUME".into(), RESUME_PATH.into()));
+            }
+            let mut kernel = Kernel::new(config);
+            layout::prepare(&mut kernel, &layout)?;
+            let limits = RunLimits {
+                heap_max: cfg.heap_max,
+                interrupt: Some(interrupt),
+            };
+            module.run(kernel, &args, &limits)?
+        }
+    };
+    let mut outcome = outcome;
+    if cfg.node.is_some() && outcome.interrupted.is_none() && outcome.status != 0 {
+        // Node died: Pyodide's fatal-error report on stderr says why.
+        let p = progress.lock().unwrap_or_else(|e| e.into_inner());
+        if p.current.is_some() || p.session_done.is_none() {
+            outcome.crash = node_fatal_reason(&p.stderr);
+        }
+    }
     if let Some(reason) = outcome.interrupted {
         return Ok(Some(if reason == "interrupted" {
             Stop::Interrupted
