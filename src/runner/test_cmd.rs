@@ -120,7 +120,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         );
         suites.push(suite);
     }
-    let mut known = scheduler::load_durations(&cache, opts.json.as_deref());
+    let known = scheduler::load_durations(&cache, opts.json.as_deref());
     let jobs = scheduler::plan(&suites, partition, &known);
     let files = jobs.len();
     let stop = Arc::new(AtomicBool::new(false));
@@ -195,11 +195,13 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
             return Err(e);
         }
     };
-    for (pkg, files) in &summary.durations {
-        known.entry(pkg.clone()).or_default().extend(files.clone());
-    }
     if !interrupted {
-        let _ = scheduler::save_durations(&cache, &known);
+        // Merged into what is there now (other runs may have saved since).
+        let mut latest = scheduler::load_durations(&cache, None);
+        for (pkg, files) in &summary.durations {
+            latest.entry(pkg.clone()).or_default().extend(files.clone());
+        }
+        let _ = scheduler::save_durations(&cache, &latest);
     }
     let verdict = reporter.finish(interrupted)?;
     if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
