@@ -268,6 +268,89 @@ fn a_test_that_loops_forever_times_out() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+const OUTCOME_TESTS: &str = r#"
+import pytest
+
+@pytest.fixture
+def broken_setup():
+    raise RuntimeError("setup broke")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("teardown broke")
+
+def test_passes():
+    pass
+
+def test_fails():
+    raise ValueError("bad value")
+
+def test_skips_inside():
+    pytest.skip("not today")
+
+def test_xfails_inside():
+    pytest.xfail("known bug")
+
+@pytest.mark.xfail(reason="thought broken")
+def test_xpasses():
+    pass
+
+@pytest.mark.xfail(reason="strictly broken", strict=True)
+def test_xpasses_strictly():
+    pass
+
+def test_setup_error(broken_setup):
+    pass
+
+def test_teardown_error(broken_teardown):
+    pass
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_param(n):
+    assert n == 1
+"#;
+
+#[test]
+fn every_outcome_is_reported_with_its_message() {
+    let dir = scratch("outcomes");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_outcomes.py"), OUTCOME_TESTS).unwrap();
+    let (out, records) = run_suite(&dir, &tests, &[]);
+    let got = outcomes(&records);
+    let err = stderr(&out);
+    let want = [
+        ("test_passes", "passed", ""),
+        ("test_fails", "failed", "ValueError: bad value"),
+        ("test_skips_inside", "skipped", "not today"),
+        ("test_xfails_inside", "xfailed", "known bug"),
+        ("test_xpasses", "xpassed", "thought broken"),
+        ("test_xpasses_strictly", "xpassed", "strictly broken"),
+        ("test_setup_error", "error", "RuntimeError: setup broke"),
+        (
+            "test_teardown_error",
+            "error",
+            "RuntimeError: teardown broke",
+        ),
+        ("test_param[1]", "passed", ""),
+        ("test_param[2]", "failed", "assert 2 == 1"),
+    ];
+    for (name, outcome, message) in want {
+        let id = format!("tests/test_outcomes.py::{name}");
+        let (o, m) = got
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of {id}: {got:#?}\n{err}"));
+        assert_eq!(o, outcome, "{id}: {m}");
+        assert!(m.contains(message), "{id}: {m:?} lacks {message:?}");
+    }
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    let summary = records.last().expect("a summary line");
+    assert!(summary.get("summary").is_some(), "{summary}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn usage_errors_give_one_line_and_status_2() {
     let dir = scratch("usage");
