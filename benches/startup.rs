@@ -73,6 +73,9 @@ fn main() {
             .map(|_| {
                 time_once(
                     Command::new("node")
+                        // The flag Pyodide's launcher passes (the driver
+                        // would otherwise start Node a second time with it).
+                        .arg("--experimental-wasm-stack-switching")
                         .arg(root.join("conformance/node/run.mjs"))
                         .arg("--dist")
                         .arg(&dist)
