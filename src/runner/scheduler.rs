@@ -293,11 +293,15 @@ mod tests {
         let plan1 = plan(&suites, None, &Durations::new());
         assert_eq!(plan1[0].file, "t/test_2.py");
         let mut known = Durations::new();
-        known
-            .entry("a".into())
-            .or_default()
-            .insert("t/test_1.py".into(), 50.0);
+        let times = known.entry("a".into()).or_default();
+        times.insert("t/test_1.py".into(), 50.0);
+        times.insert("t/test_2.py".into(), 2.0);
         let plan2 = plan(&suites, None, &known);
         assert_eq!(plan2[0].file, "t/test_1.py");
+        // Unknown files are guessed from the known seconds per byte.
+        let suites = vec![suite("a", &[("t/test_1.py", 10), ("t/test_3.py", 100)])];
+        let plan3 = plan(&suites, None, &known);
+        assert_eq!(plan3[0].file, "t/test_3.py");
+        assert!(plan3[0].estimate > 50.0, "{plan3:?}");
     }
 }

@@ -36,6 +36,42 @@ pub const PLUGIN_SOURCE: &str = include_str!("plugin.py");
 /// The plugin's module name (`-p NAME`).
 pub const PLUGIN_MODULE: &str = "_pyodide_test_plugin";
 
+/// The stdlib's precompiled bytecode in the guest (see [`STDLIB_HOOK_SOURCE`]).
+const STDLIB_TABLE: &str = "/lib/pyodide-test-stdlib.marshal";
+/// The module a `.pth` file imports at start-up to use it.
+const STDLIB_HOOK: &str = "_pyodide_test_stdlib";
+/// CPython compiles every stdlib module from the zip's source at every
+/// start (the dist ships no bytecode), twice per module (zipimport's
+/// `get_filename` compiles too): most of a guest's start-up. This hook, run
+/// from a `.pth` file, makes zipimport's `_compile_source` return the code
+/// compiled once from the same source and path, so modules, `__file__`,
+/// tracebacks and `inspect` stay exactly as without it.
+const STDLIB_HOOK_SOURCE: &str = r#""""pyodide-test: the stdlib's bytecode, compiled once (see the runner)."""
+import marshal
+import zipimport
+
+
+def _install(path="/lib/pyodide-test-stdlib.marshal"):
+    try:
+        with open(path, "rb") as f:
+            table = marshal.load(f)
+    except (OSError, ValueError, EOFError):
+        return
+    compile_source = zipimport._compile_source
+
+    def _compile_source(pathname, source):
+        code = table.get(pathname)
+        if code is not None:
+            return marshal.loads(code)
+        return compile_source(pathname, source)
+
+    zipimport._compile_source = _compile_source
+
+
+_install()
+del _install
+"#;
+
 /// Pytest configuration files taken from an sdist's top level.
 const CONFIG_FILES: [&str; 5] = [
     "conftest.py",
@@ -219,6 +255,7 @@ impl Suite {
     ) -> Result<()> {
         let site = site_packages(dist)?;
         let pycs = bytecode::for_wheels(module, dist, cache, &self.wheel_dirs)?;
+        let table = bytecode::stdlib_table(module, dist, cache)?;
         let files = Arc::make_mut(&mut self.files);
         let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
         for (rel, data) in pycs {
@@ -227,6 +264,15 @@ impl Suite {
                 files.push((guest, data));
             }
         }
+        files.push((STDLIB_TABLE.to_string(), table));
+        files.push((
+            format!("{site}/{STDLIB_HOOK}.py"),
+            STDLIB_HOOK_SOURCE.as_bytes().to_vec(),
+        ));
+        files.push((
+            format!("{site}/{STDLIB_HOOK}.pth"),
+            format!("import {STDLIB_HOOK}\n").into_bytes(),
+        ));
         Ok(())
     }
 }
@@ -718,6 +764,111 @@ for key, rel in pairs:
         Ok(out)
     }
 
+    /// Run a Python script in a guest with `out` (a host directory)
+    /// mounted writable at `/pyc-out`.
+    fn run_script(
+        module: &PyodideModule,
+        dist: &Dist,
+        files: Vec<(String, Vec<u8>)>,
+        out: &Path,
+        args: &[&str],
+    ) -> Result<()> {
+        let (major, minor) = dist.python_major_minor()?;
+        let layout = GuestLayout {
+            python_major: major,
+            python_minor: minor,
+            stdlib_zip: dist.read_stdlib_zip()?,
+            mounts: vec![Mount {
+                host: fs::canonicalize(out)?,
+                guest: "/pyc-out".into(),
+                read_only: false,
+            }],
+            files,
+        };
+        let mut config = layout::kernel_config(&layout);
+        let err = Capture::new();
+        config.stdout = Arc::new(Capture::new());
+        config.stderr = Arc::new(err.clone());
+        config.stdin = Arc::new(Null);
+        let mut kernel = Kernel::new(config);
+        layout::prepare(&mut kernel, &layout)?;
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let outcome = module.run(
+            kernel,
+            &args,
+            &RunLimits::memory(crate::host::runtime::EMSCRIPTEN_HEAP_MAX),
+        )?;
+        if outcome.status != 0 || outcome.crash.is_some() {
+            bail!(
+                "{}",
+                String::from_utf8_lossy(&err.contents())
+                    .lines()
+                    .last()
+                    .unwrap_or("the guest failed")
+            );
+        }
+        Ok(())
+    }
+
+    /// Compiles every `.py` of the stdlib zip as zipimport would (same
+    /// path, same line-ending normalisation) into
+    /// `/pyc-out/stdlib.marshal`: a marshalled dict of path -> marshalled
+    /// code.
+    const STDLIB_SCRIPT: &str = r#"
+import marshal, sys, zipfile
+archive = sys.argv[1]
+table = {}
+with zipfile.ZipFile(archive) as z:
+    for name in z.namelist():
+        if not name.endswith(".py"):
+            continue
+        path = archive + "/" + name
+        source = z.read(name).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        try:
+            code = compile(source, path, "exec", dont_inherit=True)
+        except Exception:
+            continue
+        table[path] = marshal.dumps(code)
+with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
+    marshal.dump(table, f)
+"#;
+
+    /// The stdlib's bytecode table for `dist` (compiled once, cached).
+    pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<Vec<u8>> {
+        use sha2::Digest;
+        let zip = dist.read_stdlib_zip()?;
+        let key: String = sha2::Sha256::digest(&zip)
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (major, minor) = dist.python_major_minor()?;
+        let dir = cache.join("pyc").join(format!("stdlib-{key}"));
+        let path = dir.join("stdlib.marshal");
+        if let Ok(data) = fs::read(&path) {
+            return Ok(data);
+        }
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let archive = format!("/lib/python{major}{minor}.zip");
+        let files = vec![(
+            "/tmp/compile_stdlib.py".to_string(),
+            STDLIB_SCRIPT.as_bytes().to_vec(),
+        )];
+        run_script(
+            module,
+            dist,
+            files,
+            &dir,
+            &["/tmp/compile_stdlib.py", &archive],
+        )
+        .context("compiling the stdlib's bytecode")?;
+        let tmp = dir.join("stdlib.marshal.tmp");
+        let unique = dir.join(format!("stdlib.marshal.{}", std::process::id()));
+        fs::rename(&tmp, &unique)?;
+        fs::rename(&unique, &path)?;
+        Ok(fs::read(&path)?)
+    }
+
     fn compile(
         module: &PyodideModule,
         dist: &Dist,
@@ -725,7 +876,6 @@ for key, rel in pairs:
         missing: &[&PathBuf],
         key_of: impl Fn(&Path) -> String,
     ) -> Result<()> {
-        let (major, minor) = dist.python_major_minor()?;
         let site = site_packages(dist)?;
         let tmp = base.join(format!(".tmp-{}", std::process::id()));
         let _ = fs::remove_dir_all(&tmp);
@@ -747,42 +897,10 @@ for key, rel in pairs:
             "/tmp/compile_pyc.py".to_string(),
             SCRIPT.as_bytes().to_vec(),
         ));
-        let layout = GuestLayout {
-            python_major: major,
-            python_minor: minor,
-            stdlib_zip: dist.read_stdlib_zip()?,
-            mounts: vec![Mount {
-                host: fs::canonicalize(&tmp)?,
-                guest: "/pyc-out".into(),
-                read_only: false,
-            }],
-            files,
-        };
-        let mut config = layout::kernel_config(&layout);
-        let (out, err) = (Capture::new(), Capture::new());
-        config.stdout = Arc::new(out.clone());
-        config.stderr = Arc::new(err.clone());
-        config.stdin = Arc::new(Null);
-        let mut kernel = Kernel::new(config);
-        layout::prepare(&mut kernel, &layout)?;
-        let args: Vec<String> = ["/tmp/compile_pyc.py", &site, "/tmp/pyc-list.txt"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let outcome = module.run(
-            kernel,
-            &args,
-            &RunLimits::memory(crate::host::runtime::EMSCRIPTEN_HEAP_MAX),
-        )?;
-        if outcome.status != 0 || outcome.crash.is_some() {
+        let args = ["/tmp/compile_pyc.py", &site, "/tmp/pyc-list.txt"];
+        if let Err(e) = run_script(module, dist, files, &tmp, &args) {
             let _ = fs::remove_dir_all(&tmp);
-            bail!(
-                "compiling the wheels' bytecode failed: {}",
-                String::from_utf8_lossy(&err.contents())
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            );
+            return Err(e.context("compiling the wheels' bytecode"));
         }
         for dir in missing {
             let key = key_of(dir);
