@@ -667,8 +667,15 @@ fn unpack_sdist(cache: &Path, archive: &Path) -> Result<PathBuf> {
                 .with_context(|| format!("unpacking {}", archive.display()))?;
         }
         fs::write(tmp.join(".complete"), b"")?;
-        let _ = fs::remove_dir_all(&dir);
-        fs::rename(&tmp, &dir)?;
+        if !dir.join(".complete").is_file() {
+            let _ = fs::remove_dir_all(&dir);
+            if let Err(e) = fs::rename(&tmp, &dir)
+                && !dir.join(".complete").is_file()
+            {
+                return Err(e).with_context(|| format!("moving into {}", dir.display()));
+            }
+        }
+        let _ = fs::remove_dir_all(&tmp);
     }
     // The archive's single top directory, if it has one.
     let entries: Vec<PathBuf> = fs::read_dir(&dir)?
@@ -907,8 +914,15 @@ with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
             let from = tmp.join(&key);
             fs::write(from.join(".complete"), b"")?;
             let to = base.join(&key);
+            if to.join(".complete").is_file() {
+                continue; // another run got there first
+            }
             let _ = fs::remove_dir_all(&to);
-            fs::rename(&from, &to).with_context(|| format!("moving into {}", to.display()))?;
+            if let Err(e) = fs::rename(&from, &to)
+                && !to.join(".complete").is_file()
+            {
+                return Err(e).with_context(|| format!("moving into {}", to.display()));
+            }
         }
         let _ = fs::remove_dir_all(&tmp);
         Ok(())
