@@ -443,6 +443,34 @@ fn tests_from_sdist(
             return Ok((root, tests, source));
         }
     }
+    // Test modules at the sdist's top level (six's test_six.py).
+    let mut top_tests = Vec::new();
+    for entry in fs::read_dir(&top)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type()?.is_file() && is_test_file(&name) {
+            top_tests.push(name);
+        }
+    }
+    if !top_tests.is_empty() {
+        top_tests.sort();
+        let root = format!("{HOME}/{}-tests", wheels::normalize(package));
+        let mut tests = Vec::new();
+        for name in top_tests.iter().map(String::as_str).chain(CONFIG_FILES) {
+            let p = top.join(name);
+            if p.is_file() {
+                let data = fs::read(&p)?;
+                if is_test_file(name) {
+                    tests.push(TestFile {
+                        rel: name.to_string(),
+                        size: data.len() as u64,
+                    });
+                }
+                files.insert(format!("{root}/{name}"), data);
+            }
+        }
+        return Ok((root, tests, source));
+    }
     // Tests inside the package: into the installed package.
     let mut packages: Vec<String> = fs::read_dir(wheel_dir)?
         .filter_map(|e| e.ok())
