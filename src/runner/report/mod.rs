@@ -10,6 +10,7 @@
 //!
 //! - [`snapshot`]: the per-package snapshot files (`snapshots/<pkg>.json`)
 //!   and the comparison of a run against them;
+//! - [`normalize`]: the test ids snapshots key tests by ([`normalize_id`]);
 //! - [`jsonl`]: `--json FILE`, JSON Lines;
 //! - [`junit`]: `--junit FILE`, JUnit XML;
 //! - [`progress`]: the live progress bar, or plain lines;
@@ -28,6 +29,7 @@
 pub mod jsonl;
 pub mod junit;
 pub mod merge;
+pub mod normalize;
 pub mod partition;
 pub mod progress;
 pub mod snapshot;
@@ -45,6 +47,7 @@ use super::outcome::{Outcome, TestRecord};
 use snapshot::{Coverage, PackageChanges, Snapshot};
 
 pub use merge::merge;
+pub use normalize::normalize_id;
 pub use partition::parse_partition;
 
 /// What to report and where.

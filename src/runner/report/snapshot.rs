@@ -22,6 +22,14 @@
 //! Only outcomes are kept (the names of [`Outcome::as_str`]): durations and
 //! messages vary from run to run. `pyodide` is the version the snapshot was
 //! last written with (absent when unknown).
+//!
+//! Tests are keyed by their id normalised with
+//! [`normalize_id`](super::normalize::normalize_id) (memory addresses,
+//! uuids and set orders in the parameters made stable), both when a run is
+//! compared and when it is written. When several tests of a run share a
+//! normalised id they are kept as `id`, `id #2`, ... in order of outcome
+//! (see [`keyed`](super::normalize::keyed)), so what is compared is the
+//! sorted list of their outcomes.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -31,6 +39,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::file_of;
+use super::normalize::keyed;
 use crate::runner::outcome::{Outcome, TestRecord};
 
 /// The default snapshot directory, relative to the cwd.
@@ -162,8 +171,8 @@ impl Snapshot {
                 .collect(),
             None => BTreeMap::new(),
         };
-        for (id, rec) in results {
-            tests.insert(id.clone(), rec.outcome);
+        for (id, rec) in keyed(results) {
+            tests.insert(id, rec.outcome);
         }
         Snapshot {
             package: old.map_or(package, |o| o.package.as_str()).to_string(),
@@ -273,7 +282,8 @@ impl PackageChanges {
     }
 }
 
-/// Compare a package's results with its snapshot.
+/// Compare a package's results (keyed by raw id) with its snapshot (keyed
+/// by normalised id, see the module's documentation).
 pub fn compare(
     package: &str,
     snapshot: Option<&Snapshot>,
@@ -290,8 +300,9 @@ pub fn compare(
             changes: Vec::new(),
         };
     };
+    let results = keyed(results);
     let mut changes = Vec::new();
-    for (id, rec) in results {
+    for (id, rec) in &results {
         let new = rec.outcome;
         let kind = match snapshot.tests.get(id) {
             None => Some(ChangeKind::New),
@@ -497,6 +508,62 @@ mod tests {
         assert!(!c.is_changed());
         let c = compare("msgpack", None, &r, &Coverage::All, None);
         assert!(c.is_changed() && !c.has_snapshot && c.tests == 1);
+    }
+
+    #[test]
+    fn normalised_ids_and_collisions() {
+        // Addresses differ between runs; two tests share a normalised id.
+        let first = results(&[
+            ("a.py::f[<X at 0x1111111>-1]", Passed, ""),
+            ("a.py::f[<X at 0x2222222>-1]", Failed, "boom"),
+            ("a.py::g[{'b', 'a'}]", Passed, ""),
+        ]);
+        let s = Snapshot::updated("msgpack", None, &first, &Coverage::All, None);
+        assert_eq!(
+            s.tests
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect::<Vec<_>>(),
+            [
+                ("a.py::f[<X at 0x?>-1]", Passed),
+                ("a.py::f[<X at 0x?>-1] #2", Failed),
+                ("a.py::g[{'a', 'b'}]", Passed),
+            ]
+        );
+        // Other addresses, the outcomes swapped between the two: the same.
+        let second = results(&[
+            ("a.py::f[<X at 0x3333333>-1]", Failed, "boom"),
+            ("a.py::f[<X at 0x4444444>-1]", Passed, ""),
+            ("a.py::g[{'a', 'b'}]", Passed, ""),
+        ]);
+        assert!(!compare("msgpack", Some(&s), &second, &Coverage::All, None).is_changed());
+        // Both fail now: one newly failing, under the collided key.
+        let third = results(&[
+            ("a.py::f[<X at 0x3333333>-1]", Failed, "boom"),
+            ("a.py::f[<X at 0x4444444>-1]", Failed, "bang"),
+            ("a.py::g[{'b', 'a'}]", Passed, ""),
+        ]);
+        let c = compare("msgpack", Some(&s), &third, &Coverage::All, None);
+        assert_eq!(
+            kinds(&c),
+            [(ChangeKind::NewlyFailing, "a.py::f[<X at 0x?>-1]")]
+        );
+        // One of them gone: the second entry vanished.
+        let fourth = results(&[("a.py::f[<X at 0x5555555>-1]", Passed, "")]);
+        let c = compare(
+            "msgpack",
+            Some(&s),
+            &fourth,
+            &Coverage::Files(["a.py".into()].into()),
+            None,
+        );
+        assert_eq!(
+            kinds(&c),
+            [
+                (ChangeKind::Vanished, "a.py::f[<X at 0x?>-1] #2"),
+                (ChangeKind::Vanished, "a.py::g[{'a', 'b'}]"),
+            ]
+        );
     }
 
     #[test]
