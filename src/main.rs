@@ -83,6 +83,48 @@ enum Command {
     /// Join the JSON Lines reports (`--json`) of several runs, such as the
     /// partitions of one, into one report and one snapshot comparison.
     Merge(MergeArgs),
+    /// Run the same plan under Wasmtime and under Node (the reference) and
+    /// print the tests whose outcome differs (or, with `--scripts DIR`, the
+    /// scripts whose stdout or exit status differs). Exit 0: they agree
+    /// (apart from known differences), 1: they differ, 2: setup error.
+    Compare(CompareArgs),
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// Packages whose test suites to run; with `--scripts`, the names of the
+    /// scripts to run (default: all).
+    #[arg(value_name = "PACKAGE|SCRIPT", required_unless_present = "scripts")]
+    names: Vec<String>,
+    /// Run the `*.py` scripts of DIR instead (companions NAME.args, NAME.stdin,
+    /// NAME.cmd as in conformance/).
+    #[arg(long, value_name = "DIR")]
+    scripts: Option<PathBuf>,
+    /// Known differences: `package::test-id-prefix: reason` and
+    /// `script: reason` lines; listed differences do not fail the comparison.
+    #[arg(long, value_name = "FILE")]
+    known: Option<PathBuf>,
+    /// Number of workers (default: the number of cores).
+    #[arg(short = 'j', long = "jobs", value_name = "N")]
+    jobs: Option<usize>,
+    /// Only run tests matching the expression (pytest's -k).
+    #[arg(short = 'k', value_name = "EXPR")]
+    keyword: Option<String>,
+    /// Seconds a test (or a script) may run before it is stopped.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
+    timeout: f64,
+    /// Largest guest memory per worker, e.g. 2G, 512M.
+    #[arg(long, value_name = "SIZE", default_value = "2G")]
+    max_memory: String,
+    /// Also install a wheel, a directory of wheels, or a package.
+    #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
+    with: Vec<String>,
+    /// Take the tests from this directory (one package only).
+    #[arg(long, value_name = "DIR")]
+    tests: Option<PathBuf>,
+    /// Extra arguments for pytest, after `--`.
+    #[arg(last = true, value_name = "PYTEST_ARGS")]
+    pytest_args: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -171,6 +213,7 @@ fn main() -> ExitCode {
                 },
             )
             .map(|v| i32::from(v.exit_code())),
+            Some(Command::Compare(args)) => compare(&source, args),
             Some(Command::Fetch) => runner::python::fetch(&source).map(|()| 0),
             Some(Command::Python(args)) => runner::python::run(
                 &source,
@@ -197,6 +240,46 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `pyodide-test compare`.
+fn compare(source: &runner::DistSource, args: CompareArgs) -> anyhow::Result<i32> {
+    let known = match &args.known {
+        Some(path) => runner::compare::Known::load(path)?,
+        None => runner::compare::Known::default(),
+    };
+    if let Some(dir) = args.scripts {
+        let jobs = match args.jobs {
+            Some(0) => anyhow::bail!("-j must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        return runner::compare::run_scripts(
+            source,
+            &runner::compare::ScriptOptions {
+                dir,
+                names: args.names,
+                jobs,
+                timeout: args.timeout,
+            },
+            &known,
+        );
+    }
+    runner::compare::run_packages(
+        source,
+        &runner::test_cmd::TestOptions {
+            packages: args.names,
+            jobs: args.jobs,
+            keyword: args.keyword,
+            timeout: args.timeout,
+            max_memory: args.max_memory,
+            with: args.with,
+            tests: args.tests,
+            pytest_args: args.pytest_args,
+            ..Default::default()
+        },
+        &known,
+    )
 }
 
 /// The error and its causes on one line.

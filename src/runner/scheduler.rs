@@ -144,6 +144,24 @@ pub struct RunSummary {
     pub records: usize,
 }
 
+/// Where the results of a run go, on the scheduler's calling thread: the
+/// [`Reporter`] of a test run, or `compare`'s collector.
+pub trait RecordSink {
+    /// One test finished.
+    fn record(&mut self, record: &TestRecord) -> Result<()>;
+    /// One test file finished.
+    fn file_done(&mut self, package: &str, file: &str);
+}
+
+impl RecordSink for Reporter {
+    fn record(&mut self, record: &TestRecord) -> Result<()> {
+        Reporter::record(self, record)
+    }
+    fn file_done(&mut self, package: &str, file: &str) {
+        Reporter::file_done(self, package, file)
+    }
+}
+
 /// Run `jobs` on `threads` workers; every result goes to `reporter` on this
 /// thread as it arrives.
 pub fn run(
@@ -152,7 +170,7 @@ pub fn run(
     jobs: Vec<Job>,
     threads: usize,
     cfg: &WorkerConfig,
-    reporter: &mut Reporter,
+    reporter: &mut dyn RecordSink,
 ) -> Result<RunSummary> {
     let threads = threads.max(1).min(jobs.len().max(1));
     let pool = rayon::ThreadPoolBuilder::new()

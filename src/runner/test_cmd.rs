@@ -8,12 +8,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use super::dist::Dist;
 use super::fetch;
 use super::python::{self, DistSource, Runtime};
 use super::report::{ReportOptions, Reporter, RunVerdict};
-use super::scheduler;
+use super::scheduler::{self, RecordSink};
 use super::suite::{Suite, SuiteOptions};
 use super::worker::{NodeRunner, WorkerConfig};
+use crate::host::boot::PyodideModule;
 
 /// Options of a test run.
 #[derive(Debug, Clone, Default)]
@@ -69,9 +71,33 @@ fn install_sigint_handler() {
     }
 }
 
-/// Run the suites; returns the exit status (0 unchanged, 1 changed, 130
-/// interrupted). Setup problems are errors (status 2).
-pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<i32> {
+/// A prepared run: the dist, its compiled module, the suites and their
+/// jobs, and the workers' settings (before the runtime is chosen).
+pub struct Plan {
+    /// The resolved dist.
+    pub dist: Dist,
+    /// Its compiled module.
+    pub module: PyodideModule,
+    /// The tool's cache.
+    pub cache: PathBuf,
+    /// The prepared suites.
+    pub suites: Vec<Suite>,
+    /// Their test files, in scheduling order.
+    pub jobs: Vec<scheduler::Job>,
+    /// Number of workers.
+    pub threads: usize,
+    /// Settings of the workers (`node` is filled in by [`run_plan`]).
+    pub cfg: WorkerConfig,
+    /// `--partition K/N`.
+    pub partition: Option<(u32, u32)>,
+    /// When the setup started.
+    pub started: Instant,
+}
+
+/// Check the options, resolve the dist, prepare every suite and plan the
+/// jobs. Errors here are setup errors (status 2).
+pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
+    let started = Instant::now();
     if opts.packages.is_empty() {
         bail!("no package given (try `pyodide-test msgpack`, or `pyodide-test --help`)");
     }
@@ -96,7 +122,6 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let setup_started = Instant::now();
     let dist = source.resolve()?;
     let module = python::load_module(&dist)?;
     let cache = fetch::cache_root();
@@ -122,24 +147,6 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
     }
     let known = scheduler::load_durations(&cache, opts.json.as_deref());
     let jobs = scheduler::plan(&suites, partition, &known);
-    let files = jobs.len();
-    let stop = Arc::new(AtomicBool::new(false));
-    let report_opts = ReportOptions {
-        json: opts.json.clone(),
-        junit: opts.junit.clone(),
-        snapshot_dir: opts
-            .snapshot_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("snapshots")),
-        update: opts.update,
-        // SAFETY: isatty only inspects the descriptor number.
-        progress: unsafe { libc::isatty(2) == 1 },
-        partition,
-        filtered: opts.keyword.is_some() || !opts.pytest_args.is_empty(),
-        pyodide_version: dist.info().version.clone(),
-        ..ReportOptions::default()
-    };
-    let mut reporter = Reporter::new(report_opts, &opts.packages, files)?;
     let (major, minor) = dist.python_major_minor()?;
     let cfg = WorkerConfig {
         python: (major, minor),
@@ -148,20 +155,48 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         heap_max,
         keyword: opts.keyword.clone(),
         pytest_args: opts.pytest_args.clone(),
-        stop: stop.clone(),
+        stop: Arc::new(AtomicBool::new(false)),
         node: None,
     };
+    let threads = threads.min(jobs.len().max(1));
+    Ok(Plan {
+        dist,
+        module,
+        cache,
+        suites,
+        jobs,
+        threads,
+        cfg,
+        partition,
+        started,
+    })
+}
+
+/// How [`run_plan`] went.
+pub struct PlanRun {
+    /// What the scheduler gathered.
+    pub summary: scheduler::RunSummary,
+    /// Ctrl-C stopped it.
+    pub interrupted: bool,
+    /// Wall time of the run proper.
+    pub elapsed: Duration,
+}
+
+/// Run the plan's jobs under `runtime`, every result going to `sink`.
+/// Ctrl-C stops the workers (then `interrupted` is set).
+pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Result<PlanRun> {
+    let mut cfg = plan.cfg.clone();
+    cfg.stop.store(false, Ordering::SeqCst);
     // --runtime node: the same jobs, each guest a node process.
     let stage = tempdir_for_node(runtime)?;
-    let mut cfg = cfg;
     if let Some(stage) = &stage {
         super::node::check_node()?;
         let runner = NodeRunner {
-            driver: super::node::driver_path(&cache)?,
-            dist: dist.dir().to_path_buf(),
+            driver: super::node::driver_path(&plan.cache)?,
+            dist: plan.dist.dir().to_path_buf(),
             stage: stage.0.clone(),
         };
-        for suite in &suites {
+        for suite in &plan.suites {
             runner.stage_suite(suite)?;
         }
         cfg.node = Some(runner);
@@ -171,7 +206,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
     install_sigint_handler();
     let done = Arc::new(AtomicBool::new(false));
     let watcher = {
-        let (stop, done) = (stop.clone(), done.clone());
+        let (stop, done) = (cfg.stop.clone(), done.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::SeqCst) {
                 if SIGINT.load(Ordering::SeqCst) {
@@ -182,34 +217,69 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
             }
         })
     };
-    let threads = threads.min(files.max(1));
     let run_started = Instant::now();
-    let result = scheduler::run(&module, &suites, jobs, threads, &cfg, &mut reporter);
+    let result = scheduler::run(
+        &plan.module,
+        &plan.suites,
+        plan.jobs.clone(),
+        plan.threads,
+        &cfg,
+        sink,
+    );
     done.store(true, Ordering::SeqCst);
     let _ = watcher.join();
-    let interrupted = SIGINT.load(Ordering::SeqCst);
-    let summary = match result {
-        Ok(s) => s,
+    Ok(PlanRun {
+        summary: result?,
+        interrupted: SIGINT.load(Ordering::SeqCst),
+        elapsed: run_started.elapsed(),
+    })
+}
+
+/// Run the suites; returns the exit status (0 unchanged, 1 changed, 130
+/// interrupted). Setup problems are errors (status 2).
+pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<i32> {
+    let plan = prepare(source, opts)?;
+    let files = plan.jobs.len();
+    let report_opts = ReportOptions {
+        json: opts.json.clone(),
+        junit: opts.junit.clone(),
+        snapshot_dir: opts
+            .snapshot_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("snapshots")),
+        update: opts.update,
+        // SAFETY: isatty only inspects the descriptor number.
+        progress: unsafe { libc::isatty(2) == 1 },
+        partition: plan.partition,
+        filtered: opts.keyword.is_some() || !opts.pytest_args.is_empty(),
+        pyodide_version: plan.dist.info().version.clone(),
+        ..ReportOptions::default()
+    };
+    let mut reporter = Reporter::new(report_opts, &opts.packages, files)?;
+    let run = match run_plan(&plan, runtime, &mut reporter) {
+        Ok(r) => r,
         Err(e) => {
             let _ = reporter.finish(true);
             return Err(e);
         }
     };
+    let interrupted = run.interrupted;
     if !interrupted {
         // Merged into what is there now (other runs may have saved since).
-        let mut latest = scheduler::load_durations(&cache, None);
-        for (pkg, files) in &summary.durations {
+        let mut latest = scheduler::load_durations(&plan.cache, None);
+        for (pkg, files) in &run.summary.durations {
             latest.entry(pkg.clone()).or_default().extend(files.clone());
         }
-        let _ = scheduler::save_durations(&cache, &latest);
+        let _ = scheduler::save_durations(&plan.cache, &latest);
     }
     let verdict = reporter.finish(interrupted)?;
     if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
         eprintln!(
-            "pyodide-test: setup {:.1} s, {files} files on {threads} workers in {:.1} s, {} results",
-            (run_started - setup_started).as_secs_f64(),
-            run_started.elapsed().as_secs_f64(),
-            summary.records
+            "pyodide-test: setup {:.1} s, {files} files on {} workers in {:.1} s, {} results",
+            (plan.started.elapsed() - run.elapsed).as_secs_f64(),
+            plan.threads,
+            run.elapsed.as_secs_f64(),
+            run.summary.records
         );
     }
     Ok(if interrupted {

@@ -1,0 +1,618 @@
+//! `pyodide-test compare`: the same plan under Wasmtime and under Node (the
+//! reference), and the tests whose outcome differs; or, with `--scripts
+//! DIR`, the scripts whose stdout or exit status differs.
+//!
+//! Known differences come from a file (`--known FILE`, e.g.
+//! `conformance/known-differences.txt`): `KEY: reason` lines, `#` comments.
+//! A KEY `package::id-prefix` covers the tests of `package` whose
+//! (normalised) id starts with `id-prefix` (`package::` covers them all); a
+//! KEY without `::` names a script. Known differences are printed but do
+//! not make the exit status 1.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::outcome::{Outcome, TestRecord};
+use super::python::{DistSource, Runtime};
+use super::scheduler::RecordSink;
+use super::test_cmd::{self, INTERRUPTED_STATUS, TestOptions};
+
+/// The runtimes compared, in report order.
+const RUNTIMES: [(Runtime, &str); 2] = [(Runtime::Wasmtime, "wasmtime"), (Runtime::Node, "node")];
+
+/// A test id with its run-specific parts replaced, so that the same test
+/// has the same id in two runs: memory addresses (`0x7f3a...`) become
+/// `0x?`, UUIDs become `<uuid>`. (`report/` has no shared `normalize_id`
+/// yet; this is compare's own.)
+pub fn normalize_id(id: &str) -> String {
+    let b = id.as_bytes();
+    let mut out = String::with_capacity(id.len());
+    let mut i = 0;
+    let hex = |c: u8| c.is_ascii_hexdigit();
+    while i < b.len() {
+        // 8-4-4-4-12 hex digits.
+        if i + 36 <= b.len() && (i == 0 || !b[i - 1].is_ascii_alphanumeric()) {
+            let s = &b[i..i + 36];
+            let is_uuid = s.iter().enumerate().all(|(k, &c)| {
+                if matches!(k, 8 | 13 | 18 | 23) {
+                    c == b'-'
+                } else {
+                    hex(c)
+                }
+            }) && b.get(i + 36).is_none_or(|c| !c.is_ascii_alphanumeric());
+            if is_uuid {
+                out.push_str("<uuid>");
+                i += 36;
+                continue;
+            }
+        }
+        if b[i] == b'0'
+            && b.get(i + 1) == Some(&b'x')
+            && (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+        {
+            let mut j = i + 2;
+            while j < b.len() && hex(b[j]) {
+                j += 1;
+            }
+            if j - (i + 2) >= 4 {
+                out.push_str("0x?");
+                i = j;
+                continue;
+            }
+        }
+        let ch = id[i..].chars().next().expect("in bounds");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// Known differences: (key, reason).
+#[derive(Debug, Default, Clone)]
+pub struct Known(Vec<(String, String)>);
+
+impl Known {
+    /// Read `KEY: reason` lines (`#` comments, blank lines ignored).
+    pub fn load(path: &Path) -> Result<Known> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(Known::parse(&text))
+    }
+
+    /// Parse the text of a known-differences file.
+    pub fn parse(text: &str) -> Known {
+        Known(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter_map(|l| {
+                    // The key ends at the first ": " (ids hold "::").
+                    let at = l.find(": ").or_else(|| l.strip_suffix(':').map(str::len))?;
+                    let (k, r) = l.split_at(at);
+                    Some((k.trim().to_string(), r[1..].trim().to_string()))
+                })
+                .collect(),
+        )
+    }
+
+    /// The reason a test of `package` with (normalised) `id` may differ.
+    pub fn test(&self, package: &str, id: &str) -> Option<&str> {
+        self.0.iter().find_map(|(k, r)| {
+            let (p, prefix) = k.split_once("::")?;
+            (p == package && id.starts_with(prefix)).then_some(r.as_str())
+        })
+    }
+
+    /// The reason script `name` may differ.
+    pub fn script(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find_map(|(k, r)| (k == name).then_some(r.as_str()))
+    }
+}
+
+/// Collects the records of one runtime's run.
+struct Collector {
+    name: &'static str,
+    records: Vec<TestRecord>,
+    files: usize,
+    planned: usize,
+    tty: bool,
+}
+
+impl RecordSink for Collector {
+    fn record(&mut self, record: &TestRecord) -> Result<()> {
+        self.records.push(record.clone());
+        Ok(())
+    }
+    fn file_done(&mut self, _package: &str, _file: &str) {
+        self.files += 1;
+        if self.tty {
+            eprint!(
+                "\r\x1b[2Kpyodide-test: {}: {}/{} files, {} results",
+                self.name,
+                self.files,
+                self.planned,
+                self.records.len()
+            );
+        }
+    }
+}
+
+/// A difference between the runtimes.
+#[derive(Debug)]
+struct Difference {
+    key: String,
+    wasmtime: Option<TestRecord>,
+    node: Option<TestRecord>,
+    known: Option<String>,
+}
+
+/// `pyodide-test compare PACKAGE...`: returns 0 when both runtimes agree
+/// (apart from known differences), 1 when they differ, 130 if interrupted.
+pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> Result<i32> {
+    let plan = test_cmd::prepare(source, opts)?;
+    // SAFETY: isatty only inspects the descriptor number.
+    let tty = unsafe { libc::isatty(2) == 1 };
+    let mut runs = Vec::new();
+    for (runtime, name) in RUNTIMES {
+        let mut sink = Collector {
+            name,
+            records: Vec::new(),
+            files: 0,
+            planned: plan.jobs.len(),
+            tty,
+        };
+        let run = test_cmd::run_plan(&plan, runtime, &mut sink)?;
+        if tty {
+            eprint!("\r\x1b[2K");
+        }
+        if run.interrupted {
+            eprintln!("pyodide-test: interrupted");
+            return Ok(INTERRUPTED_STATUS);
+        }
+        eprintln!(
+            "pyodide-test: {name}: {} files, {} results in {:.1} s",
+            plan.jobs.len(),
+            sink.records.len(),
+            run.elapsed.as_secs_f64()
+        );
+        runs.push(sink.records);
+    }
+    let node = runs.pop().unwrap_or_default();
+    let wasmtime = runs.pop().unwrap_or_default();
+    let (diffs, agree) = differences(wasmtime, node, known);
+    let mut out = std::io::stdout().lock();
+    print_differences(&mut out, &diffs)?;
+    let count = |f: &dyn Fn(&Difference) -> bool| diffs.iter().filter(|d| f(d)).count();
+    let differ = count(&|d| d.wasmtime.is_some() && d.node.is_some());
+    let only_w = count(&|d| d.node.is_none());
+    let only_n = count(&|d| d.wasmtime.is_none());
+    let known_n = count(&|d| d.known.is_some());
+    writeln!(
+        out,
+        "compare: {} tests: {agree} agree, {differ} differ, {only_w} only under wasmtime, {only_n} only under node ({known_n} known differences)",
+        agree + diffs.len()
+    )?;
+    Ok(i32::from(diffs.iter().any(|d| d.known.is_none())))
+}
+
+/// Match the records of both runs by (package, normalised id); returns the
+/// differences and the number of tests that agree.
+fn differences(
+    wasmtime: Vec<TestRecord>,
+    node: Vec<TestRecord>,
+    known: &Known,
+) -> (Vec<Difference>, usize) {
+    type Sides = (Vec<TestRecord>, Vec<TestRecord>);
+    let mut by_key: BTreeMap<(String, String), Sides> = BTreeMap::new();
+    for r in wasmtime {
+        let k = (r.package.clone(), normalize_id(&r.id));
+        by_key.entry(k).or_default().0.push(r);
+    }
+    for r in node {
+        let k = (r.package.clone(), normalize_id(&r.id));
+        by_key.entry(k).or_default().1.push(r);
+    }
+    let mut diffs = Vec::new();
+    let mut agree = 0;
+    for ((package, id), (mut w, mut n)) in by_key {
+        // Ids equal after normalisation: pair them up by outcome.
+        w.sort_by_key(|r| r.outcome);
+        n.sort_by_key(|r| r.outcome);
+        let mut w = w.into_iter();
+        let mut n = n.into_iter();
+        loop {
+            let (a, b) = (w.next(), n.next());
+            if a.is_none() && b.is_none() {
+                break;
+            }
+            if let (Some(a), Some(b)) = (&a, &b)
+                && a.outcome == b.outcome
+            {
+                agree += 1;
+                continue;
+            }
+            diffs.push(Difference {
+                key: format!("{package}::{id}"),
+                known: known.test(&package, &id).map(str::to_string),
+                wasmtime: a,
+                node: b,
+            });
+        }
+    }
+    (diffs, agree)
+}
+
+fn outcome_name(r: &Option<TestRecord>) -> &'static str {
+    r.as_ref().map_or("-", |r| r.outcome.as_str())
+}
+
+/// The first lines of a message, indented.
+fn excerpt(message: &str) -> String {
+    let lines: Vec<&str> = message.trim_end().lines().collect();
+    let shown: Vec<String> = lines
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .map(|l| format!("      {}", l.chars().take(200).collect::<String>()))
+        .collect();
+    shown.join("\n")
+}
+
+fn print_differences(out: &mut dyn Write, diffs: &[Difference]) -> Result<()> {
+    for d in diffs {
+        let what = match (&d.wasmtime, &d.node) {
+            (Some(_), Some(_)) => "DIFFER",
+            (Some(_), None) => "ONLY wasmtime",
+            _ => "ONLY node",
+        };
+        writeln!(
+            out,
+            "{what}{} {}  wasmtime: {}  node: {}",
+            if d.known.is_some() { " (known)" } else { "" },
+            d.key,
+            outcome_name(&d.wasmtime),
+            outcome_name(&d.node)
+        )?;
+        for (side, r) in [("wasmtime", &d.wasmtime), ("node", &d.node)] {
+            if let Some(r) = r
+                && !r.message.trim().is_empty()
+                && r.outcome != Outcome::Passed
+            {
+                writeln!(out, "    {side}:\n{}", excerpt(&r.message))?;
+            }
+        }
+        if let Some(reason) = &d.known {
+            writeln!(out, "    known: {reason}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Options of `compare --scripts DIR`.
+#[derive(Debug, Clone)]
+pub struct ScriptOptions {
+    /// The directory of `*.py` scripts (with NAME.args/.stdin/.cmd).
+    pub dir: PathBuf,
+    /// Only these scripts (default: all).
+    pub names: Vec<String>,
+    /// Parallel scripts.
+    pub jobs: usize,
+    /// Seconds per script and runtime.
+    pub timeout: f64,
+}
+
+/// What one script did under one runtime.
+#[derive(Debug, Clone, PartialEq)]
+struct ScriptRun {
+    status: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// `pyodide-test compare --scripts DIR`: every script under both runtimes;
+/// prints those whose stdout or exit status differs.
+pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> Result<i32> {
+    let mut names: Vec<String> = std::fs::read_dir(&opts.dir)
+        .with_context(|| format!("reading {}", opts.dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|n| opts.names.is_empty() || opts.names.contains(n))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        bail!("no scripts to run in {}", opts.dir.display());
+    }
+    for n in &opts.names {
+        if !names.contains(n) {
+            bail!("no script {n}.py in {}", opts.dir.display());
+        }
+    }
+    super::node::check_node()?;
+    let exe = std::env::current_exe().context("finding the pyodide-test executable")?;
+    let mut base: Vec<String> = vec!["--pyodide".into(), source.version.clone()];
+    if let Some(dir) = &source.dir {
+        base.push("--dist".into());
+        base.push(dir.to_string_lossy().into_owned());
+    }
+    let started = Instant::now();
+    // (name, runtime index) pairs, run by `jobs` threads.
+    let work: Vec<(usize, usize)> = (0..names.len()).flat_map(|i| [(i, 0), (i, 1)]).collect();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<BTreeMap<(usize, usize), Result<ScriptRun, String>>> =
+        Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.max(1).min(work.len()) {
+            scope.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(&(i, r)) = work.get(k) else { break };
+                    let result = run_script(&exe, &base, RUNTIMES[r].1, &opts.dir, &names[i], opts)
+                        .map_err(|e| format!("{e:#}"));
+                    results
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert((i, r), result);
+                }
+            });
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut out = std::io::stdout().lock();
+    let (mut differ, mut known_n, mut failed) = (0, 0, 0);
+    for (i, name) in names.iter().enumerate() {
+        let (Some(w), Some(n)) = (results.get(&(i, 0)), results.get(&(i, 1))) else {
+            continue;
+        };
+        let (w, n) = match (w, n) {
+            (Ok(w), Ok(n)) => (w, n),
+            (w, n) => {
+                failed += 1;
+                for (side, r) in [("wasmtime", w), ("node", n)] {
+                    if let Err(e) = r {
+                        writeln!(out, "ERROR {name} ({side}): {e}")?;
+                    }
+                }
+                continue;
+            }
+        };
+        let mut problems = Vec::new();
+        if w.status != n.status {
+            problems.push(format!(
+                "exit status: wasmtime {}, node {}",
+                status_text(w.status),
+                status_text(n.status)
+            ));
+        }
+        if w.stdout != n.stdout {
+            problems.push(first_difference(
+                &String::from_utf8_lossy(&w.stdout),
+                &String::from_utf8_lossy(&n.stdout),
+            ));
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        differ += 1;
+        let reason = known.script(name);
+        if reason.is_some() {
+            known_n += 1;
+        }
+        writeln!(
+            out,
+            "DIFFER{} {name}",
+            if reason.is_some() { " (known)" } else { "" }
+        )?;
+        for p in problems {
+            writeln!(out, "    {p}")?;
+        }
+        if let Some(reason) = reason {
+            writeln!(out, "    known: {reason}")?;
+        }
+    }
+    writeln!(
+        out,
+        "compare: {} scripts: {} agree, {differ} differ ({known_n} known differences), {failed} could not run; {:.1} s",
+        names.len(),
+        names.len() - differ - failed,
+        started.elapsed().as_secs_f64()
+    )?;
+    if failed > 0 {
+        return Ok(2);
+    }
+    Ok(i32::from(differ > known_n))
+}
+
+fn status_text(s: Option<i32>) -> String {
+    s.map_or_else(|| "none (timeout or signal)".into(), |s| s.to_string())
+}
+
+/// The first differing line of two outputs.
+fn first_difference(w: &str, n: &str) -> String {
+    let a: Vec<&str> = w.lines().collect();
+    let b: Vec<&str> = n.lines().collect();
+    let i = (0..a.len().max(b.len()))
+        .find(|&i| a.get(i) != b.get(i))
+        .unwrap_or(0);
+    format!(
+        "stdout differs at line {}: wasmtime {:?}, node {:?} ({} and {} lines)",
+        i + 1,
+        a.get(i).copied().unwrap_or("<end>"),
+        b.get(i).copied().unwrap_or("<end>"),
+        a.len(),
+        b.len()
+    )
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Run script `name` under `runtime` with conformance's convention: the
+/// script at /home/pyodide/NAME.py, arguments from NAME.cmd or NAME.py +
+/// NAME.args, stdin from NAME.stdin.
+fn run_script(
+    exe: &Path,
+    base: &[String],
+    runtime: &str,
+    dir: &Path,
+    name: &str,
+    opts: &ScriptOptions,
+) -> Result<ScriptRun> {
+    let work = std::env::temp_dir().join(format!(
+        "pyodide-test-compare-{}-{runtime}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let script = dir.join(format!("{name}.py"));
+    std::fs::copy(&script, work.join(format!("{name}.py")))
+        .with_context(|| format!("copying {}", script.display()))?;
+    let cmd_file = dir.join(format!("{name}.cmd"));
+    let mut py_args = if cmd_file.is_file() {
+        lines(&cmd_file)
+    } else {
+        vec![format!("{name}.py")]
+    };
+    py_args.extend(lines(&dir.join(format!("{name}.args"))));
+    let stdin = std::fs::read(dir.join(format!("{name}.stdin"))).unwrap_or_default();
+    let mut cmd = Command::new(exe);
+    cmd.args(base).arg("--runtime").arg(runtime).arg("python");
+    if cmd_file.is_file() {
+        cmd.arg(format!("--copy={name}.py:/home/pyodide/{name}.py"));
+    }
+    let mut child = cmd
+        .args(&py_args)
+        .current_dir(&work)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting pyodide-test python")?;
+    let mut input = child.stdin.take().expect("piped");
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut v);
+        v
+    });
+    let deadline = Instant::now() + Duration::from_secs_f64(opts.timeout);
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s.code();
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = feeder.join();
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(ScriptRun {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(pkg: &str, id: &str, outcome: Outcome) -> TestRecord {
+        TestRecord {
+            package: pkg.into(),
+            id: id.into(),
+            outcome,
+            duration: 0.0,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn ids_are_normalised() {
+        assert_eq!(
+            normalize_id("t.py::test_x[<object at 0x7f3a12bc>-1]"),
+            "t.py::test_x[<object at 0x?>-1]"
+        );
+        assert_eq!(
+            normalize_id("t.py::test_u[123e4567-e89b-12d3-a456-426614174000]"),
+            "t.py::test_u[<uuid>]"
+        );
+        assert_eq!(normalize_id("t.py::test_0x1[é]"), "t.py::test_0x1[é]");
+    }
+
+    #[test]
+    fn known_keys() {
+        let k = Known::parse(
+            "# c\ntime_funcs: a reason\nmsgpack::test/test_a.py::test_b: why: x\npydantic-core::: all\n",
+        );
+        assert_eq!(k.script("time_funcs"), Some("a reason"));
+        assert_eq!(
+            k.test("msgpack", "test/test_a.py::test_b[1]"),
+            Some("why: x")
+        );
+        assert_eq!(k.test("msgpack", "test/test_a.py::test_c"), None);
+        assert_eq!(k.test("pydantic-core", "anything"), Some("all"));
+    }
+
+    #[test]
+    fn differences_pair_by_normalised_id() {
+        let w = vec![
+            rec("p", "t.py::a[0x1234abcd]", Outcome::Passed),
+            rec("p", "t.py::b", Outcome::Failed),
+            rec("p", "t.py::c", Outcome::Passed),
+        ];
+        let n = vec![
+            rec("p", "t.py::a[0xdeadbeef]", Outcome::Passed),
+            rec("p", "t.py::b", Outcome::Passed),
+            rec("p", "t.py::d", Outcome::Passed),
+        ];
+        let (d, agree) = differences(w, n, &Known::default());
+        assert_eq!(agree, 1);
+        let keys: Vec<_> = d
+            .iter()
+            .map(|d| {
+                (
+                    d.key.as_str(),
+                    outcome_name(&d.wasmtime),
+                    outcome_name(&d.node),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("p::t.py::b", "failed", "passed"),
+                ("p::t.py::c", "passed", "-"),
+                ("p::t.py::d", "-", "passed")
+            ]
+        );
+    }
+}
