@@ -8,6 +8,13 @@
 //! of `NAME.py`, one per line). Known differences are listed, each with its
 //! reason, in `conformance/known-differences.txt`; such scripts are still
 //! run and reported, but as ignored.
+//!
+//! Package suites run too: each `suite::PACKAGE` trial runs `pyodide-test
+//! compare PACKAGE` (the suite under Wasmtime and under Node) and fails on
+//! any test whose outcome differs, unless `known-differences.txt` lists it
+//! (`PACKAGE::test-id-prefix: reason`). The fast suites run by default; the
+//! slow ones (minutes each) only with `PYODIDE_TEST_SLOW=1`. Without `node`
+//! on PATH the suite trials are ignored.
 
 use std::fs;
 use std::io::Write;
@@ -36,7 +43,8 @@ fn known_differences() -> Vec<(String, String)> {
         .into_iter()
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .filter_map(|l| {
-            l.split_once(':')
+            // The key ends at the first ": " (suite keys hold "::").
+            l.split_once(": ")
                 .map(|(n, r)| (n.trim().to_string(), r.trim().to_string()))
         })
         .collect()
@@ -152,9 +160,62 @@ fn tempdir(name: &str) -> Result<PathBuf, Failed> {
     Ok(dir)
 }
 
+/// Package suites compared under both runtimes: (package, slow).
+const SUITES: &[(&str, bool)] = &[
+    ("msgpack", false),
+    ("bitarray", false),
+    ("cytoolz", false),
+    ("simplejson", true),
+    ("pydantic-core", true),
+];
+
+/// `pyodide-test compare PACKAGE --known known-differences.txt`: passes
+/// when both runtimes agree apart from the listed differences.
+fn compare_suite(package: &str) -> Result<(), Failed> {
+    let out = Command::new(common::exe())
+        .args(common::dist_args())
+        .args(["compare", package, "-j", "1", "--known"])
+        .arg(root().join("known-differences.txt"))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("starting pyodide-test compare: {e}"))?;
+    match out.status.code() {
+        Some(0) => Ok(()),
+        code => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = stderr.lines().rev().take(10).collect();
+            Err(format!(
+                "pyodide-test compare {package}: exit status {code:?}\n{}\n--- stderr (last lines) ---\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+            .into())
+        }
+    }
+}
+
+fn node_available() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let known = known_differences();
+    let slow = std::env::var_os("PYODIDE_TEST_SLOW").is_some_and(|v| v == "1");
+    let node = node_available();
+    // The suites first: they are the longest trials.
+    let mut trials: Vec<Trial> = SUITES
+        .iter()
+        .map(|&(package, is_slow)| {
+            Trial::test(format!("suite::{package}"), move || compare_suite(package))
+                .with_ignored_flag(!node || (is_slow && !slow))
+        })
+        .collect();
     let mut names: Vec<String> = fs::read_dir(root().join("scripts"))
         .expect("conformance/scripts")
         .filter_map(|e| e.ok())
@@ -165,13 +226,10 @@ fn main() {
         })
         .collect();
     names.sort();
-    let trials = names
-        .into_iter()
-        .map(|name| {
-            let ignored = known.iter().any(|(n, _)| *n == name);
-            let n = name.clone();
-            Trial::test(name, move || run_script(&n)).with_ignored_flag(ignored)
-        })
-        .collect();
+    trials.extend(names.into_iter().map(|name| {
+        let ignored = known.iter().any(|(n, _)| *n == name);
+        let n = name.clone();
+        Trial::test(name, move || run_script(&n)).with_ignored_flag(ignored)
+    }));
     libtest_mimic::run(&args, trials).exit();
 }
