@@ -160,22 +160,92 @@ fn tempdir(name: &str) -> Result<PathBuf, Failed> {
     Ok(dir)
 }
 
-/// Package suites compared under both runtimes: (package, slow).
-const SUITES: &[(&str, bool)] = &[
-    ("msgpack", false),
-    ("bitarray", false),
-    ("cytoolz", false),
-    ("simplejson", true),
-    ("pydantic-core", true),
+/// pytest and its dependencies, for every suite (the pins of
+/// `tests/suites.rs`, so that both compare the same wheels).
+const PYTEST: &[&str] = &[
+    "pluggy==1.7.0",
+    "iniconfig==2.3.1",
+    "packaging==26.4",
+    "pygments==2.21.0",
+    "pytest==9.2.0",
+];
+
+/// A package suite compared under both runtimes.
+struct Suite {
+    package: &'static str,
+    with: &'static [&'static str],
+    pytest_args: &'static [&'static str],
+    /// Minutes: only with `PYODIDE_TEST_SLOW=1`.
+    slow: bool,
+}
+
+const SUITES: &[Suite] = &[
+    Suite {
+        package: "msgpack",
+        with: &["msgpack==1.2.4"],
+        pytest_args: &[],
+        slow: false,
+    },
+    Suite {
+        package: "bitarray",
+        with: &["bitarray==3.12.3"],
+        pytest_args: &[],
+        slow: false,
+    },
+    Suite {
+        package: "cytoolz",
+        with: &["cytoolz==1.2.0", "toolz==1.2.0"],
+        pytest_args: &[],
+        slow: false,
+    },
+    Suite {
+        package: "simplejson",
+        with: &["simplejson==4.3.0"],
+        pytest_args: &[],
+        slow: true,
+    },
+    Suite {
+        package: "pydantic-core",
+        with: &[
+            "pydantic-core==2.50.5",
+            "typing-extensions==4.16.0",
+            "hypothesis==6.170.17",
+            "sortedcontainers==2.4.0",
+            "dirty-equals==0.11",
+            "inline-snapshot==0.36.1",
+            "asttokens==3.0.2",
+            "executing==2.3.0",
+            "rich==15.0.0",
+            "markdown-it-py==4.3.0",
+            "mdurl==0.1.2",
+            "pytest-benchmark==5.3.1",
+            "py-cpuinfo2==10.1.1",
+            "typing-inspection==0.4.5",
+            "pytest-mock==3.17.0",
+            "tzdata==2026.6",
+            "pytest-run-parallel==0.10.0",
+        ],
+        pytest_args: &["-W", "ignore::pytest.PytestConfigWarning"],
+        slow: true,
+    },
 ];
 
 /// `pyodide-test compare PACKAGE --known known-differences.txt`: passes
 /// when both runtimes agree apart from the listed differences.
-fn compare_suite(package: &str) -> Result<(), Failed> {
-    let out = Command::new(common::exe())
-        .args(common::dist_args())
+fn compare_suite(suite: &Suite) -> Result<(), Failed> {
+    let package = suite.package;
+    let mut cmd = Command::new(common::exe());
+    cmd.args(common::dist_args())
         .args(["compare", package, "-j", "1", "--known"])
-        .arg(root().join("known-differences.txt"))
+        .arg(root().join("known-differences.txt"));
+    for w in suite.with.iter().chain(PYTEST) {
+        cmd.args(["--with", w]);
+    }
+    if !suite.pytest_args.is_empty() {
+        cmd.arg("--").args(suite.pytest_args);
+    }
+    let out = cmd
+        .current_dir(std::env::temp_dir())
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("starting pyodide-test compare: {e}"))?;
@@ -211,9 +281,11 @@ fn main() {
     // The suites first: they are the longest trials.
     let mut trials: Vec<Trial> = SUITES
         .iter()
-        .map(|&(package, is_slow)| {
-            Trial::test(format!("suite::{package}"), move || compare_suite(package))
-                .with_ignored_flag(!node || (is_slow && !slow))
+        .map(|suite| {
+            Trial::test(format!("suite::{}", suite.package), move || {
+                compare_suite(suite)
+            })
+            .with_ignored_flag(!node || (suite.slow && !slow))
         })
         .collect();
     let mut names: Vec<String> = fs::read_dir(root().join("scripts"))
