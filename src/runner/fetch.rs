@@ -45,11 +45,8 @@ pub fn ensure_pyodide(cache: &Path, version: &str) -> Result<PathBuf> {
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work)?;
     let result = fetch_into(&work, version).and_then(|pkg| {
-        fs::write(pkg.join(".complete"), b"")?;
-        let _ = fs::remove_dir_all(&dist);
-        fs::rename(&pkg, &dist)
-            .with_context(|| format!("moving the unpacked release into {}", dist.display()))?;
-        Ok(())
+        fs::write(pkg.join(super::cache::COMPLETE), b"")?;
+        super::cache::publish_dir(&pkg, &dist)
     });
     let _ = fs::remove_dir_all(&work);
     result?;

@@ -1,6 +1,7 @@
 //! Dists, fetching, `python`, and the test runner: suites, workers, the
 //! scheduler and reports.
 
+pub mod cache;
 pub mod compare;
 pub mod dist;
 pub mod fetch;

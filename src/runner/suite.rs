@@ -695,15 +695,7 @@ fn unpack_sdist(cache: &Path, archive: &Path) -> Result<PathBuf> {
                 .with_context(|| format!("unpacking {}", archive.display()))?;
         }
         fs::write(tmp.join(".complete"), b"")?;
-        if !dir.join(".complete").is_file() {
-            let _ = fs::remove_dir_all(&dir);
-            if let Err(e) = fs::rename(&tmp, &dir)
-                && !dir.join(".complete").is_file()
-            {
-                return Err(e).with_context(|| format!("moving into {}", dir.display()));
-            }
-        }
-        let _ = fs::remove_dir_all(&tmp);
+        super::cache::publish_dir(&tmp, &dir)?;
     }
     // The archive's single top directory, if it has one.
     let entries: Vec<PathBuf> = fs::read_dir(&dir)?
@@ -941,16 +933,7 @@ with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
             let key = key_of(dir);
             let from = tmp.join(&key);
             fs::write(from.join(".complete"), b"")?;
-            let to = base.join(&key);
-            if to.join(".complete").is_file() {
-                continue; // another run got there first
-            }
-            let _ = fs::remove_dir_all(&to);
-            if let Err(e) = fs::rename(&from, &to)
-                && !to.join(".complete").is_file()
-            {
-                return Err(e).with_context(|| format!("moving into {}", to.display()));
-            }
+            crate::runner::cache::publish_dir(&from, &base.join(&key))?;
         }
         let _ = fs::remove_dir_all(&tmp);
         Ok(())

@@ -265,15 +265,34 @@ fn pip_download(
     .map(|b| format!("{b:02x}"))
     .collect();
     let memo = dir.join(".resolved").join(key);
-    if let Ok(text) = fs::read_to_string(&memo) {
+    let wanted = requirement_name(requirement);
+    let remembered = |memo: &Path| -> Option<Vec<PathBuf>> {
+        let text = fs::read_to_string(memo).ok()?;
         let files: Vec<PathBuf> = text.lines().map(|l| dir.join(l)).collect();
-        if !files.is_empty() && files.iter().all(|f| f.is_file()) {
-            return Ok(files);
-        }
+        let complete = files.iter().all(|f| f.is_file())
+            && files
+                .iter()
+                .any(|f| wheel_name(f).as_deref() == Some(wanted.as_str()));
+        complete.then_some(files)
+    };
+    if let Some(files) = remembered(&memo) {
+        return Ok(files);
+    }
+    // One pip at a time per cache directory: concurrent runs wait, then
+    // find the resolution the first one remembered.
+    let _lock = super::cache::DirLock::acquire(&dir)?;
+    if let Some(files) = remembered(&memo) {
+        return Ok(files);
     }
     let files = pip_download_uncached(&dir, target, requirement, with_deps)?;
+    if !files
+        .iter()
+        .any(|f| wheel_name(f).as_deref() == Some(wanted.as_str()))
+    {
+        bail!("`pip download {requirement}` gave no wheel of {wanted}");
+    }
     let names: Vec<String> = files.iter().map(|f| file_name(f)).collect();
-    let _ = fs::write(&memo, names.join("\n"));
+    let _ = super::cache::write_atomic(&memo, names.join("\n").as_bytes());
     Ok(files)
 }
 
@@ -340,6 +359,21 @@ fn pip_download_uncached(
     Ok(files)
 }
 
+/// The normalised project name of a requirement (`pytest>=8` -> `pytest`).
+fn requirement_name(requirement: &str) -> String {
+    let end = requirement
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        .unwrap_or(requirement.len());
+    normalize(&requirement[..end])
+}
+
+/// The normalised project name of a wheel file.
+fn wheel_name(path: &Path) -> Option<String> {
+    WheelTags::parse(&file_name(path))
+        .ok()
+        .map(|t| normalize(&t.name))
+}
+
 fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|f| f.to_string_lossy().into_owned())
@@ -391,9 +425,8 @@ pub fn unpacked(cache: &Path, wheel: &Path) -> Result<PathBuf> {
             .map_err(|e| anyhow::anyhow!("{} is corrupt ({entry_name}): {e}", wheel.display()))?;
         fs::write(&dest, &data)?;
     }
-    fs::write(tmp.join(".complete"), b"")?;
-    let _ = fs::remove_dir_all(&dir);
-    fs::rename(&tmp, &dir).with_context(|| format!("moving into {}", dir.display()))?;
+    fs::write(tmp.join(super::cache::COMPLETE), b"")?;
+    super::cache::publish_dir(&tmp, &dir)?;
     Ok(dir)
 }
 
@@ -468,6 +501,17 @@ mod tests {
             .to_string();
         assert!(err.contains("cp313") && err.contains("cp314"), "{err}");
         assert!(ok("msgpack-1.0-cp312-cp312-pyemscripten_2024_0_wasm32.whl").is_err());
+    }
+
+    #[test]
+    fn names_of_requirements_and_wheels() {
+        assert_eq!(requirement_name("pytest>=8"), "pytest");
+        assert_eq!(requirement_name("Pydantic_Core==2.50"), "pydantic-core");
+        assert_eq!(requirement_name("six"), "six");
+        assert_eq!(
+            wheel_name(Path::new("/x/pydantic_core-2.5-cp314-cp314-any.whl")).as_deref(),
+            Some("pydantic-core")
+        );
     }
 
     #[test]

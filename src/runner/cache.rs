@@ -1,0 +1,97 @@
+//! Filling the tool's cache safely when several runs do it at once: an
+//! entry is prepared under a private temporary name and moved into place
+//! in one step; an entry another run already completed is kept.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// The marker file of a complete directory entry.
+pub const COMPLETE: &str = ".complete";
+
+/// Move the fully prepared directory `tmp` (its `.complete` marker written)
+/// into place at `dir`. If another run completed `dir` first, `tmp` is
+/// discarded. An incomplete leftover at `dir` is moved aside, never
+/// deleted where a reader could be looking.
+pub fn publish_dir(tmp: &Path, dir: &Path) -> Result<()> {
+    if !dir.join(COMPLETE).is_file() {
+        if dir.exists() {
+            let aside = dir.with_extension(format!("stale-{}", std::process::id()));
+            if fs::rename(dir, &aside).is_ok() {
+                let _ = fs::remove_dir_all(&aside);
+            }
+        }
+        if let Err(e) = fs::rename(tmp, dir)
+            && !dir.join(COMPLETE).is_file()
+        {
+            return Err(e).with_context(|| format!("moving into {}", dir.display()));
+        }
+    }
+    let _ = fs::remove_dir_all(tmp);
+    Ok(())
+}
+
+/// Write `bytes` to `path` so that readers see either the old or the whole
+/// new content.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
+}
+
+/// An exclusive lock on a cache directory (`flock` on its `.lock` file),
+/// held until dropped; other runs wait for it.
+pub struct DirLock {
+    _file: fs::File,
+}
+
+impl DirLock {
+    /// Wait for and take the lock of `dir`.
+    pub fn acquire(dir: &Path) -> Result<Self> {
+        use std::os::fd::AsRawFd;
+        let path = dir.join(".lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own; released when it is closed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("locking {}", path.display()));
+        }
+        Ok(Self { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_completed_entry_is_kept_and_an_incomplete_one_replaced() {
+        let base = std::env::temp_dir().join(format!("pt-cache-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let (dir, tmp) = (base.join("entry"), base.join("tmp"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("half"), b"x").unwrap(); // an incomplete leftover
+        fs::create_dir_all(&tmp).unwrap();
+        fs::write(tmp.join("file"), b"first").unwrap();
+        fs::write(tmp.join(COMPLETE), b"").unwrap();
+        publish_dir(&tmp, &dir).unwrap();
+        assert_eq!(fs::read(dir.join("file")).unwrap(), b"first");
+        assert!(!dir.join("half").exists() && !tmp.exists());
+        // A second run's copy does not replace the completed entry.
+        fs::create_dir_all(&tmp).unwrap();
+        fs::write(tmp.join("file"), b"second").unwrap();
+        fs::write(tmp.join(COMPLETE), b"").unwrap();
+        publish_dir(&tmp, &dir).unwrap();
+        assert_eq!(fs::read(dir.join("file")).unwrap(), b"first");
+        assert!(!tmp.exists());
+        write_atomic(&base.join("memo"), b"a\nb").unwrap();
+        assert_eq!(fs::read(base.join("memo")).unwrap(), b"a\nb");
+        fs::remove_dir_all(&base).unwrap();
+    }
+}
