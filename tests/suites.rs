@@ -3,7 +3,8 @@
 //! (every test's outcome as recorded).
 //!
 //! msgpack, bitarray and cytoolz always run (a few seconds each);
-//! simplejson and pydantic-core (minutes) only with `PYODIDE_TEST_SLOW=1`.
+//! simplejson and pydantic-core (minutes) are `#[ignore]`d: run them with
+//! `cargo test --test suites -- --include-ignored`.
 //! Every wheel is pinned to the version the snapshots were taken with, so a
 //! new release on PyPI does not change the outcomes behind CI's back; after
 //! a deliberate upgrade, change the pins and rewrite the snapshot with the
@@ -32,35 +33,30 @@ struct Case {
     package: &'static str,
     with: &'static [&'static str],
     pytest_args: &'static [&'static str],
-    slow: bool,
 }
 
 const MSGPACK: Case = Case {
     package: "msgpack",
     with: &["msgpack==1.2.4"],
     pytest_args: &[],
-    slow: false,
 };
 
 const BITARRAY: Case = Case {
     package: "bitarray",
     with: &["bitarray==3.12.3"],
     pytest_args: &[],
-    slow: false,
 };
 
 const CYTOOLZ: Case = Case {
     package: "cytoolz",
     with: &["cytoolz==1.2.0", "toolz==1.2.0"],
     pytest_args: &[],
-    slow: false,
 };
 
 const SIMPLEJSON: Case = Case {
     package: "simplejson",
     with: &["simplejson==4.3.0"],
     pytest_args: &[],
-    slow: true,
 };
 
 const PYDANTIC_CORE: Case = Case {
@@ -85,20 +81,12 @@ const PYDANTIC_CORE: Case = Case {
         "pytest-run-parallel==0.10.0",
     ],
     pytest_args: &["-W", "ignore::pytest.PytestConfigWarning"],
-    slow: true,
 };
 
 /// One suite at a time: each already uses the cores.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn check(case: &Case) {
-    if case.slow && std::env::var_os("PYODIDE_TEST_SLOW").is_none_or(|v| v != "1") {
-        eprintln!(
-            "{}: skipped (a slow suite; set PYODIDE_TEST_SLOW=1)",
-            case.package
-        );
-        return;
-    }
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let jobs = std::env::var("PYODIDE_TEST_JOBS").unwrap_or_else(|_| "2".into());
@@ -145,11 +133,13 @@ fn cytoolz() {
 }
 
 #[test]
+#[ignore = "a slow suite (minutes): run with --include-ignored"]
 fn simplejson() {
     check(&SIMPLEJSON);
 }
 
 #[test]
+#[ignore = "a slow suite (minutes): run with --include-ignored"]
 fn pydantic_core() {
     check(&PYDANTIC_CORE);
 }
