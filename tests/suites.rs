@@ -18,75 +18,13 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
+use common::suites::{PYTEST, Suite, suite};
 use common::{dist_args, exe};
-
-/// pytest and its dependencies, for every suite.
-const PYTEST: &[&str] = &[
-    "pluggy==1.7.0",
-    "iniconfig==2.3.1",
-    "packaging==26.4",
-    "pygments==2.21.0",
-    "pytest==9.2.0",
-];
-
-struct Case {
-    package: &'static str,
-    with: &'static [&'static str],
-    pytest_args: &'static [&'static str],
-}
-
-const MSGPACK: Case = Case {
-    package: "msgpack",
-    with: &["msgpack==1.2.4"],
-    pytest_args: &[],
-};
-
-const BITARRAY: Case = Case {
-    package: "bitarray",
-    with: &["bitarray==3.12.3"],
-    pytest_args: &[],
-};
-
-const CYTOOLZ: Case = Case {
-    package: "cytoolz",
-    with: &["cytoolz==1.2.0", "toolz==1.2.0"],
-    pytest_args: &[],
-};
-
-const SIMPLEJSON: Case = Case {
-    package: "simplejson",
-    with: &["simplejson==4.3.0"],
-    pytest_args: &[],
-};
-
-const PYDANTIC_CORE: Case = Case {
-    package: "pydantic-core",
-    with: &[
-        "pydantic-core==2.50.5",
-        "typing-extensions==4.16.0",
-        "hypothesis==6.170.17",
-        "sortedcontainers==2.4.0",
-        "dirty-equals==0.11",
-        "inline-snapshot==0.36.1",
-        "asttokens==3.0.2",
-        "executing==2.3.0",
-        "rich==15.0.0",
-        "markdown-it-py==4.3.0",
-        "mdurl==0.1.2",
-        "pytest-benchmark==5.3.1",
-        "py-cpuinfo2==10.1.1",
-        "typing-inspection==0.4.5",
-        "pytest-mock==3.17.0",
-        "tzdata==2026.6",
-        "pytest-run-parallel==0.10.0",
-    ],
-    pytest_args: &["-W", "ignore::pytest.PytestConfigWarning"],
-};
 
 /// One suite at a time: each already uses the cores.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-fn check(case: &Case) {
+fn check(case: &Suite) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let jobs = std::env::var("PYODIDE_TEST_JOBS").unwrap_or_else(|_| "2".into());
@@ -119,27 +57,27 @@ fn check(case: &Case) {
 
 #[test]
 fn msgpack() {
-    check(&MSGPACK);
+    check(suite("msgpack"));
 }
 
 #[test]
 fn bitarray() {
-    check(&BITARRAY);
+    check(suite("bitarray"));
 }
 
 #[test]
 fn cytoolz() {
-    check(&CYTOOLZ);
+    check(suite("cytoolz"));
 }
 
 #[test]
 #[ignore = "a slow suite (minutes): run with --include-ignored"]
 fn simplejson() {
-    check(&SIMPLEJSON);
+    check(suite("simplejson"));
 }
 
 #[test]
 #[ignore = "a slow suite (minutes): run with --include-ignored"]
 fn pydantic_core() {
-    check(&PYDANTIC_CORE);
+    check(suite("pydantic-core"));
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod suites;
+
 use std::ffi::OsString;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
