@@ -13,7 +13,7 @@
 //! compare PACKAGE` (the suite under Wasmtime and under Node) and fails on
 //! any test whose outcome differs, unless `known-differences.txt` lists it
 //! (`PACKAGE::test-id-prefix: reason`). The fast suites run by default; the
-//! slow ones (minutes each) only with `PYODIDE_TEST_SLOW=1`. Without `node`
+//! slow ones (minutes each) only with `-- --include-ignored`. Without `node`
 //! on PATH the suite trials are ignored.
 
 use std::fs;
@@ -24,6 +24,7 @@ use std::process::{Command, Stdio};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use common::suites::{PYTEST, SUITES, Suite};
+use pyodide_test::runner::compare::{Known, first_difference};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -36,20 +37,6 @@ fn lines(path: &Path) -> Vec<String> {
     fs::read_to_string(path)
         .map(|t| t.lines().map(str::to_string).collect())
         .unwrap_or_default()
-}
-
-/// Names with a known difference, from `known-differences.txt`
-/// (`NAME: reason`, `#` comments).
-fn known_differences() -> Vec<(String, String)> {
-    lines(&root().join("known-differences.txt"))
-        .into_iter()
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .filter_map(|l| {
-            // The key ends at the first ": " (suite keys hold "::").
-            l.split_once(": ")
-                .map(|(n, r)| (n.trim().to_string(), r.trim().to_string()))
-        })
-        .collect()
 }
 
 fn run_script(name: &str) -> Result<(), Failed> {
@@ -109,12 +96,13 @@ fn run_script(name: &str) -> Result<(), Failed> {
         problems.push(format!("exit status {status}, expected {want_status}"));
     }
     if out.stdout != want_out {
+        let (want, got) = (
+            String::from_utf8_lossy(&want_out),
+            String::from_utf8_lossy(&out.stdout),
+        );
+        let (line, w, g, nw, ng) = first_difference(&want, &got);
         problems.push(format!(
-            "stdout differs:\n{}",
-            first_difference(
-                &String::from_utf8_lossy(&want_out),
-                &String::from_utf8_lossy(&out.stdout)
-            )
+            "stdout differs:\n  line {line}:\n  expected: {w:?}\n  got:      {g:?}\n  ({nw} expected lines, {ng} got)"
         ));
     }
     if problems.is_empty() {
@@ -136,23 +124,6 @@ fn run_script(name: &str) -> Result<(), Failed> {
         )
         .into())
     }
-}
-
-/// The first differing line of two texts, with its neighbours.
-fn first_difference(want: &str, got: &str) -> String {
-    let w: Vec<&str> = want.lines().collect();
-    let g: Vec<&str> = got.lines().collect();
-    let i = (0..w.len().max(g.len()))
-        .find(|&i| w.get(i) != g.get(i))
-        .unwrap_or(0);
-    format!(
-        "  line {}:\n  expected: {:?}\n  got:      {:?}\n  ({} expected lines, {} got)",
-        i + 1,
-        w.get(i).copied().unwrap_or("<end>"),
-        g.get(i).copied().unwrap_or("<end>"),
-        w.len(),
-        g.len()
-    )
 }
 
 fn tempdir(name: &str) -> Result<PathBuf, Failed> {
@@ -207,8 +178,7 @@ fn node_available() -> bool {
 
 fn main() {
     let args = Arguments::from_args();
-    let known = known_differences();
-    let slow = std::env::var_os("PYODIDE_TEST_SLOW").is_some_and(|v| v == "1");
+    let known = Known::load(&root().join("known-differences.txt")).expect("known-differences.txt");
     let node = node_available();
     // The suites first: they are the longest trials.
     let mut trials: Vec<Trial> = SUITES
@@ -217,7 +187,8 @@ fn main() {
             Trial::test(format!("suite::{}", suite.package), move || {
                 compare_suite(suite)
             })
-            .with_ignored_flag(!node || (suite.slow && !slow))
+            // Slow suites run with --include-ignored.
+            .with_ignored_flag(!node || suite.slow)
         })
         .collect();
     let mut names: Vec<String> = fs::read_dir(root().join("scripts"))
@@ -231,7 +202,7 @@ fn main() {
         .collect();
     names.sort();
     trials.extend(names.into_iter().map(|name| {
-        let ignored = known.iter().any(|(n, _)| *n == name);
+        let ignored = known.script(&name).is_some();
         let n = name.clone();
         Trial::test(name, move || run_script(&n)).with_ignored_flag(ignored)
     }));

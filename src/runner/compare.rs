@@ -351,9 +351,13 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
             ));
         }
         if w.stdout != n.stdout {
-            problems.push(first_difference(
-                &String::from_utf8_lossy(&w.stdout),
-                &String::from_utf8_lossy(&n.stdout),
+            let (w, n) = (
+                String::from_utf8_lossy(&w.stdout),
+                String::from_utf8_lossy(&n.stdout),
+            );
+            let (line, a, b, na, nb) = first_difference(&w, &n);
+            problems.push(format!(
+                "stdout differs at line {line}: wasmtime {a:?}, node {b:?} ({na} and {nb} lines)"
             ));
         }
         if problems.is_empty() {
@@ -393,20 +397,20 @@ fn status_text(s: Option<i32>) -> String {
     s.map_or_else(|| "none (timeout or signal)".into(), |s| s.to_string())
 }
 
-/// The first differing line of two outputs.
-fn first_difference(w: &str, n: &str) -> String {
-    let a: Vec<&str> = w.lines().collect();
-    let b: Vec<&str> = n.lines().collect();
+/// Where two texts first differ: the 1-based line, each side's line there
+/// (`<end>` past the end), and their line counts.
+pub fn first_difference<'a>(a: &'a str, b: &'a str) -> (usize, &'a str, &'a str, usize, usize) {
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
     let i = (0..a.len().max(b.len()))
         .find(|&i| a.get(i) != b.get(i))
         .unwrap_or(0);
-    format!(
-        "stdout differs at line {}: wasmtime {:?}, node {:?} ({} and {} lines)",
+    (
         i + 1,
         a.get(i).copied().unwrap_or("<end>"),
         b.get(i).copied().unwrap_or("<end>"),
         a.len(),
-        b.len()
+        b.len(),
     )
 }
 

@@ -518,11 +518,12 @@ fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf>
             return Ok(path);
         }
     }
+    let remember = |found: &Path| {
+        let name = found.file_name().unwrap_or_default().to_string_lossy();
+        let _ = crate::runner::cache::write_atomic(&memo, name.as_bytes());
+    };
     if let Ok(found) = download_sdist_from_pypi(&dir, package, version) {
-        let _ = fs::write(
-            &memo,
-            found.file_name().unwrap().to_string_lossy().as_bytes(),
-        );
+        remember(&found);
         return Ok(found);
     }
     let requirement = format!("{package}=={version}");
@@ -541,48 +542,25 @@ fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf>
         .current_dir(&dir)
         .output()
         .context("running `python3 -m pip download` (is pip installed?)")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let saved = stdout.lines().map(str::trim).find_map(|l| {
-        l.strip_prefix("Saved ")
-            .or_else(|| l.strip_prefix("File was already downloaded "))
-    });
-    let name = saved.and_then(|p| p.rsplit('/').next()).map(str::to_string);
-    match name {
-        Some(name) if dir.join(&name).is_file() => {
-            let _ = fs::write(&memo, &name);
-            Ok(dir.join(name))
-        }
-        _ => {
-            // The archive may be there even if preparing its metadata failed.
-            if let Some(found) = find_sdist(&dir, package, version)? {
-                let _ = fs::write(
-                    &memo,
-                    found.file_name().unwrap().to_string_lossy().as_bytes(),
-                );
-                return Ok(found);
-            }
-            // pip prepares the sdist's metadata, which may need a build
-            // backend that cannot run here; PyPI's JSON API needs nothing.
-            if let Ok(found) = download_sdist_from_pypi(&dir, package, version) {
-                let _ = fs::write(
-                    &memo,
-                    found.file_name().unwrap().to_string_lossy().as_bytes(),
-                );
-                return Ok(found);
-            }
-            let msg = String::from_utf8_lossy(&out.stderr);
-            let line = msg
-                .lines()
-                .rev()
-                .find(|l| l.contains("ERROR"))
-                .unwrap_or("pip failed")
-                .trim()
-                .to_string();
-            bail!(
-                "{package}: no sdist of {requirement} to take the tests from ({line}); give them with --tests DIR"
-            )
-        }
+    let saved = wheels::pip_saved_files(&out.stdout)
+        .into_iter()
+        .map(|n| dir.join(n))
+        .find(|p| p.is_file());
+    // The archive may be there even if preparing its metadata failed;
+    // pip prepares the sdist's metadata, which may need a build backend
+    // that cannot run here, while PyPI's JSON API needs nothing.
+    let found = match saved {
+        Some(path) => Some(path),
+        None => find_sdist(&dir, package, version)?,
+    };
+    if let Some(found) = found {
+        remember(&found);
+        return Ok(found);
     }
+    let line = wheels::pip_error_line(&out.stderr);
+    bail!(
+        "{package}: no sdist of {requirement} to take the tests from ({line}); give them with --tests DIR"
+    )
 }
 
 /// Download the sdist of `package` at `version` through PyPI's simple

@@ -324,39 +324,50 @@ fn pip_download_uncached(
         .output()
         .context("running `python3 -m pip download` (is pip installed?)")?;
     if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr);
-        let line = msg
-            .lines()
-            .rev()
-            .find(|l| l.contains("ERROR"))
-            .unwrap_or("pip failed")
-            .trim()
-            .to_string();
+        let line = pip_error_line(&out.stderr);
         bail!(
             "no wheel of {requirement} for {} / Python {}: {line}",
             target.platform,
             target.python_version
         );
     }
-    // pip names each wheel it saved or found already downloaded.
-    let stdout = String::from_utf8_lossy(&out.stdout);
     let mut files = Vec::new();
-    for line in stdout.lines().map(str::trim) {
-        let path = line
-            .strip_prefix("Saved ")
-            .or_else(|| line.strip_prefix("File was already downloaded "));
-        if let Some(path) = path {
-            let name = path.rsplit('/').next().unwrap_or_default();
-            let full = dir.join(name);
-            if full.is_file() && !files.contains(&full) {
-                files.push(full);
-            }
+    for name in pip_saved_files(&out.stdout) {
+        let full = dir.join(name);
+        if full.is_file() && !files.contains(&full) {
+            files.push(full);
         }
     }
     if files.is_empty() {
         bail!("`pip download {requirement}` reported no wheel");
     }
     Ok(files)
+}
+
+/// The file names `pip download` saved or found already downloaded, from
+/// its standard output.
+pub(crate) fn pip_saved_files(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| {
+            l.strip_prefix("Saved ")
+                .or_else(|| l.strip_prefix("File was already downloaded "))
+        })
+        .filter_map(|path| path.rsplit('/').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The line of pip's standard error that says what went wrong.
+pub(crate) fn pip_error_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .rev()
+        .find(|l| l.contains("ERROR"))
+        .unwrap_or("pip failed")
+        .trim()
+        .to_string()
 }
 
 /// The normalised project name of a requirement (`pytest>=8` -> `pytest`).
@@ -501,6 +512,23 @@ mod tests {
             .to_string();
         assert!(err.contains("cp313") && err.contains("cp314"), "{err}");
         assert!(ok("msgpack-1.0-cp312-cp312-pyemscripten_2024_0_wasm32.whl").is_err());
+    }
+
+    #[test]
+    fn reads_pip_output() {
+        let out = b"Collecting six\n  File was already downloaded /c/six-1.17.0-py2.py3-none-any.whl\nSaved ./pytest-9.2.0-py3-none-any.whl\nSuccessfully downloaded six pytest\n";
+        assert_eq!(
+            pip_saved_files(out),
+            [
+                "six-1.17.0-py2.py3-none-any.whl",
+                "pytest-9.2.0-py3-none-any.whl"
+            ]
+        );
+        assert_eq!(
+            pip_error_line(b"x\nERROR: No matching distribution found for a\n"),
+            "ERROR: No matching distribution found for a"
+        );
+        assert_eq!(pip_error_line(b""), "pip failed");
     }
 
     #[test]
