@@ -273,6 +273,30 @@ pub(crate) fn lookup(fs: &mut Fs, dir: NodeId, name: &[u8]) -> SysResult<NodeId>
 }
 
 /// The live `stat` of a host node (`None` for MEMFS nodes, and for host
+
+/// A [`Stat`] from host metadata (std's or cap-std's: the same accessors)
+/// on a mount whose device number is `dev`.
+macro_rules! host_stat {
+    ($dev:expr, $m:expr) => {{
+        let m = &$m;
+        Stat {
+            dev: $dev,
+            ino: m.ino(),
+            mode: m.mode(),
+            nlink: m.nlink().min(u32::MAX as u64) as u32,
+            uid: m.uid(),
+            gid: m.gid(),
+            rdev: 0,
+            size: m.size() as i64,
+            blksize: 4096,
+            blocks: m.blocks().min(i32::MAX as u64) as i32,
+            atime: ts(m.atime(), m.atime_nsec()),
+            mtime: ts(m.mtime(), m.mtime_nsec()),
+            ctime: ts(m.ctime(), m.ctime_nsec()),
+        }
+    }};
+}
+
 /// nodes no longer linked or gone on the host: their cached fields serve).
 pub(crate) fn stat(fs: &Fs, id: NodeId) -> Option<Stat> {
     let n = fs.node(id);
@@ -281,21 +305,7 @@ pub(crate) fn stat(fs: &Fs, id: NodeId) -> Option<Stat> {
         return None;
     }
     let m = h.lstat().ok()?;
-    Some(Stat {
-        dev: h.mount.dev,
-        ino: m.ino(),
-        mode: m.mode(),
-        nlink: m.nlink().min(u32::MAX as u64) as u32,
-        uid: m.uid(),
-        gid: m.gid(),
-        rdev: 0,
-        size: m.size() as i64,
-        blksize: 4096,
-        blocks: m.blocks().min(i32::MAX as u64) as i32,
-        atime: ts(m.atime(), m.atime_nsec()),
-        mtime: ts(m.mtime(), m.mtime_nsec()),
-        ctime: ts(m.ctime(), m.ctime_nsec()),
-    })
+    Some(host_stat!(h.mount.dev, m))
 }
 
 /// The `fstat` of an open host file, from its handle: live even when the
@@ -305,21 +315,7 @@ pub(crate) fn fstat(fs: &Fs, id: NodeId, f: &HostFile) -> Option<Stat> {
     let h = fs.node(id).host.as_ref()?;
     let m = f.0.metadata().ok()?;
     use std::os::unix::fs::MetadataExt as _;
-    Some(Stat {
-        dev: h.mount.dev,
-        ino: m.ino(),
-        mode: m.mode(),
-        nlink: m.nlink().min(u32::MAX as u64) as u32,
-        uid: m.uid(),
-        gid: m.gid(),
-        rdev: 0,
-        size: m.size() as i64,
-        blksize: 4096,
-        blocks: m.blocks().min(i32::MAX as u64) as i32,
-        atime: ts(m.atime(), m.atime_nsec()),
-        mtime: ts(m.mtime(), m.mtime_nsec()),
-        ctime: ts(m.ctime(), m.ctime_nsec()),
-    })
+    Some(host_stat!(h.mount.dev, m))
 }
 
 /// The whole contents of the host file behind `id` (for the host-side
