@@ -272,8 +272,6 @@ pub(crate) fn lookup(fs: &mut Fs, dir: NodeId, name: &[u8]) -> SysResult<NodeId>
     Ok(id)
 }
 
-/// The live `stat` of a host node (`None` for MEMFS nodes, and for host
-
 /// A [`Stat`] from host metadata (std's or cap-std's: the same accessors)
 /// on a mount whose device number is `dev`.
 macro_rules! host_stat {
@@ -297,6 +295,7 @@ macro_rules! host_stat {
     }};
 }
 
+/// The live `stat` of a host node (`None` for MEMFS nodes, and for host
 /// nodes no longer linked or gone on the host: their cached fields serve).
 pub(crate) fn stat(fs: &Fs, id: NodeId) -> Option<Stat> {
     let n = fs.node(id);
