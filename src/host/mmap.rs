@@ -6,20 +6,20 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::state::{GuestState, memory, with_kernel};
+use super::instance::{HostState, handles, memory, with_kernel};
 
 /// `ENOMEM` in Emscripten's numbering.
 const ENOMEM: i32 = 48;
 
 /// Define `_mmap_js`.
-pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+pub fn define<T: HostState>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap("env", "_mmap_js", mmap_js)?;
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-fn mmap_js(
-    mut caller: Caller<'_, GuestState>,
+fn mmap_js<T: HostState>(
+    mut caller: Caller<'_, T>,
     len: i32,
     prot: i32,
     flags: i32,
@@ -35,12 +35,7 @@ fn mmap_js(
         Err(errno) => return Ok(errno.to_neg()),
     };
     let size = (bytes.len() as u64).div_ceil(65536) * 65536;
-    let Some(memalign) = caller
-        .data()
-        .exports
-        .as_ref()
-        .and_then(|e| e.memalign.clone())
-    else {
+    let Some(memalign) = handles(&caller)?.memalign else {
         return Ok(-ENOMEM);
     };
     let ptr = memalign.call(&mut caller, (65536, size as i32))? as u32;

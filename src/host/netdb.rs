@@ -8,8 +8,13 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use wasmtime::{Caller, Linker};
 
-use super::runtime::malloc;
-use super::state::{GuestState, memory, read_cstr};
+use super::instance::{HostState, cstr_lossy as read_cstr, malloc, memory};
+
+/// Access to the fake DNS table from the store's data.
+pub trait NetdbHost: HostState {
+    /// The instance's DNS table.
+    fn dns(&mut self) -> &mut Dns;
+}
 
 /// The fake DNS table of one instance.
 #[derive(Debug, Clone, Default)]
@@ -61,17 +66,17 @@ const NI_NUMERICHOST: i32 = 1;
 const NI_NAMEREQD: i32 = 8;
 
 /// Define the netdb imports.
-pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+pub fn define<T: NetdbHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap("env", "getaddrinfo", getaddrinfo)?;
     linker.func_wrap("env", "getnameinfo", getnameinfo)?;
     linker.func_wrap("env", "getprotobyname", getprotobyname)?;
     linker.func_wrap(
         "env",
         "_emscripten_lookup_name",
-        |mut c: Caller<'_, GuestState>, name: i32| -> wasmtime::Result<i32> {
+        |mut c: Caller<'_, T>, name: i32| -> wasmtime::Result<i32> {
             let mem = memory(&c)?;
             let name = read_cstr(mem.data(&c), name as u32);
-            let addr = c.data_mut().dns.lookup_name(&name);
+            let addr = c.data_mut().dns().lookup_name(&name);
             Ok(addr
                 .parse::<Ipv4Addr>()
                 .map(|a| u32::from_le_bytes(a.octets()) as i32)
@@ -88,8 +93,8 @@ fn read_i32(bytes: &[u8], at: u32) -> i32 {
         .map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap()))
 }
 
-fn getaddrinfo(
-    mut c: Caller<'_, GuestState>,
+fn getaddrinfo<T: NetdbHost>(
+    mut c: Caller<'_, T>,
     node: i32,
     service: i32,
     hint: i32,
@@ -190,7 +195,7 @@ fn getaddrinfo(
     }
     let fake: Ipv4Addr = c
         .data_mut()
-        .dns
+        .dns()
         .lookup_name(&node_s)
         .parse()
         .unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -219,7 +224,7 @@ enum Addr {
     V6(Ipv6Addr),
 }
 
-fn cstring(c: &mut Caller<'_, GuestState>, s: &str) -> wasmtime::Result<u32> {
+fn cstring<T: NetdbHost>(c: &mut Caller<'_, T>, s: &str) -> wasmtime::Result<u32> {
     let p = malloc(c, s.len() as u32 + 1)?;
     let mem = memory(c)?;
     let mut bytes = s.as_bytes().to_vec();
@@ -229,8 +234,8 @@ fn cstring(c: &mut Caller<'_, GuestState>, s: &str) -> wasmtime::Result<u32> {
 }
 
 /// Allocate one `struct addrinfo` with its `sockaddr` and store it at `*out`.
-fn write_result(
-    c: &mut Caller<'_, GuestState>,
+fn write_result<T: NetdbHost>(
+    c: &mut Caller<'_, T>,
     out: i32,
     addr: Addr,
     socktype: i32,
@@ -277,8 +282,8 @@ fn sockaddr(addr: &Addr, port: u16) -> (i32, Vec<u8>) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn getnameinfo(
-    mut c: Caller<'_, GuestState>,
+fn getnameinfo<T: NetdbHost>(
+    mut c: Caller<'_, T>,
     sa: i32,
     salen: i32,
     node: i32,
@@ -313,7 +318,7 @@ fn getnameinfo(
         let looked = if flags & NI_NUMERICHOST != 0 {
             None
         } else {
-            c.data().dns.lookup_addr(&addr).map(str::to_string)
+            c.data_mut().dns().lookup_addr(&addr).map(str::to_string)
         };
         if looked.is_none() && flags & NI_NAMEREQD != 0 {
             return Ok(EAI_NONAME);
@@ -329,8 +334,8 @@ fn getnameinfo(
 
 /// Write `text` NUL-terminated into a buffer of `len` bytes; true if it
 /// did not fit with room to spare (as the glue reports overflow).
-fn write_truncated(
-    c: &mut Caller<'_, GuestState>,
+fn write_truncated<T: NetdbHost>(
+    c: &mut Caller<'_, T>,
     ptr: u32,
     len: u32,
     text: &str,
@@ -344,10 +349,10 @@ fn write_truncated(
     Ok(written + 1 >= len as usize)
 }
 
-fn getprotobyname(mut c: Caller<'_, GuestState>, name: i32) -> wasmtime::Result<i32> {
+fn getprotobyname<T: NetdbHost>(mut c: Caller<'_, T>, name: i32) -> wasmtime::Result<i32> {
     let mem = memory(&c)?;
     let name = read_cstr(mem.data(&c), name as u32);
-    if c.data().dns.protocols.is_none() {
+    if c.data_mut().dns().protocols.is_none() {
         let mut map = HashMap::new();
         for (pname, num, alias) in [("tcp", 6u32, "TCP"), ("udp", 17, "UDP")] {
             let name_p = cstring(&mut c, pname)?;
@@ -365,10 +370,10 @@ fn getprotobyname(mut c: Caller<'_, GuestState>, name: i32) -> wasmtime::Result<
             map.insert(pname.to_string(), ent);
             map.insert(num.to_string(), ent);
         }
-        c.data_mut().dns.protocols = Some(map);
+        c.data_mut().dns().protocols = Some(map);
     }
-    Ok(c.data()
-        .dns
+    Ok(c.data_mut()
+        .dns()
         .protocols
         .as_ref()
         .and_then(|m| m.get(&name))

@@ -20,14 +20,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use super::backend::Runtime;
+use super::dist::DistSource;
+use super::options::{Size, warn_unhonoured};
 use super::outcome::{Outcome, TestRecord};
-use super::python::{DistSource, Runtime};
 use super::report::normalize::normalize_id;
 use super::scheduler::RecordSink;
 use super::test_cmd::{self, INTERRUPTED_STATUS, TestOptions};
 
 /// The runtimes compared, in report order.
-const RUNTIMES: [(Runtime, &str); 2] = [(Runtime::Wasmtime, "wasmtime"), (Runtime::Node, "node")];
+const RUNTIMES: [Runtime; 2] = [Runtime::Wasmtime, Runtime::Node];
 
 /// Known differences: (key, reason).
 #[derive(Debug, Default, Clone)]
@@ -117,7 +119,8 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
     // SAFETY: isatty only inspects the descriptor number.
     let tty = unsafe { libc::isatty(2) == 1 };
     let mut runs = Vec::new();
-    for (runtime, name) in RUNTIMES {
+    for runtime in RUNTIMES {
+        let name = runtime.name();
         let mut sink = Collector {
             name,
             records: Vec::new(),
@@ -262,8 +265,11 @@ pub struct ScriptOptions {
     pub names: Vec<String>,
     /// Parallel scripts.
     pub jobs: usize,
-    /// Seconds per script and runtime.
-    pub timeout: f64,
+    /// Time per script and runtime.
+    pub timeout: Duration,
+    /// `--max-memory` for the scripts' guests (Wasmtime only: Node cannot
+    /// apply it, and says so once).
+    pub max_memory: Option<Size>,
 }
 
 /// What one script did under one runtime.
@@ -295,6 +301,13 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
         }
     }
     super::node::check_node()?;
+    if opts.max_memory.is_some() {
+        warn_unhonoured(
+            "--max-memory",
+            "node",
+            "Pyodide's memory under Node grows to its 4 GiB maximum; it applies to the wasmtime runs",
+        );
+    }
     let exe = std::env::current_exe().context("finding the pyodide-test executable")?;
     let mut base: Vec<String> = vec!["--pyodide".into(), source.version.clone()];
     if let Some(dir) = &source.dir {
@@ -313,7 +326,7 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
                 loop {
                     let k = next.fetch_add(1, Ordering::SeqCst);
                     let Some(&(i, r)) = work.get(k) else { break };
-                    let result = run_script(&exe, &base, RUNTIMES[r].1, &opts.dir, &names[i], opts)
+                    let result = run_script(&exe, &base, RUNTIMES[r], &opts.dir, &names[i], opts)
                         .map_err(|e| format!("{e:#}"));
                     results
                         .lock()
@@ -426,14 +439,15 @@ fn lines(path: &Path) -> Vec<String> {
 fn run_script(
     exe: &Path,
     base: &[String],
-    runtime: &str,
+    runtime: Runtime,
     dir: &Path,
     name: &str,
     opts: &ScriptOptions,
 ) -> Result<ScriptRun> {
     let work = std::env::temp_dir().join(format!(
-        "pyodide-test-compare-{}-{runtime}-{name}",
-        std::process::id()
+        "pyodide-test-compare-{}-{}-{name}",
+        std::process::id(),
+        runtime.name()
     ));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
@@ -449,7 +463,13 @@ fn run_script(
     py_args.extend(lines(&dir.join(format!("{name}.args"))));
     let stdin = std::fs::read(dir.join(format!("{name}.stdin"))).unwrap_or_default();
     let mut cmd = Command::new(exe);
-    cmd.args(base).arg("--runtime").arg(runtime).arg("python");
+    cmd.args(base)
+        .arg("--runtime")
+        .arg(runtime.name())
+        .arg("python");
+    if let (Some(size), Runtime::Wasmtime) = (opts.max_memory, runtime) {
+        cmd.arg(format!("--max-memory={}", size.bytes()));
+    }
     if cmd_file.is_file() {
         cmd.arg(format!("--copy={name}.py:/home/pyodide/{name}.py"));
     }
@@ -477,7 +497,7 @@ fn run_script(
         let _ = std::io::Read::read_to_end(&mut stderr, &mut v);
         v
     });
-    let deadline = Instant::now() + Duration::from_secs_f64(opts.timeout);
+    let deadline = Instant::now() + opts.timeout;
     let status = loop {
         if let Some(s) = child.try_wait()? {
             break s.code();

@@ -30,7 +30,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, ReportOptions, Results};
+use super::options::ReportOptions;
+use super::results::{Counts, Results};
 use crate::runner::outcome::TestRecord;
 
 /// The summary object's contents.

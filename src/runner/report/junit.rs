@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::Results;
+use super::results::Results;
 use crate::runner::outcome::{Outcome, TestRecord};
 
 /// How often the file is rewritten during a run.

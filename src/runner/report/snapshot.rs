@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::file_of;
+use super::results::file_of;
 use super::normalize::keyed;
 use crate::runner::outcome::{Outcome, TestRecord};
 

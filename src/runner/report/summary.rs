@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::snapshot::{self, Change, ChangeKind, PackageChanges};
-use super::{Results, one_line, paint};
+use super::results::Results;
+use super::style::{one_line, paint};
 use crate::runner::outcome::Outcome;
 
 /// Lines shown per kind of change and package; the rest are counted.
@@ -88,7 +89,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// The counts, each outcome in its colour.
-fn describe_counts(counts: &super::Counts, color: bool) -> String {
+fn describe_counts(counts: &super::results::Counts, color: bool) -> String {
     if counts.total() == 0 {
         return "no tests".to_string();
     }
