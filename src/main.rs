@@ -126,7 +126,10 @@ struct PythonArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let runtime = cli.runtime;
     let source = runner::DistSource {
         version: cli.pyodide,
@@ -216,6 +219,32 @@ fn compare(source: &runner::DistSource, args: CompareArgs) -> anyhow::Result<i32
         },
         &known,
     )
+}
+
+/// A command line clap refused: help and version as clap prints them, any
+/// other error as one line (exit 2).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    // The message is what comes before clap's usage and tip lines.
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("pyodide-test: error: {message} (see --help)");
+    ExitCode::from(2)
 }
 
 /// The error and its causes on one line.

@@ -280,7 +280,7 @@ fn pip_download(
     }
     // One pip at a time per cache directory: concurrent runs wait, then
     // find the resolution the first one remembered.
-    let _lock = super::cache::DirLock::acquire(&dir)?;
+    let _lock = crate::atomic_file::Lock::acquire(&dir.join(".lock"))?;
     if let Some(files) = remembered(&memo) {
         return Ok(files);
     }

@@ -160,11 +160,17 @@ pub fn run_file(
                 send(id, outcome, since.elapsed().as_secs_f64(), message.clone());
             }
         } else if !collection_seen {
-            // Died while collecting: the file is an error.
+            // Died while collecting: the file crashed (or timed out, or
+            // exited) before any of its tests ran.
+            let outcome = match stop {
+                Stop::Crash(_) => Outcome::Crashed,
+                Stop::Timeout => Outcome::Timeout,
+                _ => Outcome::Error,
+            };
             if done.insert(file.to_string()) {
                 send(
                     file.to_string(),
-                    Outcome::Error,
+                    outcome,
                     0.0,
                     format!("collecting: {message}"),
                 );

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::results::Results;
 use crate::runner::outcome::{Outcome, TestRecord};
@@ -165,16 +165,6 @@ pub fn render(results: &Results, elapsed: Duration) -> String {
     out
 }
 
-/// Write `text` to `path` through a temporary file beside it.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .with_context(|| format!("writing {}", path.display()))
-}
-
 /// A JUnit file rewritten now and then during a run and at its end.
 pub struct JunitWriter {
     path: PathBuf,
@@ -202,7 +192,7 @@ impl JunitWriter {
 
     /// Write the file now.
     pub fn write(&mut self, results: &Results, elapsed: Duration) -> Result<()> {
-        write_atomic(&self.path, &render(results, elapsed))?;
+        crate::atomic_file::write(&self.path, render(results, elapsed).as_bytes())?;
         self.last = Some(Instant::now());
         Ok(())
     }

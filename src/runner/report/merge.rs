@@ -19,10 +19,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::jsonl::{Line, SummaryLine, parse_line};
-use super::progress::Progress;
-use super::snapshot::Coverage;
 use super::options::{ReportOptions, RunVerdict};
+use super::progress::Progress;
 use super::reporter::Reporter;
+use super::snapshot::Coverage;
 use crate::runner::outcome::TestRecord;
 
 /// One input file, read.
@@ -187,7 +187,11 @@ pub fn merge_to(
 
     let color = opts.use_color();
     for w in &warnings {
-        let _ = writeln!(out, "{}: {w}", super::style::paint("warning", "1;33", color));
+        let _ = writeln!(
+            out,
+            "{}: {w}",
+            super::style::paint("warning", "1;33", color)
+        );
     }
 
     let mut reporter = Reporter::with_output(opts, &packages, Progress::Quiet, out)?;

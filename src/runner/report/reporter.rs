@@ -202,17 +202,29 @@ impl Reporter {
         }
 
         let mut written = Vec::new();
+        let mut kept = Vec::new();
         if self.opts.update {
-            for &(name, pkg, old, cov) in &compared {
+            // Other runs (partitions) may update the same snapshots now:
+            // each is read again under the directory's lock, this run's
+            // changes applied to it, and written before the lock is let go.
+            let dir = &self.opts.snapshot_dir;
+            let _lock = crate::atomic_file::Lock::acquire(&dir.join(".lock"))?;
+            for &(name, pkg, _, cov) in &compared {
+                let old = Snapshot::load(dir, name)?;
+                for (file, n) in Snapshot::kept_on_crash(old.as_ref(), &pkg.tests) {
+                    kept.push(format!(
+                        "{name}: kept the {n} previous outcomes of {file}: it crashed before its tests ran"
+                    ));
+                }
                 let new = Snapshot::updated(
                     name,
-                    old,
+                    old.as_ref(),
                     &pkg.tests,
                     cov,
                     self.opts.pyodide_version.as_deref(),
                 );
-                if old != Some(&new) {
-                    written.push(new.save(&self.opts.snapshot_dir)?);
+                if old.as_ref() != Some(&new) {
+                    written.push(new.save(dir)?);
                 }
             }
         }
@@ -224,6 +236,7 @@ impl Reporter {
             interrupted,
             update: self.opts.update,
             written: &written,
+            kept: &kept,
             snapshot_dir: &self.opts.snapshot_dir,
             partition: self.opts.partition,
             vanished_scope: if coverage.values().any(|c| *c == Coverage::Nothing) {
@@ -249,9 +262,12 @@ impl Reporter {
 
 #[cfg(test)]
 mod tests {
-    use crate::runner::report::testutil::*;
+    use std::path::PathBuf;
+
     use super::*;
-    use Outcome::*;
+    use crate::runner::outcome::Outcome::*;
+    use crate::runner::report::results::Counts;
+    use crate::runner::report::testutil::*;
 
     fn opts(dir: &std::path::Path) -> ReportOptions {
         ReportOptions {

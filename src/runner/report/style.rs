@@ -26,4 +26,3 @@ pub(crate) fn one_line(message: &str, width: usize) -> String {
         cut
     }
 }
-
