@@ -126,6 +126,21 @@ struct PythonArgs {
 }
 
 fn main() -> ExitCode {
+    // A panic (a bug of ours) is reported on one line; a guest's is turned
+    // into a crash of that guest where it happens.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("pyodide-test: internal error{at}: {what}");
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),

@@ -92,8 +92,24 @@ impl PyodideModule {
     }
 
     /// Start the guest that `spec` describes and run CPython's command line
-    /// (`spec.argv`) to its end: the one way a guest is started.
+    /// (`spec.argv`) to its end: the one way a guest is started. A panic of
+    /// the host while it serves the guest ends that guest as a crash; the
+    /// process goes on.
     pub fn run(&self, spec: &GuestSpec) -> Result<GuestEnd> {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_guest(spec)));
+        run.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            Ok(GuestEnd::Crashed(format!(
+                "internal error while serving the guest: {what}"
+            )))
+        })
+    }
+
+    fn run_guest(&self, spec: &GuestSpec) -> Result<GuestEnd> {
         let kernel = layout::kernel_for(spec)?;
         let heap_max = spec.limits.max_memory.min(EMSCRIPTEN_HEAP_MAX);
         let mut store = Store::new(

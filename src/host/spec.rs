@@ -181,7 +181,14 @@ pub struct GuestSpec {
     pub limits: Limits,
     /// Where stdio goes.
     pub stdio: Stdio,
+    /// Where the guest's event device (`/dev/pyodide-test-events`, see
+    /// [`EVENTS_DEVICE`]) writes: a channel apart from stdio, which
+    /// ordinary output cannot reach. No device when `None`.
+    pub events: Option<Arc<dyn OutputSink>>,
 }
+
+/// The guest path of the event device.
+pub const EVENTS_DEVICE: &str = "/dev/pyodide-test-events";
 
 impl GuestSpec {
     /// A guest of Python `python` with `stdlib_zip`, the host's stdio, no
@@ -196,6 +203,7 @@ impl GuestSpec {
             env: Vec::new(),
             limits: Limits::memory(max_memory),
             stdio: Stdio::Host,
+            events: None,
         }
     }
 

@@ -67,11 +67,33 @@ impl Known {
         })
     }
 
-    /// The reason script `name` may differ.
+    /// The reason script `name` may differ as a whole (a key `NAME`).
     pub fn script(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find_map(|(k, r)| (k == name).then_some(r.as_str()))
+    }
+
+    /// The lines of script `name` that may differ: for each key
+    /// `NAME@TEXT`, the lines containing TEXT (on either side), with the
+    /// reason. The rest of the output is still compared.
+    pub fn script_lines(&self, name: &str) -> Vec<(&str, &str)> {
+        self.0
+            .iter()
+            .filter_map(|(k, r)| {
+                let (n, text) = k.split_once('@')?;
+                (n == name && !text.is_empty()).then_some((text, r.as_str()))
+            })
+            .collect()
+    }
+
+    /// `text` without the lines that `script_lines(name)` excuses.
+    pub fn without_excused(&self, name: &str, text: &str) -> String {
+        let excused = self.script_lines(name);
+        text.lines()
+            .filter(|l| !excused.iter().any(|(t, _)| l.contains(t)))
+            .map(|l| format!("{l}\n"))
+            .collect()
     }
 }
 
@@ -363,12 +385,12 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
                 status_text(n.status)
             ));
         }
-        if w.stdout != n.stdout {
-            let (w, n) = (
-                String::from_utf8_lossy(&w.stdout),
-                String::from_utf8_lossy(&n.stdout),
-            );
-            let (line, a, b, na, nb) = first_difference(&w, &n);
+        let (w_out, n_out) = (
+            known.without_excused(name, &String::from_utf8_lossy(&w.stdout)),
+            known.without_excused(name, &String::from_utf8_lossy(&n.stdout)),
+        );
+        if w_out != n_out {
+            let (line, a, b, na, nb) = first_difference(&w_out, &n_out);
             problems.push(format!(
                 "stdout differs at line {line}: wasmtime {a:?}, node {b:?} ({na} and {nb} lines)"
             ));
@@ -546,6 +568,25 @@ mod tests {
         );
         assert_eq!(k.test("msgpack", "test/test_a.py::test_c"), None);
         assert_eq!(k.test("pydantic-core", "anything"), Some("all"));
+    }
+
+    #[test]
+    fn known_lines_excuse_only_those_lines() {
+        let k = Known::parse("time_funcs@sleep(-1): why\n");
+        assert_eq!(k.script("time_funcs"), None);
+        assert_eq!(k.script_lines("time_funcs"), [("sleep(-1)", "why")]);
+        let ours = "a\nsleep(-1) ValueError x\nb\n";
+        let node = "a\nsleep(-1) returned without error\nb\n";
+        assert_eq!(
+            k.without_excused("time_funcs", ours),
+            k.without_excused("time_funcs", node)
+        );
+        // Any other line still counts.
+        assert_ne!(
+            k.without_excused("time_funcs", "a\nsleep(-1) x\nc\n"),
+            k.without_excused("time_funcs", node)
+        );
+        assert_eq!(k.without_excused("other", ours), ours);
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! [`EventSink`], the stream that parses them, keeps a job's [`Progress`]
 //! and forwards each result to the reporting thread at once.
 //!
-//! Events are JSON objects, one per line: `collected` (the ids that will
-//! run), `start`, `result` (outcome, duration, message), `collect_error`,
-//! `done`. Other output of the guest is kept (its tail) for diagnostics.
+//! Events are JSON objects, one per line, on the guest's event device
+//! (a channel apart from stdout and stderr, so that nothing a test prints
+//! can forge or hide a record): `collected` (the ids that will run),
+//! `start`, `result` (outcome, duration, message), `collect_error`,
+//! `done`. The guest's stdout and stderr are kept (their tails) for
+//! diagnostics.
 
 use std::collections::HashSet;
 use std::io;
@@ -18,11 +21,23 @@ use serde::Deserialize;
 use super::outcome::{Outcome, TestRecord};
 use crate::syscalls::OutputSink;
 
-/// Line prefix of the plugin's events (must equal `plugin.py`'s `PREFIX`).
-pub const EVENT_PREFIX: &str = "\x1e@pyodide-test@ ";
-
-/// How much of the guest's other output is kept for diagnostics.
+/// How much of the guest's output is kept for diagnostics.
 const DIAG_BYTES: usize = 16 << 10;
+
+/// The longest event line accepted (a `collected` list of many long ids);
+/// a longer one is dropped, with a note in the diagnostics.
+const MAX_EVENT_LINE: usize = 64 << 20;
+
+/// Which of a guest's streams an [`EventSink`] receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The event device: parsed.
+    Events,
+    /// stdout: its tail kept.
+    Stdout,
+    /// stderr: its tail kept.
+    Stderr,
+}
 
 /// What a worker sends to the reporting thread.
 #[derive(Debug)]
@@ -63,6 +78,7 @@ pub struct Progress {
     /// Tail of the guest's stderr.
     pub stderr: Vec<u8>,
     line: Vec<u8>,
+    line_dropped: bool,
 }
 
 impl Progress {
@@ -153,8 +169,8 @@ enum Event {
     },
 }
 
-/// The guest's stdout (and, without events, stderr): parses event lines and
-/// forwards results.
+/// One of a guest's streams ([`Channel`]): the event device's lines are
+/// parsed and results forwarded at once; stdout and stderr keep a tail.
 pub struct EventSink {
     /// The job's progress, shared with the worker.
     pub progress: Arc<Mutex<Progress>>,
@@ -164,8 +180,8 @@ pub struct EventSink {
     pub package: String,
     /// The job's file (the id of a file-level error).
     pub file: String,
-    /// Parse events (stdout); without, only keep a tail (stderr).
-    pub events: bool,
+    /// Which stream this is.
+    pub channel: Channel,
 }
 
 impl EventSink {
@@ -175,17 +191,7 @@ impl EventSink {
 
     fn handle_line(&self, p: &mut Progress, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
-        let Some(pos) = text.find(EVENT_PREFIX) else {
-            p.note_diag(line);
-            p.note_diag(b"\n");
-            return;
-        };
-        if pos > 0 {
-            p.note_diag(&line[..pos]);
-            p.note_diag(b"\n");
-        }
-        let json = text[pos + EVENT_PREFIX.len()..].trim_end();
-        let Ok(event) = serde_json::from_str::<Event>(json) else {
+        let Ok(event) = serde_json::from_str::<Event>(text.trim_end()) else {
             p.note_diag(line);
             p.note_diag(b"\n");
             return;
@@ -241,21 +247,36 @@ impl EventSink {
 impl OutputSink for EventSink {
     fn write(&self, data: &[u8]) -> io::Result<()> {
         let mut p = self.lock();
-        if !self.events {
-            keep_tail(&mut p.stderr, data);
-            return Ok(());
+        match self.channel {
+            Channel::Stdout => {
+                p.note_diag(data);
+                return Ok(());
+            }
+            Channel::Stderr => {
+                keep_tail(&mut p.stderr, data);
+                return Ok(());
+            }
+            Channel::Events => {}
         }
         let mut rest = data;
         while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
-            let mut line = std::mem::take(&mut p.line);
-            line.extend_from_slice(&rest[..nl]);
-            self.handle_line(&mut p, &line);
+            if p.line_dropped {
+                p.line_dropped = false;
+            } else {
+                let mut line = std::mem::take(&mut p.line);
+                line.extend_from_slice(&rest[..nl]);
+                self.handle_line(&mut p, &line);
+            }
             rest = &rest[nl + 1..];
         }
-        p.line.extend_from_slice(rest);
-        if p.line.len() > DIAG_BYTES && !String::from_utf8_lossy(&p.line).contains(EVENT_PREFIX) {
-            let line = std::mem::take(&mut p.line);
-            p.note_diag(&line);
+        if !p.line_dropped {
+            p.line.extend_from_slice(rest);
+            if p.line.len() > MAX_EVENT_LINE {
+                // The rest of this line is dropped as it comes.
+                p.line = Vec::new();
+                p.line_dropped = true;
+                p.note_diag(b"(an event line over 64 MiB was dropped)\n");
+            }
         }
         Ok(())
     }
@@ -281,10 +302,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prefix_matches_the_plugin() {
+    fn plugin_writes_to_the_event_device() {
         let src = include_str!("plugin.py");
-        assert!(src.contains(r#"PREFIX = "\x1e@pyodide-test@ ""#));
-        assert_eq!(EVENT_PREFIX, "\x1e@pyodide-test@ ");
+        assert!(src.contains("PYODIDE_TEST_EVENTS"));
+        assert_eq!(crate::host::spec::EVENTS_DEVICE, "/dev/pyodide-test-events");
+    }
+
+    #[test]
+    fn stdout_cannot_forge_a_record() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let progress = Arc::new(Mutex::new(Progress::default()));
+        let sink = |channel| EventSink {
+            progress: progress.clone(),
+            tx: tx.clone(),
+            package: "p".into(),
+            file: "t/test_a.py".into(),
+            channel,
+        };
+        let forged = r#"{"ev":"result","id":"t/test_a.py::a","outcome":"passed","duration":0}"#;
+        sink(Channel::Stdout)
+            .write(format!("{forged}\n").as_bytes())
+            .unwrap();
+        sink(Channel::Stderr)
+            .write(format!("{forged}\n").as_bytes())
+            .unwrap();
+        assert!(rx.try_recv().is_err());
+        assert!(progress.lock().unwrap().done.is_empty());
+    }
+
+    #[test]
+    fn overlong_event_lines_are_dropped() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let progress = Arc::new(Mutex::new(Progress::default()));
+        let sink = EventSink {
+            progress: progress.clone(),
+            tx,
+            package: "p".into(),
+            file: "t/test_a.py".into(),
+            channel: Channel::Events,
+        };
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..70 {
+            sink.write(&chunk).unwrap();
+        }
+        assert!(progress.lock().unwrap().line.len() <= MAX_EVENT_LINE);
+        sink.write(b"tail\n").unwrap();
+        let ok = r#"{"ev":"result","id":"t/test_a.py::a","outcome":"passed","duration":0}"#;
+        sink.write(format!("{ok}\n").as_bytes()).unwrap();
+        let Msg::Record(r) = rx.try_recv().unwrap() else {
+            panic!("expected a record")
+        };
+        assert_eq!(r.outcome, Outcome::Passed);
     }
 
     #[test]
@@ -296,9 +364,9 @@ mod tests {
             tx,
             package: "p".into(),
             file: "t/test_a.py".into(),
-            events: true,
+            channel: Channel::Events,
         };
-        let line = |s: &str| format!("{EVENT_PREFIX}{s}\n");
+        let line = |s: &str| format!("{s}\n");
         sink.write(b"noise\n").unwrap();
         sink.write(
             line(r#"{"ev":"collected","ids":["t/test_a.py::a","t/test_a.py::b"]}"#).as_bytes(),

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio as ProcStdio};
@@ -202,6 +203,26 @@ impl NodeBackend {
         for (k, v) in &spec.env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
+        // The event channel: a pipe whose write end is the child's fd 3.
+        let events = match &spec.events {
+            Some(sink) => {
+                let (read, write) = pipe()?;
+                cmd.arg("--events-fd").arg("3");
+                let raw = write.as_raw_fd();
+                // SAFETY: dup2 is async-signal-safe; it runs in the child
+                // between fork and exec and only touches descriptors.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        if libc::dup2(raw, 3) < 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+                Some((read, write, sink.clone()))
+            }
+            None => None,
+        };
         cmd.arg("--").args(&spec.argv);
         // Its own process group, so that a stop ends node and the node it
         // re-runs itself under (JSPI).
@@ -220,6 +241,11 @@ impl NodeBackend {
             .map_err(|e| anyhow::anyhow!("running node: {e}"))?;
         let tail = Arc::new(Mutex::new(Vec::new()));
         let mut pumps = Vec::new();
+        if let Some((read, write, sink)) = events {
+            // Only the child holds the write end now: its exit ends the pump.
+            drop(write);
+            pumps.push(pump(Box::new(std::fs::File::from(read)), sink, None));
+        }
         if let Some((stdin, stdout, stderr)) = streams {
             let mut to_child = child.stdin.take().expect("piped");
             pumps.push(std::thread::spawn(move || {
@@ -294,6 +320,17 @@ fn pump(
             }
         }
     })
+}
+
+/// A pipe whose two ends close on exec (the child gets its own copy by dup2).
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors we then own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("creating the event pipe");
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 fn kill_group(pid: u32) {

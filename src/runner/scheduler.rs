@@ -276,6 +276,7 @@ mod tests {
                 .collect(),
             source: TestSource::Dir("x".into()),
             wheel_dirs: Vec::new(),
+            skipped_links: Vec::new(),
         }
     }
 

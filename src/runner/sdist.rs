@@ -10,10 +10,13 @@ use anyhow::{Context, Result, bail};
 
 use super::wheels;
 
-/// The sdist of `package` at `version`, downloaded into the cache once:
-/// from PyPI's simple index, else with `pip download NAME==VERSION
-/// --no-binary NAME --no-deps` (the host's pip configuration and index);
-/// returns the archive.
+/// The sdist of `package` at `version`, downloaded into the cache once
+/// and returned. It comes from the package index that pip is configured to
+/// use (pip's own option parsing reads its configuration files and
+/// environment: `index-url`, `extra-index-url`), through the index's simple
+/// API (PEP 691 JSON, else PEP 503 HTML), and is checked against the sha256
+/// the index gives before it is kept. Nothing of the package runs on the
+/// host: no build backend is asked for metadata.
 pub fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<PathBuf> {
     let dir = cache.join("sdists");
     fs::create_dir_all(dir.join(".resolved"))
@@ -26,117 +29,104 @@ pub fn download_sdist(cache: &Path, package: &str, version: &str) -> Result<Path
             return Ok(path);
         }
     }
-    let remember = |found: &Path| {
-        let name = found.file_name().unwrap_or_default().to_string_lossy();
-        let _ = crate::runner::cache::write_atomic(&memo, name.as_bytes());
-    };
-    if let Ok(found) = download_sdist_from_pypi(&dir, package, version) {
-        remember(&found);
-        return Ok(found);
-    }
-    let requirement = format!("{package}=={version}");
     let out = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-input",
-            "--progress-bar",
-            "off",
-        ])
-        .args(["--no-binary", package, "--no-deps"])
-        .args(["-d", "."])
-        .arg(&requirement)
-        .current_dir(&dir)
+        .args(["-c", FETCH_SDIST, package, version])
+        .arg(&dir)
         .output()
-        .context("running `python3 -m pip download` (is pip installed?)")?;
-    let saved = wheels::pip_saved_files(&out.stdout)
-        .into_iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file());
-    // The archive may be there even if preparing its metadata failed;
-    // pip prepares the sdist's metadata, which may need a build backend
-    // that cannot run here, while PyPI's JSON API needs nothing.
-    let found = match saved {
-        Some(path) => Some(path),
-        None => find_sdist(&dir, package, version)?,
-    };
-    if let Some(found) = found {
-        remember(&found);
-        return Ok(found);
-    }
-    let line = wheels::pip_error_line(&out.stderr);
-    bail!(
-        "{package}: no sdist of {requirement} to take the tests from ({line}); give them with --tests DIR"
-    )
-}
-
-/// Download the sdist of `package` at `version` through PyPI's simple
-/// index (its JSON form, PEP 691), with the host's Python (whose
-/// certificates and proxies pip also uses). Unlike `pip download`, this
-/// does not prepare the sdist's metadata, which can mean building its build
-/// backend from source.
-fn download_sdist_from_pypi(dir: &Path, package: &str, version: &str) -> Result<PathBuf> {
-    const SCRIPT: &str = r#"
-import json, os, re, sys, urllib.request
-name, version, dest = sys.argv[1:4]
-norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
-req = urllib.request.Request(
-    f"https://pypi.org/simple/{norm(name)}/",
-    headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-with urllib.request.urlopen(req, timeout=60) as r:
-    index = json.load(r)
-for f in index["files"]:
-    fn = f["filename"]
-    stem = fn[:-7] if fn.endswith(".tar.gz") else fn[:-4] if fn.endswith(".zip") else None
-    if not stem or "-" not in stem:
-        continue
-    n, v = stem.rsplit("-", 1)
-    if norm(n) == norm(name) and v == version:
-        path = os.path.join(dest, fn)
-        tmp = path + ".part"
-        with urllib.request.urlopen(f["url"], timeout=300) as r, open(tmp, "wb") as out:
-            out.write(r.read())
-        os.replace(tmp, path)
-        print(fn)
-        break
-else:
-    sys.exit("no sdist")
-"#;
-    let out = Command::new("python3")
-        .args(["-c", SCRIPT, package, version])
-        .arg(dir)
-        .output()
-        .context("running python3")?;
+        .context("running python3 (with pip) to find the sdist")?;
     let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !out.status.success() || name.is_empty() || !dir.join(&name).is_file() {
-        bail!("PyPI has no sdist of {package} {version}");
+        let why = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .rfind(|l| !l.trim().is_empty())
+            .unwrap_or("no answer")
+            .trim()
+            .to_string();
+        bail!(
+            "{package}: no sdist of {package}=={version} to take the tests from ({why}); give them with --tests DIR"
+        );
     }
-    Ok(dir.join(name))
+    let found = dir.join(name);
+    let file_name = found.file_name().unwrap_or_default().to_string_lossy();
+    crate::atomic_file::write(&memo, file_name.as_bytes())?;
+    Ok(found)
 }
 
-/// An sdist of `package` at `version` already in `dir`.
-fn find_sdist(dir: &Path, package: &str, version: &str) -> Result<Option<PathBuf>> {
-    let want = format!("{}-{version}", wheels::normalize(package));
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let stem = name
-            .strip_suffix(".tar.gz")
-            .or_else(|| name.strip_suffix(".zip"));
-        if let Some(stem) = stem
-            && let Some((n, v)) = stem.rsplit_once('-')
-            && format!("{}-{v}", wheels::normalize(n)) == want
-        {
-            return Ok(Some(path));
-        }
-    }
-    Ok(None)
-}
+/// Finds and downloads an sdist through pip's configured index (see
+/// [`download_sdist`]): `python3 -c FETCH_SDIST NAME VERSION DIR` prints
+/// the file name it saved in DIR, or exits non-zero with the reason last
+/// on stderr. A file whose sha256 differs from the index's is refused.
+const FETCH_SDIST: &str = r##"
+import hashlib, html.parser, json, os, re, sys, urllib.parse, urllib.request
+from pip._internal.commands import create_command
+name, version, dest = sys.argv[1:4]
+norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+options, _ = create_command("download").parse_args([])
+indexes = [options.index_url] + list(options.extra_index_urls or [])
+
+class Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.files = []
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                url, _, frag = href.partition("#")
+                name = urllib.parse.unquote(url.rsplit("/", 1)[-1])
+                hashes = dict([frag.split("=", 1)]) if "=" in frag else {}
+                self.files.append({"filename": name, "url": url, "hashes": hashes})
+
+def listing(index):
+    page = index.rstrip("/") + "/" + norm(name) + "/"
+    req = urllib.request.Request(page, headers={
+        "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        body = r.read()
+        kind = r.headers.get("Content-Type", "")
+    if "json" in kind:
+        files = json.loads(body)["files"]
+    else:
+        parser = Links()
+        parser.feed(body.decode("utf-8", "replace"))
+        files = parser.files
+    for f in files:
+        f["url"] = urllib.parse.urljoin(page, f["url"])
+    return files
+
+problems = []
+for index in indexes:
+    try:
+        files = listing(index)
+    except Exception as e:
+        problems.append(f"{index}: {e}")
+        continue
+    for f in files:
+        fn = f["filename"]
+        stem = fn[:-7] if fn.endswith(".tar.gz") else fn[:-4] if fn.endswith(".zip") else None
+        if not stem or "-" not in stem or f.get("yanked"):
+            continue
+        n, v = stem.rsplit("-", 1)
+        if norm(n) != norm(name) or v != version:
+            continue
+        want = (f.get("hashes") or {}).get("sha256")
+        if not want:
+            problems.append(f"{fn}: the index gives no sha256 to check it against")
+            continue
+        with urllib.request.urlopen(f["url"], timeout=300) as r:
+            data = r.read()
+        got = hashlib.sha256(data).hexdigest()
+        if got != want:
+            sys.exit(f"{fn}: sha256 {got} differs from the index's {want}")
+        path = os.path.join(dest, fn)
+        tmp = f"{path}.part-{os.getpid()}"
+        with open(tmp, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+        print(fn)
+        sys.exit(0)
+sys.exit("; ".join(problems) or f"no sdist of {name} {version} in {', '.join(indexes)}")
+"##;
 
 /// Unpack an sdist (`.tar.gz` or `.zip`) into the cache once; returns its
 /// top directory.

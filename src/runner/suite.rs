@@ -3,7 +3,7 @@
 //! `test_sources.rs`), and the files placed in its guests. The package
 //! itself is always imported from site-packages.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,8 @@ pub struct Suite {
     pub source: TestSource,
     /// The unpacked wheels in the guest's site-packages (cache directories).
     pub wheel_dirs: Vec<PathBuf>,
+    /// Symlinks in the tests that lead out of their tree: not followed.
+    pub skipped_links: Vec<String>,
 }
 
 /// What a suite needs besides the package name.
@@ -72,7 +74,7 @@ impl Suite {
         }
         // One wheel per distribution: the first wins.
         let mut seen = HashSet::new();
-        let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        let mut files = test_sources::Files::default();
         let mut own: Option<(PathBuf, String, String)> = None;
         let mut wheel_dirs = Vec::new();
         for wheel in &wheel_paths {
@@ -120,7 +122,8 @@ impl Suite {
         Ok(Suite {
             package: package.to_string(),
             version: Some(version),
-            files: file_set(files),
+            files: file_set(files.map),
+            skipped_links: files.skipped_links,
             root,
             test_files,
             source,

@@ -111,6 +111,14 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
             suite.test_files.len(),
             suite.source
         );
+        if !suite.skipped_links.is_empty() {
+            eprintln!(
+                "pyodide-test: {}: {} symlinks lead out of the tests and were left out: {}",
+                suite.package,
+                suite.skipped_links.len(),
+                suite.skipped_links.join(", ")
+            );
+        }
         suites.push(suite);
     }
     let known = scheduler::load_durations(&cache, opts.report.json.as_deref());

@@ -22,8 +22,22 @@ use super::sdist::{download_sdist, unpack_sdist};
 use super::wheels;
 use crate::host::layout::HOME;
 
-/// Files to place in the guest, by guest path.
-pub type Files = BTreeMap<String, Vec<u8>>;
+/// Files to place in the guest, by guest path, and the symlinks left out
+/// because they lead outside the tree they were found in.
+#[derive(Debug, Default)]
+pub struct Files {
+    /// Guest path -> content.
+    pub map: BTreeMap<String, Vec<u8>>,
+    /// Host paths of symlinks that lead out of their tree (not followed).
+    pub skipped_links: Vec<String>,
+}
+
+impl Files {
+    /// Place `data` at guest path `path`.
+    pub fn insert(&mut self, path: String, data: Vec<u8>) {
+        self.map.insert(path, data);
+    }
+}
 
 /// The tests of a suite: pytest's rootdir in the guest, the test files
 /// (relative to it) and where they came from.
@@ -110,6 +124,7 @@ pub fn tests_from_dir(dir: &Path, package: &str, files: &mut Files) -> Result<Fo
     let mut tests = Vec::new();
     copy_tree(
         &abs,
+        &abs,
         &format!("{root}/{name}"),
         &format!("{name}/"),
         files,
@@ -122,12 +137,15 @@ pub fn tests_from_dir(dir: &Path, package: &str, files: &mut Files) -> Result<Fo
 /// (as `prefix` + their relative path).
 fn copy_tree(
     host: &Path,
+    root: &Path,
     guest: &str,
     prefix: &str,
     files: &mut Files,
     tests: &mut Vec<TestFile>,
 ) -> Result<()> {
-    for rel in walk(host)? {
+    let (found, skipped) = walk_within(host, root)?;
+    files.skipped_links.extend(skipped);
+    for rel in found {
         let data = fs::read(host.join(&rel))
             .with_context(|| format!("reading {}", host.join(&rel).display()))?;
         if is_test_file(&rel) {
@@ -143,9 +161,18 @@ fn copy_tree(
 }
 
 /// Relative paths of the files under `dir`, skipping caches, VCS
-/// directories and compiled files.
+/// directories, compiled files and symlinks that lead out of `dir`.
 pub fn walk(dir: &Path) -> Result<Vec<String>> {
+    Ok(walk_within(dir, dir)?.0)
+}
+
+/// The files under `dir` (as [`walk`]) where a symlink counts only if it
+/// leads to a file inside `root`; the others are returned apart (their host
+/// paths) and never read. Symlinked directories are not followed.
+pub fn walk_within(dir: &Path, root: &Path) -> Result<(Vec<String>, Vec<String>)> {
+    let root = fs::canonicalize(root).with_context(|| format!("resolving {}", root.display()))?;
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((d, prefix)) = stack.pop() {
         for entry in fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
@@ -158,13 +185,34 @@ pub fn walk(dir: &Path) -> Result<Vec<String>> {
             let ty = entry.file_type()?;
             if ty.is_dir() {
                 stack.push((entry.path(), format!("{rel}/")));
-            } else if ty.is_file() || (ty.is_symlink() && entry.path().is_file()) {
+            } else if ty.is_file() {
                 out.push(rel);
+            } else if ty.is_symlink() {
+                let target = fs::canonicalize(entry.path()).ok();
+                match target {
+                    Some(t) if t.starts_with(&root) && t.is_file() => out.push(rel),
+                    Some(t) if t.starts_with(&root) => {}
+                    _ => skipped.push(entry.path().display().to_string()),
+                }
             }
         }
     }
     out.sort();
-    Ok(out)
+    skipped.sort();
+    Ok((out, skipped))
+}
+
+/// Whether `path` (a file) is inside `root` after resolving symlinks; one
+/// that leads out is noted in `files` and must not be read.
+fn file_within(path: &Path, root: &Path, files: &mut Files) -> bool {
+    let inside = match (fs::canonicalize(path), fs::canonicalize(root)) {
+        (Ok(p), Ok(r)) => p.starts_with(r),
+        _ => false,
+    };
+    if !inside {
+        files.skipped_links.push(path.display().to_string());
+    }
+    inside
 }
 
 /// The dist's `<pkg>-tests` archive, if the lock lists it and the dist
@@ -240,6 +288,7 @@ pub fn tests_from_sdist(
             let mut tests = Vec::new();
             copy_tree(
                 &dir,
+                &top,
                 &format!("{root}/{name}"),
                 &format!("{name}/"),
                 files,
@@ -247,7 +296,7 @@ pub fn tests_from_sdist(
             )?;
             for cfg in CONFIG_FILES {
                 let p = top.join(cfg);
-                if p.is_file() {
+                if p.is_file() && file_within(&p, &top, files) {
                     files.insert(format!("{root}/{cfg}"), fs::read(&p)?);
                 }
             }
@@ -269,7 +318,7 @@ pub fn tests_from_sdist(
         let mut tests = Vec::new();
         for name in top_tests.iter().map(String::as_str).chain(CONFIG_FILES) {
             let p = top.join(name);
-            if p.is_file() {
+            if p.is_file() && file_within(&p, &top, files) {
                 let data = fs::read(&p)?;
                 if is_test_file(name) {
                     tests.push(TestFile {
@@ -298,6 +347,7 @@ pub fn tests_from_sdist(
                     let rel = format!("{pkg}/{name}");
                     copy_tree(
                         &dir,
+                        &top,
                         &format!("{site}/{rel}"),
                         &format!("{rel}/"),
                         files,

@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use super::backend::Backend;
-use super::events::{EventSink, Msg, Progress, crash_reason, last_line, short};
+use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
 use super::suite::{PLUGIN_MODULE, Suite};
-use crate::host::spec::{GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set};
+use crate::host::spec::{
+    EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
+};
 
 /// Where the resume list goes in the guest.
 const RESUME_PATH: &str = "/tmp/.pyodide-test-resume";
@@ -243,12 +245,12 @@ fn run_guest(
     progress: &Arc<Mutex<Progress>>,
     done: &HashSet<String>,
 ) -> Result<Option<Stop>> {
-    let sink = |events: bool| EventSink {
+    let sink = |channel: Channel| EventSink {
         progress: progress.clone(),
         tx: tx.clone(),
         package: suite.package.clone(),
         file: file.to_string(),
-        events,
+        channel,
     };
     let timeout = cfg.timeout;
     let stop_flag = cfg.stop.clone();
@@ -279,7 +281,13 @@ fn run_guest(
     }
     spec.argv = pytest_args(suite, file, cfg.keyword.as_deref(), &cfg.pytest_args);
     spec.limits.interrupt = Some(interrupt);
-    spec.stdio = Stdio::to_sinks(Arc::new(sink(true)), Arc::new(sink(false)));
+    spec.stdio = Stdio::to_sinks(
+        Arc::new(sink(Channel::Stdout)),
+        Arc::new(sink(Channel::Stderr)),
+    );
+    spec.events = Some(Arc::new(sink(Channel::Events)));
+    spec.env
+        .push(("PYODIDE_TEST_EVENTS".into(), EVENTS_DEVICE.into()));
     let status = match backend.run(&spec)? {
         GuestEnd::Stopped(StopReason::Cancelled) => return Ok(Some(Stop::Cancelled)),
         GuestEnd::Stopped(StopReason::Timeout) => return Ok(Some(Stop::Timeout)),
