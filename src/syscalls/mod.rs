@@ -24,7 +24,7 @@ mod consts;
 mod errno;
 mod fd;
 mod fs_calls;
-mod guest;
+pub mod guest;
 mod hostfs;
 mod io_calls;
 mod memfs;
