@@ -632,7 +632,7 @@ fn read_guest_file(kernel: &mut crate::syscalls::Kernel, path: &str) -> Option<V
     if let Some(node) = node {
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = kernel.fs.read_at(node, out.len() as u64, &mut buf);
+            let n = kernel.read_node_at(node, out.len() as u64, &mut buf);
             if n == 0 {
                 break;
             }

@@ -16,27 +16,54 @@
 //! sloppier than Linux (e.g. trailing slashes, `F_SETFL`, `st_blocks`,
 //! reading an empty pipe with no writer), Linux's behaviour is chosen and
 //! the deviation is noted at the function.
+//!
+//! # Layout
+//!
+//! The files import each other downwards only, never in a loop:
+//!
+//! - basics: `errno`, `consts`, `clock`, `slab`, `stdio` (where guest I/O
+//!   goes), [`guest`] (guest memory access, public);
+//! - what the file system is made of: `filedata` (file contents), `stat`
+//!   (`struct stat`), `device` (the character devices), `pipe`, `mount`
+//!   (the host side of `--mount`, on cap-std), `tree` (the inode arena all
+//!   file systems share), `fd` (descriptors), `path` (path resolution);
+//! - the file systems, as operations on the tree: `memfs`, `hostfs`,
+//!   `procfs`;
+//! - `vfs`: the one place that hands each operation on a node or open
+//!   description to its file system, device, pipe or socket;
+//! - the imports, decoding arguments and calling `vfs`: `fs_calls`,
+//!   `io_calls`, `socket` (which also is the socket implementation),
+//!   `wasi`, `time`, `misc`; and `setup` (building a kernel, the host's
+//!   pre-boot operations).
 
 #![warn(missing_docs)]
 
 mod clock;
 mod consts;
 mod errno;
+pub mod guest;
+mod slab;
+mod stdio;
+
+mod device;
 mod fd;
-mod fs_calls;
-mod guest;
-mod hostfs;
-mod io_calls;
-mod memfs;
-mod misc;
+mod filedata;
+mod mount;
 mod path;
 mod pipe;
-mod procfs;
-mod setup;
-mod slab;
-mod socket;
 mod stat;
-mod stdio;
+mod tree;
+
+mod hostfs;
+mod memfs;
+mod procfs;
+mod vfs;
+
+mod fs_calls;
+mod io_calls;
+mod misc;
+mod setup;
+mod socket;
 mod time;
 mod wasi;
 
@@ -51,14 +78,14 @@ use std::sync::Arc;
 
 pub use clock::{Clock, FixedClock, SystemClock, Timespec};
 pub use errno::{Errno, SysResult};
-pub use memfs::FileData;
+pub use filedata::FileData;
 pub use stdio::{BytesInput, Capture, HostFd, InputSource, Null, OutputSink};
 
 use fd::FdTable;
-use memfs::{Fs, NodeId};
 use pipe::Pipe;
 use slab::Slab;
 use socket::Socket;
+use tree::{NodeId, Tree};
 
 /// Every import (as `module.name`) that [`Kernel`] implements.
 pub const IMPLEMENTED: &[&str] = &[
@@ -222,7 +249,7 @@ pub fn emscripten_default_env(progname: &str) -> Vec<(String, String)> {
 /// copy-on-write), which is how instance snapshots are taken.
 #[derive(Clone)]
 pub struct Kernel {
-    pub(crate) fs: Fs,
+    pub(crate) fs: Tree,
     pub(crate) fdt: FdTable,
     pub(crate) pipes: Slab<Pipe>,
     pub(crate) sockets: Slab<Socket>,

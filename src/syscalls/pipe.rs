@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use super::clock::Timespec;
 use super::consts::*;
 use super::errno::{Errno, SysResult};
+use super::stat::Stat;
 
 /// One pipe: its buffered bytes and how many ends are open.
 #[derive(Clone, Debug)]
@@ -53,6 +54,11 @@ impl Pipe {
         Ok(data.len())
     }
 
+    /// Bytes buffered (`FIONREAD`).
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Poll readiness of one end.
     pub fn poll(&self, write_end: bool) -> u16 {
         if write_end {
@@ -61,6 +67,34 @@ impl Pipe {
             POLLIN | POLLRDNORM
         } else {
             0
+        }
+    }
+
+    /// Closes one end (the write end if `write_end`); true when no end is
+    /// left open and the pipe can go.
+    pub fn close_end(&mut self, write_end: bool) -> bool {
+        if write_end {
+            self.writers -= 1;
+        } else {
+            self.readers -= 1;
+        }
+        self.readers == 0 && self.writers == 0
+    }
+
+    /// The `stat` of an end of pipe `p` (PIPEFS: `st_dev` 14, mode
+    /// `S_IFIFO | 0600`, the times of its creation).
+    pub fn stat(p: Option<&Pipe>) -> Stat {
+        let (ino, time) = p.map(|p| (p.ino, p.ctime)).unwrap_or_default();
+        Stat {
+            dev: 14,
+            ino,
+            mode: S_IFIFO | 0o600,
+            nlink: 1,
+            blksize: 4096,
+            atime: time,
+            mtime: time,
+            ctime: time,
+            ..Stat::default()
         }
     }
 }

@@ -21,6 +21,7 @@ use super::consts::*;
 use super::errno::{Errno, SysResult, sys_ret};
 use super::fd::{Ofd, Target};
 use super::guest;
+use super::stat::Stat;
 
 const AF_INET: i32 = 2;
 const SOCK_STREAM: i32 = 1;
@@ -334,6 +335,27 @@ impl Kernel {
             m |= POLLERR;
         }
         m
+    }
+
+    /// SOCKFS's name of socket `s` (`socket[N]`): its `/proc/self/fd` path.
+    pub(crate) fn socket_name(&self, s: usize) -> Vec<u8> {
+        self.sockets
+            .get(s)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The `stat` of socket `s`.
+    pub(crate) fn socket_stat(&self, s: usize) -> Stat {
+        let ino = self.sockets.get(s).map(|s| s.ino).unwrap_or_default();
+        Stat {
+            dev: 1,
+            ino,
+            mode: S_IFSOCK | 0o777,
+            nlink: 1,
+            blksize: 4096,
+            ..Stat::default()
+        }
     }
 
     /// Bytes ready to read (`FIONREAD`).
