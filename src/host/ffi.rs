@@ -37,6 +37,7 @@ use std::sync::Arc;
 use wasmtime::{Caller, Func, FuncType, Global, Linker, Ref, Val, ValType};
 
 use super::instance::{HostState, free, malloc, memory};
+use crate::syscalls::guest;
 
 type Result<T> = wasmtime::Result<T>;
 
@@ -88,79 +89,54 @@ fn js_error(func: &str, kind: &str, msg: impl std::fmt::Display) -> wasmtime::Er
 }
 
 // ---------------------------------------------------------------------------
-// Guest memory, accessed the way the JS typed arrays do.
+// Guest memory, accessed the way the JS typed arrays do: an access of N
+// bytes rounds the address down to a multiple of N (`HEAP32[p >> 2]`).
 
-fn bytes_at(b: &[u8], addr: u32, len: u32) -> Result<&[u8]> {
-    let start = addr as usize;
-    start
-        .checked_add(len as usize)
-        .and_then(|end| b.get(start..end))
-        .ok_or_else(|| wasmtime::format_err!("libffi: memory access out of bounds at {addr:#x}"))
-}
-
-fn bytes_at_mut(b: &mut [u8], addr: u32, len: u32) -> Result<&mut [u8]> {
-    let start = addr as usize;
-    start
-        .checked_add(len as usize)
-        .and_then(|end| b.get_mut(start..end))
-        .ok_or_else(|| wasmtime::format_err!("libffi: memory access out of bounds at {addr:#x}"))
-}
-
-fn read<const N: usize>(b: &[u8], addr: u32) -> Result<[u8; N]> {
-    let mut out = [0u8; N];
-    out.copy_from_slice(bytes_at(b, addr, N as u32)?);
-    Ok(out)
-}
-
-fn write(b: &mut [u8], addr: u32, data: &[u8]) -> Result<()> {
-    bytes_at_mut(b, addr, data.len() as u32)?.copy_from_slice(data);
-    Ok(())
+/// A guest access outside memory, as the error that ends the run.
+fn fault(addr: u32) -> wasmtime::Error {
+    wasmtime::format_err!("libffi: memory access out of bounds at {addr:#x}")
 }
 
 fn rd_u8(b: &[u8], p: u32) -> Result<u8> {
-    Ok(read::<1>(b, p)?[0])
+    guest::read_u8(b, p).map_err(|_| fault(p))
 }
 fn rd_u16(b: &[u8], p: u32) -> Result<u16> {
-    Ok(u16::from_le_bytes(read(b, p & !1)?))
+    guest::read_u16(b, p & !1).map_err(|_| fault(p))
 }
 fn rd_u32(b: &[u8], p: u32) -> Result<u32> {
-    Ok(u32::from_le_bytes(read(b, p & !3)?))
+    guest::read_u32(b, p & !3).map_err(|_| fault(p))
 }
 fn rd_u64(b: &[u8], p: u32) -> Result<u64> {
-    Ok(u64::from_le_bytes(read(b, p & !7)?))
+    guest::read_u64(b, p & !7).map_err(|_| fault(p))
 }
 fn rd_f32(b: &[u8], p: u32) -> Result<f32> {
-    Ok(f32::from_le_bytes(read(b, p & !3)?))
+    guest::read_f32(b, p & !3).map_err(|_| fault(p))
 }
 fn rd_f64(b: &[u8], p: u32) -> Result<f64> {
-    Ok(f64::from_le_bytes(read(b, p & !7)?))
+    guest::read_f64(b, p & !7).map_err(|_| fault(p))
 }
 fn wr_u8(b: &mut [u8], p: u32, v: u8) -> Result<()> {
-    write(b, p, &[v])
+    guest::write_u8(b, p, v).map_err(|_| fault(p))
 }
 fn wr_u16(b: &mut [u8], p: u32, v: u16) -> Result<()> {
-    write(b, p & !1, &v.to_le_bytes())
+    guest::write_u16(b, p & !1, v).map_err(|_| fault(p))
 }
 fn wr_u32(b: &mut [u8], p: u32, v: u32) -> Result<()> {
-    write(b, p & !3, &v.to_le_bytes())
+    guest::write_u32(b, p & !3, v).map_err(|_| fault(p))
 }
 fn wr_u64(b: &mut [u8], p: u32, v: u64) -> Result<()> {
-    write(b, p & !7, &v.to_le_bytes())
+    guest::write_u64(b, p & !7, v).map_err(|_| fault(p))
 }
 fn wr_f32(b: &mut [u8], p: u32, v: f32) -> Result<()> {
-    write(b, p & !3, &v.to_le_bytes())
+    guest::write_f32(b, p & !3, v).map_err(|_| fault(p))
 }
 fn wr_f64(b: &mut [u8], p: u32, v: f64) -> Result<()> {
-    write(b, p & !7, &v.to_le_bytes())
+    guest::write_f64(b, p & !7, v).map_err(|_| fault(p))
 }
 
 /// `memmove(dst, src, len)` inside guest memory.
 fn copy(b: &mut [u8], dst: u32, src: u32, len: u32) -> Result<()> {
-    bytes_at(b, src, len)?;
-    bytes_at(b, dst, len)?;
-    let src = src as usize;
-    b.copy_within(src..src + len as usize, dst as usize);
-    Ok(())
+    guest::copy_within(b, dst, src, len).map_err(|_| fault(dst))
 }
 
 /// Move `ptr` down by `size` and align it down to `align` (an alignment of

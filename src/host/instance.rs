@@ -1,6 +1,7 @@
 //! What every host import may need from the running main instance, and the
-//! one place where host code reads and writes guest memory or calls back
-//! into the guest's allocator and function table.
+//! one place where host code reaches guest memory through the store or
+//! calls back into the guest's allocator and function table. The byte-level
+//! reads and writes are `syscalls::guest`'s, shared with the kernel.
 //!
 //! The store's data is any type implementing [`HostState`]; subsystems
 //! (libffi, the dynamic linker, netdb, ...) add their own state through
@@ -9,7 +10,7 @@
 
 use wasmtime::{AsContext, AsContextMut, Func, Memory, Table, TypedFunc, Val};
 
-use crate::syscalls::Kernel;
+use crate::syscalls::{Kernel, guest};
 
 type Result<T> = wasmtime::Result<T>;
 
@@ -69,24 +70,26 @@ pub fn read_cstr<T: HostState>(cx: &impl AsContext<Data = T>, ptr: u32) -> Resul
     Ok(cstr_lossy(mem.data(cx), ptr))
 }
 
-/// A NUL-terminated string at `ptr` in `bytes` (lossy UTF-8; empty past the end).
+/// A NUL-terminated string at `ptr` in `bytes` (lossy UTF-8; empty past
+/// the end; one running off the end is cut there), as the glue's
+/// `UTF8ToString` reads it.
 pub fn cstr_lossy(bytes: &[u8], ptr: u32) -> String {
-    let start = ptr as usize;
-    if start >= bytes.len() {
-        return String::new();
-    }
-    let len = bytes[start..]
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(bytes.len() - start);
-    String::from_utf8_lossy(&bytes[start..start + len]).into_owned()
+    guest::read_cstr_lossy(bytes, ptr).unwrap_or_else(|_| {
+        // A null pointer (address 0 is memory too) or no NUL before the end.
+        let tail = bytes.get(ptr as usize..).unwrap_or_default();
+        let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
+        String::from_utf8_lossy(&tail[..end]).into_owned()
+    })
+}
+
+/// Guest memory access outside the memory, as the error ending the run.
+fn fault(what: &str, ptr: u32) -> wasmtime::Error {
+    wasmtime::format_err!("{what} out of bounds at {ptr:#x}")
 }
 
 /// The little-endian `u32` at `ptr`.
 pub fn read_u32<T: HostState>(cx: &impl AsContext<Data = T>, ptr: u32) -> Result<u32> {
-    let mut word = [0u8; 4];
-    memory(cx)?.read(cx, ptr as usize, &mut word)?;
-    Ok(u32::from_le_bytes(word))
+    guest::read_u32(memory(cx)?.data(cx), ptr).map_err(|_| fault("read", ptr))
 }
 
 /// Write `bytes` at `ptr`.
@@ -95,8 +98,9 @@ pub fn write_bytes<T: HostState>(
     ptr: u32,
     bytes: &[u8],
 ) -> Result<()> {
-    memory(cx)?.write(cx, ptr as usize, bytes)?;
-    Ok(())
+    let mem = memory(cx)?;
+    guest::write_bytes(mem.data_mut(cx.as_context_mut()), ptr, bytes)
+        .map_err(|_| fault("write", ptr))
 }
 
 /// Write the little-endian `u32` `v` at `ptr`.

@@ -7,6 +7,7 @@
 use wasmtime::{Caller, Linker};
 
 use super::instance::{HostState, handles, memory, with_kernel};
+use crate::syscalls::guest;
 
 /// `ENOMEM` in Emscripten's numbering.
 const ENOMEM: i32 = 48;
@@ -44,10 +45,15 @@ fn mmap_js<T: HostState>(
     }
     let mem = memory(&caller)?;
     let data = mem.data_mut(&mut caller);
-    let start = ptr as usize;
-    data[start..start + size as usize].fill(0);
-    data[start..start + bytes.len()].copy_from_slice(&bytes);
-    data[allocated as u32 as usize..][..4].copy_from_slice(&1i32.to_le_bytes());
-    data[addr as u32 as usize..][..4].copy_from_slice(&ptr.to_le_bytes());
-    Ok(0)
+    let placed = guest::slice_mut(data, ptr, size as u32)
+        .map(|region| {
+            region.fill(0);
+            region[..bytes.len()].copy_from_slice(&bytes);
+        })
+        .and_then(|()| guest::write_i32(data, allocated as u32, 1))
+        .and_then(|()| guest::write_u32(data, addr as u32, ptr));
+    Ok(match placed {
+        Ok(()) => 0,
+        Err(errno) => errno.to_neg(),
+    })
 }

@@ -8,7 +8,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use wasmtime::{Caller, Linker};
 
-use super::instance::{HostState, cstr_lossy as read_cstr, malloc, memory};
+use super::instance::{HostState, alloc_cstr, cstr_lossy as read_cstr, malloc, memory};
+use crate::syscalls::guest;
 
 /// Access to the fake DNS table from the store's data.
 pub trait NetdbHost: HostState {
@@ -86,13 +87,6 @@ pub fn define<T: NetdbHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn read_i32(bytes: &[u8], at: u32) -> i32 {
-    let a = at as usize;
-    bytes
-        .get(a..a + 4)
-        .map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap()))
-}
-
 fn getaddrinfo<T: NetdbHost>(
     mut c: Caller<'_, T>,
     node: i32,
@@ -106,10 +100,10 @@ fn getaddrinfo<T: NetdbHost>(
         let bytes = mem.data(&c);
         if hint != 0 {
             let h = hint as u32;
-            flags = read_i32(bytes, h);
-            family = read_i32(bytes, h + 4);
-            socktype = read_i32(bytes, h + 8);
-            proto = read_i32(bytes, h + 12);
+            flags = guest::read_i32(bytes, h).unwrap_or(0);
+            family = guest::read_i32(bytes, h + 4).unwrap_or(0);
+            socktype = guest::read_i32(bytes, h + 8).unwrap_or(0);
+            proto = guest::read_i32(bytes, h + 12).unwrap_or(0);
         }
         let n = (node != 0).then(|| read_cstr(bytes, node as u32));
         let s = (service != 0).then(|| read_cstr(bytes, service as u32));
@@ -187,7 +181,7 @@ fn getaddrinfo<T: NetdbHost>(
         }
     }
     if let Some(addr) = addr {
-        let canon = cstring(&mut c, &node_s)?;
+        let canon = alloc_cstr(&mut c, &node_s)?;
         return write_result(&mut c, out, addr, socktype, proto, canon, port);
     }
     if flags & AI_NUMERICHOST != 0 {
@@ -222,15 +216,6 @@ fn parse_leading_int(s: &str) -> Option<i64> {
 enum Addr {
     V4(Ipv4Addr),
     V6(Ipv6Addr),
-}
-
-fn cstring<T: NetdbHost>(c: &mut Caller<'_, T>, s: &str) -> wasmtime::Result<u32> {
-    let p = malloc(c, s.len() as u32 + 1)?;
-    let mem = memory(c)?;
-    let mut bytes = s.as_bytes().to_vec();
-    bytes.push(0);
-    mem.write(&mut *c, p as usize, &bytes)?;
-    Ok(p)
 }
 
 /// Allocate one `struct addrinfo` with its `sockaddr` and store it at `*out`.
@@ -341,12 +326,9 @@ fn write_truncated<T: NetdbHost>(
     text: &str,
 ) -> wasmtime::Result<bool> {
     let mem = memory(c)?;
-    let max = len.saturating_sub(1) as usize;
-    let mut bytes: Vec<u8> = text.as_bytes()[..text.len().min(max)].to_vec();
-    let written = bytes.len();
-    bytes.push(0);
-    mem.write(&mut *c, ptr as usize, &bytes)?;
-    Ok(written + 1 >= len as usize)
+    let written = guest::write_cstr_trunc(mem.data_mut(&mut *c), ptr, text.as_bytes(), len)
+        .map_err(|e| wasmtime::format_err!("writing a name at {ptr:#x}: {e:?}"))?;
+    Ok(written as usize + 1 >= len as usize)
 }
 
 fn getprotobyname<T: NetdbHost>(mut c: Caller<'_, T>, name: i32) -> wasmtime::Result<i32> {
@@ -355,8 +337,8 @@ fn getprotobyname<T: NetdbHost>(mut c: Caller<'_, T>, name: i32) -> wasmtime::Re
     if c.data_mut().dns().protocols.is_none() {
         let mut map = HashMap::new();
         for (pname, num, alias) in [("tcp", 6u32, "TCP"), ("udp", 17, "UDP")] {
-            let name_p = cstring(&mut c, pname)?;
-            let alias_p = cstring(&mut c, alias)?;
+            let name_p = alloc_cstr(&mut c, pname)?;
+            let alias_p = alloc_cstr(&mut c, alias)?;
             let list = malloc(&mut c, 8)?;
             let ent = malloc(&mut c, 12)?;
             let mem = memory(&c)?;
