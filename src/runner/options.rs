@@ -107,6 +107,58 @@ impl std::fmt::Display for Seconds {
     }
 }
 
+/// `--hash-seed N|random`: the guest's `PYTHONHASHSEED`. String hashing
+/// (and so the order of sets, and some crashes) depends on it, so every run
+/// has one, written in its header and reports, and a run can be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashSeed {
+    /// This seed (0 turns hash randomisation off, as in CPython).
+    Fixed(u32),
+    /// A seed drawn for the run (then reported like a fixed one).
+    Random,
+}
+
+impl Default for HashSeed {
+    fn default() -> Self {
+        HashSeed::Fixed(DEFAULT_HASH_SEED)
+    }
+}
+
+/// The hash seed of a run when `--hash-seed` is not given.
+pub const DEFAULT_HASH_SEED: u32 = 0;
+
+impl FromStr for HashSeed {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "random" => Ok(HashSeed::Random),
+            t => t.parse::<u32>().map(HashSeed::Fixed).map_err(|_| {
+                format!("invalid hash seed {text:?}: expected a number from 0 to 4294967295, or `random`")
+            }),
+        }
+    }
+}
+
+impl HashSeed {
+    /// The seed to use: a fixed one as it is, `random` drawn now.
+    pub fn resolve(self) -> u32 {
+        match self {
+            HashSeed::Fixed(n) => n,
+            HashSeed::Random => {
+                use std::hash::{BuildHasher, Hasher};
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_u128(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos()),
+                );
+                h.finish() as u32
+            }
+        }
+    }
+}
+
 /// The number of workers: `-j N`, else the number of cores.
 pub fn jobs(requested: Option<usize>) -> Result<usize> {
     match requested {
@@ -148,6 +200,10 @@ pub struct RunArgs {
     /// Take the tests from this directory (one package only).
     #[arg(long, value_name = "DIR")]
     pub tests: Option<PathBuf>,
+    /// The guests' PYTHONHASHSEED: a number (default 0), or `random` (drawn
+    /// once for the run and reported, so the run can be repeated).
+    #[arg(long, value_name = "N|random", default_value = "0")]
+    pub hash_seed: HashSeed,
     /// Extra arguments for pytest, after `--` (e.g. `-- -W ignore::DeprecationWarning`).
     #[arg(last = true, value_name = "PYTEST_ARGS")]
     pub pytest_args: Vec<String>,
@@ -162,6 +218,7 @@ impl Default for RunArgs {
             max_memory: None,
             with: Vec::new(),
             tests: None,
+            hash_seed: HashSeed::default(),
             pytest_args: Vec::new(),
         }
     }
@@ -260,6 +317,15 @@ mod tests {
         for bad in ["0", "-1", "inf", "NaN", "x"] {
             assert!(bad.parse::<Seconds>().is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn hash_seeds() {
+        assert_eq!("7".parse::<HashSeed>().unwrap(), HashSeed::Fixed(7));
+        assert_eq!("random".parse::<HashSeed>().unwrap(), HashSeed::Random);
+        assert!("-1".parse::<HashSeed>().is_err());
+        assert!("x".parse::<HashSeed>().is_err());
+        assert_eq!(HashSeed::Fixed(3).resolve(), 3);
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub struct Plan {
     /// Whether `--max-memory` was given (a runtime that cannot honour it
     /// says so).
     pub max_memory_given: bool,
+    /// The guests' `PYTHONHASHSEED`.
+    pub hash_seed: u32,
     /// When the setup started.
     pub started: Instant,
 }
@@ -123,8 +125,14 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     }
     let known = scheduler::load_durations(&cache, opts.report.json.as_deref());
     let jobs = scheduler::plan(&suites, partition, &known);
+    let hash_seed = opts.run.hash_seed.resolve();
+    eprintln!("pyodide-test: hash seed {hash_seed} (repeat with --hash-seed {hash_seed})");
+    let mut guest = dist.guest(opts.run.max_memory().bytes())?;
+    guest
+        .env
+        .push(("PYTHONHASHSEED".into(), hash_seed.to_string()));
     let cfg = WorkerConfig {
-        guest: dist.guest(opts.run.max_memory().bytes())?,
+        guest,
         timeout: opts.run.timeout.0,
         keyword: opts.run.keyword.clone(),
         pytest_args: opts.run.pytest_args.clone(),
@@ -141,6 +149,7 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
         cfg,
         partition,
         max_memory_given: opts.run.max_memory.is_some(),
+        hash_seed,
         started,
     })
 }
@@ -221,6 +230,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         partition: plan.partition,
         filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
         pyodide_version: plan.dist.info().version.clone(),
+        hash_seed: Some(plan.hash_seed),
         ..ReportOptions::default()
     };
     let mut reporter = Reporter::new(report_opts, &opts.packages, files)?;

@@ -29,6 +29,8 @@ pub struct ReportOptions {
     /// The Pyodide version of the run, recorded in the snapshots' header and
     /// the JSON summary.
     pub pyodide_version: Option<String>,
+    /// The guests' `PYTHONHASHSEED`, recorded in the JSON summary and JUnit.
+    pub hash_seed: Option<u32>,
     /// Colour the output: `None` decides (stderr is a terminal and
     /// `NO_COLOR` is unset).
     pub color: Option<bool>,
@@ -45,6 +47,7 @@ impl Default for ReportOptions {
             partition: None,
             filtered: false,
             pyodide_version: None,
+            hash_seed: None,
             color: None,
         }
     }

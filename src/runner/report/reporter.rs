@@ -58,7 +58,15 @@ impl Reporter {
             Some(path) => Some(jsonl::JsonlWriter::create(path)?),
             None => None,
         };
-        let junit = opts.junit.as_ref().map(|p| junit::JunitWriter::new(p));
+        let properties: Vec<(String, String)> = opts
+            .hash_seed
+            .map(|seed| ("hash_seed".to_string(), seed.to_string()))
+            .into_iter()
+            .collect();
+        let junit = opts
+            .junit
+            .as_ref()
+            .map(|p| junit::JunitWriter::new(p, properties));
         Ok(Reporter {
             color: opts.use_color(),
             opts,
