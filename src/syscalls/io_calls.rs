@@ -409,9 +409,9 @@ impl Kernel {
             if !matches!(o.target, Target::Node(_)) {
                 return Err(Errno::ESPIPE);
             }
-            let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+            offset.checked_add(len).ok_or(Errno::EFBIG)?;
             let id = self.fdt.ofd_id(fd)?;
-            self.allocate(id, end as u64).map(|_| 0)
+            self.allocate(id, offset as u64, len as u64).map(|_| 0)
         })())
     }
 

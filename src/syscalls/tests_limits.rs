@@ -1,0 +1,175 @@
+//! The guest cannot make the host hold unbounded memory: the file-data
+//! budget, sparse files, pipe and socket capacities.
+
+use std::time::{Duration, Instant};
+
+use super::consts::*;
+use super::filedata::RUN_COST;
+use super::testutil::*;
+use super::*;
+
+const ENOSPC: i32 = 51;
+const KIB: u32 = 1024;
+/// What one stored run costs beyond its bytes.
+const R: u64 = RUN_COST;
+
+/// A kernel with a file-data budget of `budget` bytes and `mem` bytes of
+/// guest memory.
+fn kernel_with_budget(budget: Option<u64>, mem: usize) -> (Kernel, Vec<u8>) {
+    let cfg = KernelConfig {
+        fs_budget: budget,
+        ..KernelConfig::captured(Capture::new(), Capture::new())
+    };
+    (Kernel::new(cfg), vec![0u8; mem])
+}
+
+/// `write(fd, buf, len)` of `len` bytes already in guest memory at `buf`
+/// (the bump allocator of `G` would run out for big writes).
+fn write_raw(g: &mut G, fd: i32, buf: u32, len: u32) -> Result<u32, i32> {
+    let iov = g.b.alloc(g.m, 12);
+    g.m[iov as usize..iov as usize + 4].copy_from_slice(&buf.to_le_bytes());
+    g.m[iov as usize + 4..iov as usize + 8].copy_from_slice(&len.to_le_bytes());
+    match g.k.fd_write(g.m, fd, iov as i32, 1, iov as i32 + 8) {
+        0 => Ok(rd_u32(g.m, iov + 8)),
+        e => Err(e),
+    }
+}
+
+/// `pwrite` of `data` at `off`.
+fn pwrite(g: &mut G, fd: i32, data: &[u8], off: i64) -> Result<u32, i32> {
+    let buf = g.b.bytes(g.m, data);
+    let iov = g.b.alloc(g.m, 12);
+    g.m[iov as usize..iov as usize + 4].copy_from_slice(&buf.to_le_bytes());
+    g.m[iov as usize + 4..iov as usize + 8].copy_from_slice(&(data.len() as u32).to_le_bytes());
+    match g.k.fd_pwrite(g.m, fd, iov as i32, 1, off, iov as i32 + 8) {
+        0 => Ok(rd_u32(g.m, iov + 8)),
+        e => Err(e),
+    }
+}
+
+/// `pread` of `n` bytes at `off`.
+fn pread(g: &mut G, fd: i32, n: u32, off: i64) -> Result<Vec<u8>, i32> {
+    let buf = g.b.alloc(g.m, n);
+    g.m[buf as usize..(buf + n) as usize].fill(0xAA);
+    let iov = g.b.alloc(g.m, 12);
+    g.m[iov as usize..iov as usize + 4].copy_from_slice(&buf.to_le_bytes());
+    g.m[iov as usize + 4..iov as usize + 8].copy_from_slice(&n.to_le_bytes());
+    match g.k.fd_pread(g.m, fd, iov as i32, 1, off, iov as i32 + 8) {
+        0 => {
+            let got = rd_u32(g.m, iov + 8) as usize;
+            Ok(g.m[buf as usize..buf as usize + got].to_vec())
+        }
+        e => Err(e),
+    }
+}
+
+#[test]
+fn the_budget_fills_up_and_unlink_frees_it() {
+    // Room for one run of 1 MiB.
+    let (mut k, mut m) = kernel_with_budget(Some((1 << 20) + R), 4 << 20);
+    // Host placements do not count, however big.
+    k.write_file("/tmp/placed", vec![7u8; 3 << 20]).unwrap();
+    assert_eq!(k.fs_bytes_used(), 0);
+    let mut g = G::new(&mut k, &mut m);
+    let chunk = g.b.alloc(g.m, 512 * KIB);
+    let fd = g.open("/tmp/a", O_WRONLY | O_CREAT, 0o644);
+    assert_eq!(write_raw(&mut g, fd, chunk, 512 * KIB), Ok(512 * KIB));
+    assert_eq!(write_raw(&mut g, fd, chunk, 512 * KIB), Ok(512 * KIB));
+    assert_eq!(g.k.fs_bytes_used(), (1 << 20) + R);
+    // Full: like a full disk.
+    assert_eq!(write_raw(&mut g, fd, chunk, 1), Err(ENOSPC));
+    let other = g.open("/tmp/b", O_WRONLY | O_CREAT, 0o644);
+    assert_eq!(g.write(other, b"x"), Err(ENOSPC));
+    assert_eq!(g.fstat(fd).unwrap().size, 1 << 20);
+    // Unlinked but open: still held; the last close frees it.
+    assert_eq!(g.unlink("/tmp/a", 0), 0);
+    assert_eq!(g.k.fs_bytes_used(), (1 << 20) + R);
+    assert_eq!(g.close(fd), 0);
+    assert_eq!(g.k.fs_bytes_used(), 0);
+    assert_eq!(g.write(other, b"x"), Ok(1));
+    // Truncating down gives bytes back too.
+    assert_eq!(write_raw(&mut g, other, chunk, 512 * KIB), Ok(512 * KIB));
+    assert_eq!(g.k.sys_ftruncate64(g.m, other, 100), 0);
+    assert_eq!(g.k.fs_bytes_used(), 100 + R);
+    // A write into a host-placed file costs only what it adds.
+    let placed = g.open("/tmp/placed", O_WRONLY, 0);
+    assert_eq!(pwrite(&mut g, placed, b"abc", 10), Ok(3));
+    assert_eq!(g.k.fs_bytes_used(), 100 + R);
+    assert_eq!(
+        g.k.read_file("/tmp/placed").unwrap()[9..14],
+        [7, b'a', b'b', b'c', 7]
+    );
+    // Replacing a file from the host gives its charged bytes back.
+    g.k.write_file("/tmp/b", &b"host"[..]).unwrap();
+    assert_eq!(g.k.fs_bytes_used(), 0);
+}
+
+#[test]
+fn a_terabyte_ftruncate_is_free_and_sparse() {
+    let (mut k, mut m) = kernel_with_budget(Some(1 << 20), MEM);
+    let mut g = G::new(&mut k, &mut m);
+    let fd = g.open("/tmp/sparse", O_RDWR | O_CREAT, 0o644);
+    let t = Instant::now();
+    assert_eq!(g.k.sys_ftruncate64(g.m, fd, 1 << 40), 0);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(g.k.fs_bytes_used(), 0);
+    let st = g.fstat(fd).unwrap();
+    assert_eq!(st.size, 1 << 40);
+    assert_eq!(g.seek(fd, 0, SEEK_END), Ok(1 << 40));
+    // A hole reads as zeros.
+    assert_eq!(pread(&mut g, fd, 100, 1 << 39).unwrap(), vec![0u8; 100]);
+    // Writing far out counts only the bytes written (and their runs).
+    assert_eq!(pwrite(&mut g, fd, b"far", (1 << 40) - 3), Ok(3));
+    assert_eq!(pwrite(&mut g, fd, b"x", 5 << 30), Ok(1));
+    assert_eq!(g.k.fs_bytes_used(), 4 + 2 * R);
+    assert_eq!(pread(&mut g, fd, 8, (1 << 40) - 5).unwrap(), b"\0\0far");
+    assert_eq!(pread(&mut g, fd, 3, (5 << 30) - 1).unwrap(), b"\0x\0");
+    // Writing past the end of a sparse file leaves a hole, not zeros.
+    assert_eq!(pwrite(&mut g, fd, b"end", (1 << 41) + 7), Ok(3));
+    assert_eq!(g.fstat(fd).unwrap().size, (1 << 41) + 10);
+    assert_eq!(g.k.fs_bytes_used(), 7 + 3 * R);
+    // Copying it out for the host is refused, not an abort.
+    assert_eq!(g.k.read_file("/tmp/sparse").unwrap_err(), Errno::ENOMEM);
+    // Truncating back frees what was past the new end.
+    assert_eq!(g.k.sys_ftruncate64(g.m, fd, 1 << 40), 0);
+    assert_eq!(g.k.fs_bytes_used(), 4 + 2 * R);
+    assert_eq!(g.k.sys_ftruncate64(g.m, fd, 0), 0);
+    assert_eq!(g.k.fs_bytes_used(), 0);
+    // Past the largest file size: EFBIG.
+    assert_eq!(g.k.sys_ftruncate64(g.m, fd, i64::MAX), -22);
+    assert_eq!(pwrite(&mut g, fd, b"x", i64::MAX - 1), Err(22));
+    // fallocate stores what it reserves: over the budget it is ENOSPC.
+    assert_eq!(g.k.sys_fallocate(g.m, fd, 0, 0, 1 << 30), -ENOSPC);
+    assert_eq!(g.k.sys_fallocate(g.m, fd, 0, 0, 1000), 0);
+    assert_eq!(g.k.fs_bytes_used(), 1000 + R);
+}
+
+#[test]
+fn kernel_clones_have_their_own_budget() {
+    let (mut k, mut m) = kernel_with_budget(Some((1 << 20) + R), 2 << 20);
+    let mut g = G::new(&mut k, &mut m);
+    let chunk = g.b.alloc(g.m, 768 * KIB);
+    let fd = g.open("/tmp/a", O_WRONLY | O_CREAT, 0o644);
+    assert_eq!(write_raw(&mut g, fd, chunk, 768 * KIB), Ok(768 * KIB));
+    g.close(fd);
+    let mut clone = g.k.clone();
+    assert_eq!(clone.fs_bytes_used(), (768 << 10) + R);
+    // The clone frees its copy: the original still holds its own.
+    clone.remove("/tmp/a").unwrap();
+    assert_eq!(clone.fs_bytes_used(), 0);
+    assert_eq!(g.k.fs_bytes_used(), (768 << 10) + R);
+    {
+        let mut m2 = vec![0u8; 2 << 20];
+        let mut g2 = G::new(&mut clone, &mut m2);
+        let chunk2 = g2.b.alloc(g2.m, 1 << 20);
+        let fd2 = g2.open("/tmp/c", O_WRONLY | O_CREAT, 0o644);
+        assert_eq!(write_raw(&mut g2, fd2, chunk2, 1 << 20), Ok(1 << 20));
+    }
+    assert_eq!(clone.fs_bytes_used(), (1 << 20) + R);
+    // The original's budget has not moved: 256 KiB are left there.
+    let fd = g.open("/tmp/a", O_WRONLY | O_APPEND, 0);
+    assert_eq!(write_raw(&mut g, fd, chunk, 512 * KIB), Err(ENOSPC));
+    assert_eq!(write_raw(&mut g, fd, chunk, 256 * KIB), Ok(256 * KIB));
+    assert_eq!(g.k.read_file("/tmp/a").unwrap().len(), 1 << 20);
+    assert!(clone.read_file("/tmp/a").is_err());
+}
