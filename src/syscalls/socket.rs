@@ -714,7 +714,11 @@ impl Kernel {
                 guest::read_u32(mem, m + 8)?,
                 guest::read_u32(mem, m + 12)?,
             )?;
+            // Several iovecs may name the same memory: the total is the
+            // guest's to choose, so the copy is fallible.
             let mut data = Vec::new();
+            data.try_reserve_exact(guest::iovecs_len(&iovs) as usize)
+                .map_err(|_| Errno::ENOMEM)?;
             for v in iovs {
                 data.extend_from_slice(guest::slice(mem, v.base, v.len)?);
             }
@@ -748,8 +752,14 @@ impl Kernel {
                 guest::read_u32(mem, m + 8)?,
                 guest::read_u32(mem, m + 12)?,
             )?;
-            let total: usize = iovs.iter().map(|v| v.len as usize).sum();
-            let mut tmp = vec![0u8; total];
+            // Only what can be received is copied out (the iovecs' total
+            // may be far more than the memory: they may overlap).
+            let total = guest::iovecs_len(&iovs);
+            let ready = (self.socket_pending(s) as u64).max(1);
+            let mut tmp = Vec::new();
+            let cap = total.min(ready) as usize;
+            tmp.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
+            tmp.resize(cap, 0);
             let (n, from) = self.recv_inner(s, &mut tmp, flags)?;
             let mut off = 0;
             for v in iovs {
