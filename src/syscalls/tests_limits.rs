@@ -9,6 +9,7 @@ use super::testutil::*;
 use super::*;
 
 const ENOSPC: i32 = 51;
+const EAGAIN: i32 = 6;
 const KIB: u32 = 1024;
 /// What one stored run costs beyond its bytes.
 const R: u64 = RUN_COST;
@@ -172,4 +173,57 @@ fn kernel_clones_have_their_own_budget() {
     assert_eq!(write_raw(&mut g, fd, chunk, 256 * KIB), Ok(256 * KIB));
     assert_eq!(g.k.read_file("/tmp/a").unwrap().len(), 1 << 20);
     assert!(clone.read_file("/tmp/a").is_err());
+}
+
+#[test]
+fn a_pipe_holds_64_kib() {
+    let (mut k, mut m) = kernel();
+    let mut g = G::new(&mut k, &mut m);
+    let fds = g.b.alloc(g.m, 8);
+    assert_eq!(g.k.sys_pipe(g.m, fds as i32), 0);
+    let (r, w) = (rd_i32(g.m, fds), rd_i32(g.m, fds + 4));
+    let va = g.b.alloc(g.m, 4);
+    wr_i32(g.m, va, O_NONBLOCK as i32);
+    assert_eq!(g.k.sys_fcntl64(g.m, w, F_SETFL, va as i32), 0);
+    let chunk = g.b.alloc(g.m, 8192);
+    for _ in 0..16 {
+        assert_eq!(write_raw(&mut g, w, chunk, 4096), Ok(4096));
+    }
+    assert_eq!(write_raw(&mut g, w, chunk, 1), Err(EAGAIN));
+    let cnt = g.b.alloc(g.m, 4);
+    wr_i32(g.m, va, cnt as i32);
+    assert_eq!(g.k.sys_ioctl(g.m, r, FIONREAD, va as i32), 0);
+    assert_eq!(rd_i32(g.m, cnt), 65536);
+    // poll: the write end is not writable while full.
+    let pfd = g.b.alloc(g.m, 16);
+    let poll = |g: &mut G| {
+        wr_i32(g.m, pfd, r);
+        g.m[pfd as usize + 4..pfd as usize + 6].copy_from_slice(&POLLIN.to_le_bytes());
+        wr_i32(g.m, pfd + 8, w);
+        g.m[pfd as usize + 12..pfd as usize + 14].copy_from_slice(&POLLOUT.to_le_bytes());
+        g.k.sys_poll(g.m, pfd as i32, 2, 0);
+        (rd_u16(g.m, pfd + 6), rd_u16(g.m, pfd + 14))
+    };
+    assert_eq!(poll(&mut g), (POLLIN, 0));
+    // 100 bytes of room: writes up to PIPE_BUF are atomic, larger ones
+    // partial.
+    assert_eq!(g.read(r, 100).unwrap().len(), 100);
+    assert_eq!(write_raw(&mut g, w, chunk, 200), Err(EAGAIN));
+    assert_eq!(poll(&mut g), (POLLIN, 0));
+    assert_eq!(write_raw(&mut g, w, chunk, 5000), Ok(100));
+    assert_eq!(g.read(r, 8192).unwrap().len(), 8192);
+    assert_eq!(poll(&mut g), (POLLIN, POLLOUT));
+    assert_eq!(write_raw(&mut g, w, chunk, 5000), Ok(5000));
+    // A blocking write end cannot wait either: a partial write, then
+    // EAGAIN.
+    wr_i32(g.m, va, 0);
+    assert_eq!(g.k.sys_fcntl64(g.m, w, F_SETFL, va as i32), 0);
+    assert_eq!(write_raw(&mut g, w, chunk, 8192), Ok(8192 - 5000));
+    assert_eq!(write_raw(&mut g, w, chunk, 8192), Err(EAGAIN));
+    // With the read end closed, writes succeed and nothing is kept.
+    g.close(r);
+    for _ in 0..100 {
+        assert_eq!(write_raw(&mut g, w, chunk, 8192), Ok(8192));
+    }
+    assert!(g.k.pipes.get(0).is_some_and(|p| p.len() <= 65536));
 }
