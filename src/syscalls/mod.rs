@@ -270,6 +270,8 @@ pub struct Kernel {
     pub(crate) pipes: Slab<Pipe>,
     pub(crate) sockets: Slab<Socket>,
     pub(crate) ports: socket::PortTable,
+    /// Bytes queued in all sockets (bounded by `socket::SOCKET_MEMORY`).
+    pub(crate) socket_bytes: usize,
     pub(crate) cwd: NodeId,
     pub(crate) umask: u32,
     pub(crate) env: Vec<Vec<u8>>,

@@ -28,6 +28,7 @@ impl Kernel {
             pipes: Slab::default(),
             sockets: Slab::default(),
             ports: Default::default(),
+            socket_bytes: 0,
             cwd: root,
             umask: cfg.umask & 0o777,
             env: Vec::new(),

@@ -227,3 +227,158 @@ fn a_pipe_holds_64_kib() {
     }
     assert!(g.k.pipes.get(0).is_some_and(|p| p.len() <= 65536));
 }
+
+/// Stores `127.0.0.1:port` as a `sockaddr_in` at `at`.
+fn sin(m: &mut [u8], at: u32, port: u16) {
+    m[at as usize..at as usize + 16].fill(0);
+    m[at as usize..at as usize + 2].copy_from_slice(&2u16.to_le_bytes());
+    m[at as usize + 2..at as usize + 4].copy_from_slice(&port.to_be_bytes());
+    m[at as usize + 4..at as usize + 8].copy_from_slice(&[127, 0, 0, 1]);
+}
+
+/// A listening stream socket on 127.0.0.1 with `backlog`, and its
+/// address (a `sockaddr_in` in guest memory).
+fn listener(g: &mut G, backlog: i32) -> (i32, u32) {
+    let (sa, len) = (g.b.alloc(g.m, 16), g.b.alloc(g.m, 4));
+    sin(g.m, sa, 0);
+    let l = g.k.sys_socket(g.m, 2, 1, 0, 0, 0, 0);
+    assert_eq!(g.k.sys_bind(g.m, l, sa as i32, 16, 0, 0, 0), 0);
+    assert_eq!(g.k.sys_listen(g.m, l, backlog, 0, 0, 0, 0), 0);
+    wr_i32(g.m, len, 16);
+    assert_eq!(
+        g.k.sys_getsockname(g.m, l, sa as i32, len as i32, 0, 0, 0),
+        0
+    );
+    (l, sa)
+}
+
+/// A non-blocking client connected to `sa`, or `-errno`.
+fn connect(g: &mut G, sa: u32) -> Result<i32, i32> {
+    let c = g.k.sys_socket(g.m, 2, 1 | O_NONBLOCK as i32, 0, 0, 0, 0);
+    match g.k.sys_connect(g.m, c, sa as i32, 16, 0, 0, 0) {
+        0 => Ok(c),
+        e => {
+            g.close(c);
+            Err(e)
+        }
+    }
+}
+
+/// A connected non-blocking pair (client, server) through `l` at `sa`.
+fn pair(g: &mut G, l: i32, sa: u32) -> (i32, i32) {
+    let c = connect(g, sa).unwrap();
+    let s = g.k.sys_accept4(g.m, l, 0, 0, O_NONBLOCK as i32, 0, 0);
+    assert!(s >= 0, "{s}");
+    (c, s)
+}
+
+/// `send(fd, buf, len)`.
+fn send(g: &mut G, fd: i32, buf: u32, len: u32) -> i32 {
+    g.k.sys_sendto(g.m, fd, buf as i32, len as i32, 0, 0, 0)
+}
+
+/// Sends `buf` until `EAGAIN`; returns the bytes sent.
+fn fill(g: &mut G, fd: i32, buf: u32, len: u32) -> usize {
+    let mut total = 0;
+    loop {
+        match send(g, fd, buf, len) {
+            n if n > 0 => total += n as usize,
+            e => {
+                assert_eq!(e, -EAGAIN);
+                return total;
+            }
+        }
+    }
+}
+
+/// `poll` of one descriptor for `POLLIN | POLLOUT`: the revents.
+fn poll1(g: &mut G, fd: i32) -> u16 {
+    let pfd = g.b.alloc(g.m, 8);
+    wr_i32(g.m, pfd, fd);
+    g.m[pfd as usize + 4..pfd as usize + 6].copy_from_slice(&(POLLIN | POLLOUT).to_le_bytes());
+    g.k.sys_poll(g.m, pfd as i32, 1, 0);
+    rd_u16(g.m, pfd + 6)
+}
+
+#[test]
+fn a_socket_send_buffer_fills_up() {
+    use super::socket::{SOCKET_MEMORY, STREAM_BUFFER};
+    let (mut k, mut m) = kernel();
+    let mut g = G::new(&mut k, &mut m);
+    let (l, sa) = listener(&mut g, 16);
+    let (c, s) = pair(&mut g, l, sa);
+    let chunk = g.b.alloc(g.m, 64 * KIB);
+    assert_eq!(poll1(&mut g, c), POLLOUT);
+    assert_eq!(fill(&mut g, c, chunk, 64 * KIB), STREAM_BUFFER);
+    // Full: not writable; the peer is readable.
+    assert_eq!(poll1(&mut g, c), 0);
+    assert_eq!(poll1(&mut g, s), POLLIN | POLLOUT);
+    // Room for 1000 bytes: writable again, and a send is partial.
+    assert_eq!(g.read(s, 1000).unwrap().len(), 1000);
+    assert_eq!(poll1(&mut g, c), POLLOUT);
+    assert_eq!(send(&mut g, c, chunk, 64 * KIB), 1000);
+    // A blocking socket cannot wait for its own peer either.
+    let va = g.b.alloc(g.m, 4);
+    wr_i32(g.m, va, 0);
+    assert_eq!(g.k.sys_fcntl64(g.m, c, F_SETFL, va as i32), 0);
+    assert_eq!(send(&mut g, c, chunk, 64 * KIB), -EAGAIN);
+    // The other direction has its own buffer.
+    assert_eq!(send(&mut g, s, chunk, 10), 10);
+    // All queues together are bounded too.
+    let conns = SOCKET_MEMORY / STREAM_BUFFER;
+    for _ in 1..conns {
+        let (c2, _) = pair(&mut g, l, sa);
+        let put = fill(&mut g, c2, chunk, 64 * KIB);
+        assert!(put > 0 && put <= STREAM_BUFFER, "{put}");
+    }
+    let (c3, s3) = pair(&mut g, l, sa);
+    assert_eq!(send(&mut g, c3, chunk, 1), -EAGAIN);
+    assert_eq!(poll1(&mut g, c3), 0);
+    assert_eq!(g.read(s, 100).unwrap().len(), 100);
+    assert_eq!(send(&mut g, c3, chunk, 64 * KIB), 100);
+    assert_eq!(g.read(s3, 1000).unwrap().len(), 100);
+    // Closing a socket gives its queue back.
+    g.close(s);
+    assert_eq!(send(&mut g, c3, chunk, 64 * KIB), 64 * KIB as i32);
+}
+
+#[test]
+fn datagrams_and_backlogs_are_bounded() {
+    use super::socket::{DGRAM_BUFFER, MAX_DGRAM};
+    let (mut k, mut m) = kernel();
+    let mut g = G::new(&mut k, &mut m);
+    let a = g.k.sys_socket(g.m, 2, 2, 0, 0, 0, 0);
+    let b = g.k.sys_socket(g.m, 2, 2, 0, 0, 0, 0);
+    let sa = g.b.alloc(g.m, 16);
+    sin(g.m, sa, 6001);
+    assert_eq!(g.k.sys_bind(g.m, a, sa as i32, 16, 0, 0, 0), 0);
+    let msg = g.b.alloc(g.m, 70_000);
+    let sendto = |g: &mut G, n: usize| {
+        g.k.sys_sendto(g.m, b, msg as i32, n as i32, 0, sa as i32, 16)
+    };
+    assert_eq!(sendto(&mut g, MAX_DGRAM + 1), -35); // EMSGSIZE
+    let fits = DGRAM_BUFFER / 65_000;
+    for _ in 0..fits + 2 {
+        assert_eq!(sendto(&mut g, 65_000), 65_000);
+    }
+    let buf = g.b.alloc(g.m, 65_000);
+    for _ in 0..fits {
+        assert_eq!(
+            g.k.sys_recvfrom(g.m, a, buf as i32, 65_000, 0, 0, 0),
+            65_000
+        );
+    }
+    // The rest were dropped, as UDP drops what the receiver cannot hold.
+    assert_eq!(
+        g.k.sys_recvfrom(g.m, a, buf as i32, 65_000, 0, 0, 0),
+        -EAGAIN
+    );
+    // A listener keeps backlog + 1 connections waiting for accept.
+    let (l, lsa) = listener(&mut g, 1);
+    let first = connect(&mut g, lsa).unwrap();
+    connect(&mut g, lsa).unwrap();
+    assert_eq!(connect(&mut g, lsa), Err(-14)); // ECONNREFUSED
+    assert!(g.k.sys_accept4(g.m, l, 0, 0, 0, 0, 0) >= 0);
+    connect(&mut g, lsa).unwrap();
+    assert!(first >= 0);
+}
