@@ -237,8 +237,14 @@ impl Kernel {
         self.make_symlink(pn.dir, &pn.name, target)
     }
 
+    /// A path argument: `ENAMETOOLONG` from `PATH_MAX` bytes on, checked
+    /// before the host copies it (the guest's string may be gigabytes).
     fn path_arg(mem: &[u8], ptr: i32) -> SysResult<Vec<u8>> {
-        guest::read_cstr(mem, ptr as u32)
+        let p = guest::cstr(mem, ptr as u32)?;
+        if p.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok(p.to_vec())
     }
 
     /// `__syscall_openat(dirfd, path, flags, varargs)`: the mode is read

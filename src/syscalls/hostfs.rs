@@ -30,7 +30,7 @@ use std::sync::Arc;
 use super::clock::Timespec;
 use super::consts::*;
 use super::errno::{Errno, SysResult};
-use super::filedata::FileData;
+use super::filedata::Contents;
 use super::mount::{HostFile, HostKind, HostMeta, HostRef};
 use super::stat::Stat;
 use super::tree::{Backend, DirData, DirEntry, Inode, NodeId, NodeKind, Tree};
@@ -128,7 +128,7 @@ pub(crate) fn lookup(tree: &mut Tree, dir: NodeId, h: &HostRef, name: &[u8]) -> 
     let kind = match (meta.kind, target) {
         (HostKind::Dir, _) => NodeKind::Dir(DirData::empty()),
         (_, Some(t)) => NodeKind::Symlink(t),
-        (HostKind::File, _) => NodeKind::File(FileData::default()),
+        (HostKind::File, _) => NodeKind::File(Contents::default()),
         _ => NodeKind::Special,
     };
     let id = tree.create(dir, name, meta.mode, 0, kind, now);

@@ -409,9 +409,9 @@ impl Kernel {
             if !matches!(o.target, Target::Node(_)) {
                 return Err(Errno::ESPIPE);
             }
-            let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
+            offset.checked_add(len).ok_or(Errno::EFBIG)?;
             let id = self.fdt.ofd_id(fd)?;
-            self.allocate(id, end as u64).map(|_| 0)
+            self.allocate(id, offset as u64, len as u64).map(|_| 0)
         })())
     }
 
@@ -470,7 +470,10 @@ impl Kernel {
         if len == 0 || offset < 0 {
             return Err(Errno::EINVAL);
         }
-        let mut out = vec![0u8; len as usize];
+        let mut out = Vec::new();
+        out.try_reserve_exact(len as usize)
+            .map_err(|_| Errno::ENOMEM)?;
+        out.resize(len as usize, 0);
         self.read_file_at(id, offset as u64, &mut out)?;
         Ok(out)
     }
@@ -502,8 +505,8 @@ impl Kernel {
         offset: i64,
     ) -> i32 {
         sys_ret((|| {
-            let bytes = guest::slice(mem, addr as u32, len as u32)?.to_vec();
-            self.msync_write(fd, offset, &bytes, flags).map(|_| 0)
+            let bytes = guest::slice(mem, addr as u32, len as u32)?;
+            self.msync_write(fd, offset, bytes, flags).map(|_| 0)
         })())
     }
 
@@ -523,8 +526,8 @@ impl Kernel {
         sys_ret((|| {
             self.fdt.ofd(fd)?;
             if prot & PROT_WRITE != 0 {
-                let bytes = guest::slice(mem, addr as u32, len as u32)?.to_vec();
-                self.msync_write(fd, offset, &bytes, flags)?;
+                let bytes = guest::slice(mem, addr as u32, len as u32)?;
+                self.msync_write(fd, offset, bytes, flags)?;
             }
             Ok(0)
         })())

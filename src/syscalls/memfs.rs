@@ -6,11 +6,14 @@
 //! As MEMFS's `getattr`: `st_nlink` is always 1, `st_blocks` is
 //! `ceil(size / 4096)`, a directory's size is 4096, and times have
 //! millisecond precision (JS `Date`s; `utimensat` truncates to the ms).
+//!
+//! File data is sparse and charged to the kernel's budget (see
+//! `filedata.rs`): holes cost nothing, the guest's bytes count.
 
 use super::clock::Timespec;
 use super::consts::*;
 use super::errno::{Errno, SysResult};
-use super::filedata::FileData;
+use super::filedata::{Contents, FileData};
 use super::stat::Stat;
 use super::tree::{DirData, Inode, NodeId, NodeKind, Tree};
 
@@ -27,7 +30,7 @@ pub(crate) fn create(
     now: Timespec,
 ) -> SysResult<NodeId> {
     let kind = match mode & S_IFMT {
-        S_IFREG => NodeKind::File(FileData::default()),
+        S_IFREG => NodeKind::File(Contents::default()),
         S_IFDIR => NodeKind::Dir(DirData::empty()),
         S_IFSOCK | S_IFIFO => NodeKind::Special,
         _ => return Err(Errno::EINVAL),
@@ -92,7 +95,7 @@ pub(crate) fn check_rename(
 /// `st_size` as MEMFS reports it.
 pub(crate) fn size(n: &Inode) -> u64 {
     match &n.kind {
-        NodeKind::File(f) => f.len() as u64,
+        NodeKind::File(f) => f.len(),
         NodeKind::Dir(_) => 4096,
         NodeKind::Symlink(t) => t.len() as u64,
         _ => 0,
@@ -116,7 +119,7 @@ pub(crate) fn getattr(n: &Inode) -> Stat {
         uid: n.uid,
         gid: n.gid,
         rdev: n.rdev,
-        size: size as i64,
+        size: size.min(i64::MAX as u64) as i64,
         blksize: 4096,
         blocks: size.div_ceil(4096).min(i32::MAX as u64) as i32,
         atime: ms(n.atime),
@@ -125,24 +128,25 @@ pub(crate) fn getattr(n: &Inode) -> Stat {
     }
 }
 
-/// Reads from a regular file at `pos`; returns bytes copied (0 for
-/// anything else).
+/// Reads from a regular file at `pos` (holes read as zeros); returns
+/// bytes copied (0 for anything else).
 pub(crate) fn read_at(n: &Inode, pos: u64, buf: &mut [u8]) -> usize {
-    let NodeKind::File(f) = &n.kind else {
-        return 0;
-    };
-    let data = f.as_slice();
-    if pos >= data.len() as u64 {
-        return 0;
+    match &n.kind {
+        NodeKind::File(f) => f.read_at(pos, buf),
+        _ => 0,
     }
-    let start = pos as usize;
-    let k = buf.len().min(data.len() - start);
-    buf[..k].copy_from_slice(&data[start..start + k]);
-    k
 }
 
-/// Writes into a regular file at `pos`, zero-filling any hole.
-pub(crate) fn write_at(n: &mut Inode, pos: u64, data: &[u8], now: Timespec) -> SysResult<usize> {
+/// Writes into the regular file `id` at `pos` (a gap before it stays a
+/// hole). The new bytes are charged: `ENOSPC` over the budget, `EFBIG`
+/// past [`MAX_FILE_SIZE`].
+pub(crate) fn write_at(
+    tree: &mut Tree,
+    id: NodeId,
+    pos: u64,
+    data: &[u8],
+    now: Timespec,
+) -> SysResult<usize> {
     if data.is_empty() {
         return Ok(0);
     }
@@ -150,29 +154,27 @@ pub(crate) fn write_at(n: &mut Inode, pos: u64, data: &[u8], now: Timespec) -> S
     if end > MAX_FILE_SIZE {
         return Err(Errno::EFBIG);
     }
-    n.mtime = now;
-    n.ctime = now;
+    let (n, budget) = tree.node_and_budget(id);
     let NodeKind::File(f) = &mut n.kind else {
         return Err(Errno::EINVAL);
     };
-    let v = f.make_mut();
-    let (start, end) = (pos as usize, end as usize);
-    if v.len() < end {
-        v.resize(end, 0);
-    }
-    v[start..end].copy_from_slice(data);
-    Ok(data.len())
+    let put = f.write_at(pos, data, budget)?;
+    n.mtime = now;
+    n.ctime = now;
+    Ok(put)
 }
 
-/// Sets a regular file's length, zero-extending.
-pub(crate) fn truncate(n: &mut Inode, len: u64, now: Timespec) -> SysResult<()> {
+/// Sets the length of the regular file `id`: growing makes a hole (free),
+/// shrinking gives the bytes back.
+pub(crate) fn truncate(tree: &mut Tree, id: NodeId, len: u64, now: Timespec) -> SysResult<()> {
     if len > MAX_FILE_SIZE {
         return Err(Errno::EFBIG);
     }
+    let (n, budget) = tree.node_and_budget(id);
     match &mut n.kind {
         NodeKind::File(f) => {
-            if f.len() as u64 != len {
-                f.make_mut().resize(len as usize, 0);
+            if f.len() != len {
+                f.set_len(len, budget)?;
             }
             n.mtime = now;
             n.ctime = now;
@@ -183,21 +185,57 @@ pub(crate) fn truncate(n: &mut Inode, len: u64, now: Timespec) -> SysResult<()> 
     }
 }
 
-/// Replaces a regular file's contents (the host's setup writes).
-pub(crate) fn set_data(n: &mut Inode, data: FileData, now: Timespec) -> SysResult<()> {
+/// `fallocate` of `[off, off + len)` of the regular file `id`: the holes
+/// there are stored (and charged: `ENOSPC` over the budget), the file is
+/// at least that long.
+pub(crate) fn allocate(
+    tree: &mut Tree,
+    id: NodeId,
+    off: u64,
+    len: u64,
+    now: Timespec,
+) -> SysResult<()> {
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+    if end > MAX_FILE_SIZE {
+        return Err(Errno::EFBIG);
+    }
+    let (n, budget) = tree.node_and_budget(id);
+    let NodeKind::File(f) = &mut n.kind else {
+        return Err(Errno::ENODEV);
+    };
+    let grows = f.len() < end;
+    f.allocate(off, len, budget)?;
+    if grows {
+        n.mtime = now;
+        n.ctime = now;
+    }
+    Ok(())
+}
+
+/// Replaces the contents of the regular file `id` with data the host
+/// hands in (not charged; what it replaces is given back).
+pub(crate) fn set_data(
+    tree: &mut Tree,
+    id: NodeId,
+    data: FileData,
+    now: Timespec,
+) -> SysResult<()> {
+    let (n, budget) = tree.node_and_budget(id);
     let NodeKind::File(f) = &mut n.kind else {
         return Err(Errno::EINVAL);
     };
-    *f = data;
+    budget.release(f.charged());
+    *f = Contents::from(data);
     n.mtime = now;
     n.ctime = now;
     Ok(())
 }
 
-/// A regular file's contents (shared, not copied).
+/// A regular file's contents (shared, not copied, when stored in one
+/// piece; `ENOMEM` if a sparse file is too big to hand out).
 pub(crate) fn data(n: &Inode) -> SysResult<FileData> {
     match &n.kind {
-        NodeKind::File(f) => Ok(f.clone()),
+        NodeKind::File(f) => f.to_data(),
         NodeKind::Dir(_) => Err(Errno::EISDIR),
         _ => Err(Errno::EINVAL),
     }
@@ -214,24 +252,24 @@ mod tests {
 
     #[test]
     fn write_makes_holes() {
-        let mut fs = Tree::new(t());
+        let mut fs = Tree::new(t(), None);
         let root = fs.root();
         let f = fs.create(
             root,
             b"f",
             S_IFREG | 0o644,
             0,
-            NodeKind::File(Arc::<[u8]>::from(&b"abc"[..]).into()),
+            NodeKind::File(FileData::from(Arc::<[u8]>::from(&b"abc"[..])).into()),
             t(),
         );
-        write_at(fs.node_mut(f), 5, b"xy", t()).unwrap();
+        write_at(&mut fs, f, 5, b"xy", t()).unwrap();
         let mut buf = [9u8; 10];
         assert_eq!(read_at(fs.node(f), 0, &mut buf), 7);
         assert_eq!(&buf[..7], b"abc\0\0xy");
-        write_at(fs.node_mut(f), 1, b"Z", t()).unwrap();
+        write_at(&mut fs, f, 1, b"Z", t()).unwrap();
         assert_eq!(read_at(fs.node(f), 0, &mut buf), 7);
         assert_eq!(&buf[..7], b"aZc\0\0xy");
-        truncate(fs.node_mut(f), 2, t()).unwrap();
+        truncate(&mut fs, f, 2, t()).unwrap();
         assert_eq!(size(fs.node(f)), 2);
     }
 }

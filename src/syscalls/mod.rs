@@ -23,7 +23,8 @@
 //!
 //! - basics: `errno`, `consts`, `clock`, `slab`, `stdio` (where guest I/O
 //!   goes), [`guest`] (guest memory access, public);
-//! - what the file system is made of: `filedata` (file contents), `stat`
+//! - what the file system is made of: `budget` (what file data may
+//!   cost), `filedata` (file contents, sparse), `stat`
 //!   (`struct stat`), `device` (the character devices), `pipe`, `mount`
 //!   (the host side of `--mount`, on cap-std), `tree` (the inode arena all
 //!   file systems share), `fd` (descriptors), `path` (path resolution);
@@ -45,6 +46,7 @@ pub mod guest;
 mod slab;
 mod stdio;
 
+mod budget;
 mod device;
 mod fd;
 mod filedata;
@@ -71,6 +73,8 @@ mod wasi;
 mod tests_fs;
 #[cfg(test)]
 mod tests_io;
+#[cfg(test)]
+mod tests_limits;
 #[cfg(test)]
 mod testutil;
 
@@ -185,7 +189,18 @@ pub struct KernelConfig {
     pub umask: u32,
     /// The clocks.
     pub clock: Arc<dyn Clock>,
+    /// How many bytes of MEMFS file data the guest may make the host hold
+    /// (`None`: unlimited). Past it, writes fail with `ENOSPC` as on a full
+    /// disk. Only bytes the guest writes count: files the host places with
+    /// [`Kernel::write_file`] (the stdlib zip, wheels) never do, and holes
+    /// of sparse files cost nothing. Freed data (truncation, an unlinked
+    /// file's last close) is given back. Each kernel clone keeps its own
+    /// count. Default: [`DEFAULT_FS_BUDGET`].
+    pub fs_budget: Option<u64>,
 }
+
+/// The default [`KernelConfig::fs_budget`]: 1 GiB.
+pub const DEFAULT_FS_BUDGET: u64 = 1 << 30;
 
 impl Default for KernelConfig {
     /// Host stdio (fds 0/1/2, TTY-ness from the host), Emscripten's default
@@ -202,6 +217,7 @@ impl Default for KernelConfig {
             uid: unsafe { libc::getuid() },
             umask: 0o022,
             clock: Arc::new(SystemClock),
+            fs_budget: Some(DEFAULT_FS_BUDGET),
         }
     }
 }
@@ -254,6 +270,8 @@ pub struct Kernel {
     pub(crate) pipes: Slab<Pipe>,
     pub(crate) sockets: Slab<Socket>,
     pub(crate) ports: socket::PortTable,
+    /// Bytes queued in all sockets (bounded by `socket::SOCKET_MEMORY`).
+    pub(crate) socket_bytes: usize,
     pub(crate) cwd: NodeId,
     pub(crate) umask: u32,
     pub(crate) env: Vec<Vec<u8>>,
@@ -283,5 +301,22 @@ impl Kernel {
     /// The current wall-clock time (for timestamps).
     pub(crate) fn now(&self) -> Timespec {
         self.clock.realtime()
+    }
+
+    /// Bytes of MEMFS file data the guest holds now (what
+    /// [`KernelConfig::fs_budget`] limits).
+    pub fn fs_bytes_used(&self) -> u64 {
+        self.fs.budget().used()
+    }
+
+    /// The file-data budget (`None`: unlimited).
+    pub fn fs_budget(&self) -> Option<u64> {
+        self.fs.budget().limit()
+    }
+
+    /// Changes the file-data budget; bytes already held stay held, even
+    /// past a lower limit (new writes then fail).
+    pub fn set_fs_budget(&mut self, limit: Option<u64>) {
+        self.fs.budget_mut().set_limit(limit);
     }
 }

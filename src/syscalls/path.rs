@@ -206,12 +206,12 @@ pub(crate) fn resolve_parent(
 mod tests {
     use super::*;
     use crate::syscalls::clock::Timespec;
-    use crate::syscalls::filedata::FileData;
+    use crate::syscalls::filedata::Contents;
     use crate::syscalls::tree::DirData;
 
     fn tree() -> (Tree, NodeId, NodeId) {
         let now = Timespec::default();
-        let mut fs = Tree::new(now);
+        let mut fs = Tree::new(now, None);
         let root = fs.root();
         let dir = || {
             NodeKind::Dir(DirData {
@@ -226,7 +226,7 @@ mod tests {
             b"f",
             S_IFREG | 0o666,
             0,
-            NodeKind::File(FileData::default()),
+            NodeKind::File(Contents::default()),
             now,
         );
         fs.create(

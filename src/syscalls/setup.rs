@@ -20,7 +20,7 @@ impl Kernel {
     /// `/proc/self/fd`; fds 0, 1, 2 open on the stdio devices; cwd `/`.
     pub fn new(cfg: KernelConfig) -> Self {
         let now = cfg.clock.realtime();
-        let fs = Tree::new(now);
+        let fs = Tree::new(now, cfg.fs_budget);
         let root = fs.root();
         let mut k = Kernel {
             fs,
@@ -28,6 +28,7 @@ impl Kernel {
             pipes: Slab::default(),
             sockets: Slab::default(),
             ports: Default::default(),
+            socket_bytes: 0,
             cwd: root,
             umask: cfg.umask & 0o777,
             env: Vec::new(),

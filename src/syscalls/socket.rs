@@ -10,6 +10,23 @@
 //! Operations that would block return `EAGAIN` (single guest thread).
 //! Emscripten's SOCKFS tunnels through WebSockets instead; other families
 //! are `EAFNOSUPPORT` as there.
+//!
+//! Buffers are bounded as Linux's are, so a guest that sends without
+//! reading cannot make the host hold unbounded memory:
+//! - a stream socket's receive queue holds [`STREAM_BUFFER`] bytes (about
+//!   what Linux's loopback TCP takes before a non-blocking `send` fails:
+//!   3.7 MiB measured with the default `tcp_rmem`/`tcp_wmem`); a `send`
+//!   into a full queue is `EAGAIN`, one larger than the room left is
+//!   partial, and `poll` reports `POLLOUT` only while there is room. A
+//!   *blocking* `send` answers the same: the kernel cannot wait for the
+//!   peer, which is the guest's own other end;
+//! - all queues of a kernel together hold at most [`SOCKET_MEMORY`]
+//!   bytes (Linux's `tcp_mem` pressure limit plays that part there);
+//! - a datagram socket queues at most [`DGRAM_BUFFER`] bytes; datagrams
+//!   that do not fit are dropped, as UDP does, and one larger than
+//!   [`MAX_DGRAM`] is `EMSGSIZE`;
+//! - a listener keeps at most its `listen` backlog + 1 connections
+//!   waiting for `accept`; further `connect`s are `ECONNREFUSED`.
 
 // The import signatures take six i32 arguments plus the memory.
 #![allow(clippy::too_many_arguments)]
@@ -37,6 +54,17 @@ const SHUT_WR: i32 = 1;
 const SHUT_RDWR: i32 = 2;
 const EPHEMERAL_START: u16 = 32768;
 
+/// What a stream socket's receive queue holds.
+pub(crate) const STREAM_BUFFER: usize = 4 << 20;
+/// What all the socket queues of a kernel hold together.
+pub(crate) const SOCKET_MEMORY: usize = 64 << 20;
+/// What a datagram socket's queue holds (Linux's default `SO_RCVBUF`).
+pub(crate) const DGRAM_BUFFER: usize = 212_992;
+/// The largest datagram (UDP over IPv4).
+pub(crate) const MAX_DGRAM: usize = 65_507;
+/// The largest `listen` backlog (`SOMAXCONN`).
+const SOMAXCONN: usize = 4096;
+
 /// An IPv4 address and port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub(crate) struct SockAddr {
@@ -62,8 +90,12 @@ pub(crate) struct Socket {
     peer_sock: Option<usize>,
     listening: bool,
     backlog: VecDeque<usize>,
+    /// How many connections may wait in `backlog`.
+    backlog_max: usize,
     rx: VecDeque<u8>,
     dgrams: VecDeque<(SockAddr, Vec<u8>)>,
+    /// Bytes queued in `dgrams`.
+    dgram_bytes: usize,
     /// The peer will send no more (it shut down writing or closed).
     eof: bool,
     shut_rd: bool,
@@ -86,8 +118,10 @@ impl Socket {
             peer_sock: None,
             listening: false,
             backlog: VecDeque::new(),
+            backlog_max: 0,
             rx: VecDeque::new(),
             dgrams: VecDeque::new(),
+            dgram_bytes: 0,
             eof: false,
             shut_rd: false,
             shut_wr: false,
@@ -195,11 +229,25 @@ impl Kernel {
         Ok(self.sock(s)?.local.unwrap_or_default())
     }
 
+    /// Room left for `n` more queued bytes, kernel-wide.
+    fn socket_memory_room(&self) -> usize {
+        SOCKET_MEMORY.saturating_sub(self.socket_bytes)
+    }
+
+    /// Room left in the receive queue of stream socket `p` (the peer of a
+    /// sender).
+    fn stream_room(&self, p: &Socket) -> usize {
+        STREAM_BUFFER
+            .saturating_sub(p.rx.len())
+            .min(self.socket_memory_room())
+    }
+
     /// Called when the last descriptor of socket `s` is closed.
     pub(crate) fn socket_closed(&mut self, s: usize) {
         let Some(sock) = self.sockets.remove(s) else {
             return;
         };
+        self.socket_bytes -= sock.rx.len() + sock.dgram_bytes;
         if let Some(a) = sock.local
             && self.ports.get(&(sock.ty, a.port)) == Some(&s)
         {
@@ -229,15 +277,17 @@ impl Kernel {
     ) -> SysResult<(usize, Option<SockAddr>)> {
         let sock = self.sock_mut(s)?;
         if sock.ty == SOCK_DGRAM {
-            let Some((from, data)) = (if flags & MSG_PEEK != 0 {
-                sock.dgrams.front().cloned()
-            } else {
-                sock.dgrams.pop_front()
-            }) else {
+            let Some((from, data)) = sock.dgrams.front() else {
                 return Err(Errno::EAGAIN);
             };
-            let n = data.len().min(buf.len());
+            let (from, len) = (*from, data.len());
+            let n = len.min(buf.len());
             buf[..n].copy_from_slice(&data[..n]);
+            if flags & MSG_PEEK == 0 {
+                sock.dgrams.pop_front();
+                sock.dgram_bytes -= len;
+                self.socket_bytes -= len;
+            }
             return Ok((n, Some(from)));
         }
         if sock.listening || (sock.peer.is_none() && !sock.eof) {
@@ -254,10 +304,12 @@ impl Kernel {
         for (o, b) in buf.iter_mut().zip(sock.rx.iter()) {
             *o = *b;
         }
+        let peer = sock.peer;
         if flags & MSG_PEEK == 0 {
             sock.rx.drain(..n);
+            self.socket_bytes -= n;
         }
-        Ok((n, sock.peer))
+        Ok((n, peer))
     }
 
     /// Sends on a connected socket.
@@ -268,17 +320,26 @@ impl Kernel {
     fn send_inner(&mut self, s: usize, data: &[u8], to: Option<SockAddr>) -> SysResult<usize> {
         let sock = self.sock(s)?;
         if sock.ty == SOCK_DGRAM {
+            if data.len() > MAX_DGRAM {
+                return Err(Errno::EMSGSIZE);
+            }
             let dest = to.or(sock.peer).ok_or(Errno::EDESTADDRREQ)?;
             let from = self.autobind(s)?;
             let from = SockAddr {
                 ip: if from.ip == [0; 4] { LOOPBACK } else { from.ip },
                 ..from
             };
+            let room = self.socket_memory_room();
+            // A datagram that does not fit is dropped, as UDP does.
             if is_local(dest.ip)
                 && let Some(&r) = self.ports.get(&(SOCK_DGRAM, dest.port))
                 && let Some(rs) = self.sockets.get_mut(r)
+                && rs.dgram_bytes + data.len() <= DGRAM_BUFFER
+                && data.len() <= room
             {
                 rs.dgrams.push_back((from, data.to_vec()));
+                rs.dgram_bytes += data.len();
+                self.socket_bytes += data.len();
             }
             return Ok(data.len());
         }
@@ -291,12 +352,18 @@ impl Kernel {
         let Some(p) = sock.peer_sock else {
             return Err(Errno::EPIPE);
         };
-        let peer = self.sock_mut(p)?;
-        if peer.shut_rd {
+        let peer = self.sock(p)?;
+        if peer.shut_rd || data.is_empty() {
             return Ok(data.len());
         }
-        peer.rx.extend(data);
-        Ok(data.len())
+        let room = self.stream_room(peer);
+        if room == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        let n = room.min(data.len());
+        self.sock_mut(p)?.rx.extend(&data[..n]);
+        self.socket_bytes += n;
+        Ok(n)
     }
 
     /// Poll readiness of a socket.
@@ -325,7 +392,13 @@ impl Kernel {
         if !sock.rx.is_empty() || sock.eof || sock.shut_rd {
             m |= POLLIN | POLLRDNORM;
         }
-        if !sock.shut_wr {
+        // Writable unless the peer's queue is full (a gone or shut peer
+        // answers at once: EPIPE, or the bytes dropped).
+        let full = sock
+            .peer_sock
+            .and_then(|p| self.sockets.get(p))
+            .is_some_and(|p| !p.shut_rd && self.stream_room(p) == 0);
+        if !sock.shut_wr && !full {
             m |= POLLOUT | POLLWRNORM;
         }
         if sock.peer_sock.is_none() && sock.eof {
@@ -430,12 +503,13 @@ impl Kernel {
         })())
     }
 
-    /// `__syscall_listen(fd, backlog, ...)`.
+    /// `__syscall_listen(fd, backlog, ...)`: at most `backlog + 1`
+    /// connections wait for `accept` (`backlog` capped at `SOMAXCONN`).
     pub fn sys_listen(
         &mut self,
         _mem: &mut [u8],
         fd: i32,
-        _backlog: i32,
+        backlog: i32,
         _d1: i32,
         _d2: i32,
         _d3: i32,
@@ -451,7 +525,9 @@ impl Kernel {
                 return Err(Errno::EINVAL);
             }
             self.autobind(s)?;
-            self.sock_mut(s)?.listening = true;
+            let l = self.sock_mut(s)?;
+            l.listening = true;
+            l.backlog_max = (backlog.max(0) as usize).min(SOMAXCONN) + 1;
             Ok(0)
         })())
     }
@@ -485,7 +561,13 @@ impl Kernel {
                 return Err(Errno::EISCONN);
             }
             let listener = match self.ports.get(&(SOCK_STREAM, dest.port)) {
-                Some(&l) if is_local(dest.ip) && self.sock(l)?.listening => l,
+                Some(&l)
+                    if is_local(dest.ip)
+                        && self.sock(l)?.listening
+                        && self.sock(l)?.backlog.len() < self.sock(l)?.backlog_max =>
+                {
+                    l
+                }
                 _ => {
                     self.sock_mut(s)?.error = 0;
                     return Err(Errno::ECONNREFUSED);
@@ -714,9 +796,24 @@ impl Kernel {
                 guest::read_u32(mem, m + 8)?,
                 guest::read_u32(mem, m + 12)?,
             )?;
+            // Several iovecs may name the same memory, so their total can
+            // be far more than the memory: gather only what one send can
+            // take (a datagram whole, or `EMSGSIZE`).
+            let total = guest::iovecs_len(&iovs);
+            let limit = if self.sock(s)?.ty == SOCK_DGRAM {
+                if total > MAX_DGRAM as u64 {
+                    return Err(Errno::EMSGSIZE);
+                }
+                total as usize
+            } else {
+                total.min(STREAM_BUFFER as u64) as usize
+            };
             let mut data = Vec::new();
+            data.try_reserve_exact(limit).map_err(|_| Errno::ENOMEM)?;
             for v in iovs {
-                data.extend_from_slice(guest::slice(mem, v.base, v.len)?);
+                let src = guest::slice(mem, v.base, v.len)?;
+                let take = src.len().min(limit - data.len());
+                data.extend_from_slice(&src[..take]);
             }
             let to = if name != 0 && self.sock(s)?.ty == SOCK_DGRAM {
                 Some(read_sockaddr(mem, name as i32, namelen)?)
@@ -748,8 +845,14 @@ impl Kernel {
                 guest::read_u32(mem, m + 8)?,
                 guest::read_u32(mem, m + 12)?,
             )?;
-            let total: usize = iovs.iter().map(|v| v.len as usize).sum();
-            let mut tmp = vec![0u8; total];
+            // Only what can be received is copied out (the iovecs' total
+            // may be far more than the memory: they may overlap).
+            let total = guest::iovecs_len(&iovs);
+            let ready = (self.socket_pending(s) as u64).max(1);
+            let mut tmp = Vec::new();
+            let cap = total.min(ready) as usize;
+            tmp.try_reserve_exact(cap).map_err(|_| Errno::ENOMEM)?;
+            tmp.resize(cap, 0);
             let (n, from) = self.recv_inner(s, &mut tmp, flags)?;
             let mut off = 0;
             for v in iovs {

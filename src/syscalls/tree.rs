@@ -10,11 +10,12 @@
 
 use std::collections::BTreeMap;
 
+use super::budget::Budget;
 use super::clock::Timespec;
 use super::consts::*;
 use super::device::DeviceKind;
 use super::errno::{Errno, SysResult};
-use super::filedata::FileData;
+use super::filedata::Contents;
 use super::mount::HostRef;
 use super::slab::Slab;
 
@@ -50,7 +51,7 @@ impl DirData {
 pub enum NodeKind {
     /// A regular file (the data is MEMFS's; empty for a host file, whose
     /// data stays on the host).
-    File(FileData),
+    File(Contents),
     /// A directory.
     Dir(DirData),
     /// A symbolic link and its target.
@@ -165,21 +166,25 @@ pub struct DirEntry {
     pub dtype: u8,
 }
 
-/// The inode tree.
+/// The inode tree, and the budget its file data is charged to (so a node
+/// that goes gives its bytes back).
 #[derive(Clone, Debug)]
 pub struct Tree {
     nodes: Slab<Inode>,
     next_ino: u64,
     root: NodeId,
+    budget: Budget,
 }
 
 impl Tree {
-    /// An empty tree: just `/` (mode 0777).
-    pub fn new(now: Timespec) -> Self {
+    /// An empty tree: just `/` (mode 0777), its file data limited to
+    /// `budget` bytes (`None`: unlimited).
+    pub fn new(now: Timespec, budget: Option<u64>) -> Self {
         let mut t = Tree {
             nodes: Slab::default(),
             next_ino: 1,
             root: NodeId(0),
+            budget: Budget::new(budget),
         };
         let root = t.alloc(S_IFDIR | 0o777, 0, now, NodeKind::Dir(DirData::empty()));
         t.root = root;
@@ -235,6 +240,22 @@ impl Tree {
     /// The inode `id`, mutably.
     pub fn node_mut(&mut self, id: NodeId) -> &mut Inode {
         self.nodes.get_mut(id.0 as usize).expect("dangling NodeId")
+    }
+
+    /// The inode `id` and the budget, to change its file data.
+    pub(crate) fn node_and_budget(&mut self, id: NodeId) -> (&mut Inode, &mut Budget) {
+        let n = self.nodes.get_mut(id.0 as usize).expect("dangling NodeId");
+        (n, &mut self.budget)
+    }
+
+    /// The budget of the file data.
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    /// The budget of the file data, mutably.
+    pub(crate) fn budget_mut(&mut self) -> &mut Budget {
+        &mut self.budget
     }
 
     /// The parent of a directory (the root's parent is the root). For a
@@ -347,8 +368,15 @@ impl Tree {
 
     fn maybe_free(&mut self, id: NodeId) {
         let n = self.node(id);
-        if n.links == 0 && n.open == 0 && id != self.root {
-            self.nodes.remove(id.0 as usize);
+        if n.links == 0
+            && n.open == 0
+            && id != self.root
+            && let Some(Inode {
+                kind: NodeKind::File(c),
+                ..
+            }) = self.nodes.remove(id.0 as usize)
+        {
+            self.budget.release(c.charged());
         }
     }
 
@@ -442,7 +470,7 @@ mod tests {
 
     #[test]
     fn create_lookup_remove_free() {
-        let mut fs = Tree::new(t());
+        let mut fs = Tree::new(t(), None);
         let root = fs.root();
         let d = fs.create(
             root,
@@ -457,7 +485,7 @@ mod tests {
             b"f",
             S_IFREG | 0o644,
             0,
-            NodeKind::File(FileData::default()),
+            NodeKind::File(Contents::default()),
             t(),
         );
         assert_eq!(fs.lookup_cached(d, b"f"), Ok(f));

@@ -453,10 +453,10 @@ impl Kernel {
             return Err(Errno::EFBIG);
         }
         let now = self.now();
-        let node = self.fs.node_mut(n);
+        let node = self.fs.node(n);
         match (&node.backend, &node.kind) {
             (Backend::Host(h), NodeKind::File(_)) => h.truncate(len),
-            _ => memfs::truncate(node, len, now),
+            _ => memfs::truncate(&mut self.fs, n, len, now),
         }
     }
 
@@ -552,7 +552,7 @@ impl Kernel {
     /// `data` as it is, without copying; a host file is written).
     pub(crate) fn set_node_data(&mut self, n: NodeId, data: FileData) -> SysResult<()> {
         let now = self.now();
-        let node = self.fs.node_mut(n);
+        let node = self.fs.node(n);
         match (&node.backend, &node.kind) {
             (Backend::Host(h), NodeKind::File(_)) => {
                 let bytes = data.as_slice();
@@ -566,7 +566,7 @@ impl Kernel {
                 }
                 Ok(())
             }
-            _ => memfs::set_data(node, data, now),
+            _ => memfs::set_data(&mut self.fs, n, data, now),
         }
     }
 
@@ -700,9 +700,12 @@ impl Kernel {
         let (pos, put) = match self.stream(id)? {
             Stream::Dir => return Err(Errno::EISDIR),
             Stream::File(n) => {
-                let node = self.fs.node_mut(n);
-                let p = if append { memfs::size(node) } else { pos };
-                (p, memfs::write_at(node, p, data, now)?)
+                let p = if append {
+                    memfs::size(self.fs.node(n))
+                } else {
+                    pos
+                };
+                (p, memfs::write_at(&mut self.fs, n, p, data, now)?)
             }
             Stream::HostFile(_, h) => {
                 let p = if append { h.len()? } else { pos };
@@ -788,10 +791,12 @@ impl Kernel {
         Ok(())
     }
 
-    /// `fallocate`: makes the regular file of description `id` at least
-    /// `end` bytes long. `ESPIPE` on pipes and sockets, `ENODEV` on other
-    /// non-files.
-    pub(crate) fn allocate(&mut self, id: usize, end: u64) -> SysResult<()> {
+    /// `fallocate` of `[off, off + len)` of the regular file of description
+    /// `id`: afterwards the file is at least that long and (MEMFS) the range
+    /// is stored, so writing there cannot fail for lack of space.
+    /// `ESPIPE` on pipes and sockets, `ENODEV` on other non-files.
+    pub(crate) fn allocate(&mut self, id: usize, off: u64, len: u64) -> SysResult<()> {
+        let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
         match self.stream(id)? {
             Stream::HostFile(n, h) => {
                 // The host's size, grown through the handle.
@@ -802,10 +807,12 @@ impl Kernel {
                 Ok(())
             }
             Stream::File(n) => {
-                if memfs::size(self.fs.node(n)) < end {
-                    self.truncate_node(n, end as i64)?;
+                let node = self.fs.node(n);
+                if memfs::size(node) < end && !node.permits(false, true, false) {
+                    return Err(Errno::EACCES);
                 }
-                Ok(())
+                let now = self.now();
+                memfs::allocate(&mut self.fs, n, off, len, now)
             }
             Stream::Dir => Err(Errno::EISDIR),
             Stream::Pipe { .. } | Stream::Socket(_) => Err(Errno::ESPIPE),
@@ -826,7 +833,7 @@ impl Kernel {
                     return Err(Errno::EFBIG);
                 }
                 let now = self.now();
-                memfs::truncate(self.fs.node_mut(n), len, now)
+                memfs::truncate(&mut self.fs, n, len, now)
             }
             Stream::Dir => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
@@ -879,7 +886,7 @@ impl Kernel {
         match self.stream(id)? {
             Stream::File(n) => {
                 let now = self.now();
-                memfs::write_at(self.fs.node_mut(n), pos, data, now).map(|_| ())
+                memfs::write_at(&mut self.fs, n, pos, data, now).map(|_| ())
             }
             Stream::HostFile(n, h) => {
                 self.writable_fs(n)?;
