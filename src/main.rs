@@ -116,6 +116,10 @@ struct PythonArgs {
     /// 1024; 500MB, 1.5GB powers of 1000.
     #[arg(long, value_name = "SIZE")]
     max_memory: Option<Size>,
+    /// Largest file data the guest may write into its in-memory file
+    /// system (default 1G); past it, writes fail with ENOSPC.
+    #[arg(long, value_name = "SIZE")]
+    max_fs: Option<Size>,
     /// The arguments for Python, exactly as for `python3`.
     #[arg(
         trailing_var_arg = true,
@@ -184,6 +188,7 @@ fn main() -> ExitCode {
                 &runner::python::PythonOptions {
                     mounts: args.mounts,
                     max_memory: args.max_memory,
+                    max_fs: args.max_fs,
                     with: args.with,
                     copies: args.copies,
                 },
@@ -221,6 +226,7 @@ fn compare(source: &runner::DistSource, args: CompareArgs) -> anyhow::Result<i32
                 jobs: jobs(args.run.jobs)?,
                 timeout,
                 max_memory: args.run.max_memory,
+                max_fs: args.run.max_fs,
             },
             &known,
         );

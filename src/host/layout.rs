@@ -54,6 +54,7 @@ pub fn kernel_for(spec: &GuestSpec) -> Result<Kernel> {
         stdin,
         stdout,
         stderr,
+        fs_budget: spec.limits.max_fs,
         ..KernelConfig::default()
     };
     let mut kernel = Kernel::new(config);

@@ -96,15 +96,20 @@ pub type Interrupt = Arc<dyn Fn() -> Option<StopReason> + Send + Sync>;
 pub struct Limits {
     /// Largest linear memory in bytes (clamped to what Emscripten allows).
     pub max_memory: u64,
+    /// Bytes of file data the guest may make the host hold in MEMFS
+    /// (`None`: unlimited); past it, writes fail with `ENOSPC`. Files the
+    /// host places (stdlib, wheels, tests) do not count.
+    pub max_fs: Option<u64>,
     /// Checked while the guest runs; see [`Interrupt`].
     pub interrupt: Option<Interrupt>,
 }
 
 impl Limits {
-    /// Only a memory limit.
+    /// A memory limit and the kernel's default file-data budget.
     pub fn memory(max_memory: u64) -> Self {
         Self {
             max_memory,
+            max_fs: Some(crate::syscalls::DEFAULT_FS_BUDGET),
             interrupt: None,
         }
     }

@@ -292,6 +292,8 @@ pub struct ScriptOptions {
     /// `--max-memory` for the scripts' guests (Wasmtime only: Node cannot
     /// apply it, and says so once).
     pub max_memory: Option<Size>,
+    /// `--max-fs` likewise.
+    pub max_fs: Option<Size>,
 }
 
 /// What one script did under one runtime.
@@ -328,6 +330,13 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
             "--max-memory",
             "node",
             "Pyodide's memory under Node grows to its 4 GiB maximum; it applies to the wasmtime runs",
+        );
+    }
+    if opts.max_fs.is_some() {
+        warn_unhonoured(
+            "--max-fs",
+            "node",
+            "Node's MEMFS has no size limit; it applies to the wasmtime runs",
         );
     }
     let exe = std::env::current_exe().context("finding the pyodide-test executable")?;
@@ -491,6 +500,9 @@ fn run_script(
         .arg("python");
     if let (Some(size), Runtime::Wasmtime) = (opts.max_memory, runtime) {
         cmd.arg(format!("--max-memory={}", size.bytes()));
+    }
+    if let (Some(size), Runtime::Wasmtime) = (opts.max_fs, runtime) {
+        cmd.arg(format!("--max-fs={}", size.bytes()));
     }
     if cmd_file.is_file() {
         cmd.arg(format!("--copy={name}.py:/home/pyodide/{name}.py"));

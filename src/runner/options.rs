@@ -174,6 +174,9 @@ pub const DEFAULT_TEST_MEMORY: Size = Size(2 << 30);
 /// Largest guest memory when `--max-memory` is not given to `python`.
 pub const DEFAULT_PYTHON_MEMORY: Size = Size(4 << 30);
 
+/// Largest guest file data when `--max-fs` is not given.
+pub const DEFAULT_FS: Size = Size(crate::syscalls::DEFAULT_FS_BUDGET);
+
 /// Default `--timeout` per test, in seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 
@@ -193,6 +196,10 @@ pub struct RunArgs {
     /// powers of 1024; 500MB, 1.5GB powers of 1000.
     #[arg(long, value_name = "SIZE")]
     pub max_memory: Option<Size>,
+    /// Largest file data a guest may write into its in-memory file system
+    /// (default 1G): past it, writes fail as on a full disk (ENOSPC).
+    #[arg(long, value_name = "SIZE")]
+    pub max_fs: Option<Size>,
     /// Also install a wheel, a directory of wheels, or a package (with its
     /// dependencies); a wheel of the package itself replaces the resolved one.
     #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
@@ -216,6 +223,7 @@ impl Default for RunArgs {
             keyword: None,
             timeout: Seconds(Duration::from_secs(DEFAULT_TIMEOUT_SECS)),
             max_memory: None,
+            max_fs: None,
             with: Vec::new(),
             tests: None,
             hash_seed: HashSeed::default(),
@@ -228,6 +236,11 @@ impl RunArgs {
     /// `--max-memory`, or the test runs' default.
     pub fn max_memory(&self) -> Size {
         self.max_memory.unwrap_or(DEFAULT_TEST_MEMORY)
+    }
+
+    /// `--max-fs`, or the default.
+    pub fn max_fs(&self) -> Size {
+        self.max_fs.unwrap_or(DEFAULT_FS)
     }
 }
 

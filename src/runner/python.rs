@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use super::backend::{Backend, Runtime};
 use super::dist::DistSource;
 use super::fetch;
-use super::options::{DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
+use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
 use super::wheels;
 use crate::host::layout;
 use crate::host::spec::{GuestEnd, Mount, file_set, site_packages};
@@ -21,6 +21,8 @@ pub struct PythonOptions {
     pub mounts: Vec<String>,
     /// `--max-memory` (default 4 GiB).
     pub max_memory: Option<Size>,
+    /// `--max-fs` (default 1 GiB).
+    pub max_fs: Option<Size>,
     /// `--with` items: wheel files, directories of wheels, package names.
     pub with: Vec<String>,
     /// `--copy HOST:GUEST` files placed in MEMFS before start.
@@ -90,8 +92,16 @@ pub fn run(
             "Pyodide's memory under Node grows to its 4 GiB maximum",
         );
     }
+    if runtime == Runtime::Node && opts.max_fs.is_some() {
+        warn_unhonoured(
+            "--max-fs",
+            "--runtime node",
+            "Node's MEMFS has no size limit",
+        );
+    }
     let backend = Backend::open(runtime, &dist, &cache)?;
     let mut spec = dist.guest(opts.max_memory.unwrap_or(DEFAULT_PYTHON_MEMORY).bytes())?;
+    spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
     spec.argv = argv;
     spec.mounts = mounts;
     spec.files.push(file_set(contents));

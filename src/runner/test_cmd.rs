@@ -75,6 +75,8 @@ pub struct Plan {
     /// Whether `--max-memory` was given (a runtime that cannot honour it
     /// says so).
     pub max_memory_given: bool,
+    /// Whether `--max-fs` was given.
+    pub max_fs_given: bool,
     /// The guests' `PYTHONHASHSEED`.
     pub hash_seed: u32,
     /// When the setup started.
@@ -128,6 +130,7 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     let hash_seed = opts.run.hash_seed.resolve();
     eprintln!("pyodide-test: hash seed {hash_seed} (repeat with --hash-seed {hash_seed})");
     let mut guest = dist.guest(opts.run.max_memory().bytes())?;
+    guest.limits.max_fs = Some(opts.run.max_fs().bytes());
     guest
         .env
         .push(("PYTHONHASHSEED".into(), hash_seed.to_string()));
@@ -149,6 +152,7 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
         cfg,
         partition,
         max_memory_given: opts.run.max_memory.is_some(),
+        max_fs_given: opts.run.max_fs.is_some(),
         hash_seed,
         started,
     })
@@ -175,6 +179,13 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
             "--max-memory",
             "--runtime node",
             "Pyodide's memory under Node grows to its 4 GiB maximum",
+        );
+    }
+    if runtime == Runtime::Node && plan.max_fs_given {
+        warn_unhonoured(
+            "--max-fs",
+            "--runtime node",
+            "Node's MEMFS has no size limit",
         );
     }
     // Ctrl-C: a watcher turns the signal flag into the workers' stop flag.
