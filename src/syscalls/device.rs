@@ -2,6 +2,11 @@
 //! plus Pyodide's stdio devices): which ones exist, and how each reads,
 //! writes, seeks and answers "is this a terminal".
 //!
+//! Besides Emscripten's, `/dev/pyodide-test-events` ([`EVENTS`]) exists
+//! when the host asks for it (`KernelConfig::events`): a write-only device
+//! whose writes go to the host's events sink, a channel for test results
+//! that the guest's ordinary output (stdout, stderr, files) cannot reach.
+//!
 //! A device node is an ordinary MEMFS node of kind `Device`; only its
 //! stream operations are the device's (as Emscripten registers
 //! `stream_ops` per device number). The functions here work on the
@@ -30,6 +35,8 @@ pub enum DeviceKind {
     Stdout,
     /// `/dev/stderr`: Pyodide's stderr device.
     Stderr,
+    /// `/dev/pyodide-test-events`: write-only, to the host's events sink.
+    Events,
 }
 
 /// `makedev(major, minor)` as Emscripten encodes it.
@@ -50,6 +57,15 @@ pub(crate) const DEVICES: [(&str, DeviceKind, u32, u32); 8] = [
     ("stderr", DeviceKind::Stderr, 0o666, makedev(66, 2)),
 ];
 
+/// The events device, made only when the host gives an events sink: name,
+/// device, permission bits (write-only), `st_rdev`.
+pub(crate) const EVENTS: (&str, DeviceKind, u32, u32) = (
+    "pyodide-test-events",
+    DeviceKind::Events,
+    0o200,
+    makedev(67, 0),
+);
+
 /// The host-side streams devices read from and write to.
 pub(crate) struct Streams<'a> {
     /// Where `/dev/stdin` and `/dev/tty` read.
@@ -58,6 +74,8 @@ pub(crate) struct Streams<'a> {
     pub stdout: &'a dyn OutputSink,
     /// Where `/dev/stderr` and `/dev/tty1` write.
     pub stderr: &'a dyn OutputSink,
+    /// Where `/dev/pyodide-test-events` writes (when it exists).
+    pub events: Option<&'a dyn OutputSink>,
 }
 
 /// How `lseek` treats a device.
@@ -145,6 +163,8 @@ impl DeviceKind {
             }
             DeviceKind::Tty1 => Err(Errno::ENXIO),
             DeviceKind::Stdout | DeviceKind::Stderr => Err(Errno::EIO),
+            // No read operation (it is opened write-only anyway).
+            DeviceKind::Events => Err(Errno::EINVAL),
         }
     }
 
@@ -155,6 +175,7 @@ impl DeviceKind {
             DeviceKind::Stdout | DeviceKind::Tty => s.stdout,
             DeviceKind::Stderr | DeviceKind::Tty1 => s.stderr,
             DeviceKind::Stdin => return Err(Errno::EIO),
+            DeviceKind::Events => s.events.ok_or(Errno::EIO)?,
         };
         sink.write(data).map_err(|e| from_io(&e))?;
         Ok(data.len())
@@ -165,15 +186,21 @@ impl DeviceKind {
         let _ = match self {
             DeviceKind::Stdout | DeviceKind::Tty => s.stdout.flush(),
             DeviceKind::Stderr | DeviceKind::Tty1 => s.stderr.flush(),
+            DeviceKind::Events => s.events.map_or(Ok(()), |e| e.flush()),
             _ => Ok(()),
         };
     }
 
     /// What closing the last descriptor does: stdout is flushed (as the
-    /// glue's TTY `close` does for its output buffer).
+    /// glue's TTY `close` does for its output buffer), and so is the
+    /// events sink.
     pub fn close(self, s: &Streams) {
-        if matches!(self, DeviceKind::Stdout | DeviceKind::Tty) {
-            let _ = s.stdout.flush();
+        match self {
+            DeviceKind::Stdout | DeviceKind::Tty => {
+                let _ = s.stdout.flush();
+            }
+            DeviceKind::Events => self.flush(s),
+            _ => {}
         }
     }
 }

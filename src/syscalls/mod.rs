@@ -179,6 +179,12 @@ pub struct KernelConfig {
     pub stdout: Arc<dyn OutputSink>,
     /// Where stderr (fd 2, `/dev/stderr`, `/dev/tty1`) goes.
     pub stderr: Arc<dyn OutputSink>,
+    /// Where writes to `/dev/pyodide-test-events` go: a channel from the
+    /// guest to the host that ordinary output cannot reach (a test that
+    /// prints cannot forge a record). When set, the kernel makes that
+    /// character device (mode `0200`, write-only; `st_rdev` 67:0); when
+    /// `None`, there is no such node. Default: `None`.
+    pub events: Option<Arc<dyn OutputSink>>,
     /// The environment, in order (`environ_get`).
     pub env: Vec<(String, String)>,
     /// `_emscripten_get_progname` (Emscripten's `thisProgram`).
@@ -211,6 +217,7 @@ impl Default for KernelConfig {
             stdin: Arc::new(HostFd(0)),
             stdout: Arc::new(HostFd(1)),
             stderr: Arc::new(HostFd(2)),
+            events: None,
             env: emscripten_default_env(&progname),
             progname,
             // SAFETY: getuid has no preconditions.
@@ -280,6 +287,7 @@ pub struct Kernel {
     pub(crate) stdin: Arc<dyn InputSource>,
     pub(crate) stdout: Arc<dyn OutputSink>,
     pub(crate) stderr: Arc<dyn OutputSink>,
+    pub(crate) events: Option<Arc<dyn OutputSink>>,
     pub(crate) clock: Arc<dyn Clock>,
     /// See [`Kernel::set_stdio_boot_tty`].
     pub(crate) boot_tty: bool,

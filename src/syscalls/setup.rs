@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::consts::*;
-use super::device::DEVICES;
+use super::device::{DEVICES, EVENTS};
 use super::errno::{Errno, SysResult};
 use super::filedata::FileData;
 use super::path::{self, Follow};
@@ -16,7 +16,8 @@ use super::{Kernel, KernelConfig};
 impl Kernel {
     /// A kernel with Emscripten's initial tree (as Pyodide sets it up):
     /// `/tmp`, `/home/web_user`, `/dev` with `null` (no `zero`), `tty`, `tty1`,
-    /// `random`, `urandom`, `shm/tmp`, `stdin`, `stdout`, `stderr`, and
+    /// `random`, `urandom`, `shm/tmp`, `stdin`, `stdout`, `stderr` (and
+    /// `pyodide-test-events` if `cfg.events` is set), and
     /// `/proc/self/fd`; fds 0, 1, 2 open on the stdio devices; cwd `/`.
     pub fn new(cfg: KernelConfig) -> Self {
         let now = cfg.clock.realtime();
@@ -37,6 +38,7 @@ impl Kernel {
             stdin: cfg.stdin,
             stdout: cfg.stdout,
             stderr: cfg.stderr,
+            events: cfg.events,
             clock: cfg.clock,
             boot_tty: false,
             stream_names: Default::default(),
@@ -51,7 +53,8 @@ impl Kernel {
         let proc_dir = k.resolve_path("/proc/self/fd").expect("/proc/self/fd");
         k.mount_proc(proc_dir);
         let dev = k.fs.lookup_cached(root, b"dev").expect("/dev");
-        for (name, kind, perm, rdev) in DEVICES {
+        let events = k.events.is_some().then_some(EVENTS);
+        for (name, kind, perm, rdev) in DEVICES.into_iter().chain(events) {
             k.fs.create(
                 dev,
                 name.as_bytes(),

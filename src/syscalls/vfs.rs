@@ -115,6 +115,7 @@ impl Kernel {
             stdin: &*self.stdin,
             stdout: &*self.stdout,
             stderr: &*self.stderr,
+            events: self.events.as_deref(),
         }
     }
 
