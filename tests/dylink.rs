@@ -128,11 +128,7 @@ fn compare_with_node() -> bool {
 
 macro_rules! wheels {
     ($($name:expr => $binary:expr),+) => {{
-        let mut v = Vec::new();
-        $(
-            v.push(wheel($name, $binary));
-        )+
-        v
+        vec![$(wheel($name, $binary)),+]
     }};
 }
 

@@ -274,3 +274,88 @@ fn update_keeps_the_tests_of_a_file_that_crashed_while_collecting() {
     assert!(!snap.contains("\"tests/test_keep.py\""), "{snap}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Tests that make the host hold memory on the guest's behalf: a file
+/// filling `/tmp`, a 1 TiB truncate, a pipe and a socket nobody reads.
+const LIMIT_TESTS: &str = r#"
+import errno, os, socket
+
+def test_fill_tmp():
+    chunk = b"x" * (64 << 20)
+    written = 0
+    with open("/tmp/big", "wb") as f:
+        try:
+            while written < (2 << 30):
+                f.write(chunk)
+                f.flush()
+                written += len(chunk)
+        except OSError as e:
+            assert e.errno == errno.ENOSPC, e
+        else:
+            raise AssertionError(f"{written} bytes went in without ENOSPC")
+    os.remove("/tmp/big")
+
+def test_terabyte_truncate():
+    fd = os.open("/tmp/sparse", os.O_RDWR | os.O_CREAT)
+    try:
+        os.ftruncate(fd, 1 << 40)
+    except OSError as e:
+        assert e.errno == errno.EFBIG, e
+    else:
+        assert os.fstat(fd).st_size == 1 << 40
+        assert os.pread(fd, 4, (1 << 40) - 4) == b"\0\0\0\0"
+    os.close(fd)
+    os.remove("/tmp/sparse")
+
+def test_full_pipe_blocks():
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    total = 0
+    try:
+        while total < (16 << 20):
+            total += os.write(w, b"y" * 4096)
+    except BlockingIOError:
+        pass
+    assert total < (16 << 20), "no EAGAIN from a full pipe"
+    assert total >= 4096
+
+def test_full_socket_blocks():
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    total = 0
+    try:
+        while total < (64 << 20):
+            total += a.send(b"z" * 65536)
+    except BlockingIOError:
+        pass
+    assert total < (64 << 20), "no EAGAIN from a full socket"
+
+def test_after():
+    pass
+"#;
+
+#[test]
+fn a_guest_cannot_make_the_host_hold_unbounded_memory() {
+    let dir = scratch("limits");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_limits.py"), LIMIT_TESTS).unwrap();
+    let (out, records) = run_suite(&dir, &tests, &["--max-fs", "256M", "--timeout", "120"]);
+    let got = outcomes(&records);
+    let err = stderr(&out);
+    for id in [
+        "test_fill_tmp",
+        "test_terabyte_truncate",
+        "test_full_pipe_blocks",
+        "test_full_socket_blocks",
+        "test_after",
+    ] {
+        let o = got.get(&format!("tests/test_limits.py::{id}"));
+        assert_eq!(
+            o.map(|o| o.0.as_str()),
+            Some("passed"),
+            "{id}: {o:?}\n{err}"
+        );
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

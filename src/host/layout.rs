@@ -55,6 +55,7 @@ pub fn kernel_for(spec: &GuestSpec) -> Result<Kernel> {
         stdout,
         stderr,
         fs_budget: spec.limits.max_fs,
+        events: spec.events.clone(),
         ..KernelConfig::default()
     };
     let mut kernel = Kernel::new(config);

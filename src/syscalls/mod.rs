@@ -8,8 +8,8 @@
 //! `errno` (Emscripten's numbering, see [`Errno`]). Method names follow the
 //! import names: `sys_<name>` for `env.__syscall_<name>`, the plain name
 //! for WASI (`fd_write`) and for `env` helpers without their leading `_`
-//! (`tzset_js` for `env._tzset_js`). [`IMPLEMENTED`] lists the imports
-//! served here.
+//! (`tzset_js` for `env._tzset_js`). `host/syscall_imports.rs` wires them to
+//! the imports by name.
 //!
 //! The behavioural reference is Emscripten's JS glue as shipped in
 //! `pyodide.asm.mjs` (MEMFS, TTY, PIPEFS, SYSCALLS, WASI). Where the glue is
@@ -66,6 +66,7 @@ mod io_calls;
 mod misc;
 mod setup;
 mod socket;
+mod socket_calls;
 mod time;
 mod wasi;
 
@@ -90,85 +91,6 @@ use pipe::Pipe;
 use slab::Slab;
 use socket::Socket;
 use tree::{NodeId, Tree};
-
-/// Every import (as `module.name`) that [`Kernel`] implements.
-pub const IMPLEMENTED: &[&str] = &[
-    "env.__syscall_accept4",
-    "env.__syscall_bind",
-    "env.__syscall_chdir",
-    "env.__syscall_chmod",
-    "env.__syscall_connect",
-    "env.__syscall_dup",
-    "env.__syscall_dup3",
-    "env.__syscall_faccessat",
-    "env.__syscall_fadvise64",
-    "env.__syscall_fallocate",
-    "env.__syscall_fchdir",
-    "env.__syscall_fchmod",
-    "env.__syscall_fchmodat2",
-    "env.__syscall_fchown32",
-    "env.__syscall_fchownat",
-    "env.__syscall_fcntl64",
-    "env.__syscall_fdatasync",
-    "env.__syscall_fstat64",
-    "env.__syscall_fstatfs64",
-    "env.__syscall_ftruncate64",
-    "env.__syscall_getcwd",
-    "env.__syscall_getdents64",
-    "env.__syscall_getpeername",
-    "env.__syscall_getsockname",
-    "env.__syscall_getsockopt",
-    "env.__syscall_getuid32_js",
-    "env.__syscall_ioctl",
-    "env.__syscall_listen",
-    "env.__syscall_lstat64",
-    "env.__syscall_mkdirat",
-    "env.__syscall_mknodat",
-    "env.__syscall_newfstatat",
-    "env.__syscall_openat",
-    "env.__syscall_pipe",
-    "env.__syscall_poll",
-    "env.__syscall_readlinkat",
-    "env.__syscall_recvfrom",
-    "env.__syscall_recvmsg",
-    "env.__syscall_renameat",
-    "env.__syscall_rmdir",
-    "env.__syscall_sendmsg",
-    "env.__syscall_sendto",
-    "env.__syscall_socket",
-    "env.__syscall_stat64",
-    "env.__syscall_statfs64",
-    "env.__syscall_symlinkat",
-    "env.__syscall_truncate64",
-    "env.__syscall_umask_js",
-    "env.__syscall_unlinkat",
-    "env.__syscall_utimensat",
-    "env._emscripten_get_progname",
-    "env._gmtime_js",
-    "env._localtime_js",
-    "env._mktime_js",
-    "env._msync_js",
-    "env._munmap_js",
-    "env._timegm_js",
-    "env._try_fcntl64",
-    "env._try_shutdown",
-    "env._tzset_js",
-    "env.emscripten_date_now",
-    "env.emscripten_get_now",
-    "wasi_snapshot_preview1.clock_res_get",
-    "wasi_snapshot_preview1.clock_time_get",
-    "wasi_snapshot_preview1.environ_get",
-    "wasi_snapshot_preview1.environ_sizes_get",
-    "wasi_snapshot_preview1.fd_close",
-    "wasi_snapshot_preview1.fd_fdstat_get",
-    "wasi_snapshot_preview1.fd_pread",
-    "wasi_snapshot_preview1.fd_pwrite",
-    "wasi_snapshot_preview1.fd_read",
-    "wasi_snapshot_preview1.fd_seek",
-    "wasi_snapshot_preview1.fd_sync",
-    "wasi_snapshot_preview1.fd_write",
-    "wasi_snapshot_preview1.random_get",
-];
 
 /// How to build a [`Kernel`].
 #[derive(Clone)]

@@ -254,14 +254,6 @@ fn mmap_helpers() {
 }
 
 #[test]
-fn implemented_table_is_sorted_and_unique() {
-    let mut v = IMPLEMENTED.to_vec();
-    v.sort();
-    v.dedup();
-    assert_eq!(v.len(), IMPLEMENTED.len());
-}
-
-#[test]
 fn events_device_is_a_write_only_channel() {
     let (out, events) = (Capture::new(), Capture::new());
     let cfg = KernelConfig {
