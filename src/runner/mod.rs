@@ -3,6 +3,7 @@
 //! ([`crate::host::spec::GuestSpec`]) and asks a [`backend::Backend`] to
 //! start them; it never assembles a guest out of host internals.
 
+pub mod archive;
 pub mod backend;
 pub mod bytecode;
 pub mod cache;

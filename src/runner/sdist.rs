@@ -2,7 +2,6 @@
 //! version, unpacked once.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -141,35 +140,7 @@ pub fn unpack_sdist(cache: &Path, archive: &Path) -> Result<PathBuf> {
         let tmp = base.join(format!(".tmp-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp)?;
-        if name.ends_with(".zip") {
-            let file = fs::File::open(archive)?;
-            let mut zip = zip::ZipArchive::new(file)
-                .map_err(|e| anyhow::anyhow!("{} is not a valid zip: {e}", archive.display()))?;
-            for i in 0..zip.len() {
-                let mut entry = zip
-                    .by_index(i)
-                    .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", archive.display()))?;
-                let Some(rel) = entry.enclosed_name() else {
-                    continue;
-                };
-                let dest = tmp.join(rel);
-                if entry.is_dir() {
-                    fs::create_dir_all(&dest)?;
-                    continue;
-                }
-                if let Some(parent) = dest.parent() {
-                    fs::create_dir_all(parent)?;
-                }
-                let mut data = Vec::new();
-                entry.read_to_end(&mut data)?;
-                fs::write(&dest, data)?;
-            }
-        } else {
-            let file = fs::File::open(archive)?;
-            let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-            tar.unpack(&tmp)
-                .with_context(|| format!("unpacking {}", archive.display()))?;
-        }
+        super::archive::unpack(archive, &tmp)?;
         fs::write(tmp.join(".complete"), b"")?;
         super::cache::publish_dir(&tmp, &dir)?;
     }
