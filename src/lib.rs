@@ -5,8 +5,10 @@
 //! - [`syscalls`]: the guest's kernel: MEMFS, file descriptors, the
 //!   `__syscall_*` family and WASI preview 1, time. Pure Rust over the
 //!   guest's linear memory as a byte slice; knows nothing of Wasmtime.
-//! - [`runner`]: dists, fetching, and (later) test plans and reports.
+//! - [`runner`]: dists, fetching, test plans, workers and reports.
+//! - [`atomic_file`]: files written safely while other runs read or write them.
 
+pub mod atomic_file;
 pub mod host;
 pub mod runner;
 pub mod syscalls;

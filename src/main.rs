@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pyodide_test::runner::{self, fetch::DEFAULT_PYODIDE_VERSION, python::Runtime};
+use pyodide_test::runner::options::{ReportArgs, RunArgs, Seconds, Size, jobs};
+use pyodide_test::runner::{self, Runtime, fetch::DEFAULT_PYODIDE_VERSION};
 
 /// Run Pyodide's CPython and its packages' tests natively, without a browser or Node.
 ///
@@ -35,49 +36,20 @@ struct TestArgs {
     /// Packages whose test suites to run.
     #[arg(value_name = "PACKAGE", required = true)]
     packages: Vec<String>,
-    /// Number of workers (default: the number of cores).
-    #[arg(short = 'j', long = "jobs", value_name = "N")]
-    jobs: Option<usize>,
-    /// Only run tests matching the expression (pytest's -k).
-    #[arg(short = 'k', value_name = "EXPR")]
-    keyword: Option<String>,
-    /// Accept the current outcomes as the snapshots.
-    #[arg(long)]
-    update: bool,
-    /// Write a JUnit XML report.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-    /// Write JSON Lines: one object per test, then a summary.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Run only part K of N of the test files (deterministic).
-    #[arg(long, value_name = "K/N")]
-    partition: Option<String>,
-    /// Seconds a test may run before it is stopped and recorded as timeout.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
-    timeout: f64,
-    /// Largest guest memory per worker, e.g. 2G, 512M.
-    #[arg(long, value_name = "SIZE", default_value = "2G")]
-    max_memory: String,
-    /// Also install a wheel, a directory of wheels, or a package (with its
-    /// dependencies); a wheel of the package itself replaces the resolved one.
-    #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
-    with: Vec<String>,
-    /// Take the tests from this directory (one package only).
-    #[arg(long, value_name = "DIR")]
-    tests: Option<PathBuf>,
-    /// Where the per-package snapshots are kept (default: ./snapshots).
-    #[arg(long, value_name = "DIR")]
-    snapshot_dir: Option<PathBuf>,
-    /// Extra arguments for pytest, after `--` (e.g. `-- -W ignore::DeprecationWarning`).
-    #[arg(last = true, value_name = "PYTEST_ARGS")]
-    pytest_args: Vec<String>,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Fetch and cache the Pyodide release (and compile it) once.
     Fetch,
+    /// List what the dist's module imports: how many imports we provide,
+    /// how many need JavaScript, and each one we do not provide (exit 1
+    /// if there is any, or a type mismatch).
+    Imports,
     /// Run CPython with CPython's own command line: -c, -m, -, FILE, -X, -u, -I ...
     Python(PythonArgs),
     /// Join the JSON Lines reports (`--json`) of several runs, such as the
@@ -104,27 +76,8 @@ struct CompareArgs {
     /// `script: reason` lines; listed differences do not fail the comparison.
     #[arg(long, value_name = "FILE")]
     known: Option<PathBuf>,
-    /// Number of workers (default: the number of cores).
-    #[arg(short = 'j', long = "jobs", value_name = "N")]
-    jobs: Option<usize>,
-    /// Only run tests matching the expression (pytest's -k).
-    #[arg(short = 'k', value_name = "EXPR")]
-    keyword: Option<String>,
-    /// Seconds a test (or a script) may run before it is stopped.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300.0)]
-    timeout: f64,
-    /// Largest guest memory per worker, e.g. 2G, 512M.
-    #[arg(long, value_name = "SIZE", default_value = "2G")]
-    max_memory: String,
-    /// Also install a wheel, a directory of wheels, or a package.
-    #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
-    with: Vec<String>,
-    /// Take the tests from this directory (one package only).
-    #[arg(long, value_name = "DIR")]
-    tests: Option<PathBuf>,
-    /// Extra arguments for pytest, after `--`.
-    #[arg(last = true, value_name = "PYTEST_ARGS")]
-    pytest_args: Vec<String>,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(clap::Args)]
@@ -159,9 +112,14 @@ struct PythonArgs {
     /// HOST:GUEST (GUEST absolute). Repeatable.
     #[arg(long = "copy", value_name = "HOST:GUEST")]
     copies: Vec<String>,
-    /// Largest guest memory, e.g. 2G, 512M.
-    #[arg(long, value_name = "SIZE", default_value = "4G")]
-    max_memory: String,
+    /// Largest guest memory (default 4G): 512M, 4G, 1GiB are powers of
+    /// 1024; 500MB, 1.5GB powers of 1000.
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<Size>,
+    /// Largest file data the guest may write into its in-memory file
+    /// system (default 1G); past it, writes fail with ENOSPC.
+    #[arg(long, value_name = "SIZE")]
+    max_fs: Option<Size>,
     /// The arguments for Python, exactly as for `python3`.
     #[arg(
         trailing_var_arg = true,
@@ -172,7 +130,25 @@ struct PythonArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // A panic (a bug of ours) is reported on one line; a guest's is turned
+    // into a crash of that guest where it happens.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("pyodide-test: internal error{at}: {what}");
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let runtime = cli.runtime;
     let source = runner::DistSource {
         version: cli.pyodide,
@@ -188,18 +164,8 @@ fn main() -> ExitCode {
                 runtime,
                 &runner::test_cmd::TestOptions {
                     packages: cli.test.packages,
-                    jobs: cli.test.jobs,
-                    keyword: cli.test.keyword,
-                    update: cli.test.update,
-                    junit: cli.test.junit,
-                    json: cli.test.json,
-                    partition: cli.test.partition,
-                    timeout: cli.test.timeout,
-                    max_memory: cli.test.max_memory,
-                    with: cli.test.with,
-                    tests: cli.test.tests,
-                    snapshot_dir: cli.test.snapshot_dir,
-                    pytest_args: cli.test.pytest_args,
+                    run: cli.test.run,
+                    report: cli.test.report,
                 },
             ),
             Some(Command::Merge(args)) => runner::report::merge(
@@ -214,13 +180,15 @@ fn main() -> ExitCode {
             )
             .map(|v| i32::from(v.exit_code())),
             Some(Command::Compare(args)) => compare(&source, args),
-            Some(Command::Fetch) => runner::python::fetch(&source).map(|()| 0),
+            Some(Command::Fetch) => runner::inspect::fetch(&source).map(|()| 0),
+            Some(Command::Imports) => runner::inspect::imports(&source),
             Some(Command::Python(args)) => runner::python::run(
                 &source,
                 runtime,
                 &runner::python::PythonOptions {
                     mounts: args.mounts,
                     max_memory: args.max_memory,
+                    max_fs: args.max_fs,
                     with: args.with,
                     copies: args.copies,
                 },
@@ -249,18 +217,16 @@ fn compare(source: &runner::DistSource, args: CompareArgs) -> anyhow::Result<i32
         None => runner::compare::Known::default(),
     };
     if let Some(dir) = args.scripts {
-        let jobs = match args.jobs {
-            Some(0) => anyhow::bail!("-j must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let Seconds(timeout) = args.run.timeout;
         return runner::compare::run_scripts(
             source,
             &runner::compare::ScriptOptions {
                 dir,
                 names: args.names,
-                jobs,
-                timeout: args.timeout,
+                jobs: jobs(args.run.jobs)?,
+                timeout,
+                max_memory: args.run.max_memory,
+                max_fs: args.run.max_fs,
             },
             &known,
         );
@@ -269,17 +235,37 @@ fn compare(source: &runner::DistSource, args: CompareArgs) -> anyhow::Result<i32
         source,
         &runner::test_cmd::TestOptions {
             packages: args.names,
-            jobs: args.jobs,
-            keyword: args.keyword,
-            timeout: args.timeout,
-            max_memory: args.max_memory,
-            with: args.with,
-            tests: args.tests,
-            pytest_args: args.pytest_args,
-            ..Default::default()
+            run: args.run,
+            report: ReportArgs::default(),
         },
         &known,
     )
+}
+
+/// A command line clap refused: help and version as clap prints them, any
+/// other error as one line (exit 2).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = e.render().to_string();
+    // The message is what comes before clap's usage and tip lines.
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("pyodide-test: error: {message} (see --help)");
+    ExitCode::from(2)
 }
 
 /// The error and its causes on one line.

@@ -30,9 +30,13 @@ fn cache_dir() -> PathBuf {
 }
 
 /// The wheel of `name` for Pyodide 314's platform (`binary`) or any
-/// pure-Python wheel, downloaded once; `None` (with a message) when pip or
-/// the network is unavailable.
-fn wheel(name: &str, binary: bool) -> Option<PathBuf> {
+/// pure-Python wheel, downloaded once. A test that cannot get its wheel
+/// (no pip, no network) fails, saying why.
+fn wheel(name: &str, binary: bool) -> PathBuf {
+    fetch_wheel(name, binary).unwrap_or_else(|why| panic!("cannot get the wheel of {name}: {why}"))
+}
+
+fn fetch_wheel(name: &str, binary: bool) -> Result<PathBuf, String> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = cache_dir();
@@ -47,9 +51,9 @@ fn wheel(name: &str, binary: bool) -> Option<PathBuf> {
         })
     };
     if let Some(p) = find() {
-        return Some(p);
+        return Ok(p);
     }
-    std::fs::create_dir_all(&dir).ok()?;
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let mut cmd = Command::new("pip");
     cmd.args([
         "download",
@@ -69,18 +73,12 @@ fn wheel(name: &str, binary: bool) -> Option<PathBuf> {
         ]);
     }
     match cmd.output() {
-        Ok(out) if out.status.success() => find(),
-        Ok(out) => {
-            eprintln!(
-                "skipping: pip download {name} failed: {}",
-                text(&out.stderr).lines().last().unwrap_or("")
-            );
-            None
-        }
-        Err(e) => {
-            eprintln!("skipping: pip is not available: {e}");
-            None
-        }
+        Ok(out) if out.status.success() => find().ok_or_else(|| "pip saved no wheel".to_string()),
+        Ok(out) => Err(format!(
+            "pip download failed: {}",
+            text(&out.stderr).lines().last().unwrap_or("")
+        )),
+        Err(e) => Err(format!("pip is not available: {e}")),
     }
 }
 
@@ -117,32 +115,20 @@ fn run_with(wheels: &[PathBuf], code: &str) -> String {
     stdout
 }
 
-/// Whether to check each wheel's output against Node too: yes when `node`
-/// is on PATH, unless `PYODIDE_TEST_NO_NODE` is set.
+/// Each wheel's output is checked against Node too (Node.js is a
+/// requirement of the test suite, like npm).
 fn compare_with_node() -> bool {
-    if std::env::var_os("PYODIDE_TEST_NO_NODE").is_some() {
-        return false;
-    }
     let found = Command::new("node")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!("node is not on PATH: not comparing with Node");
-    }
-    found
+    assert!(found, "node is not on PATH: the Node comparison cannot run");
+    true
 }
 
 macro_rules! wheels {
     ($($name:expr => $binary:expr),+) => {{
-        let mut v = Vec::new();
-        $(
-            match wheel($name, $binary) {
-                Some(p) => v.push(p),
-                None => return,
-            }
-        )+
-        v
+        vec![$(wheel($name, $binary)),+]
     }};
 }
 

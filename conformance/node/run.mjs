@@ -18,6 +18,10 @@
 //   --node-deps DIR       directory whose node_modules holds the dist's npm
 //                         dependencies (`ws`); default $PYODIDE_NODE_DEPS.
 //                         See conformance/README.md.
+//   --events-fd N         create the device /dev/pyodide-test-events in the
+//                         guest; what the guest writes to it goes to the
+//                         host's file descriptor N (the test runner's
+//                         channel for test results, apart from stdout)
 //
 // python-args are CPython's own command line: `-c CODE`, `-m mod args`,
 // `script.py args`, `-`, `-u`, `-X opt`, `-I`, ...
@@ -39,7 +43,7 @@
 // before Py_FinalizeEx, and the process exits with Python's exit status.
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, writeSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -60,6 +64,7 @@ function parseArgs(argv) {
     env: {},
     executable: "/usr/bin/python3",
     nodeDeps: process.env.PYODIDE_NODE_DEPS,
+    eventsFd: undefined,
   };
   let i = 0;
   const value = (name) => {
@@ -88,6 +93,10 @@ function parseArgs(argv) {
       opts.executable = value(a);
     } else if (a === "--node-deps") {
       opts.nodeDeps = value(a);
+    } else if (a === "--events-fd") {
+      opts.eventsFd = Number(value(a));
+      if (!Number.isInteger(opts.eventsFd) || opts.eventsFd < 3)
+        usage("--events-fd wants a descriptor number of 3 or more");
     } else if (a === "--help" && opts.dist === undefined) {
       usage();
     } else {
@@ -128,10 +137,18 @@ function reexecWithStackSwitching() {
   if (major < 20 || major > 24) return false;
   if (process.execArgv.includes(STACK_SWITCHING)) return false;
   if (process.env.PYODIDE_NO_JSPI) return false;
+  // Pass the events descriptor on too (at the same number).
+  const at = process.argv.indexOf("--events-fd");
+  const stdio = ["inherit", "inherit", "inherit"];
+  if (at > 0) {
+    const fd = Number(process.argv[at + 1]);
+    while (stdio.length < fd) stdio.push("ignore");
+    stdio[fd] = fd;
+  }
   const r = spawnSync(
     process.execPath,
     [...process.execArgv, STACK_SWITCHING, ...process.argv.slice(1)],
-    { stdio: "inherit" },
+    { stdio },
   );
   if (r.error) throw r.error;
   if (r.signal) process.kill(process.pid, r.signal);
@@ -152,6 +169,23 @@ async function main() {
     for (const [guest, data] of files) {
       FS.mkdirTree(path.posix.dirname(guest));
       FS.writeFile(guest, data);
+    }
+    if (opts.eventsFd !== undefined) {
+      // A write-only character device whose writes go to the host fd.
+      const fd = opts.eventsFd;
+      const dev = FS.makedev(99, 0);
+      FS.registerDevice(dev, {
+        read() {
+          throw new FS.ErrnoError(8); // EBADF: the device is write-only
+        },
+        write(stream, buffer, offset, length) {
+          let done = 0;
+          while (done < length)
+            done += writeSync(fd, buffer.subarray(offset + done, offset + length));
+          return length;
+        },
+      });
+      FS.mkdev("/dev/pyodide-test-events", 0o200, dev);
     }
   }
 

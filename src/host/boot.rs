@@ -17,15 +17,15 @@ use wasmtime::{Engine, Instance, Linker, Module, Ref, Store, Val};
 
 use super::asm_consts::AsmConsts;
 use super::exit::Ending;
-use super::ffi;
-use super::jsffi;
+use super::imports;
+use super::instance::MainHandles;
+use super::layout;
 use super::link;
-use super::mmap;
-use super::runtime;
-use super::state::{GuestState, RuntimeExports};
-use super::syscall_imports;
+use super::module_cache::ModuleCache;
+use super::runtime::EMSCRIPTEN_HEAP_MAX;
+use super::spec::{GuestEnd, GuestSpec, StopReason};
+use super::state::GuestState;
 use super::trampoline;
-use crate::syscalls::Kernel;
 
 /// A compiled Pyodide main module with what is needed to start it.
 pub struct PyodideModule {
@@ -33,45 +33,12 @@ pub struct PyodideModule {
     main: Module,
     trampoline: Module,
     asm_consts: Arc<AsmConsts>,
+    modules: ModuleCache,
 }
 
-/// How a run of the guest ended.
+/// The error an interrupt stops the guest with.
 #[derive(Debug)]
-pub struct RunOutcome {
-    /// The process exit status to report (Python's own).
-    pub status: i32,
-    /// Set when the guest trapped or aborted: the description.
-    pub crash: Option<String>,
-    /// Set when the run was stopped by [`RunLimits::interrupt`]: its reason.
-    pub interrupted: Option<String>,
-}
-
-/// A predicate checked about ten times a second while the guest runs;
-/// returning a reason stops the guest (e.g. a per-test timeout).
-pub type Interrupt = Arc<dyn Fn() -> Option<String> + Send + Sync>;
-
-/// Limits of one run.
-#[derive(Clone)]
-pub struct RunLimits {
-    /// Largest linear memory in bytes (`emscripten_resize_heap` fails above).
-    pub heap_max: u64,
-    /// Checked on every epoch tick while the guest runs.
-    pub interrupt: Option<Interrupt>,
-}
-
-impl RunLimits {
-    /// Only a memory limit.
-    pub fn memory(heap_max: u64) -> Self {
-        Self {
-            heap_max,
-            interrupt: None,
-        }
-    }
-}
-
-/// The error an [`Interrupt`] stops the guest with.
-#[derive(Debug)]
-struct Interrupted(String);
+struct Interrupted(StopReason);
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,8 +49,14 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 impl PyodideModule {
-    /// Wrap a compiled main module. Fails if it is not a Pyodide main module.
-    pub fn new(engine: &Engine, main: Module, asm_consts: AsmConsts) -> Result<Self> {
+    /// Wrap a compiled main module whose side modules are compiled through
+    /// `modules`. Fails if it is not a Pyodide main module.
+    pub fn new(
+        engine: &Engine,
+        main: Module,
+        asm_consts: AsmConsts,
+        modules: ModuleCache,
+    ) -> Result<Self> {
         for needed in [
             "__main_argc_argv",
             "run_main",
@@ -104,7 +77,13 @@ impl PyodideModule {
             main,
             trampoline: trampoline::module(engine)?,
             asm_consts: Arc::new(asm_consts),
+            modules,
         })
+    }
+
+    /// How the module's imports compare with what we provide.
+    pub fn audit_imports(&self) -> Result<imports::ImportAudit> {
+        imports::audit(&self.engine, &self.main).ctx("auditing the imports")
     }
 
     /// The engine the module was compiled for.
@@ -112,14 +91,37 @@ impl PyodideModule {
         &self.engine
     }
 
-    /// Run CPython with `argv` (without the program name) in a fresh
-    /// instance around `kernel` (whose file system the caller has prepared).
-    pub fn run(&self, kernel: Kernel, argv: &[String], limits: &RunLimits) -> Result<RunOutcome> {
+    /// Start the guest that `spec` describes and run CPython's command line
+    /// (`spec.argv`) to its end: the one way a guest is started. A panic of
+    /// the host while it serves the guest ends that guest as a crash; the
+    /// process goes on.
+    pub fn run(&self, spec: &GuestSpec) -> Result<GuestEnd> {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_guest(spec)));
+        run.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            Ok(GuestEnd::Crashed(format!(
+                "internal error while serving the guest: {what}"
+            )))
+        })
+    }
+
+    fn run_guest(&self, spec: &GuestSpec) -> Result<GuestEnd> {
+        let kernel = layout::kernel_for(spec)?;
+        let heap_max = spec.limits.max_memory.min(EMSCRIPTEN_HEAP_MAX);
         let mut store = Store::new(
             &self.engine,
-            GuestState::new(kernel, self.asm_consts.clone(), limits.heap_max),
+            GuestState::new(
+                kernel,
+                self.asm_consts.clone(),
+                heap_max,
+                self.modules.clone(),
+            ),
         );
-        match &limits.interrupt {
+        match &spec.limits.interrupt {
             None => store.set_epoch_deadline(u64::MAX / 2),
             Some(check) => {
                 super::engine::start_epoch_ticker(&self.engine);
@@ -136,51 +138,35 @@ impl PyodideModule {
         // streams (so sys.std* are line-buffered even when redirected);
         // loadPyodide installs the real streams afterwards.
         store.data_mut().kernel.set_stdio_boot_tty(true);
-        let started = self.start_main(&mut store, &instance, argv);
+        let started = self.start_main(&mut store, &instance, &spec.argv);
         store.data_mut().kernel.set_stdio_boot_tty(false);
-        let outcome = match started {
-            Err(err) => return Ok(ending_outcome(&err)),
-            Ok(code) if code != 0 => RunOutcome {
-                status: code,
-                crash: None,
-                interrupted: None,
-            },
+        let end = match started {
+            Err(err) => ending(&err),
+            Ok(code) if code != 0 => GuestEnd::Exited(code),
             Ok(_) => {
                 // As loadPyodide's finalizeSetup: the cwd ('') leads sys.path.
-                if let Err(err) =
-                    run_simple_string(&mut store, &instance, "import sys; sys.path.insert(0, '')")
+                match run_simple_string(&mut store, &instance, "import sys; sys.path.insert(0, '')")
                 {
-                    return Ok(ending_outcome(&err));
-                }
-                let run_main = instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
-                match run_main.call(&mut store, ()) {
-                    Ok(code) => {
-                        let status = finalize(&mut store, &instance, code);
-                        RunOutcome {
-                            status,
-                            crash: None,
-                            interrupted: None,
+                    Err(err) => ending(&err),
+                    Ok(_) => {
+                        let run_main =
+                            instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
+                        match run_main.call(&mut store, ()) {
+                            Ok(code) => GuestEnd::Exited(finalize(&mut store, &instance, code)),
+                            Err(err) => ending(&err),
                         }
                     }
-                    Err(err) => ending_outcome(&err),
                 }
             }
         };
         store.data_mut().kernel.flush_stdio();
-        Ok(outcome)
+        Ok(end)
     }
 
     /// Instantiate the main module and run everything before `main`.
     fn instantiate(&self, store: &mut Store<GuestState>) -> Result<Instance> {
         let mut linker = Linker::new(&self.engine);
-        linker.allow_shadowing(true);
-        runtime::define(&mut linker)?;
-        syscall_imports::define(&mut linker)?;
-        jsffi::define(&mut linker, &self.main)?;
-        ffi::define(&mut linker)?;
-        super::dso::define(&mut linker)?; // dynamic linker: _dlopen_js, _dlsym_js
-        mmap::define(&mut linker)?;
-        super::netdb::define(&mut linker)?;
+        imports::define(&mut linker, &self.main)?;
         let report = link::complete(&mut linker, store, &self.main)?;
         let instance = linker
             .instantiate(&mut *store, &self.main)
@@ -191,19 +177,15 @@ impl PyodideModule {
         let table = instance
             .get_table(&mut *store, "__indirect_function_table")
             .context("main module table")?;
-        let exports = RuntimeExports {
+        store.data_mut().main = Some(MainHandles {
+            memory,
+            table,
             malloc: instance.get_typed_func(&mut *store, "malloc")?,
             free: instance.get_typed_func(&mut *store, "free")?,
             memalign: instance
                 .get_typed_func(&mut *store, "emscripten_builtin_memalign")
                 .ok(),
-        };
-        {
-            let state = store.data_mut();
-            state.memory = Some(memory);
-            state.table = Some(table);
-            state.exports = Some(exports);
-        }
+        });
         link::apply_got_func(store, table, &report.got_func)?;
         // Dynamic linker: keep the main instance and its linker for side modules.
         super::dso::attach(&mut *store, &instance, linker, &report.got_func);
@@ -329,25 +311,14 @@ fn finalize(store: &mut Store<GuestState>, instance: &Instance, code: i32) -> i3
     }
 }
 
-fn ending_outcome(err: &wasmtime::Error) -> RunOutcome {
+/// How the guest ended, from the error that stopped it.
+fn ending(err: &wasmtime::Error) -> GuestEnd {
     if let Some(Interrupted(reason)) = err.downcast_ref::<Interrupted>() {
-        return RunOutcome {
-            status: 1,
-            crash: None,
-            interrupted: Some(reason.clone()),
-        };
+        return GuestEnd::Stopped(*reason);
     }
     match Ending::from_error(err) {
-        Ending::Exit(status) => RunOutcome {
-            status,
-            crash: None,
-            interrupted: None,
-        },
-        Ending::Abort(msg) | Ending::Trap(msg) => RunOutcome {
-            status: 1,
-            crash: Some(msg),
-            interrupted: None,
-        },
+        Ending::Exit(status) => GuestEnd::Exited(status),
+        Ending::Abort(msg) | Ending::Trap(msg) => GuestEnd::Crashed(msg),
     }
 }
 

@@ -18,8 +18,8 @@
 //! `GOT` cell stays pending until the library's own exports or a later
 //! lookup define it, and a weak one may stay 0.
 //!
-//! All state lives in [`DylinkState`], one field of the store's
-//! [`GuestState`]. Linker failures (missing file, bad module, undefined
+//! All state lives in [`DylinkState`], reached through [`DylinkHost`] from
+//! the store's data. Linker failures (missing file, bad module, undefined
 //! symbol) become `dlerror` text through the main module's `__dl_seterr`;
 //! errors raised by guest code the linker runs (data relocations,
 //! constructors, callbacks) propagate unchanged, so that Wasmtime still
@@ -36,9 +36,12 @@ use wasmtime::{
 
 use super::dso_forward;
 use super::dylink::{self, DylinkInfo};
+use super::instance::{
+    HostState, alloc_cstr, free, malloc, memory, read_cstr, read_u32, table, table_func,
+    write_bytes, write_u32,
+};
 use super::link::GotFuncFixup;
 use super::module_cache::ModuleCache;
-use super::state::{GuestState, read_cstr};
 
 type WResult<T> = wasmtime::Result<T>;
 
@@ -90,12 +93,21 @@ struct GotEntry {
     required: bool,
 }
 
+/// Access to the dynamic linker's state from the store's data.
+pub trait DylinkHost: HostState + Sized {
+    /// The linker's state.
+    fn dylink(&self) -> &DylinkState<Self>;
+    /// The linker's state, mutably.
+    fn dylink_mut(&mut self) -> &mut DylinkState<Self>;
+}
+
 /// The dynamic linker's per-instance state.
-#[derive(Default)]
-pub struct DylinkState {
+pub struct DylinkState<T: 'static> {
+    /// Where side modules are compiled and cached.
+    modules: ModuleCache,
     main: Option<Instance>,
     /// The main module's linker: the host's runtime imports by name.
-    host: Option<Arc<Linker<GuestState>>>,
+    host: Option<Arc<Linker<T>>>,
     libs: Vec<Library>,
     /// Normalised path -> index in `libs` (`LDSO.loadedLibsByName`).
     by_name: HashMap<String, usize>,
@@ -115,6 +127,27 @@ pub struct DylinkState {
     /// Table slots behind late-bound imports' forwarders that still hold
     /// their resolving host stub, by slot.
     late_slots: HashMap<u32, LateSlot>,
+}
+
+impl<T> DylinkState<T> {
+    /// No library loaded yet; side modules are compiled through `modules`.
+    pub fn new(modules: ModuleCache) -> Self {
+        Self {
+            modules,
+            main: None,
+            host: None,
+            libs: Vec::new(),
+            by_name: HashMap::new(),
+            by_handle: HashMap::new(),
+            scopes: Vec::new(),
+            got: HashMap::new(),
+            func_slots: HashMap::new(),
+            table_scanned: false,
+            host_funcs: HashMap::new(),
+            late: HashMap::new(),
+            late_slots: HashMap::new(),
+        }
+    }
 }
 
 /// A late-bound import called through a table slot (see `dso_forward.rs`).
@@ -146,7 +179,7 @@ fn link_err<T>(msg: impl Into<String>) -> LResult<T> {
 
 /// Define the dynamic-loading imports (`_dlopen_js`, `_dlsym_js`,
 /// `_emscripten_dlopen_js`) on the main module's linker.
-pub fn define(linker: &mut Linker<GuestState>) -> WResult<()> {
+pub fn define<T: DylinkHost>(linker: &mut Linker<T>) -> WResult<()> {
     linker.func_wrap("env", "_dlopen_js", dlopen_js)?;
     linker.func_wrap("env", "_dlsym_js", dlsym_js)?;
     linker.func_wrap("env", "_emscripten_dlopen_js", emscripten_dlopen_js)?;
@@ -156,14 +189,14 @@ pub fn define(linker: &mut Linker<GuestState>) -> WResult<()> {
 /// Hand the instantiated main module and its linker to the dynamic linker
 /// (after the `GOT.func` fix-ups of the main module are applied: those cells
 /// join the shared `GOT` map).
-pub fn attach(
-    mut store: impl AsContextMut<Data = GuestState>,
+pub fn attach<T: DylinkHost>(
+    mut store: impl AsContextMut<Data = T>,
     main: &Instance,
-    linker: Linker<GuestState>,
+    linker: Linker<T>,
     main_got_func: &[GotFuncFixup],
 ) {
     let mut cx = store.as_context_mut();
-    let state = &mut cx.data_mut().dylink;
+    let state = &mut cx.data_mut().dylink_mut();
     state.main = Some(*main);
     state.host = Some(Arc::new(linker));
     for fix in main_got_func {
@@ -183,7 +216,7 @@ pub fn attach(
 
 /// `_dlopen_js(handle) -> handle or 0`: load the library named in the
 /// `struct dso` at `handle` (flags at +4, the name at +36).
-fn dlopen_js(mut caller: Caller<'_, GuestState>, handle: i32) -> WResult<i32> {
+fn dlopen_js<T: DylinkHost>(mut caller: Caller<'_, T>, handle: i32) -> WResult<i32> {
     let mut cx = caller.as_context_mut();
     let (filename, result) = dlopen_internal(&mut cx, handle as u32)?;
     match result {
@@ -201,8 +234,8 @@ fn dlopen_js(mut caller: Caller<'_, GuestState>, handle: i32) -> WResult<i32> {
 /// `_emscripten_dlopen_js(handle, onsuccess, onerror, user_data)`: the
 /// asynchronous API, served synchronously: load, then call the callback
 /// through the table with `(handle, user_data)`.
-fn emscripten_dlopen_js(
-    mut caller: Caller<'_, GuestState>,
+fn emscripten_dlopen_js<T: DylinkHost>(
+    mut caller: Caller<'_, T>,
     handle: i32,
     onsuccess: i32,
     onerror: i32,
@@ -233,21 +266,21 @@ fn emscripten_dlopen_js(
 /// gives its table slot (added if it has none, writing the symbol's index
 /// to `*symbol_index_ptr` as the JS glue does), data its address. Handle 0
 /// is `RTLD_DEFAULT`: the global namespace.
-fn dlsym_js(
-    mut caller: Caller<'_, GuestState>,
+fn dlsym_js<T: DylinkHost>(
+    mut caller: Caller<'_, T>,
     handle: i32,
     symbol: i32,
     index_ptr: i32,
 ) -> WResult<i32> {
     let mut cx = caller.as_context_mut();
-    let symbol = read_guest_cstr(&mut cx, symbol as u32)?;
+    let symbol = read_cstr(&cx, symbol as u32)?;
     let (found, lib_name) = if handle == 0 {
         (
             resolve_global(&mut cx, &symbol)?.map(|s| (s, 0usize)),
             "__main__".to_string(),
         )
     } else {
-        let state = &cx.data().dylink;
+        let state = &cx.data().dylink();
         match state.by_handle.get(&(handle as u32)) {
             Some(&i) => {
                 let lib = &state.libs[i];
@@ -287,17 +320,17 @@ fn dlsym_js(
 
 /// `dlopenInternal`: read the request from the `struct dso` and load it.
 /// The outer error is a guest failure; the inner one is `dlerror` text.
-fn dlopen_internal(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn dlopen_internal<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     handle: u32,
 ) -> WResult<(String, Result<(), String>)> {
-    let filename = normalize(&read_guest_cstr(cx, handle + DSO_NAME)?);
+    let filename = normalize(&read_cstr(cx, handle + DSO_NAME)?);
     let flags = read_u32(cx, handle + DSO_FLAGS)? as i32;
     let global = flags & RTLD_GLOBAL != 0;
     let scope = if global {
         None
     } else {
-        let state = &mut cx.data_mut().dylink;
+        let state = &mut cx.data_mut().dylink_mut();
         state.scopes.push(Vec::new());
         Some(state.scopes.len() - 1)
     };
@@ -323,8 +356,8 @@ fn dlopen_internal(
 
 /// `loadDynamicLibrary`: load `name` (once per normalised path) and the
 /// libraries it needs; returns its index.
-fn load_library(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn load_library<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     name: &str,
     global: bool,
     scope: Option<usize>,
@@ -332,7 +365,7 @@ fn load_library(
     rpath: Option<&(String, Vec<String>)>,
 ) -> LResult<usize> {
     let name = normalize(name);
-    let state = &mut cx.data_mut().dylink;
+    let state = &mut cx.data_mut().dylink_mut();
     if let Some(&i) = state.by_name.get(&name) {
         if !global {
             if let Some(s) = scope {
@@ -351,7 +384,7 @@ fn load_library(
 
     // Register first (`newDSO(.., "loading")`): a needed library that needs
     // this one back finds it.
-    let state = &mut cx.data_mut().dylink;
+    let state = &mut cx.data_mut().dylink_mut();
     let index = state.libs.len();
     state.libs.push(Library {
         name: name.clone(),
@@ -366,7 +399,7 @@ fn load_library(
     }
     let result = load_registered(cx, index, &name, &data, &info, global, scope, handle);
     if result.is_err() {
-        let state = &mut cx.data_mut().dylink;
+        let state = &mut cx.data_mut().dylink_mut();
         state.by_name.remove(&name);
         state.by_handle.retain(|_, i| *i != index);
         for entry in state.got.values_mut() {
@@ -380,8 +413,8 @@ fn load_library(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn load_registered(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn load_registered<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     index: usize,
     name: &str,
     data: &[u8],
@@ -396,11 +429,13 @@ fn load_registered(
         load_library(cx, &path, global, scope, None, Some(&rpath))
             .map_err(|e| prefix(e, &format!("{needed} (needed by {name})")))?;
     }
-    let module = compile(cx.engine(), data, name).map_err(|e| LoadError::Link(format!("{e:#}")))?;
+    let cache = cx.data().dylink().modules.clone();
+    let module =
+        compile(cx.engine(), &cache, data, name).map_err(|e| LoadError::Link(format!("{e:#}")))?;
 
     // Memory and table slots.
     let main = main_instance(cx)?;
-    let table = cx.data().table.expect("table exists after boot");
+    let table = table(&*cx)?;
     let align = 1u32 << info.memory_align;
     let memory_base = if info.memory_size > 0 {
         let calloc = main.get_typed_func::<(i32, i32), i32>(&mut *cx, "calloc")?;
@@ -436,7 +471,7 @@ fn load_registered(
     for import in module.imports() {
         let (m, field) = (import.module(), import.name());
         let ext = match (m, field, import.ty()) {
-            ("env", "memory", _) => Extern::Memory(cx.data().memory.expect("memory exists")),
+            ("env", "memory", _) => Extern::Memory(memory(&*cx)?),
             ("env", "__indirect_function_table", _) => Extern::Table(table),
             ("env", "__memory_base", ExternType::Global(gt)) => {
                 Global::new(&mut *cx, gt, Val::I32(memory_base as i32))?.into()
@@ -505,10 +540,10 @@ fn load_registered(
     for slot in table_base..table_base + info.table_size {
         if let Some(Ref::Func(Some(f))) = table.get(&mut *cx, u64::from(slot)) {
             let raw = f.to_raw(&mut *cx) as usize;
-            cx.data_mut().dylink.func_slots.insert(raw, slot);
+            cx.data_mut().dylink_mut().func_slots.insert(raw, slot);
         }
     }
-    let state = &mut cx.data_mut().dylink;
+    let state = &mut cx.data_mut().dylink_mut();
     let lib = &mut state.libs[index];
     lib.by_name = syms
         .iter()
@@ -557,8 +592,8 @@ fn kind_name(ty: &ExternType) -> &'static str {
 
 /// `loadLibData`: the bytes the `struct dso` carries, else the file found
 /// by `findLibraryFS` (or the path itself, relative to the cwd).
-fn read_library(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn read_library<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     name: &str,
     handle: Option<u32>,
     rpath: Option<&(String, Vec<String>)>,
@@ -567,7 +602,7 @@ fn read_library(
         let ptr = read_u32(cx, h + DSO_FILE_DATA)?;
         let len = read_u32(cx, h + DSO_FILE_DATA_SIZE)?;
         if ptr != 0 && len != 0 {
-            let mem = cx.data().memory.expect("memory exists");
+            let mem = memory(&*cx)?;
             let mut buf = vec![0u8; len as usize];
             mem.read(&*cx, ptr as usize, &mut buf)
                 .map_err(|e| LoadError::Link(format!("{name}: {e}")))?;
@@ -575,7 +610,7 @@ fn read_library(
         }
     }
     let path = find_library(cx, name, rpath)?.unwrap_or_else(|| name.to_string());
-    match read_guest_file(&mut cx.data_mut().kernel, &path) {
+    match read_guest_file(cx.data_mut().kernel(), &path) {
         Some(bytes) => Ok(bytes),
         None => link_err(format!("Failed to find dynamic library \"{name}\"")),
     }
@@ -597,7 +632,7 @@ fn read_guest_file(kernel: &mut crate::syscalls::Kernel, path: &str) -> Option<V
     if let Some(node) = node {
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = kernel.fs.read_at(node, out.len() as u64, &mut buf);
+            let n = kernel.read_node_at(node, out.len() as u64, &mut buf);
             if n == 0 {
                 break;
             }
@@ -611,13 +646,13 @@ fn read_guest_file(kernel: &mut crate::syscalls::Kernel, path: &str) -> Option<V
 /// `findLibraryFS`: an absolute path if it exists; else the guest's own
 /// `_emscripten_find_dylib` (its `LD_LIBRARY_PATH`, then the rpath with
 /// `$ORIGIN` replaced by the directory of the library that needs it).
-fn find_library(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn find_library<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     name: &str,
     rpath: Option<&(String, Vec<String>)>,
 ) -> LResult<Option<String>> {
     if name.starts_with('/') {
-        let exists = read_guest_file_exists(&mut cx.data_mut().kernel, name);
+        let exists = read_guest_file_exists(cx.data_mut().kernel(), name);
         return Ok(exists.then(|| name.to_string()));
     }
     let rpath_joined = rpath
@@ -641,20 +676,20 @@ fn find_library(
         return Ok(None);
     };
     let buf_size = 2 * 255 + 2;
-    let buf = guest_malloc(cx, buf_size)?;
-    let rp = guest_cstring(cx, &rpath_joined)?;
-    let file = guest_cstring(cx, name)?;
+    let buf = malloc(cx, buf_size)?;
+    let rp = cstring(cx, &rpath_joined)?;
+    let file = cstring(cx, name)?;
     let res = find.call(
         &mut *cx,
         (buf as i32, rp as i32, file as i32, buf_size as i32),
     )?;
     let found = if res != 0 {
-        Some(read_guest_cstr(cx, res as u32)?)
+        Some(read_cstr(cx, res as u32)?)
     } else {
         None
     };
     for p in [buf, rp, file] {
-        guest_free(cx, p)?;
+        free(cx, p)?;
     }
     Ok(found)
 }
@@ -672,7 +707,12 @@ fn read_guest_file_exists(kernel: &mut crate::syscalls::Kernel, path: &str) -> b
 /// Compile a side module through the on-disk cache, and keep it for the
 /// rest of the process (a second instance loading the same bytes pays
 /// nothing).
-fn compile(engine: &Engine, data: &[u8], name: &str) -> anyhow::Result<Module> {
+fn compile(
+    engine: &Engine,
+    cache: &ModuleCache,
+    data: &[u8],
+    name: &str,
+) -> anyhow::Result<Module> {
     type Memo = Mutex<Vec<(Engine, [u8; 32], Module)>>;
     static MEMO: OnceLock<Memo> = OnceLock::new();
     let key: [u8; 32] = Sha256::digest(data).into();
@@ -685,7 +725,6 @@ fn compile(engine: &Engine, data: &[u8], name: &str) -> anyhow::Result<Module> {
     {
         return Ok(m.clone());
     }
-    let cache = ModuleCache::new(crate::runner::fetch::cache_root().join("modules"));
     let module = cache.load(engine, data, name)?;
     memo.lock()
         .expect("memo lock")
@@ -696,9 +735,9 @@ fn compile(engine: &Engine, data: &[u8], name: &str) -> anyhow::Result<Module> {
 // ---------------------------------------------------------------------------
 // Symbols.
 
-fn main_instance(cx: &StoreContextMut<'_, GuestState>) -> LResult<Instance> {
+fn main_instance<T: DylinkHost>(cx: &StoreContextMut<'_, T>) -> LResult<Instance> {
     cx.data()
-        .dylink
+        .dylink()
         .main
         .ok_or_else(|| LoadError::Link("the dynamic linker is not initialised".into()))
 }
@@ -729,8 +768,8 @@ fn is_internal(name: &str) -> bool {
 }
 
 /// A main-module export as a symbol.
-fn main_sym(cx: &mut StoreContextMut<'_, GuestState>, name: &str) -> Option<Sym> {
-    let main = cx.data().dylink.main?;
+fn main_sym<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>, name: &str) -> Option<Sym> {
+    let main = cx.data().dylink().main?;
     Some(match main.get_export(&mut *cx, name)? {
         Extern::Func(f) => Sym::Func(f),
         Extern::Global(g) => match (g.ty(&*cx).mutability(), g.get(&mut *cx)) {
@@ -742,22 +781,26 @@ fn main_sym(cx: &mut StoreContextMut<'_, GuestState>, name: &str) -> Option<Sym>
 }
 
 /// A host runtime import (what the main module's linker defines).
-fn host_func(cx: &mut StoreContextMut<'_, GuestState>, module: &str, name: &str) -> Option<Func> {
+fn host_func<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
+    module: &str,
+    name: &str,
+) -> Option<Func> {
     let key = (module.to_string(), name.to_string());
-    if let Some(f) = cx.data().dylink.host_funcs.get(&key) {
+    if let Some(f) = cx.data().dylink().host_funcs.get(&key) {
         return *f;
     }
-    let linker = cx.data().dylink.host.clone()?;
+    let linker = cx.data().dylink().host.clone()?;
     let f = linker
         .get(&mut *cx, module, name)
         .ok()
         .and_then(|e| e.into_func());
-    cx.data_mut().dylink.host_funcs.insert(key, f);
+    cx.data_mut().dylink_mut().host_funcs.insert(key, f);
     f
 }
 
 /// The symbol's export from library `i`, unless internal.
-fn lib_sym(state: &DylinkState, i: usize, name: &str) -> Option<Sym> {
+fn lib_sym<T>(state: &DylinkState<T>, i: usize, name: &str) -> Option<Sym> {
     if is_internal(name) {
         return None;
     }
@@ -767,11 +810,14 @@ fn lib_sym(state: &DylinkState, i: usize, name: &str) -> Option<Sym> {
 
 /// The global namespace (`wasmImports`): main module exports, libraries
 /// loaded with `RTLD_GLOBAL` in load order, the host's runtime imports.
-fn resolve_global(cx: &mut StoreContextMut<'_, GuestState>, name: &str) -> WResult<Option<Sym>> {
+fn resolve_global<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
+    name: &str,
+) -> WResult<Option<Sym>> {
     if let Some(s) = main_sym(cx, name) {
         return Ok(Some(s));
     }
-    let state = &cx.data().dylink;
+    let state = &cx.data().dylink();
     if let Some(s) = (0..state.libs.len())
         .filter(|&i| state.libs[i].global)
         .find_map(|i| lib_sym(state, i, name))
@@ -784,11 +830,11 @@ fn resolve_global(cx: &mut StoreContextMut<'_, GuestState>, name: &str) -> WResu
 /// What a `GOT` cell for `name` should hold, if anything defines it yet:
 /// main exports, then every loaded library in load order (the JS glue's
 /// `updateGOT` runs for each, global or not), then the global namespace.
-fn got_value(cx: &mut StoreContextMut<'_, GuestState>, name: &str) -> WResult<Option<u32>> {
+fn got_value<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>, name: &str) -> WResult<Option<u32>> {
     let sym = match main_sym(cx, name) {
         Some(s) => Some(s),
         None => {
-            let state = &cx.data().dylink;
+            let state = &cx.data().dylink();
             match (0..state.libs.len()).find_map(|i| lib_sym(state, i, name)) {
                 Some(s) => Some(s),
                 None => host_func(cx, "env", name).map(Sym::Func),
@@ -808,8 +854,12 @@ fn got_value(cx: &mut StoreContextMut<'_, GuestState>, name: &str) -> WResult<Op
 }
 
 /// The shared `GOT` cell for `name` (created on first import).
-fn got_import(cx: &mut StoreContextMut<'_, GuestState>, name: &str, weak: bool) -> WResult<Global> {
-    if let Some(entry) = cx.data_mut().dylink.got.get_mut(name) {
+fn got_import<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
+    name: &str,
+    weak: bool,
+) -> WResult<Global> {
+    if let Some(entry) = cx.data_mut().dylink_mut().got.get_mut(name) {
         if !weak {
             entry.required = true;
         }
@@ -818,7 +868,7 @@ fn got_import(cx: &mut StoreContextMut<'_, GuestState>, name: &str, weak: bool) 
     let value = got_value(cx, name)?;
     let ty = GlobalType::new(ValType::I32, Mutability::Var);
     let global = Global::new(&mut *cx, ty, Val::I32(value.map_or(-1, |v| v as i32)))?;
-    cx.data_mut().dylink.got.insert(
+    cx.data_mut().dylink_mut().got.insert(
         name.to_string(),
         GotEntry {
             global,
@@ -831,10 +881,10 @@ fn got_import(cx: &mut StoreContextMut<'_, GuestState>, name: &str, weak: bool) 
 
 /// Fill the pending `GOT` cells that are now defined; a weak one that is
 /// still undefined becomes 0, a required one is an error.
-fn resolve_pending_got(cx: &mut StoreContextMut<'_, GuestState>) -> LResult<()> {
+fn resolve_pending_got<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>) -> LResult<()> {
     let pending: Vec<String> = cx
         .data()
-        .dylink
+        .dylink()
         .got
         .iter()
         .filter(|(_, e)| e.pending)
@@ -843,7 +893,7 @@ fn resolve_pending_got(cx: &mut StoreContextMut<'_, GuestState>) -> LResult<()> 
     let mut undefined = Vec::new();
     for name in pending {
         let value = got_value(cx, &name)?;
-        let entry = &cx.data().dylink.got[&name];
+        let entry = &cx.data().dylink().got[&name];
         let (global, required) = (entry.global, entry.required);
         match value {
             Some(v) => global.set(&mut *cx, Val::I32(v as i32))?,
@@ -854,7 +904,7 @@ fn resolve_pending_got(cx: &mut StoreContextMut<'_, GuestState>) -> LResult<()> 
             None => global.set(&mut *cx, Val::I32(0))?,
         }
         cx.data_mut()
-            .dylink
+            .dylink_mut()
             .got
             .get_mut(&name)
             .expect("entry")
@@ -868,30 +918,24 @@ fn resolve_pending_got(cx: &mut StoreContextMut<'_, GuestState>) -> LResult<()> 
 
 /// The table slot of `f`: its existing one, else a new one
 /// (`getFunctionAddress` / `addFunction`). Returns (slot, newly added).
-fn func_slot(cx: &mut StoreContextMut<'_, GuestState>, f: &Func) -> WResult<(u32, bool)> {
+fn func_slot<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>, f: &Func) -> WResult<(u32, bool)> {
     ensure_table_scanned(cx)?;
     let raw = f.to_raw(&mut *cx) as usize;
-    if let Some(&slot) = cx.data().dylink.func_slots.get(&raw) {
+    if let Some(&slot) = cx.data().dylink().func_slots.get(&raw) {
         return Ok((slot, false));
     }
-    let table = cx
-        .data()
-        .table
-        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
+    let table = table(&*cx)?;
     let slot = table.grow(&mut *cx, 1, Ref::Func(Some(*f)))? as u32;
-    cx.data_mut().dylink.func_slots.insert(raw, slot);
+    cx.data_mut().dylink_mut().func_slots.insert(raw, slot);
     Ok((slot, true))
 }
 
 /// Index the functions already in the table (once, at the first use).
-fn ensure_table_scanned(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()> {
-    if cx.data().dylink.table_scanned {
+fn ensure_table_scanned<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>) -> WResult<()> {
+    if cx.data().dylink().table_scanned {
         return Ok(());
     }
-    let table = cx
-        .data()
-        .table
-        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
+    let table = table(&*cx)?;
     let size = table.size(&*cx);
     let mut map = HashMap::new();
     for i in 0..size {
@@ -899,7 +943,7 @@ fn ensure_table_scanned(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()>
             map.entry(f.to_raw(&mut *cx) as usize).or_insert(i as u32);
         }
     }
-    let state = &mut cx.data_mut().dylink;
+    let state = &mut cx.data_mut().dylink_mut();
     for (raw, slot) in map {
         state.func_slots.entry(raw).or_insert(slot);
     }
@@ -910,8 +954,8 @@ fn ensure_table_scanned(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()>
 /// An `env.*` / `wasi_snapshot_preview1.*` function import of library
 /// `lib`: the global namespace, then its `RTLD_LOCAL` scope; `None` when
 /// it must be bound late.
-fn import_func(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn import_func<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     lib: usize,
     module: &str,
     name: &str,
@@ -924,7 +968,7 @@ fn import_func(
         if let Some(Sym::Func(f)) = resolve_global(cx, name)? {
             return Ok(Some(f));
         }
-        if let Some(Sym::Func(f)) = scope_sym(&cx.data().dylink, lib, name) {
+        if let Some(Sym::Func(f)) = scope_sym(cx.data().dylink(), lib, name) {
             return Ok(Some(f));
         }
     }
@@ -940,8 +984,8 @@ fn import_func(
 /// a host stub that resolves the symbol on first call and writes it into
 /// the slot. An import whose type a forwarder cannot carry gets the host
 /// stub itself.
-fn link_late(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn link_late<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     lib: usize,
     late: Vec<(usize, String, FuncType)>,
     imports: &mut [Option<Extern>],
@@ -962,13 +1006,13 @@ fn link_late(
     if forwarded.is_empty() {
         return Ok(());
     }
-    let table = cx.data().table.expect("table exists after boot");
+    let table = table(&*cx)?;
     let base = table.grow(&mut *cx, forwarded.len() as u64, Ref::Func(None))? as u32;
     for (i, (_, name, ty)) in forwarded.iter().enumerate() {
         let slot = base + i as u32;
         let stub = late_stub(cx, lib, name.clone(), ty.clone(), Some(slot));
         table.set(&mut *cx, u64::from(slot), Ref::Func(Some(stub)))?;
-        cx.data_mut().dylink.late_slots.insert(
+        cx.data_mut().dylink_mut().late_slots.insert(
             slot,
             LateSlot {
                 lib,
@@ -978,7 +1022,8 @@ fn link_late(
         );
     }
     let bytes = dso_forward::module_bytes(&sigs);
-    let module = compile(cx.engine(), &bytes, "late-binding forwarders")
+    let cache = cx.data().dylink().modules.clone();
+    let module = compile(cx.engine(), &cache, &bytes, "late-binding forwarders")
         .map_err(|e| LoadError::Link(format!("{e:#}")))?;
     let base_ty = GlobalType::new(ValType::I32, Mutability::Const);
     let base = Global::new(&mut *cx, base_ty, Val::I32(base as i32))?;
@@ -996,8 +1041,8 @@ fn link_late(
 /// its first call, then (with a forwarder's `slot`) puts the resolved
 /// function into the slot so later calls stay in wasm, and forwards the
 /// call. Errors from the callee (exceptions, exits, traps) pass unchanged.
-fn late_stub(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn late_stub<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     lib: usize,
     name: String,
     ty: FuncType,
@@ -1015,8 +1060,8 @@ fn late_stub(
 
 /// Put `f` into a late-bound import's slot if its type is the import's
 /// (else the stub stays, and its call reports the mismatch).
-fn bind_slot(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn bind_slot<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     slot: u32,
     f: Func,
     ty: &FuncType,
@@ -1024,20 +1069,17 @@ fn bind_slot(
     if !f.ty(&*cx).matches(ty) {
         return Ok(());
     }
-    let table = cx
-        .data()
-        .table
-        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
+    let table = table(&*cx)?;
     table.set(&mut *cx, u64::from(slot), Ref::Func(Some(f)))?;
-    cx.data_mut().dylink.late_slots.remove(&slot);
+    cx.data_mut().dylink_mut().late_slots.remove(&slot);
     Ok(())
 }
 
 /// Bind every late-bound slot whose symbol is now defined.
-fn bind_late_slots(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()> {
+fn bind_late_slots<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>) -> WResult<()> {
     let mut pending: Vec<(u32, usize, String)> = cx
         .data()
-        .dylink
+        .dylink()
         .late_slots
         .iter()
         .map(|(&slot, s)| (slot, s.lib, s.name.clone()))
@@ -1045,7 +1087,7 @@ fn bind_late_slots(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()> {
     pending.sort_unstable_by_key(|p| p.0);
     for (slot, lib, name) in pending {
         if let Some(f) = lookup_late(cx, lib, &name)? {
-            let ty = cx.data().dylink.late_slots[&slot].ty.clone();
+            let ty = cx.data().dylink().late_slots[&slot].ty.clone();
             bind_slot(cx, slot, f, &ty)?;
         }
     }
@@ -1054,7 +1096,7 @@ fn bind_late_slots(cx: &mut StoreContextMut<'_, GuestState>) -> WResult<()> {
 
 /// A symbol of library `lib`'s `RTLD_LOCAL` scope (later libraries win,
 /// as `Object.assign` into the JS `localScope` does).
-fn scope_sym(state: &DylinkState, lib: usize, name: &str) -> Option<Sym> {
+fn scope_sym<T>(state: &DylinkState<T>, lib: usize, name: &str) -> Option<Sym> {
     let scope = state.libs[lib].scope?;
     state.scopes[scope]
         .iter()
@@ -1064,25 +1106,29 @@ fn scope_sym(state: &DylinkState, lib: usize, name: &str) -> Option<Sym> {
 
 /// A late-bound function: global namespace, then the library's scope, then
 /// its own exports (the JS stub's `resolveSymbol`).
-fn resolve_late(cx: &mut StoreContextMut<'_, GuestState>, lib: usize, name: &str) -> WResult<Func> {
+fn resolve_late<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
+    lib: usize,
+    name: &str,
+) -> WResult<Func> {
     lookup_late(cx, lib, name)?
         .ok_or_else(|| wasmtime::format_err!("Dynamic linking error: cannot resolve symbol {name}"))
 }
 
 /// [`resolve_late`], `None` when nothing defines the symbol yet.
-fn lookup_late(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn lookup_late<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     lib: usize,
     name: &str,
 ) -> WResult<Option<Func>> {
     let key = (lib, name.to_string());
-    if let Some(f) = cx.data().dylink.late.get(&key) {
+    if let Some(f) = cx.data().dylink().late.get(&key) {
         return Ok(Some(*f));
     }
     let sym = match resolve_global(cx, name)? {
         Some(s) => Some(s),
         None => {
-            let state = &cx.data().dylink;
+            let state = &cx.data().dylink();
             scope_sym(state, lib, name).or_else(|| {
                 let own = &state.libs[lib];
                 own.by_name.get(name).map(|&p| own.exports[p].1.clone())
@@ -1091,7 +1137,7 @@ fn lookup_late(
     };
     match sym {
         Some(Sym::Func(f)) => {
-            cx.data_mut().dylink.late.insert(key, f);
+            cx.data_mut().dylink_mut().late.insert(key, f);
             Ok(Some(f))
         }
         _ => Ok(None),
@@ -1100,8 +1146,8 @@ fn lookup_late(
 
 /// An `env.*` global import other than the linker's own: a main-module
 /// global of the same type, or a symbol's address.
-fn import_global(
-    cx: &mut StoreContextMut<'_, GuestState>,
+fn import_global<T: DylinkHost>(
+    cx: &mut StoreContextMut<'_, T>,
     lib_name: &str,
     name: &str,
     gt: GlobalType,
@@ -1121,95 +1167,26 @@ fn import_global(
     }
 }
 
-// ---------------------------------------------------------------------------
-// Guest memory helpers.
-
-fn read_guest_cstr(cx: &mut StoreContextMut<'_, GuestState>, ptr: u32) -> WResult<String> {
-    let mem = cx
-        .data()
-        .memory
-        .ok_or_else(|| wasmtime::format_err!("memory not initialised"))?;
-    Ok(read_cstr(mem.data(&*cx), ptr))
-}
-
-fn read_u32(cx: &mut StoreContextMut<'_, GuestState>, ptr: u32) -> WResult<u32> {
-    let mem = cx
-        .data()
-        .memory
-        .ok_or_else(|| wasmtime::format_err!("memory not initialised"))?;
-    let mut b = [0u8; 4];
-    mem.read(&*cx, ptr as usize, &mut b)?;
-    Ok(u32::from_le_bytes(b))
-}
-
-fn write_bytes(cx: &mut StoreContextMut<'_, GuestState>, ptr: u32, bytes: &[u8]) -> WResult<()> {
-    let mem = cx
-        .data()
-        .memory
-        .ok_or_else(|| wasmtime::format_err!("memory not initialised"))?;
-    mem.write(&mut *cx, ptr as usize, bytes)?;
-    Ok(())
-}
-
-fn write_u32(cx: &mut StoreContextMut<'_, GuestState>, ptr: u32, v: u32) -> WResult<()> {
-    write_bytes(cx, ptr, &v.to_le_bytes())
-}
-
-fn guest_malloc(cx: &mut StoreContextMut<'_, GuestState>, size: u32) -> WResult<u32> {
-    let exports =
-        cx.data().exports.clone().ok_or_else(|| {
-            wasmtime::format_err!("malloc called before the runtime is initialised")
-        })?;
-    Ok(exports.malloc.call(&mut *cx, size as i32)? as u32)
-}
-
-fn guest_free(cx: &mut StoreContextMut<'_, GuestState>, ptr: u32) -> WResult<()> {
-    let exports =
-        cx.data().exports.clone().ok_or_else(|| {
-            wasmtime::format_err!("free called before the runtime is initialised")
-        })?;
-    exports.free.call(&mut *cx, ptr as i32)
-}
-
-fn guest_cstring(cx: &mut StoreContextMut<'_, GuestState>, s: &str) -> WResult<u32> {
-    let p = guest_malloc(cx, s.len() as u32 + 1)?;
-    if p == 0 {
-        return Err(wasmtime::format_err!("out of guest memory"));
+/// `s` as a C string in guest memory, or an error when `malloc` fails.
+fn cstring<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>, s: &str) -> WResult<u32> {
+    match alloc_cstr(cx, s)? {
+        0 => Err(wasmtime::format_err!("out of guest memory")),
+        p => Ok(p),
     }
-    let mut bytes = s.as_bytes().to_vec();
-    bytes.push(0);
-    write_bytes(cx, p, &bytes)?;
-    Ok(p)
 }
 
 /// `dlSetError`: hand `msg` to the main module's `__dl_seterr` (a printf
 /// format, so `%` is escaped), which `dlerror()` then returns.
-fn set_dl_error(cx: &mut StoreContextMut<'_, GuestState>, msg: &str) -> WResult<()> {
-    let Some(main) = cx.data().dylink.main else {
+fn set_dl_error<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>, msg: &str) -> WResult<()> {
+    let Some(main) = cx.data().dylink().main else {
         return Ok(());
     };
     let Ok(seterr) = main.get_typed_func::<(i32, i32), ()>(&mut *cx, "__dl_seterr") else {
         return Ok(());
     };
-    let p = guest_cstring(cx, &msg.replace('%', "%%"))?;
+    let p = cstring(cx, &msg.replace('%', "%%"))?;
     seterr.call(&mut *cx, (p as i32, 0))?;
-    guest_free(cx, p)
-}
-
-fn table_func(cx: &mut StoreContextMut<'_, GuestState>, index: u32) -> WResult<Func> {
-    let table = cx
-        .data()
-        .table
-        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
-    match table.get(&mut *cx, u64::from(index)) {
-        Some(Ref::Func(Some(f))) => Ok(f),
-        Some(_) => Err(wasmtime::format_err!(
-            "null function at table index {index}"
-        )),
-        None => Err(wasmtime::format_err!(
-            "table index is out of bounds: {index}"
-        )),
-    }
+    free(cx, p)
 }
 
 /// `PATH.normalize`: collapse `//`, `.` and `..` (a relative path keeps

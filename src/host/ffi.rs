@@ -36,10 +36,16 @@ use std::sync::Arc;
 
 use wasmtime::{Caller, Func, FuncType, Global, Linker, Ref, Val, ValType};
 
-use super::runtime::malloc;
-use super::state::{GuestState, memory};
+use super::instance::{HostState, free, malloc, memory};
+use crate::syscalls::guest;
 
 type Result<T> = wasmtime::Result<T>;
+
+/// Access to libffi's state from the store's data.
+pub trait FfiHost: HostState {
+    /// libffi's part of the state.
+    fn ffi(&mut self) -> &mut FfiState;
+}
 
 /// libffi's state that lives with the instance.
 #[derive(Default)]
@@ -69,7 +75,7 @@ const T_POINTER: u16 = 14;
 const T_COMPLEX: u16 = 15;
 
 /// Define the libffi imports on `linker`.
-pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
+pub fn define<T: FfiHost>(linker: &mut Linker<T>) -> Result<()> {
     linker.func_wrap("env", "ffi_call_js", ffi_call_js)?;
     linker.func_wrap("env", "ffi_closure_alloc_js", ffi_closure_alloc_js)?;
     linker.func_wrap("env", "ffi_prep_closure_loc_js", ffi_prep_closure_loc_js)?;
@@ -83,79 +89,54 @@ fn js_error(func: &str, kind: &str, msg: impl std::fmt::Display) -> wasmtime::Er
 }
 
 // ---------------------------------------------------------------------------
-// Guest memory, accessed the way the JS typed arrays do.
+// Guest memory, accessed the way the JS typed arrays do: an access of N
+// bytes rounds the address down to a multiple of N (`HEAP32[p >> 2]`).
 
-fn bytes_at(b: &[u8], addr: u32, len: u32) -> Result<&[u8]> {
-    let start = addr as usize;
-    start
-        .checked_add(len as usize)
-        .and_then(|end| b.get(start..end))
-        .ok_or_else(|| wasmtime::format_err!("libffi: memory access out of bounds at {addr:#x}"))
-}
-
-fn bytes_at_mut(b: &mut [u8], addr: u32, len: u32) -> Result<&mut [u8]> {
-    let start = addr as usize;
-    start
-        .checked_add(len as usize)
-        .and_then(|end| b.get_mut(start..end))
-        .ok_or_else(|| wasmtime::format_err!("libffi: memory access out of bounds at {addr:#x}"))
-}
-
-fn read<const N: usize>(b: &[u8], addr: u32) -> Result<[u8; N]> {
-    let mut out = [0u8; N];
-    out.copy_from_slice(bytes_at(b, addr, N as u32)?);
-    Ok(out)
-}
-
-fn write(b: &mut [u8], addr: u32, data: &[u8]) -> Result<()> {
-    bytes_at_mut(b, addr, data.len() as u32)?.copy_from_slice(data);
-    Ok(())
+/// A guest access outside memory, as the error that ends the run.
+fn fault(addr: u32) -> wasmtime::Error {
+    wasmtime::format_err!("libffi: memory access out of bounds at {addr:#x}")
 }
 
 fn rd_u8(b: &[u8], p: u32) -> Result<u8> {
-    Ok(read::<1>(b, p)?[0])
+    guest::read_u8(b, p).map_err(|_| fault(p))
 }
 fn rd_u16(b: &[u8], p: u32) -> Result<u16> {
-    Ok(u16::from_le_bytes(read(b, p & !1)?))
+    guest::read_u16(b, p & !1).map_err(|_| fault(p))
 }
 fn rd_u32(b: &[u8], p: u32) -> Result<u32> {
-    Ok(u32::from_le_bytes(read(b, p & !3)?))
+    guest::read_u32(b, p & !3).map_err(|_| fault(p))
 }
 fn rd_u64(b: &[u8], p: u32) -> Result<u64> {
-    Ok(u64::from_le_bytes(read(b, p & !7)?))
+    guest::read_u64(b, p & !7).map_err(|_| fault(p))
 }
 fn rd_f32(b: &[u8], p: u32) -> Result<f32> {
-    Ok(f32::from_le_bytes(read(b, p & !3)?))
+    guest::read_f32(b, p & !3).map_err(|_| fault(p))
 }
 fn rd_f64(b: &[u8], p: u32) -> Result<f64> {
-    Ok(f64::from_le_bytes(read(b, p & !7)?))
+    guest::read_f64(b, p & !7).map_err(|_| fault(p))
 }
 fn wr_u8(b: &mut [u8], p: u32, v: u8) -> Result<()> {
-    write(b, p, &[v])
+    guest::write_u8(b, p, v).map_err(|_| fault(p))
 }
 fn wr_u16(b: &mut [u8], p: u32, v: u16) -> Result<()> {
-    write(b, p & !1, &v.to_le_bytes())
+    guest::write_u16(b, p & !1, v).map_err(|_| fault(p))
 }
 fn wr_u32(b: &mut [u8], p: u32, v: u32) -> Result<()> {
-    write(b, p & !3, &v.to_le_bytes())
+    guest::write_u32(b, p & !3, v).map_err(|_| fault(p))
 }
 fn wr_u64(b: &mut [u8], p: u32, v: u64) -> Result<()> {
-    write(b, p & !7, &v.to_le_bytes())
+    guest::write_u64(b, p & !7, v).map_err(|_| fault(p))
 }
 fn wr_f32(b: &mut [u8], p: u32, v: f32) -> Result<()> {
-    write(b, p & !3, &v.to_le_bytes())
+    guest::write_f32(b, p & !3, v).map_err(|_| fault(p))
 }
 fn wr_f64(b: &mut [u8], p: u32, v: f64) -> Result<()> {
-    write(b, p & !7, &v.to_le_bytes())
+    guest::write_f64(b, p & !7, v).map_err(|_| fault(p))
 }
 
 /// `memmove(dst, src, len)` inside guest memory.
 fn copy(b: &mut [u8], dst: u32, src: u32, len: u32) -> Result<()> {
-    bytes_at(b, src, len)?;
-    bytes_at(b, dst, len)?;
-    let src = src as usize;
-    b.copy_within(src..src + len as usize, dst as usize);
-    Ok(())
+    guest::copy_within(b, dst, src, len).map_err(|_| fault(dst))
 }
 
 /// Move `ptr` down by `size` and align it down to `align` (an alignment of
@@ -238,10 +219,11 @@ fn to_js(v: &Val) -> std::result::Result<Js, String> {
 }
 
 /// The function in table slot `index`.
-fn table_func(caller: &mut Caller<'_, GuestState>, who: &str, index: u32) -> Result<Func> {
+fn table_func<T: FfiHost>(caller: &mut Caller<'_, T>, who: &str, index: u32) -> Result<Func> {
     let table = caller
         .data()
-        .table
+        .main()
+        .map(|m| m.table)
         .ok_or_else(|| wasmtime::format_err!("{who}: the function table does not exist yet"))?;
     let entry = table.get(&mut *caller, u64::from(index)).ok_or_else(|| {
         js_error(
@@ -261,8 +243,8 @@ fn table_func(caller: &mut Caller<'_, GuestState>, who: &str, index: u32) -> Res
 
 /// Call `func` as JS would call an exported wasm function with `args`.
 /// Errors raised by the callee (traps, exceptions) come back unchanged.
-fn call_like_js(
-    caller: &mut Caller<'_, GuestState>,
+fn call_like_js<T: FfiHost>(
+    caller: &mut Caller<'_, T>,
     who: &str,
     func: &Func,
     args: &[Js],
@@ -295,19 +277,19 @@ fn call_like_js(
 // ---------------------------------------------------------------------------
 // The shadow stack.
 
-fn stack_pointer(caller: &mut Caller<'_, GuestState>) -> Result<Global> {
-    if let Some(g) = caller.data().ffi.stack_pointer {
+fn stack_pointer<T: FfiHost>(caller: &mut Caller<'_, T>) -> Result<Global> {
+    if let Some(g) = caller.data_mut().ffi().stack_pointer {
         return Ok(g);
     }
     let g = caller
         .get_export("__stack_pointer")
         .and_then(|e| e.into_global())
         .ok_or_else(|| wasmtime::format_err!("libffi: the module exports no `__stack_pointer`"))?;
-    caller.data_mut().ffi.stack_pointer = Some(g);
+    caller.data_mut().ffi().stack_pointer = Some(g);
     Ok(g)
 }
 
-fn get_sp(caller: &mut Caller<'_, GuestState>, sp: Global) -> Result<u32> {
+fn get_sp<T: FfiHost>(caller: &mut Caller<'_, T>, sp: Global) -> Result<u32> {
     match sp.get(&mut *caller) {
         Val::I32(v) => Ok(v as u32),
         other => Err(wasmtime::format_err!(
@@ -316,7 +298,7 @@ fn get_sp(caller: &mut Caller<'_, GuestState>, sp: Global) -> Result<u32> {
     }
 }
 
-fn set_sp(caller: &mut Caller<'_, GuestState>, sp: Global, value: u32) -> Result<()> {
+fn set_sp<T: FfiHost>(caller: &mut Caller<'_, T>, sp: Global, value: u32) -> Result<()> {
     sp.set(&mut *caller, Val::I32(value as i32))
 }
 
@@ -515,8 +497,8 @@ fn store_result(b: &mut [u8], rtype_id: u16, rvalue: u32, result: Js) -> Result<
 
 /// `ffi_call_js(cif, fn, rvalue, avalue)`: call table entry `fn` with the
 /// arguments `avalue[i]` described by `cif`, the result to `rvalue`.
-fn ffi_call_js(
-    mut caller: Caller<'_, GuestState>,
+fn ffi_call_js<T: FfiHost>(
+    mut caller: Caller<'_, T>,
     cif: i32,
     func: i32,
     rvalue: i32,
@@ -556,15 +538,19 @@ const PREP: &str = "ffi_prep_closure_loc_js";
 
 /// `ffi_closure_alloc_js(size, code)`: allocate the closure and a table
 /// slot for its code; the slot index goes to `*code` and `*closure`.
-fn ffi_closure_alloc_js(mut caller: Caller<'_, GuestState>, size: i32, code: i32) -> Result<i32> {
+fn ffi_closure_alloc_js<T: FfiHost>(
+    mut caller: Caller<'_, T>,
+    size: i32,
+    code: i32,
+) -> Result<i32> {
     let closure = malloc(&mut caller, size as u32)?;
     if closure == 0 {
         return Ok(0);
     }
-    let index = match caller.data_mut().ffi.free_slots.pop() {
+    let index = match caller.data_mut().ffi().free_slots.pop() {
         Some(i) => i,
         None => {
-            let table = caller.data().table.ok_or_else(|| {
+            let table = caller.data().main().map(|m| m.table).ok_or_else(|| {
                 wasmtime::format_err!("ffi_closure_alloc_js: the function table does not exist")
             })?;
             let slot = table
@@ -581,28 +567,22 @@ fn ffi_closure_alloc_js(mut caller: Caller<'_, GuestState>, size: i32, code: i32
 }
 
 /// `ffi_closure_free_js(closure)`: give the slot back and free the closure.
-fn ffi_closure_free_js(mut caller: Caller<'_, GuestState>, closure: i32) -> Result<()> {
+fn ffi_closure_free_js<T: FfiHost>(mut caller: Caller<'_, T>, closure: i32) -> Result<()> {
     if closure == 0 {
         return Ok(());
     }
     let mem = memory(&caller)?;
     let index = rd_u32(mem.data(&caller), closure as u32)?;
-    if let Some(table) = caller.data().table {
+    if let Some(table) = caller.data().main().map(|m| m.table) {
         // An index that is not a slot (a corrupted closure) is not reused.
         if table
             .set(&mut caller, u64::from(index), Ref::Func(None))
             .is_ok()
         {
-            caller.data_mut().ffi.free_slots.push(index);
+            caller.data_mut().ffi().free_slots.push(index);
         }
     }
-    let free = caller
-        .data()
-        .exports
-        .as_ref()
-        .map(|e| e.free.clone())
-        .ok_or_else(|| wasmtime::format_err!("ffi_closure_free_js before the runtime exists"))?;
-    free.call(&mut caller, closure)?;
+    free(&mut caller, closure as u32)?;
     Ok(())
 }
 
@@ -623,8 +603,8 @@ struct ClosureSpec {
 /// `ffi_prep_closure_loc_js(closure, cif, fun, user_data, codeloc)`: put
 /// a function of the cif's wasm type at table slot `codeloc` that calls
 /// `fun(cif, ret, args, user_data)`.
-fn ffi_prep_closure_loc_js(
-    mut caller: Caller<'_, GuestState>,
+fn ffi_prep_closure_loc_js<T: FfiHost>(
+    mut caller: Caller<'_, T>,
     closure: i32,
     cif: i32,
     fun: i32,
@@ -699,7 +679,8 @@ fn ffi_prep_closure_loc_js(
     });
     let table = caller
         .data()
-        .table
+        .main()
+        .map(|m| m.table)
         .ok_or_else(|| wasmtime::format_err!("{PREP}: the function table does not exist"))?;
     table
         .set(
@@ -720,8 +701,8 @@ const CLOSURE: &str = "libffi closure";
 
 /// The body of a closure's host function: lay the arguments out on the
 /// guest stack as `void *args[]`, call the handler, return its result.
-fn run_closure(
-    caller: &mut Caller<'_, GuestState>,
+fn run_closure<T: FfiHost>(
+    caller: &mut Caller<'_, T>,
     spec: &ClosureSpec,
     params: &[Val],
     results: &mut [Val],

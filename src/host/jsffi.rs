@@ -5,8 +5,6 @@
 
 use wasmtime::{Linker, Val};
 
-use super::state::GuestState;
-
 /// FFI imports with an inert native meaning: they return zero / `null`.
 ///
 /// - `__hiwire_deduplicate_*`: the JS `Map` from JS values to hiwire ids that
@@ -26,7 +24,10 @@ pub const INERT: &[&str] = &[
 ];
 
 /// Define the inert FFI imports that `module` imports from `env`.
-pub fn define(linker: &mut Linker<GuestState>, module: &wasmtime::Module) -> wasmtime::Result<()> {
+pub fn define<T: 'static>(
+    linker: &mut Linker<T>,
+    module: &wasmtime::Module,
+) -> wasmtime::Result<()> {
     for import in module.imports() {
         if import.module() != "env" || !INERT.contains(&import.name()) {
             continue;

@@ -12,7 +12,6 @@ use wasmtime::{
 };
 
 use super::exit::NeedsJavaScript;
-use super::state::GuestState;
 
 type Result<T> = wasmtime::Result<T>;
 
@@ -64,9 +63,9 @@ pub fn needs_javascript(name: &str, ty: &wasmtime::FuncType) -> bool {
 
 /// Add the missing pieces for `module` to `linker`: traps for unimplemented
 /// function imports and fresh `GOT.*` globals.
-pub fn complete(
-    linker: &mut Linker<GuestState>,
-    store: &mut Store<GuestState>,
+pub fn complete<T: 'static>(
+    linker: &mut Linker<T>,
+    store: &mut Store<T>,
     module: &Module,
 ) -> Result<LinkReport> {
     let mut report = LinkReport::default();
@@ -119,8 +118,8 @@ pub fn complete(
 /// Point each `GOT.func` global at a fresh table slot holding a function
 /// that traps with a message naming the symbol (all of the main module's
 /// `GOT.func` imports are JS-implemented functions: GL, console).
-pub fn apply_got_func(
-    store: &mut Store<GuestState>,
+pub fn apply_got_func<T: 'static>(
+    store: &mut Store<T>,
     table: Table,
     fixups: &[GotFuncFixup],
 ) -> Result<()> {

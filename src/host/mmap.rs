@@ -6,20 +6,21 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::state::{GuestState, memory, with_kernel};
+use super::instance::{HostState, handles, memory, with_kernel};
+use crate::syscalls::guest;
 
 /// `ENOMEM` in Emscripten's numbering.
 const ENOMEM: i32 = 48;
 
 /// Define `_mmap_js`.
-pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+pub fn define<T: HostState>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap("env", "_mmap_js", mmap_js)?;
     Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-fn mmap_js(
-    mut caller: Caller<'_, GuestState>,
+fn mmap_js<T: HostState>(
+    mut caller: Caller<'_, T>,
     len: i32,
     prot: i32,
     flags: i32,
@@ -35,12 +36,7 @@ fn mmap_js(
         Err(errno) => return Ok(errno.to_neg()),
     };
     let size = (bytes.len() as u64).div_ceil(65536) * 65536;
-    let Some(memalign) = caller
-        .data()
-        .exports
-        .as_ref()
-        .and_then(|e| e.memalign.clone())
-    else {
+    let Some(memalign) = handles(&caller)?.memalign else {
         return Ok(-ENOMEM);
     };
     let ptr = memalign.call(&mut caller, (65536, size as i32))? as u32;
@@ -49,10 +45,15 @@ fn mmap_js(
     }
     let mem = memory(&caller)?;
     let data = mem.data_mut(&mut caller);
-    let start = ptr as usize;
-    data[start..start + size as usize].fill(0);
-    data[start..start + bytes.len()].copy_from_slice(&bytes);
-    data[allocated as u32 as usize..][..4].copy_from_slice(&1i32.to_le_bytes());
-    data[addr as u32 as usize..][..4].copy_from_slice(&ptr.to_le_bytes());
-    Ok(0)
+    let placed = guest::slice_mut(data, ptr, size as u32)
+        .map(|region| {
+            region.fill(0);
+            region[..bytes.len()].copy_from_slice(&bytes);
+        })
+        .and_then(|()| guest::write_i32(data, allocated as u32, 1))
+        .and_then(|()| guest::write_u32(data, addr as u32, ptr));
+    Ok(match placed {
+        Ok(()) => 0,
+        Err(errno) => errno.to_neg(),
+    })
 }

@@ -2,8 +2,12 @@
 //!
 //! A module is prepared (legacy exceptions translated to exnref) and compiled
 //! on first use; the serialized artifact is stored under the cache directory,
-//! keyed by the SHA-256 of the original bytes, the Wasmtime version and our
-//! own version, so a later start only deserializes it.
+//! keyed by everything that shapes the compiled code: the original bytes,
+//! the Wasmtime version and the engine's configuration (its compatibility
+//! hash), the target, and the source of our own code that rewrites or
+//! configures it ([`SHAPING_SOURCES`]). Each artifact has a CRC-32 beside it
+//! (`.crc`); one that does not match (truncated, tampered, half-written) is
+//! compiled again, never loaded.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,14 @@ use wasmtime::{Engine, Module};
 
 use super::WasmContext;
 use super::exnref;
+
+/// Our source files whose text shapes what is compiled: the exception
+/// translator, the engine's configuration, and this cache's own format.
+const SHAPING_SOURCES: [&str; 3] = [
+    include_str!("exnref.rs"),
+    include_str!("engine.rs"),
+    include_str!("module_cache.rs"),
+];
 
 /// Where compiled artifacts live, and how they are named.
 #[derive(Debug, Clone)]
@@ -27,13 +39,19 @@ impl ModuleCache {
         Self { dir: dir.into() }
     }
 
-    /// The artifact path for `wasm`.
-    pub fn artifact_path(&self, wasm: &[u8]) -> PathBuf {
+    /// The artifact path for `wasm` compiled by `engine`.
+    pub fn artifact_path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+        use std::hash::{Hash, Hasher};
+        let mut config = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut config);
         let mut hasher = Sha256::new();
         hasher.update(wasm);
         hasher.update(b"\0wasmtime-48.0.8\0");
-        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.update(config.finish().to_le_bytes());
         hasher.update(std::env::consts::ARCH.as_bytes());
+        for source in SHAPING_SOURCES {
+            hasher.update(Sha256::digest(source.as_bytes()));
+        }
         let digest = hasher.finalize();
         let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
         self.dir.join(format!("{hex}.cwasm"))
@@ -42,18 +60,18 @@ impl ModuleCache {
     /// Load `wasm` as a module: from the cache when present, else prepare,
     /// compile and store it.
     pub fn load(&self, engine: &Engine, wasm: &[u8], what: &str) -> Result<Module> {
-        let path = self.artifact_path(wasm);
+        let path = self.artifact_path(engine, wasm);
         if path.is_file() {
-            // SAFETY: the file was written by `Module::serialize` of this same
-            // Wasmtime version (the version is part of the key) into a
-            // directory only this tool writes to.
-            match unsafe { Module::deserialize_file(engine, &path) } {
-                Ok(module) => return Ok(module),
-                Err(_) => {
-                    // A stale or truncated artifact: compile again below.
-                    let _ = fs::remove_file(&path);
+            if intact(&path) {
+                // SAFETY: the file was written by `Module::serialize` of this
+                // same Wasmtime version and configuration (both are part of
+                // the key), and its checksum matches what was written.
+                if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
+                    return Ok(module);
                 }
             }
+            // A stale, truncated or altered artifact: compile again below.
+            let _ = fs::remove_file(&path);
         }
         let module = compile(engine, wasm, what)?;
         if let Err(e) = store_artifact(&path, &module) {
@@ -75,12 +93,30 @@ pub fn compile(engine: &Engine, wasm: &[u8], what: &str) -> Result<Module> {
     Module::new(engine, &prepared).ctx(format!("compiling {what}"))
 }
 
+/// The checksum file of an artifact.
+fn crc_path(artifact: &Path) -> PathBuf {
+    artifact.with_extension("crc")
+}
+
+/// Whether the artifact's bytes match the checksum written beside it.
+fn intact(artifact: &Path) -> bool {
+    let Ok(expected) = fs::read_to_string(crc_path(artifact)) else {
+        return false;
+    };
+    let Ok(bytes) = fs::read(artifact) else {
+        return false;
+    };
+    format!("{:08x}", crc32fast::hash(&bytes)) == expected.trim()
+}
+
 fn store_artifact(path: &Path, module: &Module) -> Result<()> {
     let dir = path.parent().context("artifact path has no parent")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let bytes = module.serialize()?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
+    // The checksum first: an artifact without a matching one is never used.
+    crate::atomic_file::write(
+        &crc_path(path),
+        format!("{:08x}\n", crc32fast::hash(&bytes)).as_bytes(),
+    )?;
+    crate::atomic_file::write(path, &bytes)
 }

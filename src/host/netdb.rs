@@ -8,8 +8,14 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use wasmtime::{Caller, Linker};
 
-use super::runtime::malloc;
-use super::state::{GuestState, memory, read_cstr};
+use super::instance::{HostState, alloc_cstr, cstr_lossy as read_cstr, malloc, memory};
+use crate::syscalls::guest;
+
+/// Access to the fake DNS table from the store's data.
+pub trait NetdbHost: HostState {
+    /// The instance's DNS table.
+    fn dns(&mut self) -> &mut Dns;
+}
 
 /// The fake DNS table of one instance.
 #[derive(Debug, Clone, Default)]
@@ -61,17 +67,17 @@ const NI_NUMERICHOST: i32 = 1;
 const NI_NAMEREQD: i32 = 8;
 
 /// Define the netdb imports.
-pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+pub fn define<T: NetdbHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap("env", "getaddrinfo", getaddrinfo)?;
     linker.func_wrap("env", "getnameinfo", getnameinfo)?;
     linker.func_wrap("env", "getprotobyname", getprotobyname)?;
     linker.func_wrap(
         "env",
         "_emscripten_lookup_name",
-        |mut c: Caller<'_, GuestState>, name: i32| -> wasmtime::Result<i32> {
+        |mut c: Caller<'_, T>, name: i32| -> wasmtime::Result<i32> {
             let mem = memory(&c)?;
             let name = read_cstr(mem.data(&c), name as u32);
-            let addr = c.data_mut().dns.lookup_name(&name);
+            let addr = c.data_mut().dns().lookup_name(&name);
             Ok(addr
                 .parse::<Ipv4Addr>()
                 .map(|a| u32::from_le_bytes(a.octets()) as i32)
@@ -81,15 +87,8 @@ pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
-fn read_i32(bytes: &[u8], at: u32) -> i32 {
-    let a = at as usize;
-    bytes
-        .get(a..a + 4)
-        .map_or(0, |b| i32::from_le_bytes(b.try_into().unwrap()))
-}
-
-fn getaddrinfo(
-    mut c: Caller<'_, GuestState>,
+fn getaddrinfo<T: NetdbHost>(
+    mut c: Caller<'_, T>,
     node: i32,
     service: i32,
     hint: i32,
@@ -101,10 +100,10 @@ fn getaddrinfo(
         let bytes = mem.data(&c);
         if hint != 0 {
             let h = hint as u32;
-            flags = read_i32(bytes, h);
-            family = read_i32(bytes, h + 4);
-            socktype = read_i32(bytes, h + 8);
-            proto = read_i32(bytes, h + 12);
+            flags = guest::read_i32(bytes, h).unwrap_or(0);
+            family = guest::read_i32(bytes, h + 4).unwrap_or(0);
+            socktype = guest::read_i32(bytes, h + 8).unwrap_or(0);
+            proto = guest::read_i32(bytes, h + 12).unwrap_or(0);
         }
         let n = (node != 0).then(|| read_cstr(bytes, node as u32));
         let s = (service != 0).then(|| read_cstr(bytes, service as u32));
@@ -182,7 +181,7 @@ fn getaddrinfo(
         }
     }
     if let Some(addr) = addr {
-        let canon = cstring(&mut c, &node_s)?;
+        let canon = alloc_cstr(&mut c, &node_s)?;
         return write_result(&mut c, out, addr, socktype, proto, canon, port);
     }
     if flags & AI_NUMERICHOST != 0 {
@@ -190,7 +189,7 @@ fn getaddrinfo(
     }
     let fake: Ipv4Addr = c
         .data_mut()
-        .dns
+        .dns()
         .lookup_name(&node_s)
         .parse()
         .unwrap_or(Ipv4Addr::UNSPECIFIED);
@@ -219,18 +218,9 @@ enum Addr {
     V6(Ipv6Addr),
 }
 
-fn cstring(c: &mut Caller<'_, GuestState>, s: &str) -> wasmtime::Result<u32> {
-    let p = malloc(c, s.len() as u32 + 1)?;
-    let mem = memory(c)?;
-    let mut bytes = s.as_bytes().to_vec();
-    bytes.push(0);
-    mem.write(&mut *c, p as usize, &bytes)?;
-    Ok(p)
-}
-
 /// Allocate one `struct addrinfo` with its `sockaddr` and store it at `*out`.
-fn write_result(
-    c: &mut Caller<'_, GuestState>,
+fn write_result<T: NetdbHost>(
+    c: &mut Caller<'_, T>,
     out: i32,
     addr: Addr,
     socktype: i32,
@@ -277,8 +267,8 @@ fn sockaddr(addr: &Addr, port: u16) -> (i32, Vec<u8>) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn getnameinfo(
-    mut c: Caller<'_, GuestState>,
+fn getnameinfo<T: NetdbHost>(
+    mut c: Caller<'_, T>,
     sa: i32,
     salen: i32,
     node: i32,
@@ -313,7 +303,7 @@ fn getnameinfo(
         let looked = if flags & NI_NUMERICHOST != 0 {
             None
         } else {
-            c.data().dns.lookup_addr(&addr).map(str::to_string)
+            c.data_mut().dns().lookup_addr(&addr).map(str::to_string)
         };
         if looked.is_none() && flags & NI_NAMEREQD != 0 {
             return Ok(EAI_NONAME);
@@ -329,29 +319,26 @@ fn getnameinfo(
 
 /// Write `text` NUL-terminated into a buffer of `len` bytes; true if it
 /// did not fit with room to spare (as the glue reports overflow).
-fn write_truncated(
-    c: &mut Caller<'_, GuestState>,
+fn write_truncated<T: NetdbHost>(
+    c: &mut Caller<'_, T>,
     ptr: u32,
     len: u32,
     text: &str,
 ) -> wasmtime::Result<bool> {
     let mem = memory(c)?;
-    let max = len.saturating_sub(1) as usize;
-    let mut bytes: Vec<u8> = text.as_bytes()[..text.len().min(max)].to_vec();
-    let written = bytes.len();
-    bytes.push(0);
-    mem.write(&mut *c, ptr as usize, &bytes)?;
-    Ok(written + 1 >= len as usize)
+    let written = guest::write_cstr_trunc(mem.data_mut(&mut *c), ptr, text.as_bytes(), len)
+        .map_err(|e| wasmtime::format_err!("writing a name at {ptr:#x}: {e:?}"))?;
+    Ok(written as usize + 1 >= len as usize)
 }
 
-fn getprotobyname(mut c: Caller<'_, GuestState>, name: i32) -> wasmtime::Result<i32> {
+fn getprotobyname<T: NetdbHost>(mut c: Caller<'_, T>, name: i32) -> wasmtime::Result<i32> {
     let mem = memory(&c)?;
     let name = read_cstr(mem.data(&c), name as u32);
-    if c.data().dns.protocols.is_none() {
+    if c.data_mut().dns().protocols.is_none() {
         let mut map = HashMap::new();
         for (pname, num, alias) in [("tcp", 6u32, "TCP"), ("udp", 17, "UDP")] {
-            let name_p = cstring(&mut c, pname)?;
-            let alias_p = cstring(&mut c, alias)?;
+            let name_p = alloc_cstr(&mut c, pname)?;
+            let alias_p = alloc_cstr(&mut c, alias)?;
             let list = malloc(&mut c, 8)?;
             let ent = malloc(&mut c, 12)?;
             let mem = memory(&c)?;
@@ -365,10 +352,10 @@ fn getprotobyname(mut c: Caller<'_, GuestState>, name: i32) -> wasmtime::Result<
             map.insert(pname.to_string(), ent);
             map.insert(num.to_string(), ent);
         }
-        c.data_mut().dns.protocols = Some(map);
+        c.data_mut().dns().protocols = Some(map);
     }
-    Ok(c.data()
-        .dns
+    Ok(c.data_mut()
+        .dns()
         .protocols
         .as_ref()
         .and_then(|m| m.get(&name))

@@ -6,7 +6,8 @@ use wasmtime::{Caller, Linker, Val};
 
 use super::asm_consts::AsmConst;
 use super::exit::{GuestAbort, GuestExit, NeedsJavaScript};
-use super::state::{GuestState, memory, read_cstr};
+use super::instance::{alloc_cstr, call_table, cstr_lossy as read_cstr, memory};
+use super::state::GuestState;
 
 type Result<T> = wasmtime::Result<T>;
 
@@ -161,23 +162,7 @@ fn asm_const_int(caller: Caller<'_, GuestState>, code: i32, _sig: i32, _args: i3
 
 fn py_emscripten_runtime(mut caller: Caller<'_, GuestState>) -> Result<i32> {
     let text = caller.data().runtime_name.clone();
-    let ptr = malloc(&mut caller, text.len() as u32 + 1)?;
-    if ptr != 0 {
-        let mem = memory(&caller)?;
-        let mut bytes = text.into_bytes();
-        bytes.push(0);
-        mem.write(&mut caller, ptr as usize, &bytes)?;
-    }
-    Ok(ptr as i32)
-}
-
-/// Allocate `size` bytes with the guest's `malloc`.
-pub fn malloc(caller: &mut Caller<'_, GuestState>, size: u32) -> Result<u32> {
-    let exports =
-        caller.data().exports.clone().ok_or_else(|| {
-            wasmtime::format_err!("malloc called before the runtime is initialised")
-        })?;
-    Ok(exports.malloc.call(caller, size as i32)? as u32)
+    Ok(alloc_cstr(&mut caller, &text)? as i32)
 }
 
 /// `_PyEM_TrampolineCall_JS(func, a1, a2, a3)`: the JS fallback of the call
@@ -194,43 +179,4 @@ fn trampoline_call_fallback(
         Some(Val::I32(v)) => Ok(v),
         _ => Ok(0),
     }
-}
-
-/// Call the table entry `index` with as many of `args` as it takes (extra
-/// ones are dropped, missing ones are zero, as a JS call would do), and
-/// return its first result.
-pub fn call_table(
-    caller: &mut Caller<'_, GuestState>,
-    index: u32,
-    args: &[Val],
-) -> Result<Option<Val>> {
-    let table = caller
-        .data()
-        .table
-        .ok_or_else(|| wasmtime::format_err!("function table not initialised"))?;
-    let entry = table
-        .get(&mut *caller, u64::from(index))
-        .ok_or_else(|| wasmtime::format_err!("table index is out of bounds: {index}"))?;
-    let func = entry
-        .as_func()
-        .flatten()
-        .ok_or_else(|| wasmtime::format_err!("null function at table index {index}"))?;
-    let ty = func.ty(&*caller);
-    let params: Vec<Val> = ty
-        .params()
-        .enumerate()
-        .map(|(i, p)| match (args.get(i), p) {
-            (Some(Val::I32(v)), wasmtime::ValType::I32) => Val::I32(*v),
-            (Some(Val::I32(v)), wasmtime::ValType::I64) => Val::I64(i64::from(*v)),
-            (Some(Val::I32(v)), wasmtime::ValType::F64) => Val::F64(f64::from(*v).to_bits()),
-            (Some(Val::I32(v)), wasmtime::ValType::F32) => Val::F32((*v as f32).to_bits()),
-            (_, p) => Val::default_for_ty(&p).unwrap_or(Val::I32(0)),
-        })
-        .collect();
-    let mut results: Vec<Val> = ty
-        .results()
-        .map(|r| Val::default_for_ty(&r).unwrap_or(Val::I32(0)))
-        .collect();
-    func.call(&mut *caller, &params, &mut results)?;
-    Ok(results.into_iter().next())
 }

@@ -4,7 +4,7 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::state::{GuestState, with_kernel};
+use super::instance::{HostState, with_kernel};
 
 /// Define one host function per kernel import method.
 macro_rules! kernel_imports {
@@ -13,7 +13,7 @@ macro_rules! kernel_imports {
             $linker.func_wrap(
                 $module,
                 $name,
-                |mut caller: Caller<'_, GuestState>, $($arg: $ty),*| -> wasmtime::Result<$ret> {
+                |mut caller: Caller<'_, T>, $($arg: $ty),*| -> wasmtime::Result<$ret> {
                     with_kernel(&mut caller, |kernel, mem| kernel.$method(mem, $($arg),*))
                 },
             )?;
@@ -22,7 +22,7 @@ macro_rules! kernel_imports {
 }
 
 /// Define every import the kernel implements on `linker`.
-pub fn define(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+pub fn define<T: HostState>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     kernel_imports! { linker;
         "env" "__syscall_accept4" => sys_accept4(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;
         "env" "__syscall_bind" => sys_bind(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i32;

@@ -35,35 +35,7 @@ pub fn publish_dir(tmp: &Path, dir: &Path) -> Result<()> {
 /// Write `bytes` to `path` so that readers see either the old or the whole
 /// new content.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
-}
-
-/// An exclusive lock on a cache directory (`flock` on its `.lock` file),
-/// held until dropped; other runs wait for it.
-pub struct DirLock {
-    _file: fs::File,
-}
-
-impl DirLock {
-    /// Wait for and take the lock of `dir`.
-    pub fn acquire(dir: &Path) -> Result<Self> {
-        use std::os::fd::AsRawFd;
-        let path = dir.join(".lock");
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        // SAFETY: flock on a descriptor we own; released when it is closed.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(std::io::Error::last_os_error())
-                .with_context(|| format!("locking {}", path.display()));
-        }
-        Ok(Self { _file: file })
-    }
+    crate::atomic_file::write(path, bytes)
 }
 
 #[cfg(test)]

@@ -3,15 +3,40 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+
+use crate::host::spec::GuestSpec;
+
+/// Where the Pyodide distribution comes from.
+#[derive(Debug, Clone)]
+pub struct DistSource {
+    /// Release to fetch with `npm pack` when `dir` is not given.
+    pub version: String,
+    /// A local distribution directory.
+    pub dir: Option<PathBuf>,
+}
+
+impl DistSource {
+    /// Open the dist, fetching the release into `cache` if needed.
+    pub fn resolve(&self, cache: &Path) -> Result<Dist> {
+        let dir = match &self.dir {
+            Some(dir) => dir.clone(),
+            None => super::fetch::ensure_pyodide(cache, &self.version)?,
+        };
+        Dist::open(&dir)
+    }
+}
 
 /// An opened, checked Pyodide distribution.
 #[derive(Debug, Clone)]
 pub struct Dist {
     dir: PathBuf,
     lock: LockInfo,
+    /// The stdlib zip, read once.
+    stdlib: Arc<OnceLock<Arc<[u8]>>>,
 }
 
 /// The `info` block of `pyodide-lock.json`.
@@ -68,6 +93,7 @@ impl Dist {
         Ok(Self {
             dir: dir.to_path_buf(),
             lock: lock.info,
+            stdlib: Arc::default(),
         })
     }
 
@@ -116,13 +142,26 @@ impl Dist {
         fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     }
 
-    /// The standard library zip.
-    pub fn read_stdlib_zip(&self) -> Result<Vec<u8>> {
+    /// The standard library zip (read once, then shared).
+    pub fn stdlib_zip(&self) -> Result<Arc<[u8]>> {
+        if let Some(zip) = self.stdlib.get() {
+            return Ok(zip.clone());
+        }
         let path = self.path("python_stdlib.zip");
         let bytes = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         if bytes.len() < 22 || &bytes[..2] != b"PK" {
             bail!("{} is not a zip file", path.display());
         }
-        Ok(bytes)
+        Ok(self.stdlib.get_or_init(|| Arc::from(bytes)).clone())
+    }
+
+    /// The description of a guest of this dist: its Python and stdlib,
+    /// `max_memory` bytes of memory, the host's stdio, nothing else yet.
+    pub fn guest(&self, max_memory: u64) -> Result<GuestSpec> {
+        Ok(GuestSpec::new(
+            self.python_major_minor()?,
+            self.stdlib_zip()?,
+            max_memory,
+        ))
     }
 }

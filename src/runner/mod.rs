@@ -1,18 +1,29 @@
 //! Dists, fetching, `python`, and the test runner: suites, workers, the
-//! scheduler and reports.
+//! scheduler and reports. The runner describes guests
+//! ([`crate::host::spec::GuestSpec`]) and asks a [`backend::Backend`] to
+//! start them; it never assembles a guest out of host internals.
 
+pub mod archive;
+pub mod backend;
+pub mod bytecode;
 pub mod cache;
 pub mod compare;
 pub mod dist;
+pub mod events;
 pub mod fetch;
+pub mod inspect;
 pub mod node;
+pub mod options;
 pub mod outcome;
 pub mod python;
 pub mod report;
 pub mod scheduler;
+pub mod sdist;
 pub mod suite;
 pub mod test_cmd;
+pub mod test_sources;
 pub mod wheels;
 pub mod worker;
 
-pub use python::DistSource;
+pub use backend::Runtime;
+pub use dist::DistSource;

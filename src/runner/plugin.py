@@ -1,9 +1,12 @@
 """pyodide-test's pytest plugin: reports every test to the host as it happens.
 
 Loaded with ``-p _pyodide_test_plugin``. Events are JSON objects, one per
-line, each line starting with PREFIX, written with ``os.write`` to a copy of
-fd 1 taken when this module is imported (before pytest's fd capture starts),
-so captured output never swallows them. Events:
+line, written to the event device that ``PYODIDE_TEST_EVENTS`` names (the
+runner's channel, apart from stdout and stderr: nothing a test prints, and
+no ``dup2`` over or closing of fds 1 and 2, reaches it). The device is
+opened on a high descriptor; if a test closes it anyway, it is opened
+again. Without ``PYODIDE_TEST_EVENTS`` (running the plugin by hand) events
+go to a copy of fd 1. Events:
 
 - ``{"ev": "collected", "ids": [...]}``: the tests that will run.
 - ``{"ev": "start", "id": ...}``: a test begins (setup).
@@ -20,15 +23,43 @@ after a crash).
 import json
 import os
 
-PREFIX = "\x1e@pyodide-test@ "
+_PATH = os.environ.get("PYODIDE_TEST_EVENTS")
 
-_FD = os.dup(1)
+# Out of the way of tests that close or reuse low descriptors.
+_HIGH_FD = 900
+
+
+def _open_channel():
+    fd = os.open(_PATH, os.O_WRONLY) if _PATH else os.dup(1)
+    try:
+        import fcntl
+
+        high = fcntl.fcntl(fd, fcntl.F_DUPFD, _HIGH_FD)
+        os.close(fd)
+        fd = high
+    except (ImportError, OSError):
+        pass
+    os.set_inheritable(fd, False)
+    return fd
+
+
+_FD = _open_channel()
 
 
 def _emit(**event):
-    data = (PREFIX + json.dumps(event) + "\n").encode()
+    global _FD
+    data = (json.dumps(event) + "\n").encode()
+    reopened = False
     while data:
-        n = os.write(_FD, data)
+        try:
+            n = os.write(_FD, data)
+        except OSError:
+            if not _PATH or reopened:
+                raise
+            # A test closed (or replaced) our descriptor: open it again.
+            _FD = _open_channel()
+            reopened = True
+            continue
         data = data[n:]
 
 

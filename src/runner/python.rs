@@ -1,80 +1,28 @@
-//! `pyodide-test python ...` and `pyodide-test fetch`: resolve the dist,
-//! load the (cached) compiled module, prepare the guest's file system and
-//! run CPython's own command line.
+//! `pyodide-test python ...`: resolve the dist, describe the guest (the
+//! script, `--copy` files, wheels, mounts) and run CPython's own command
+//! line in it.
 
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::dist::Dist;
+use super::backend::{Backend, Runtime};
+use super::dist::DistSource;
 use super::fetch;
+use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
 use super::wheels;
-use crate::host::asm_consts::AsmConsts;
-use crate::host::boot::PyodideModule;
-use crate::host::engine;
-use crate::host::layout::{self, GuestLayout, Mount};
-use crate::host::module_cache::ModuleCache;
-
-/// Which engine runs the guest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Runtime {
-    /// Natively, under Wasmtime (the default).
-    #[default]
-    Wasmtime,
-    /// Under Node.js with the dist's own JS glue (the reference).
-    Node,
-}
-
-/// Where the Pyodide distribution comes from.
-#[derive(Debug, Clone)]
-pub struct DistSource {
-    /// Release to fetch with `npm pack` when `dir` is not given.
-    pub version: String,
-    /// A local distribution directory.
-    pub dir: Option<PathBuf>,
-}
-
-impl DistSource {
-    /// Open the dist, fetching the release into the cache if needed.
-    pub fn resolve(&self) -> Result<Dist> {
-        let dir = match &self.dir {
-            Some(dir) => dir.clone(),
-            None => fetch::ensure_pyodide(&fetch::cache_root(), &self.version)?,
-        };
-        Dist::open(&dir)
-    }
-}
-
-/// Load the dist's main module through the compiled-module cache.
-pub fn load_module(dist: &Dist) -> Result<PyodideModule> {
-    let engine = engine::new_engine()?;
-    let wasm = dist.read_wasm()?;
-    let cache = ModuleCache::new(fetch::cache_root().join("modules"));
-    let module = cache.load(&engine, &wasm, "pyodide.asm.wasm")?;
-    let asm = AsmConsts::parse(&dist.read_glue()?)?;
-    PyodideModule::new(&engine, module, asm)
-}
-
-/// `pyodide-test fetch`: cache the release and its compiled module.
-pub fn fetch(source: &DistSource) -> Result<()> {
-    let dist = source.resolve()?;
-    load_module(&dist)?;
-    eprintln!(
-        "pyodide-test: Pyodide {} (Python {}) is ready in {}",
-        dist.info().version.as_deref().unwrap_or(&source.version),
-        dist.info().python,
-        dist.dir().display()
-    );
-    Ok(())
-}
+use crate::host::layout;
+use crate::host::spec::{GuestEnd, Mount, file_set, site_packages};
 
 /// Options of `pyodide-test python` besides CPython's own arguments.
 #[derive(Debug, Clone, Default)]
 pub struct PythonOptions {
     /// `--mount HOST:GUEST[:ro]` specs.
     pub mounts: Vec<String>,
-    /// `--max-memory` (e.g. `4G`).
-    pub max_memory: String,
+    /// `--max-memory` (default 4 GiB).
+    pub max_memory: Option<Size>,
+    /// `--max-fs` (default 1 GiB).
+    pub max_fs: Option<Size>,
     /// `--with` items: wheel files, directories of wheels, package names.
     pub with: Vec<String>,
     /// `--copy HOST:GUEST` files placed in MEMFS before start.
@@ -88,15 +36,14 @@ pub fn run(
     opts: &PythonOptions,
     args: &[String],
 ) -> Result<i32> {
-    let heap_max = parse_size(&opts.max_memory)?;
     let mounts = opts
         .mounts
         .iter()
         .map(|m| Mount::parse(m))
         .collect::<Result<Vec<_>>>()?;
-    let dist = source.resolve()?;
-    let (major, minor) = dist.python_major_minor()?;
-    let mut guest_args = args.to_vec();
+    let cache = fetch::cache_root();
+    let dist = source.resolve(&cache)?;
+    let mut argv = args.to_vec();
     // Host files to place in the guest: (host path, guest path).
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     if let Some((index, script)) = script_operand(args) {
@@ -105,66 +52,64 @@ pub fn run(
             bail!("can't open file '{script}': no such file");
         }
         let guest = guest_script_path(host_path)?;
-        guest_args[index] = if host_path.is_absolute() {
+        argv[index] = if host_path.is_absolute() {
             guest.clone()
         } else {
             script.to_string()
         };
         files.push((host_path.to_path_buf(), guest));
     }
-    for spec in &opts.copies {
-        let (host, guest) = spec
+    for copy in &opts.copies {
+        let (host, guest) = copy
             .rsplit_once(':')
             .filter(|(h, g)| !h.is_empty() && g.starts_with('/'))
             .ok_or_else(|| {
                 anyhow::anyhow!(
-                    "invalid --copy {spec:?}: expected HOST:GUEST with an absolute GUEST path"
+                    "invalid --copy {copy:?}: expected HOST:GUEST with an absolute GUEST path"
                 )
             })?;
         if !Path::new(host).is_file() {
-            bail!("--copy {spec:?}: {host} is not a file");
+            bail!("--copy {copy:?}: {host} is not a file");
         }
         files.push((PathBuf::from(host), guest.to_string()));
     }
-    let cache = fetch::cache_root();
-    let site = format!("/lib/python{major}.{minor}/site-packages");
+    let site = site_packages(dist.python_major_minor()?);
     for wheel in wheels::resolve(&dist, &cache, &opts.with)? {
         let dir = wheels::unpacked(&cache, &wheel)?;
         for rel in wheels::relative_files(&dir)? {
             files.push((dir.join(&rel), format!("{site}/{rel}")));
         }
     }
-    if runtime == Runtime::Node {
-        if !mounts.is_empty() {
-            bail!("--mount is not supported with --runtime node");
-        }
-        return super::node::run_python(&cache, &dist, &files, &guest_args);
-    }
-    let module = load_module(&dist)?;
     let mut contents = Vec::with_capacity(files.len());
     for (host, guest) in files {
         let data = std::fs::read(&host).with_context(|| format!("reading {}", host.display()))?;
         contents.push((guest, data));
     }
-    let layout = GuestLayout {
-        python_major: major,
-        python_minor: minor,
-        stdlib_zip: dist.read_stdlib_zip()?,
-        mounts,
-        files: contents,
-    };
-    let kernel = layout::host_kernel(&layout)?;
-    let outcome = module.run(
-        kernel,
-        &guest_args,
-        &crate::host::boot::RunLimits::memory(
-            heap_max.min(crate::host::runtime::EMSCRIPTEN_HEAP_MAX),
-        ),
-    )?;
-    if let Some(crash) = outcome.crash {
+    if runtime == Runtime::Node && opts.max_memory.is_some() {
+        warn_unhonoured(
+            "--max-memory",
+            "--runtime node",
+            "Pyodide's memory under Node grows to its 4 GiB maximum",
+        );
+    }
+    if runtime == Runtime::Node && opts.max_fs.is_some() {
+        warn_unhonoured(
+            "--max-fs",
+            "--runtime node",
+            "Node's MEMFS has no size limit",
+        );
+    }
+    let backend = Backend::open(runtime, &dist, &cache)?;
+    let mut spec = dist.guest(opts.max_memory.unwrap_or(DEFAULT_PYTHON_MEMORY).bytes())?;
+    spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
+    spec.argv = argv;
+    spec.mounts = mounts;
+    spec.files.push(file_set(contents));
+    let end = backend.run(&spec)?;
+    if let GuestEnd::Crashed(crash) = &end {
         eprintln!("pyodide-test: the guest crashed: {crash}");
     }
-    Ok(outcome.status)
+    Ok(end.status())
 }
 
 /// Where a script given on the command line is placed in the guest: a
@@ -224,24 +169,6 @@ fn script_operand(args: &[String]) -> Option<(usize, &str)> {
     None
 }
 
-/// Parse sizes like `4G`, `512M`, `65536`.
-pub fn parse_size(text: &str) -> Result<u64> {
-    let t = text.trim();
-    let (num, mult) = match t.chars().last() {
-        Some('G' | 'g') => (&t[..t.len() - 1], 1u64 << 30),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('K' | 'k') => (&t[..t.len() - 1], 1 << 10),
-        _ => (t, 1),
-    };
-    let n: u64 = num
-        .parse()
-        .map_err(|_| anyhow::anyhow!("invalid size {text:?} (try 2G or 512M)"))?;
-    if n == 0 {
-        bail!("invalid size {text:?}: must be positive");
-    }
-    Ok(n * mult)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,12 +189,5 @@ mod tests {
         assert_eq!(script_operand(&s(&["-m", "json.tool"])), None);
         assert_eq!(script_operand(&s(&["-"])), None);
         assert_eq!(script_operand(&s(&["-Ic", "pass"])), None);
-    }
-
-    #[test]
-    fn parses_sizes() {
-        assert_eq!(parse_size("2G").unwrap(), 2 << 30);
-        assert_eq!(parse_size("512M").unwrap(), 512 << 20);
-        assert!(parse_size("lots").is_err());
     }
 }

@@ -10,11 +10,12 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
+use super::backend::Backend;
+use super::events::Msg;
 use super::outcome::{Outcome, TestRecord};
 use super::report::Reporter;
 use super::suite::Suite;
-use super::worker::{self, Msg, WorkerConfig};
-use crate::host::boot::PyodideModule;
+use super::worker::{self, WorkerConfig};
 use crate::host::engine::HOST_THREAD_STACK_BYTES;
 
 /// One job: a test file of a suite.
@@ -165,7 +166,7 @@ impl RecordSink for Reporter {
 /// Run `jobs` on `threads` workers; every result goes to `reporter` on this
 /// thread as it arrives.
 pub fn run(
-    module: &PyodideModule,
+    backend: &Backend,
     suites: &[Suite],
     jobs: Vec<Job>,
     threads: usize,
@@ -196,7 +197,7 @@ pub fn run(
                     let Some(job) = job else { break };
                     let suite = &suites[job.suite];
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        worker::run_file(module, suite, &job.file, cfg, &tx)
+                        worker::run_file(backend, suite, &job.file, cfg, &tx)
                     }));
                     let problem = match result {
                         Ok(Ok(())) => None,
@@ -258,13 +259,13 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::suite::{TestFile, TestSource};
+    use crate::runner::test_sources::{TestFile, TestSource};
 
     fn suite(pkg: &str, files: &[(&str, u64)]) -> Suite {
         Suite {
             package: pkg.into(),
             version: None,
-            files: Arc::new(Vec::new()),
+            files: crate::host::spec::file_set([]),
             root: "/r".into(),
             test_files: files
                 .iter()
@@ -275,6 +276,7 @@ mod tests {
                 .collect(),
             source: TestSource::Dir("x".into()),
             wheel_dirs: Vec::new(),
+            skipped_links: Vec::new(),
         }
     }
 

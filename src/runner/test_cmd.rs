@@ -8,13 +8,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::dist::Dist;
+use super::backend::{Backend, Runtime, load_module};
+use super::bytecode;
+use super::dist::{Dist, DistSource};
 use super::fetch;
-use super::python::{self, DistSource, Runtime};
+use super::options::{ReportArgs, RunArgs, jobs, warn_unhonoured};
 use super::report::{ReportOptions, Reporter, RunVerdict};
 use super::scheduler::{self, RecordSink};
 use super::suite::{Suite, SuiteOptions};
-use super::worker::{NodeRunner, WorkerConfig};
+use super::worker::WorkerConfig;
 use crate::host::boot::PyodideModule;
 
 /// Options of a test run.
@@ -22,30 +24,10 @@ use crate::host::boot::PyodideModule;
 pub struct TestOptions {
     /// Packages whose suites run.
     pub packages: Vec<String>,
-    /// `-j N` (default: the number of cores).
-    pub jobs: Option<usize>,
-    /// `-k EXPR`.
-    pub keyword: Option<String>,
-    /// `--update`.
-    pub update: bool,
-    /// `--junit FILE`.
-    pub junit: Option<PathBuf>,
-    /// `--json FILE`.
-    pub json: Option<PathBuf>,
-    /// `--partition K/N`.
-    pub partition: Option<String>,
-    /// `--timeout` seconds per test.
-    pub timeout: f64,
-    /// `--max-memory` per guest (e.g. `2G`).
-    pub max_memory: String,
-    /// `--with` items, for every suite.
-    pub with: Vec<String>,
-    /// `--tests DIR` (one package only).
-    pub tests: Option<PathBuf>,
-    /// `--snapshot-dir` (default `./snapshots`).
-    pub snapshot_dir: Option<PathBuf>,
-    /// Extra pytest arguments (after `--`).
-    pub pytest_args: Vec<String>,
+    /// The flags shared with `compare`.
+    pub run: RunArgs,
+    /// Reports, snapshots and partitions.
+    pub report: ReportArgs,
 }
 
 /// Exit status of an interrupted run (as a shell reports SIGINT).
@@ -76,8 +58,8 @@ fn install_sigint_handler() {
 pub struct Plan {
     /// The resolved dist.
     pub dist: Dist,
-    /// Its compiled module.
-    pub module: PyodideModule,
+    /// Its compiled module (bytecode is compiled with it, whatever runs).
+    pub module: Arc<PyodideModule>,
     /// The tool's cache.
     pub cache: PathBuf,
     /// The prepared suites.
@@ -86,10 +68,17 @@ pub struct Plan {
     pub jobs: Vec<scheduler::Job>,
     /// Number of workers.
     pub threads: usize,
-    /// Settings of the workers (`node` is filled in by [`run_plan`]).
+    /// Settings of the workers.
     pub cfg: WorkerConfig,
     /// `--partition K/N`.
     pub partition: Option<(u32, u32)>,
+    /// Whether `--max-memory` was given (a runtime that cannot honour it
+    /// says so).
+    pub max_memory_given: bool,
+    /// Whether `--max-fs` was given.
+    pub max_fs_given: bool,
+    /// The guests' `PYTHONHASHSEED`.
+    pub hash_seed: u32,
     /// When the setup started.
     pub started: Instant,
 }
@@ -101,40 +90,23 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     if opts.packages.is_empty() {
         bail!("no package given (try `pyodide-test msgpack`, or `pyodide-test --help`)");
     }
-    if opts.tests.is_some() && opts.packages.len() != 1 {
+    if opts.run.tests.is_some() && opts.packages.len() != 1 {
         bail!("--tests DIR needs exactly one package");
     }
-    let partition = opts
-        .partition
-        .as_deref()
-        .map(super::report::parse_partition)
-        .transpose()?;
-    let heap_max =
-        python::parse_size(&opts.max_memory)?.min(crate::host::runtime::EMSCRIPTEN_HEAP_MAX);
-    if !(opts.timeout > 0.0 && opts.timeout.is_finite()) {
-        bail!(
-            "invalid --timeout {}: must be a positive number of seconds",
-            opts.timeout
-        );
-    }
-    let threads = match opts.jobs {
-        Some(0) => bail!("-j must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    let dist = source.resolve()?;
-    let module = python::load_module(&dist)?;
+    let partition = opts.report.partition.map(<(u32, u32)>::from);
+    let threads = jobs(opts.run.jobs)?;
     let cache = fetch::cache_root();
+    let dist = source.resolve(&cache)?;
+    let module = Arc::new(load_module(&dist, &cache)?);
     let suite_opts = SuiteOptions {
-        with: opts.with.clone(),
-        tests: opts.tests.clone(),
+        with: opts.run.with.clone(),
+        tests: opts.run.tests.clone(),
     };
     let mut suites = Vec::new();
     for package in &opts.packages {
         let mut suite = Suite::prepare(&dist, &cache, package, &suite_opts)
             .with_context(|| format!("preparing the tests of {package}"))?;
-        suite
-            .add_bytecode(&module, &dist, &cache)
+        bytecode::add_to(&mut suite, &module, &dist, &cache)
             .with_context(|| format!("preparing the tests of {package}"))?;
         eprintln!(
             "pyodide-test: {} {}: {} test files ({})",
@@ -143,20 +115,31 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
             suite.test_files.len(),
             suite.source
         );
+        if !suite.skipped_links.is_empty() {
+            eprintln!(
+                "pyodide-test: {}: {} symlinks lead out of the tests and were left out: {}",
+                suite.package,
+                suite.skipped_links.len(),
+                suite.skipped_links.join(", ")
+            );
+        }
         suites.push(suite);
     }
-    let known = scheduler::load_durations(&cache, opts.json.as_deref());
+    let known = scheduler::load_durations(&cache, opts.report.json.as_deref());
     let jobs = scheduler::plan(&suites, partition, &known);
-    let (major, minor) = dist.python_major_minor()?;
+    let hash_seed = opts.run.hash_seed.resolve();
+    eprintln!("pyodide-test: hash seed {hash_seed} (repeat with --hash-seed {hash_seed})");
+    let mut guest = dist.guest(opts.run.max_memory().bytes())?;
+    guest.limits.max_fs = Some(opts.run.max_fs().bytes());
+    guest
+        .env
+        .push(("PYTHONHASHSEED".into(), hash_seed.to_string()));
     let cfg = WorkerConfig {
-        python: (major, minor),
-        stdlib_zip: Arc::new(dist.read_stdlib_zip()?),
-        timeout: Duration::from_secs_f64(opts.timeout),
-        heap_max,
-        keyword: opts.keyword.clone(),
-        pytest_args: opts.pytest_args.clone(),
+        guest,
+        timeout: opts.run.timeout.0,
+        keyword: opts.run.keyword.clone(),
+        pytest_args: opts.run.pytest_args.clone(),
         stop: Arc::new(AtomicBool::new(false)),
-        node: None,
     };
     let threads = threads.min(jobs.len().max(1));
     Ok(Plan {
@@ -168,6 +151,9 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
         threads,
         cfg,
         partition,
+        max_memory_given: opts.run.max_memory.is_some(),
+        max_fs_given: opts.run.max_fs.is_some(),
+        hash_seed,
         started,
     })
 }
@@ -185,21 +171,22 @@ pub struct PlanRun {
 /// Run the plan's jobs under `runtime`, every result going to `sink`.
 /// Ctrl-C stops the workers (then `interrupted` is set).
 pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Result<PlanRun> {
-    let mut cfg = plan.cfg.clone();
+    let cfg = plan.cfg.clone();
     cfg.stop.store(false, Ordering::SeqCst);
-    // --runtime node: the same jobs, each guest a node process.
-    let stage = tempdir_for_node(runtime)?;
-    if let Some(stage) = &stage {
-        super::node::check_node()?;
-        let runner = NodeRunner {
-            driver: super::node::driver_path(&plan.cache)?,
-            dist: plan.dist.dir().to_path_buf(),
-            stage: stage.0.clone(),
-        };
-        for suite in &plan.suites {
-            runner.stage_suite(suite)?;
-        }
-        cfg.node = Some(runner);
+    let backend = Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?;
+    if runtime == Runtime::Node && plan.max_memory_given {
+        warn_unhonoured(
+            "--max-memory",
+            "--runtime node",
+            "Pyodide's memory under Node grows to its 4 GiB maximum",
+        );
+    }
+    if runtime == Runtime::Node && plan.max_fs_given {
+        warn_unhonoured(
+            "--max-fs",
+            "--runtime node",
+            "Node's MEMFS has no size limit",
+        );
     }
     // Ctrl-C: a watcher turns the signal flag into the workers' stop flag.
     SIGINT.store(false, Ordering::SeqCst);
@@ -219,7 +206,7 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
     };
     let run_started = Instant::now();
     let result = scheduler::run(
-        &plan.module,
+        &backend,
         &plan.suites,
         plan.jobs.clone(),
         plan.threads,
@@ -241,18 +228,20 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
     let plan = prepare(source, opts)?;
     let files = plan.jobs.len();
     let report_opts = ReportOptions {
-        json: opts.json.clone(),
-        junit: opts.junit.clone(),
+        json: opts.report.json.clone(),
+        junit: opts.report.junit.clone(),
         snapshot_dir: opts
+            .report
             .snapshot_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("snapshots")),
-        update: opts.update,
+        update: opts.report.update,
         // SAFETY: isatty only inspects the descriptor number.
         progress: unsafe { libc::isatty(2) == 1 },
         partition: plan.partition,
-        filtered: opts.keyword.is_some() || !opts.pytest_args.is_empty(),
+        filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
         pyodide_version: plan.dist.info().version.clone(),
+        hash_seed: Some(plan.hash_seed),
         ..ReportOptions::default()
     };
     let mut reporter = Reporter::new(report_opts, &opts.packages, files)?;
@@ -290,24 +279,4 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
             RunVerdict::Changed => 1,
         }
     })
-}
-
-/// A directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// The staging directory of a `--runtime node` run.
-fn tempdir_for_node(runtime: Runtime) -> Result<Option<TempDir>> {
-    if runtime != Runtime::Node {
-        return Ok(None);
-    }
-    let dir = std::env::temp_dir().join(format!("pyodide-test-node-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(Some(TempDir(dir)))
 }

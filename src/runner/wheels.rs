@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -280,7 +279,7 @@ fn pip_download(
     }
     // One pip at a time per cache directory: concurrent runs wait, then
     // find the resolution the first one remembered.
-    let _lock = super::cache::DirLock::acquire(&dir)?;
+    let _lock = crate::atomic_file::Lock::acquire(&dir.join(".lock"))?;
     if let Some(files) = remembered(&memo) {
         return Ok(files);
     }
@@ -411,31 +410,8 @@ pub fn unpacked(cache: &Path, wheel: &Path) -> Result<PathBuf> {
         .join(format!(".tmp-{}-{}", &key[..16], std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp)?;
-    let file = fs::File::open(wheel).with_context(|| format!("opening {}", wheel.display()))?;
-    let mut archive = zip::ZipArchive::new(file)
-        .map_err(|e| anyhow::anyhow!("{} is not a valid wheel: {e}", wheel.display()))?;
-    for i in 0..archive.len() {
-        let mut entry = archive
-            .by_index(i)
-            .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", wheel.display()))?;
-        let Some(rel) = entry.enclosed_name() else {
-            bail!("{} has an unsafe path {:?}", wheel.display(), entry.name());
-        };
-        let dest = tmp.join(rel);
-        if entry.is_dir() {
-            fs::create_dir_all(&dest)?;
-            continue;
-        }
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let entry_name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
-        let mut data = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut data)
-            .map_err(|e| anyhow::anyhow!("{} is corrupt ({entry_name}): {e}", wheel.display()))?;
-        fs::write(&dest, &data)?;
-    }
+    super::archive::unzip(wheel, &tmp)
+        .map_err(|e| anyhow::anyhow!("{} is not a valid wheel: {e:#}", wheel.display()))?;
     fs::write(tmp.join(super::cache::COMPLETE), b"")?;
     super::cache::publish_dir(&tmp, &dir)?;
     Ok(dir)

@@ -4,10 +4,13 @@
 //! second descriptor for the same OFD, so both share the offset and status
 //! flags, while `FD_CLOEXEC` belongs to the descriptor.
 
+use std::sync::Arc;
+
 use super::consts::*;
 use super::errno::{Errno, SysResult};
-use super::memfs::NodeId;
+use super::mount::HostFile;
 use super::slab::Slab;
+use super::tree::{DirEntry, NodeId};
 
 /// What an open file description refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,15 +23,6 @@ pub(crate) enum Target {
     Socket(usize),
 }
 
-/// A directory listing taken by the first `getdents64`, so offsets stay
-/// stable while the directory changes.
-#[derive(Clone, Debug)]
-pub(crate) struct DirEntry {
-    pub name: Vec<u8>,
-    pub ino: u64,
-    pub dtype: u8,
-}
-
 /// An open file description.
 #[derive(Clone, Debug)]
 pub(crate) struct Ofd {
@@ -39,9 +33,12 @@ pub(crate) struct Ofd {
     pub refs: u32,
     /// Whether this stream is a terminal (stdio on a host TTY, `/dev/tty`).
     pub tty: bool,
+    /// The listing taken by the first `getdents64`, so offsets stay
+    /// stable while the directory changes.
     pub dirents: Option<Vec<DirEntry>>,
-    /// HOSTFS: the host file handle of a file opened on a `--mount`.
-    pub host: Option<std::sync::Arc<super::hostfs::HostFile>>,
+    /// HOSTFS: the host file handle of a regular file opened on a
+    /// `--mount` (only `vfs.rs` looks at it).
+    pub host_file: Option<Arc<HostFile>>,
     /// PROCFS: the glue's `stream.path` (what `readlink` of
     /// `/proc/self/fd/N` gives): the canonical path at open, `pipe[N]`.
     pub path: Vec<u8>,
@@ -57,7 +54,7 @@ impl Ofd {
             refs: 1,
             tty,
             dirents: None,
-            host: None,
+            host_file: None,
             path: Vec::new(),
         }
     }

@@ -11,8 +11,9 @@ use super::consts::*;
 use super::errno::{Errno, SysResult, sys_ret};
 use super::fd::Target;
 use super::guest;
-use super::memfs::{FileData, NodeId, NodeKind};
 use super::path::{self, Follow};
+use super::stat::write_statfs;
+use super::tree::{NodeId, NodeKind};
 
 fn is_dot(name: &[u8]) -> bool {
     name == b"." || name == b".."
@@ -51,16 +52,6 @@ impl Kernel {
         }
         let base = self.base_dir(dirfd, path)?;
         path::resolve(self.walk(), base, path, follow).map(Target::Node)
-    }
-
-    fn parent_writable(&self, dir: NodeId) -> SysResult<()> {
-        // PROCFS: nothing is made or removed in /proc/self/fd.
-        self.not_proc(dir)?;
-        if self.fs.node(dir).permits(false, true, true) {
-            Ok(())
-        } else {
-            Err(Errno::EACCES)
-        }
     }
 
     /// `open` relative to `base`; returns the new descriptor.
@@ -116,23 +107,9 @@ impl Kernel {
                     if pn.trailing_slash {
                         return Err(Errno::EISDIR);
                     }
-                    self.parent_writable(pn.dir)?;
-                    let now = self.now();
-                    // Emscripten's FS.open does not apply the umask.
-                    let perm = mode & 0o7777;
                     created = true;
-                    if self.fs.node(pn.dir).host.is_some() {
-                        super::hostfs::create_file(&mut self.fs, pn.dir, &pn.name, perm)? // HOSTFS
-                    } else {
-                        self.fs.create(
-                            pn.dir,
-                            &pn.name,
-                            S_IFREG | perm,
-                            0,
-                            NodeKind::File(FileData::default()),
-                            now,
-                        )
-                    }
+                    // Emscripten's FS.open does not apply the umask.
+                    self.create_file(pn.dir, &pn.name, mode & 0o7777)?
                 }
             }
         } else {
@@ -155,9 +132,6 @@ impl Kernel {
         if flags & O_DIRECTORY != 0 && !is_dir {
             return Err(Errno::ENOTDIR);
         }
-        if matches!(n.kind, NodeKind::FdLink(_)) {
-            return Err(Errno::EACCES); // PROCFS: mode 0, even for O_PATH
-        }
         if is_dir && (acc != O_RDONLY || flags & (O_TRUNC | O_CREAT) != 0) {
             return Err(Errno::EISDIR);
         }
@@ -168,26 +142,8 @@ impl Kernel {
                 return Err(Errno::EACCES);
             }
         }
-        let host_file = super::hostfs::open_file(&self.fs, node, flags)?; // HOSTFS
-        if flags & O_TRUNC != 0 && !created && matches!(self.fs.node(node).kind, NodeKind::File(_))
-        {
-            let now = self.now();
-            self.fs.truncate(node, 0, now)?;
-        }
-        let path = self.node_path(node, via, p);
-        self.fs.retain(node);
-        match self.new_fd(Target::Node(node), flags) {
-            Ok(fd) => {
-                let o = self.fdt.ofd_mut(fd)?;
-                o.host = host_file; // HOSTFS
-                o.path = path; // PROCFS
-                Ok(fd)
-            }
-            Err(e) => {
-                self.fs.release(node);
-                Err(e)
-            }
-        }
+        let path = self.fs.node_path(node, via, p);
+        self.open_node(node, flags, created, path)
     }
 
     /// `mkdir` relative to `base`. `apply_umask` is false for host setup.
@@ -202,23 +158,10 @@ impl Kernel {
         if pn.name.is_empty() || is_dot(&pn.name) || self.lookup_entry(pn.dir, &pn.name).is_ok() {
             return Err(Errno::EEXIST);
         }
-        self.parent_writable(pn.dir)?;
         // Emscripten's FS.mkdir does not apply the umask (`apply_umask`
         // is kept for callers; the umask is recorded, never applied).
         let _ = apply_umask;
-        let perm = mode & 0o1777;
-        if self.fs.node(pn.dir).host.is_some() {
-            return super::hostfs::mkdir(&mut self.fs, pn.dir, &pn.name, perm); // HOSTFS
-        }
-        let now = self.now();
-        let kind = NodeKind::Dir(super::memfs::DirData {
-            entries: Default::default(),
-            parent: pn.dir,
-            name: Vec::new(),
-        });
-        self.fs
-            .create(pn.dir, &pn.name, S_IFDIR | perm, 0, kind, now);
-        Ok(())
+        self.make_dir(pn.dir, &pn.name, mode & 0o1777)
     }
 
     /// `unlink` relative to `base`.
@@ -234,12 +177,7 @@ impl Kernel {
         if pn.trailing_slash {
             return Err(Errno::ENOTDIR);
         }
-        self.parent_writable(pn.dir)?;
-        if self.fs.node(pn.dir).host.is_some() {
-            return super::hostfs::remove(&mut self.fs, pn.dir, &pn.name, false); // HOSTFS
-        }
-        let now = self.now();
-        self.fs.remove_entry(pn.dir, &pn.name, now)
+        self.unlink_entry(pn.dir, &pn.name)
     }
 
     /// `rmdir` relative to `base`.
@@ -252,29 +190,7 @@ impl Kernel {
             _ => {}
         }
         let n = self.lookup_entry(pn.dir, &pn.name)?;
-        if self.fs.proc_fd == Some(n) {
-            return Err(Errno::EBUSY); // PROCFS: a mount point in the glue
-        }
-        // HOSTFS: a mount root is busy; in a host directory the host decides.
-        match (
-            self.fs.node(pn.dir).host.is_some(),
-            self.fs.node(n).host.is_some(),
-        ) {
-            (false, true) => return Err(Errno::EBUSY),
-            (true, _) => {
-                self.fs.node(n).dir()?;
-                self.parent_writable(pn.dir)?;
-                return super::hostfs::remove(&mut self.fs, pn.dir, &pn.name, true);
-            }
-            _ => {}
-        }
-        let d = self.fs.node(n).dir()?;
-        if !d.entries.is_empty() {
-            return Err(Errno::ENOTEMPTY);
-        }
-        self.parent_writable(pn.dir)?;
-        let now = self.now();
-        self.fs.remove_entry(pn.dir, &pn.name, now)
+        self.rmdir_entry(pn.dir, &pn.name, n)
     }
 
     /// `rename` with Linux's rules.
@@ -291,9 +207,6 @@ impl Kernel {
             return Err(Errno::EBUSY);
         }
         let old = self.lookup_entry(o.dir, &o.name)?;
-        if self.fs.proc_fd == Some(old) {
-            return Err(Errno::EBUSY); // PROCFS: a mount point in the glue
-        }
         let old_is_dir = self.fs.node(old).is_dir();
         if (o.trailing_slash || n.trailing_slash) && !old_is_dir {
             return Err(Errno::ENOTDIR);
@@ -306,28 +219,7 @@ impl Kernel {
         if new == Some(old) {
             return Ok(());
         }
-        if let Some(r) = self.host_rename(o.dir, &o.name, old, n.dir, &n.name, new) {
-            return r; // HOSTFS
-        }
-        if old_is_dir && self.fs.is_ancestor(old, n.dir) {
-            return Err(Errno::EINVAL);
-        }
-        if let Some(new) = new {
-            let nn = self.fs.node(new);
-            match (old_is_dir, nn.is_dir()) {
-                (true, false) => return Err(Errno::ENOTDIR),
-                (false, true) => return Err(Errno::EISDIR),
-                (true, true) if !nn.dir()?.entries.is_empty() => return Err(Errno::ENOTEMPTY),
-                _ => {}
-            }
-            if self.fs.is_ancestor(new, o.dir) {
-                return Err(Errno::ENOTEMPTY);
-            }
-        }
-        self.parent_writable(o.dir)?;
-        self.parent_writable(n.dir)?;
-        let now = self.now();
-        self.fs.move_entry(o.dir, &o.name, n.dir, &n.name, now)
+        self.rename_entry((o.dir, &o.name, old), (n.dir, &n.name, new))
     }
 
     /// `symlink(target, base/link)`.
@@ -342,24 +234,17 @@ impl Kernel {
         if pn.trailing_slash {
             return Err(Errno::ENOENT);
         }
-        self.parent_writable(pn.dir)?;
-        if self.fs.node(pn.dir).host.is_some() {
-            return super::hostfs::symlink(&mut self.fs, target, pn.dir, &pn.name); // HOSTFS
-        }
-        let now = self.now();
-        self.fs.create(
-            pn.dir,
-            &pn.name,
-            S_IFLNK | 0o777,
-            0,
-            NodeKind::Symlink(target.to_vec()),
-            now,
-        );
-        Ok(())
+        self.make_symlink(pn.dir, &pn.name, target)
     }
 
+    /// A path argument: `ENAMETOOLONG` from `PATH_MAX` bytes on, checked
+    /// before the host copies it (the guest's string may be gigabytes).
     fn path_arg(mem: &[u8], ptr: i32) -> SysResult<Vec<u8>> {
-        guest::read_cstr(mem, ptr as u32)
+        let p = guest::cstr(mem, ptr as u32)?;
+        if p.len() >= PATH_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        Ok(p.to_vec())
     }
 
     /// `__syscall_openat(dirfd, path, flags, varargs)`: the mode is read
@@ -462,15 +347,7 @@ impl Kernel {
             let Target::Node(n) = self.resolve_at(dirfd, &p, Follow::No, false)? else {
                 return Err(Errno::EINVAL);
             };
-            let fd_path;
-            let t = match &self.fs.node(n).kind {
-                NodeKind::Symlink(t) => t,
-                NodeKind::FdLink(fd) => {
-                    fd_path = self.fd_path(*fd)?; // PROCFS
-                    &fd_path
-                }
-                _ => return Err(Errno::EINVAL),
-            };
+            let t = self.readlink_node(n)?;
             let len = t.len().min(bufsize as usize);
             guest::write_bytes(mem, buf as u32, &t[..len])?;
             Ok(len as i32)
@@ -478,24 +355,14 @@ impl Kernel {
     }
 
     fn stat_into(&self, mem: &mut [u8], t: Target, buf: i32) -> SysResult<i32> {
-        if let Target::Node(n) = t {
-            self.not_proc(n)?; // PROCFS: no getattr
-        }
-        self.stat_target(t).write(mem, buf as u32)?;
+        self.getattr(t)?.write(mem, buf as u32)?;
         Ok(0)
     }
 
-    /// `fstat`: an open host file is asked through its handle (HOSTFS), so
-    /// it keeps its size once removed.
+    /// `fstat`.
     fn stat_fd_into(&self, mem: &mut [u8], fd: i32, buf: i32) -> SysResult<i32> {
-        let o = self.fdt.ofd(fd)?;
-        if let (Target::Node(n), Some(h)) = (o.target, &o.host)
-            && let Some(st) = super::hostfs::fstat(&self.fs, n, h)
-        {
-            st.write(mem, buf as u32)?;
-            return Ok(0);
-        }
-        self.stat_into(mem, o.target, buf)
+        self.fgetattr(fd)?.write(mem, buf as u32)?;
+        Ok(0)
     }
 
     /// `__syscall_stat64(path, buf)`.
@@ -555,7 +422,7 @@ impl Kernel {
         sys_ret((|| {
             let p = Self::path_arg(mem, path)?;
             self.resolve_at(AT_FDCWD, &p, Follow::Yes, false)?;
-            self.write_statfs(mem, size as u32, buf as u32)?;
+            write_statfs(mem, size as u32, buf as u32, self.fs.inode_count())?;
             Ok(0)
         })())
     }
@@ -564,21 +431,9 @@ impl Kernel {
     pub fn sys_fstatfs64(&mut self, mem: &mut [u8], fd: i32, size: i32, buf: i32) -> i32 {
         sys_ret((|| {
             self.fdt.ofd(fd)?;
-            self.write_statfs(mem, size as u32, buf as u32)?;
+            write_statfs(mem, size as u32, buf as u32, self.fs.inode_count())?;
             Ok(0)
         })())
-    }
-
-    fn chmod_node(&mut self, n: NodeId, mode: u32) -> SysResult<()> {
-        self.not_proc(n)?; // PROCFS: no setattr
-        if self.host_chmod(n, mode)? {
-            return Ok(()); // HOSTFS
-        }
-        let now = self.now();
-        let node = self.fs.node_mut(n);
-        node.mode = (node.mode & S_IFMT) | (mode & 0o7777);
-        node.ctime = now;
-        Ok(())
     }
 
     /// `__syscall_chmod(path, mode)`.
@@ -629,20 +484,6 @@ impl Kernel {
         })())
     }
 
-    fn chown_node(&mut self, n: NodeId, uid: i32, gid: i32) -> SysResult<()> {
-        self.not_proc(n)?; // PROCFS: no setattr
-        let now = self.now();
-        let node = self.fs.node_mut(n);
-        if uid != -1 {
-            node.uid = uid as u32;
-        }
-        if gid != -1 {
-            node.gid = gid as u32;
-        }
-        node.ctime = now;
-        Ok(())
-    }
-
     /// `__syscall_fchownat(dirfd, path, owner, group, flags)`: records the
     /// ids (everyone is allowed).
     pub fn sys_fchownat(
@@ -682,23 +523,6 @@ impl Kernel {
             }
             Ok(0)
         })())
-    }
-
-    pub(crate) fn truncate_node(&mut self, n: NodeId, len: i64) -> SysResult<()> {
-        if len < 0 {
-            return Err(Errno::EINVAL);
-        }
-        let node = self.fs.node(n);
-        match node.kind {
-            NodeKind::Dir(_) => return Err(Errno::EISDIR),
-            NodeKind::File(_) => {}
-            _ => return Err(Errno::EINVAL),
-        }
-        if !node.permits(false, true, false) {
-            return Err(Errno::EACCES);
-        }
-        let now = self.now();
-        self.fs.truncate(n, len as u64, now)
     }
 
     /// `__syscall_truncate64(path, length)`.
@@ -758,18 +582,7 @@ impl Kernel {
                 Follow::Yes
             };
             if let Target::Node(n) = self.resolve_at(dirfd, &p, follow, true)? {
-                self.not_proc(n)?; // PROCFS: no setattr
-                self.host_utimes(n, at, mt)?; // HOSTFS
-                let node = self.fs.node_mut(n);
-                if let Some(a) = at {
-                    node.atime = a;
-                }
-                if let Some(m) = mt {
-                    node.mtime = m;
-                }
-                if at.is_some() || mt.is_some() {
-                    node.ctime = now;
-                }
+                self.utimes_node(n, at, mt)?;
             }
             Ok(0)
         })())
@@ -798,19 +611,10 @@ impl Kernel {
             } else {
                 Follow::Yes
             };
-            let t = self.resolve_at(dirfd, &p, follow, flags & AT_EMPTY_PATH != 0)?;
-            if let Target::Node(n) = t
-                && amode & 2 != 0
+            if let Target::Node(n) =
+                self.resolve_at(dirfd, &p, follow, flags & AT_EMPTY_PATH != 0)?
             {
-                self.host_writable(n)?; // HOSTFS
-            }
-            if let Target::Node(n) = t
-                && !self
-                    .fs
-                    .node(n)
-                    .permits(amode & 4 != 0, amode & 2 != 0, amode & 1 != 0)
-            {
-                return Err(Errno::EACCES);
+                self.access_node(n, amode)?;
             }
             Ok(0)
         })())
@@ -863,16 +667,11 @@ impl Kernel {
     ) -> i32 {
         sys_ret((|| {
             let mode = mode as u32;
-            let kind = match mode & S_IFMT {
-                S_IFREG | 0 => NodeKind::File(FileData::default()),
-                S_IFSOCK => NodeKind::Special,
+            let ftype = match mode & S_IFMT {
+                S_IFREG | 0 => S_IFREG,
+                S_IFSOCK => S_IFSOCK,
                 S_IFCHR | S_IFBLK | S_IFIFO => return Err(Errno::EPERM),
                 _ => return Err(Errno::EINVAL),
-            };
-            let ftype = if mode & S_IFMT == 0 {
-                S_IFREG
-            } else {
-                mode & S_IFMT
             };
             let p = Self::path_arg(mem, path)?;
             let base = self.base_dir(dirfd, &p)?;
@@ -881,20 +680,8 @@ impl Kernel {
             {
                 return Err(Errno::EEXIST);
             }
-            self.parent_writable(pn.dir)?;
-            let now = self.now();
             // As FS.mknod: no umask.
-            let perm = mode & 0o7777;
-            if self.fs.node(pn.dir).host.is_some() {
-                // HOSTFS: regular files only.
-                if ftype != S_IFREG {
-                    return Err(Errno::EPERM);
-                }
-                super::hostfs::create_file(&mut self.fs, pn.dir, &pn.name, perm)?;
-                return Ok(0);
-            }
-            self.fs
-                .create(pn.dir, &pn.name, ftype | perm, dev as u32, kind, now);
+            self.mknod(pn.dir, &pn.name, ftype | (mode & 0o7777), dev as u32)?;
             Ok(0)
         })())
     }

@@ -4,193 +4,17 @@
 
 use super::Kernel;
 use super::consts::*;
-use super::errno::{Errno, SysResult, from_io, sys_ret};
-use super::fd::{DirEntry, Ofd, Target};
+use super::errno::{Errno, SysResult, sys_ret};
+use super::fd::{Ofd, Target};
 use super::guest;
-use super::memfs::{DeviceKind, NodeKind};
 use super::pipe::Pipe;
 use super::stdio::DEFAULT_TERMIOS;
+use super::vfs::SeekBase;
 
 /// Size of one `struct dirent64` record as Emscripten writes them.
 const DIRENT_SIZE: u64 = 280;
 
-fn fill_random(buf: &mut [u8]) {
-    let mut done = 0;
-    while done < buf.len() {
-        // SAFETY: the pointer/length pair describes the rest of `buf`.
-        let n = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
-        if n <= 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            panic!("getrandom failed: {e}");
-        }
-        done += n as usize;
-    }
-}
-
-/// Fills `buf` with random bytes from the host.
-pub(crate) fn random_bytes(buf: &mut [u8]) {
-    fill_random(buf)
-}
-
 impl Kernel {
-    /// Reads from an open description into `buf`; `at` is a `pread`
-    /// offset (the file position is used and advanced when `None`).
-    pub(crate) fn read_ofd(
-        &mut self,
-        id: usize,
-        buf: &mut [u8],
-        at: Option<u64>,
-    ) -> SysResult<usize> {
-        let o = self.fdt.ofds.get(id).ok_or(Errno::EBADF)?;
-        if !o.readable() {
-            return Err(Errno::EBADF);
-        }
-        let (target, pos, host) = (o.target, o.pos, o.host.clone());
-        match target {
-            Target::Node(n) => {
-                let node = self.fs.node(n);
-                match node.kind {
-                    NodeKind::Dir(_) => Err(Errno::EISDIR),
-                    NodeKind::File(_) => {
-                        let p = at.unwrap_or(pos);
-                        let got = match &host {
-                            Some(h) => h.read_at(p, buf)?, // HOSTFS
-                            None => self.fs.read_at(n, p, buf),
-                        };
-                        if at.is_none()
-                            && let Some(o) = self.fdt.ofds.get_mut(id)
-                        {
-                            o.pos = p + got as u64;
-                        }
-                        Ok(got)
-                    }
-                    NodeKind::Device(d) => {
-                        if at.is_some() && !matches!(d, DeviceKind::Null | DeviceKind::Zero) {
-                            return Err(Errno::ESPIPE);
-                        }
-                        match d {
-                            DeviceKind::Null => Ok(0),
-                            DeviceKind::Zero => {
-                                buf.fill(0);
-                                Ok(buf.len())
-                            }
-                            DeviceKind::Random => {
-                                fill_random(buf);
-                                Ok(buf.len())
-                            }
-                            DeviceKind::Stdin | DeviceKind::Tty => {
-                                if buf.is_empty() {
-                                    return Ok(0);
-                                }
-                                let got = self.stdin.read(buf).map_err(|e| from_io(&e))?;
-                                if got > 0 {
-                                    let now = self.now();
-                                    self.fs.node_mut(n).atime = now;
-                                }
-                                Ok(got)
-                            }
-                            DeviceKind::Tty1 => Err(Errno::ENXIO),
-                            DeviceKind::Stdout | DeviceKind::Stderr => Err(Errno::EIO),
-                        }
-                    }
-                    _ => Err(Errno::EINVAL),
-                }
-            }
-            Target::Pipe { pipe, .. } => {
-                if at.is_some() {
-                    return Err(Errno::ESPIPE);
-                }
-                self.pipes.get_mut(pipe).ok_or(Errno::EBADF)?.read(buf)
-            }
-            Target::Socket(s) => {
-                if at.is_some() {
-                    return Err(Errno::ESPIPE);
-                }
-                self.socket_recv(s, buf)
-            }
-        }
-    }
-
-    /// Writes `data` to an open description (at `at` for `pwrite`).
-    pub(crate) fn write_ofd(
-        &mut self,
-        id: usize,
-        data: &[u8],
-        at: Option<u64>,
-    ) -> SysResult<usize> {
-        let o = self.fdt.ofds.get(id).ok_or(Errno::EBADF)?;
-        if !o.writable() {
-            return Err(Errno::EBADF);
-        }
-        let (target, pos, append) = (o.target, o.pos, o.flags & O_APPEND != 0);
-        let host = o.host.clone(); // HOSTFS
-        match target {
-            Target::Node(n) => {
-                let kind = match &self.fs.node(n).kind {
-                    NodeKind::Dir(_) => return Err(Errno::EISDIR),
-                    NodeKind::File(_) => None,
-                    NodeKind::Device(d) => Some(*d),
-                    _ => return Err(Errno::EINVAL),
-                };
-                let now = self.now();
-                match kind {
-                    None => {
-                        let p = match (&host, append) {
-                            (Some(h), true) => h.len()?, // HOSTFS
-                            (None, true) => self.fs.node(n).size(),
-                            _ => at.unwrap_or(pos),
-                        };
-                        let w = match &host {
-                            Some(h) => h.write_at(p, data)?, // HOSTFS
-                            None => self.fs.write_at(n, p, data, now)?,
-                        };
-                        if at.is_none()
-                            && let Some(o) = self.fdt.ofds.get_mut(id)
-                        {
-                            o.pos = p + w as u64;
-                        }
-                        Ok(w)
-                    }
-                    Some(d) => {
-                        if at.is_some() && !matches!(d, DeviceKind::Null | DeviceKind::Zero) {
-                            return Err(Errno::ESPIPE);
-                        }
-                        let sink = match d {
-                            DeviceKind::Null | DeviceKind::Zero | DeviceKind::Random => {
-                                return Ok(data.len());
-                            }
-                            DeviceKind::Stdout | DeviceKind::Tty => &self.stdout,
-                            DeviceKind::Stderr | DeviceKind::Tty1 => &self.stderr,
-                            DeviceKind::Stdin => return Err(Errno::EIO),
-                        };
-                        sink.write(data).map_err(|e| from_io(&e))?;
-                        if !data.is_empty() {
-                            let node = self.fs.node_mut(n);
-                            node.mtime = now;
-                            node.ctime = now;
-                        }
-                        Ok(data.len())
-                    }
-                }
-            }
-            Target::Pipe { pipe, .. } => {
-                if at.is_some() {
-                    return Err(Errno::ESPIPE);
-                }
-                self.pipes.get_mut(pipe).ok_or(Errno::EBADF)?.write(data)
-            }
-            Target::Socket(s) => {
-                if at.is_some() {
-                    return Err(Errno::ESPIPE);
-                }
-                self.socket_send(s, data)
-            }
-        }
-    }
-
     /// Reads into guest iovecs; stops at the first short read. A failure
     /// after some bytes were read returns the bytes.
     pub(crate) fn readv(
@@ -254,25 +78,17 @@ impl Kernel {
 
     /// `lseek`: returns the new position.
     pub(crate) fn seek(&mut self, fd: i32, offset: i64, whence: i32) -> SysResult<u64> {
-        let o = self.fdt.ofd(fd)?;
-        let (target, pos) = (o.target, o.pos);
-        let size = match target {
-            Target::Node(n) => match &self.fs.node(n).kind {
-                NodeKind::File(_) if o.host.is_some() => {
-                    o.host.as_ref().map_or(Ok(0), |h| h.len())? as i64 // HOSTFS
-                }
-                NodeKind::File(f) => f.len() as i64,
-                NodeKind::Dir(_) => 0,
-                NodeKind::Device(DeviceKind::Null | DeviceKind::Zero) => {
-                    return if matches!(whence, SEEK_SET | SEEK_CUR | SEEK_END) {
-                        Ok(0)
-                    } else {
-                        Err(Errno::EINVAL)
-                    };
-                }
-                _ => return Err(Errno::ESPIPE),
-            },
-            _ => return Err(Errno::ESPIPE),
+        let id = self.fdt.ofd_id(fd)?;
+        let pos = self.fdt.ofd(fd)?.pos;
+        let size = match self.seek_base(id)? {
+            SeekBase::Size(s) => s as i64,
+            SeekBase::Pinned => {
+                return if matches!(whence, SEEK_SET | SEEK_CUR | SEEK_END) {
+                    Ok(0)
+                } else {
+                    Err(Errno::EINVAL)
+                };
+            }
         };
         let base = match whence {
             SEEK_SET => 0,
@@ -371,36 +187,18 @@ impl Kernel {
     /// elsewhere), `FIONREAD` and `FIONBIO` on any descriptor.
     pub fn sys_ioctl(&mut self, mem: &mut [u8], fd: i32, op: i32, varargs: i32) -> i32 {
         sys_ret((|| {
+            let id = self.fdt.ofd_id(fd)?;
             let o = self.fdt.ofd(fd)?;
             let (tty, target) = (o.tty, o.target);
             let argp = || guest::read_u32(mem, varargs as u32);
-            let std_dev = match target {
-                Target::Node(n) => matches!(
-                    self.fs.node(n).kind,
-                    NodeKind::Device(DeviceKind::Stdin | DeviceKind::Stdout | DeviceKind::Stderr)
-                ),
-                _ => false,
-            };
+            let std_dev = self.is_stdio_device(target);
             let tty = self.sees_tty(tty, target);
             match op {
                 FIONREAD => {
-                    let n: u64 = match target {
-                        Target::Pipe { pipe, .. } => {
-                            self.pipes.get(pipe).map_or(0, |p| p.buf.len() as u64)
-                        }
-                        Target::Socket(s) => self.socket_pending(s) as u64,
-                        Target::Node(n) => {
-                            let o = self.fdt.ofd(fd)?;
-                            match &self.fs.node(n).kind {
-                                NodeKind::File(_) if o.host.is_some() => {
-                                    let h = o.host.as_ref().ok_or(Errno::EBADF)?;
-                                    h.len()?.saturating_sub(o.pos) // HOSTFS
-                                }
-                                NodeKind::File(f) => (f.len() as u64).saturating_sub(o.pos),
-                                _ if tty => 0,
-                                _ => return Err(Errno::ENOTTY),
-                            }
-                        }
+                    let n: u64 = match self.ready_bytes(id)? {
+                        Some(n) => n,
+                        None if tty => 0,
+                        None => return Err(Errno::ENOTTY),
                     };
                     let p = argp()?;
                     guest::write_i32(mem, p, n.min(i32::MAX as u64) as i32)?;
@@ -440,18 +238,7 @@ impl Kernel {
                 }
                 TIOCSPGRP => Err(Errno::EINVAL),
                 TIOCGWINSZ => {
-                    let sink = match target {
-                        Target::Node(n)
-                            if matches!(
-                                self.fs.node(n).kind,
-                                NodeKind::Device(DeviceKind::Stderr | DeviceKind::Tty1)
-                            ) =>
-                        {
-                            &self.stderr
-                        }
-                        _ => &self.stdout,
-                    };
-                    let (rows, cols) = sink.terminal_size().unwrap_or((24, 80));
+                    let (rows, cols) = self.terminal_size(target);
                     let p = argp()?;
                     guest::write_u16(mem, p, rows)?;
                     guest::write_u16(mem, p + 2, cols)?;
@@ -473,53 +260,20 @@ impl Kernel {
             let Target::Node(dir) = o.target else {
                 return Err(Errno::ENOTDIR);
             };
-            let d = self.fs.node(dir).dir()?;
-            let host_dir = self.fs.node(dir).host.is_some(); // HOSTFS: listed from the host
-            let proc_dir = self.fs.proc_fd == Some(dir); // PROCFS: the open descriptors
-            if o.dirents.is_none() && proc_dir {
-                let list = self.proc_fd_entries();
-                self.fdt.ofd_mut(fd)?.dirents = Some(list);
-            } else if o.dirents.is_none() {
-                let parent = self.fs.node(d.parent).ino;
-                let mut list = vec![
-                    DirEntry {
-                        name: b".".to_vec(),
-                        ino: self.fs.node(dir).ino,
-                        dtype: DT_DIR,
-                    },
-                    DirEntry {
-                        name: b"..".to_vec(),
-                        ino: parent,
-                        dtype: DT_DIR,
-                    },
-                ];
-                for (name, id) in d.entries.iter().filter(|_| !host_dir) {
-                    let n = self.fs.node(*id);
-                    list.push(DirEntry {
-                        name: name.clone(),
-                        ino: n.ino,
-                        dtype: n.dtype(),
-                    });
-                }
-                if host_dir {
-                    list.extend(super::hostfs::read_dir(&self.fs, dir)?);
-                }
+            let fresh = o.dirents.is_none();
+            self.fs.node(dir).dir()?;
+            if fresh {
+                let list = self.readdir(dir)?;
                 self.fdt.ofd_mut(fd)?.dirents = Some(list);
             }
             let o = self.fdt.ofd(fd)?;
             let list = o.dirents.as_ref().ok_or(Errno::EBADF)?;
-            let d = self.fs.node(dir).dir()?;
             let mut idx = (o.pos / DIRENT_SIZE) as usize;
             let slots = count as u32 as u64 / DIRENT_SIZE;
             let mut written = 0u64;
             while idx < list.len() && written < slots {
                 let e = &list[idx];
-                let live = if proc_dir {
-                    self.fdt.entry(e.ino as i32 - 1).is_ok()
-                } else {
-                    host_dir || e.name == b"." || e.name == b".." || d.entries.contains_key(&e.name)
-                };
-                if live {
+                if self.still_listed(dir, e) {
                     let at = dirp as u32 + (written * DIRENT_SIZE) as u32;
                     guest::slice_mut(mem, at, DIRENT_SIZE as u32)?.fill(0);
                     guest::write_u64(mem, at, e.ino)?;
@@ -579,15 +333,9 @@ impl Kernel {
     }
 
     fn poll_mask(&self, fd: i32) -> u16 {
-        let Ok(o) = self.fdt.ofd(fd) else {
-            return POLLNVAL;
-        };
-        match o.target {
-            Target::Pipe { pipe, write } => {
-                self.pipes.get(pipe).map_or(POLLNVAL, |p| p.poll(write))
-            }
-            Target::Socket(s) => self.socket_poll(s),
-            Target::Node(_) => POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM,
+        match self.fdt.ofd_id(fd) {
+            Ok(id) => self.poll_ofd(id),
+            Err(_) => POLLNVAL,
         }
     }
 
@@ -658,28 +406,12 @@ impl Kernel {
             if !o.writable() {
                 return Err(Errno::EBADF);
             }
-            let Target::Node(n) = o.target else {
+            if !matches!(o.target, Target::Node(_)) {
                 return Err(Errno::ESPIPE);
-            };
-            let end = offset.checked_add(len).ok_or(Errno::EFBIG)?;
-            let host = o.host.clone();
-            match &self.fs.node(n).kind {
-                NodeKind::File(_) if host.is_some() => {
-                    // HOSTFS: the host's size, grown through the handle.
-                    let h = host.ok_or(Errno::EBADF)?;
-                    if (h.len()? as i64) < end {
-                        self.host_writable(n)?;
-                        h.set_len(end as u64)?;
-                    }
-                    Ok(0)
-                }
-                NodeKind::File(f) if (f.len() as i64) < end => {
-                    self.truncate_node(n, end).map(|_| 0)
-                }
-                NodeKind::File(_) => Ok(0),
-                NodeKind::Dir(_) => Err(Errno::EISDIR),
-                _ => Err(Errno::ENODEV),
             }
+            offset.checked_add(len).ok_or(Errno::EFBIG)?;
+            let id = self.fdt.ofd_id(fd)?;
+            self.allocate(id, offset as u64, len as u64).map(|_| 0)
         })())
     }
 
@@ -690,21 +422,8 @@ impl Kernel {
             if length < 0 || !o.writable() {
                 return Err(Errno::EINVAL);
             }
-            let Target::Node(n) = o.target else {
-                return Err(Errno::EINVAL);
-            };
-            let host = o.host.clone();
-            let now = self.now();
-            match self.fs.node(n).kind {
-                NodeKind::File(_) if host.is_some() => {
-                    // HOSTFS: through the handle (the file may have moved).
-                    self.host_writable(n)?;
-                    host.ok_or(Errno::EBADF)?.set_len(length as u64).map(|_| 0)
-                }
-                NodeKind::File(_) => self.fs.truncate(n, length as u64, now).map(|_| 0),
-                NodeKind::Dir(_) => Err(Errno::EISDIR),
-                _ => Err(Errno::EINVAL),
-            }
+            let id = self.fdt.ofd_id(fd)?;
+            self.ftruncate(id, length as u64).map(|_| 0)
         })())
     }
 
@@ -744,31 +463,18 @@ impl Kernel {
         if o.flags & O_ACCMODE == O_WRONLY {
             return Err(Errno::EACCES);
         }
-        let Target::Node(n) = o.target else {
-            return Err(Errno::ENODEV);
-        };
-        if !matches!(self.fs.node(n).kind, NodeKind::File(_)) {
+        let id = self.fdt.ofd_id(fd)?;
+        if !self.is_file_stream(id) {
             return Err(Errno::ENODEV);
         }
         if len == 0 || offset < 0 {
             return Err(Errno::EINVAL);
         }
-        let mut out = vec![0u8; len as usize];
-        match &o.host {
-            Some(h) => {
-                // HOSTFS: through the handle, until EOF.
-                let mut got = 0;
-                while got < out.len() {
-                    match h.read_at(offset as u64 + got as u64, &mut out[got..])? {
-                        0 => break,
-                        k => got += k,
-                    }
-                }
-            }
-            None => {
-                self.fs.read_at(n, offset as u64, &mut out);
-            }
-        }
+        let mut out = Vec::new();
+        out.try_reserve_exact(len as usize)
+            .map_err(|_| Errno::ENOMEM)?;
+        out.resize(len as usize, 0);
+        self.read_file_at(id, offset as u64, &mut out)?;
         Ok(out)
     }
 
@@ -776,39 +482,13 @@ impl Kernel {
     /// clipped to the file's size (Linux drops bytes past EOF). Private
     /// mappings (`MAP_PRIVATE` in `flags`) are not written.
     pub fn msync_write(&mut self, fd: i32, offset: i64, bytes: &[u8], flags: i32) -> SysResult<()> {
-        let o = self.fdt.ofd(fd)?;
-        let Target::Node(n) = o.target else {
-            return Err(Errno::ENODEV);
-        };
-        let host = o.host.clone();
-        let size = match (&self.fs.node(n).kind, &host) {
-            (NodeKind::File(_), Some(h)) => h.len()?, // HOSTFS
-            (NodeKind::File(f), None) => f.len() as u64,
-            _ => return Err(Errno::ENODEV),
-        };
+        let id = self.fdt.ofd_id(fd)?;
+        let size = self.file_size(id)?;
         if flags & MAP_PRIVATE != 0 || offset < 0 || offset as u64 >= size {
             return Ok(());
         }
         let n_bytes = bytes.len().min((size - offset as u64) as usize);
-        let data = &bytes[..n_bytes];
-        match host {
-            Some(h) => {
-                // HOSTFS: written through the mapping's descriptor.
-                self.host_writable(n)?;
-                let mut put = 0;
-                while put < data.len() {
-                    match h.write_at(offset as u64 + put as u64, &data[put..])? {
-                        0 => return Err(Errno::EIO),
-                        k => put += k,
-                    }
-                }
-            }
-            None => {
-                let now = self.now();
-                self.fs.write_at(n, offset as u64, data, now)?;
-            }
-        }
-        Ok(())
+        self.write_file_at(id, offset as u64, &bytes[..n_bytes])
     }
 
     /// `_msync_js(addr, len, prot, flags, fd, offset)`: writes guest memory
@@ -825,8 +505,8 @@ impl Kernel {
         offset: i64,
     ) -> i32 {
         sys_ret((|| {
-            let bytes = guest::slice(mem, addr as u32, len as u32)?.to_vec();
-            self.msync_write(fd, offset, &bytes, flags).map(|_| 0)
+            let bytes = guest::slice(mem, addr as u32, len as u32)?;
+            self.msync_write(fd, offset, bytes, flags).map(|_| 0)
         })())
     }
 
@@ -846,8 +526,8 @@ impl Kernel {
         sys_ret((|| {
             self.fdt.ofd(fd)?;
             if prot & PROT_WRITE != 0 {
-                let bytes = guest::slice(mem, addr as u32, len as u32)?.to_vec();
-                self.msync_write(fd, offset, &bytes, flags)?;
+                let bytes = guest::slice(mem, addr as u32, len as u32)?;
+                self.msync_write(fd, offset, bytes, flags)?;
             }
             Ok(0)
         })())

@@ -8,35 +8,65 @@
 //! `errno` (Emscripten's numbering, see [`Errno`]). Method names follow the
 //! import names: `sys_<name>` for `env.__syscall_<name>`, the plain name
 //! for WASI (`fd_write`) and for `env` helpers without their leading `_`
-//! (`tzset_js` for `env._tzset_js`). [`IMPLEMENTED`] lists the imports
-//! served here.
+//! (`tzset_js` for `env._tzset_js`). `host/syscall_imports.rs` wires them to
+//! the imports by name.
 //!
 //! The behavioural reference is Emscripten's JS glue as shipped in
 //! `pyodide.asm.mjs` (MEMFS, TTY, PIPEFS, SYSCALLS, WASI). Where the glue is
 //! sloppier than Linux (e.g. trailing slashes, `F_SETFL`, `st_blocks`,
 //! reading an empty pipe with no writer), Linux's behaviour is chosen and
 //! the deviation is noted at the function.
+//!
+//! # Layout
+//!
+//! The files import each other downwards only, never in a loop:
+//!
+//! - basics: `errno`, `consts`, `clock`, `slab`, `stdio` (where guest I/O
+//!   goes), [`guest`] (guest memory access, public);
+//! - what the file system is made of: `budget` (what file data may
+//!   cost), `filedata` (file contents, sparse), `stat`
+//!   (`struct stat`), `device` (the character devices), `pipe`, `mount`
+//!   (the host side of `--mount`, on cap-std), `tree` (the inode arena all
+//!   file systems share), `fd` (descriptors), `path` (path resolution);
+//! - the file systems, as operations on the tree: `memfs`, `hostfs`,
+//!   `procfs`;
+//! - `vfs`: the one place that hands each operation on a node or open
+//!   description to its file system, device, pipe or socket;
+//! - the imports, decoding arguments and calling `vfs`: `fs_calls`,
+//!   `io_calls`, `socket` (which also is the socket implementation),
+//!   `wasi`, `time`, `misc`; and `setup` (building a kernel, the host's
+//!   pre-boot operations).
 
 #![warn(missing_docs)]
 
 mod clock;
 mod consts;
 mod errno;
+pub mod guest;
+mod slab;
+mod stdio;
+
+mod budget;
+mod device;
 mod fd;
-mod fs_calls;
-mod guest;
-mod hostfs;
-mod io_calls;
-mod memfs;
-mod misc;
+mod filedata;
+mod mount;
 mod path;
 mod pipe;
-mod procfs;
-mod setup;
-mod slab;
-mod socket;
 mod stat;
-mod stdio;
+mod tree;
+
+mod hostfs;
+mod memfs;
+mod procfs;
+mod vfs;
+
+mod fs_calls;
+mod io_calls;
+mod misc;
+mod setup;
+mod socket;
+mod socket_calls;
 mod time;
 mod wasi;
 
@@ -45,99 +75,22 @@ mod tests_fs;
 #[cfg(test)]
 mod tests_io;
 #[cfg(test)]
+mod tests_limits;
+#[cfg(test)]
 mod testutil;
 
 use std::sync::Arc;
 
 pub use clock::{Clock, FixedClock, SystemClock, Timespec};
 pub use errno::{Errno, SysResult};
-pub use memfs::FileData;
+pub use filedata::FileData;
 pub use stdio::{BytesInput, Capture, HostFd, InputSource, Null, OutputSink};
 
 use fd::FdTable;
-use memfs::{Fs, NodeId};
 use pipe::Pipe;
 use slab::Slab;
 use socket::Socket;
-
-/// Every import (as `module.name`) that [`Kernel`] implements.
-pub const IMPLEMENTED: &[&str] = &[
-    "env.__syscall_accept4",
-    "env.__syscall_bind",
-    "env.__syscall_chdir",
-    "env.__syscall_chmod",
-    "env.__syscall_connect",
-    "env.__syscall_dup",
-    "env.__syscall_dup3",
-    "env.__syscall_faccessat",
-    "env.__syscall_fadvise64",
-    "env.__syscall_fallocate",
-    "env.__syscall_fchdir",
-    "env.__syscall_fchmod",
-    "env.__syscall_fchmodat2",
-    "env.__syscall_fchown32",
-    "env.__syscall_fchownat",
-    "env.__syscall_fcntl64",
-    "env.__syscall_fdatasync",
-    "env.__syscall_fstat64",
-    "env.__syscall_fstatfs64",
-    "env.__syscall_ftruncate64",
-    "env.__syscall_getcwd",
-    "env.__syscall_getdents64",
-    "env.__syscall_getpeername",
-    "env.__syscall_getsockname",
-    "env.__syscall_getsockopt",
-    "env.__syscall_getuid32_js",
-    "env.__syscall_ioctl",
-    "env.__syscall_listen",
-    "env.__syscall_lstat64",
-    "env.__syscall_mkdirat",
-    "env.__syscall_mknodat",
-    "env.__syscall_newfstatat",
-    "env.__syscall_openat",
-    "env.__syscall_pipe",
-    "env.__syscall_poll",
-    "env.__syscall_readlinkat",
-    "env.__syscall_recvfrom",
-    "env.__syscall_recvmsg",
-    "env.__syscall_renameat",
-    "env.__syscall_rmdir",
-    "env.__syscall_sendmsg",
-    "env.__syscall_sendto",
-    "env.__syscall_socket",
-    "env.__syscall_stat64",
-    "env.__syscall_statfs64",
-    "env.__syscall_symlinkat",
-    "env.__syscall_truncate64",
-    "env.__syscall_umask_js",
-    "env.__syscall_unlinkat",
-    "env.__syscall_utimensat",
-    "env._emscripten_get_progname",
-    "env._gmtime_js",
-    "env._localtime_js",
-    "env._mktime_js",
-    "env._msync_js",
-    "env._munmap_js",
-    "env._timegm_js",
-    "env._try_fcntl64",
-    "env._try_shutdown",
-    "env._tzset_js",
-    "env.emscripten_date_now",
-    "env.emscripten_get_now",
-    "wasi_snapshot_preview1.clock_res_get",
-    "wasi_snapshot_preview1.clock_time_get",
-    "wasi_snapshot_preview1.environ_get",
-    "wasi_snapshot_preview1.environ_sizes_get",
-    "wasi_snapshot_preview1.fd_close",
-    "wasi_snapshot_preview1.fd_fdstat_get",
-    "wasi_snapshot_preview1.fd_pread",
-    "wasi_snapshot_preview1.fd_pwrite",
-    "wasi_snapshot_preview1.fd_read",
-    "wasi_snapshot_preview1.fd_seek",
-    "wasi_snapshot_preview1.fd_sync",
-    "wasi_snapshot_preview1.fd_write",
-    "wasi_snapshot_preview1.random_get",
-];
+use tree::{NodeId, Tree};
 
 /// How to build a [`Kernel`].
 #[derive(Clone)]
@@ -148,6 +101,12 @@ pub struct KernelConfig {
     pub stdout: Arc<dyn OutputSink>,
     /// Where stderr (fd 2, `/dev/stderr`, `/dev/tty1`) goes.
     pub stderr: Arc<dyn OutputSink>,
+    /// Where writes to `/dev/pyodide-test-events` go: a channel from the
+    /// guest to the host that ordinary output cannot reach (a test that
+    /// prints cannot forge a record). When set, the kernel makes that
+    /// character device (mode `0200`, write-only; `st_rdev` 67:0); when
+    /// `None`, there is no such node. Default: `None`.
+    pub events: Option<Arc<dyn OutputSink>>,
     /// The environment, in order (`environ_get`).
     pub env: Vec<(String, String)>,
     /// `_emscripten_get_progname` (Emscripten's `thisProgram`).
@@ -158,7 +117,18 @@ pub struct KernelConfig {
     pub umask: u32,
     /// The clocks.
     pub clock: Arc<dyn Clock>,
+    /// How many bytes of MEMFS file data the guest may make the host hold
+    /// (`None`: unlimited). Past it, writes fail with `ENOSPC` as on a full
+    /// disk. Only bytes the guest writes count: files the host places with
+    /// [`Kernel::write_file`] (the stdlib zip, wheels) never do, and holes
+    /// of sparse files cost nothing. Freed data (truncation, an unlinked
+    /// file's last close) is given back. Each kernel clone keeps its own
+    /// count. Default: [`DEFAULT_FS_BUDGET`].
+    pub fs_budget: Option<u64>,
 }
+
+/// The default [`KernelConfig::fs_budget`]: 1 GiB.
+pub const DEFAULT_FS_BUDGET: u64 = 1 << 30;
 
 impl Default for KernelConfig {
     /// Host stdio (fds 0/1/2, TTY-ness from the host), Emscripten's default
@@ -169,12 +139,14 @@ impl Default for KernelConfig {
             stdin: Arc::new(HostFd(0)),
             stdout: Arc::new(HostFd(1)),
             stderr: Arc::new(HostFd(2)),
+            events: None,
             env: emscripten_default_env(&progname),
             progname,
             // SAFETY: getuid has no preconditions.
             uid: unsafe { libc::getuid() },
             umask: 0o022,
             clock: Arc::new(SystemClock),
+            fs_budget: Some(DEFAULT_FS_BUDGET),
         }
     }
 }
@@ -222,11 +194,13 @@ pub fn emscripten_default_env(progname: &str) -> Vec<(String, String)> {
 /// copy-on-write), which is how instance snapshots are taken.
 #[derive(Clone)]
 pub struct Kernel {
-    pub(crate) fs: Fs,
+    pub(crate) fs: Tree,
     pub(crate) fdt: FdTable,
     pub(crate) pipes: Slab<Pipe>,
     pub(crate) sockets: Slab<Socket>,
     pub(crate) ports: socket::PortTable,
+    /// Bytes queued in all sockets (bounded by `socket::SOCKET_MEMORY`).
+    pub(crate) socket_bytes: usize,
     pub(crate) cwd: NodeId,
     pub(crate) umask: u32,
     pub(crate) env: Vec<Vec<u8>>,
@@ -235,6 +209,7 @@ pub struct Kernel {
     pub(crate) stdin: Arc<dyn InputSource>,
     pub(crate) stdout: Arc<dyn OutputSink>,
     pub(crate) stderr: Arc<dyn OutputSink>,
+    pub(crate) events: Option<Arc<dyn OutputSink>>,
     pub(crate) clock: Arc<dyn Clock>,
     /// See [`Kernel::set_stdio_boot_tty`].
     pub(crate) boot_tty: bool,
@@ -256,5 +231,22 @@ impl Kernel {
     /// The current wall-clock time (for timestamps).
     pub(crate) fn now(&self) -> Timespec {
         self.clock.realtime()
+    }
+
+    /// Bytes of MEMFS file data the guest holds now (what
+    /// [`KernelConfig::fs_budget`] limits).
+    pub fn fs_bytes_used(&self) -> u64 {
+        self.fs.budget().used()
+    }
+
+    /// The file-data budget (`None`: unlimited).
+    pub fn fs_budget(&self) -> Option<u64> {
+        self.fs.budget().limit()
+    }
+
+    /// Changes the file-data budget; bytes already held stay held, even
+    /// past a lower limit (new writes then fail).
+    pub fn set_fs_budget(&mut self, limit: Option<u64>) {
+        self.fs.budget_mut().set_limit(limit);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 
 use super::consts::*;
 use super::errno::{Errno, SysResult};
-use super::memfs::{Fs, NodeId, NodeKind};
+use super::tree::{NodeId, NodeKind, Tree};
 
 /// How the last component is treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,19 +45,20 @@ fn check_len(path: &[u8]) -> SysResult<()> {
     Ok(())
 }
 
-/// The tree as a walk sees it. Through `&mut Fs`, lookups in a host
-/// directory ask the host (and cache the node); through `&Fs` they only
-/// see nodes already cached (HOSTFS). The kernel walks through
-/// `procfs::KWalk`, which also knows the open descriptors (`/proc/self/fd`).
+/// The tree as a walk sees it: the nodes, and how to look a name up in a
+/// directory. Through `&Tree`, only the nodes already in the tree are
+/// seen; the kernel walks through `vfs::KWalk`, whose lookups go to the
+/// directory's file system (a host directory is asked live,
+/// `/proc/self/fd` knows the open descriptors).
 pub(crate) trait Walk {
     /// The tree.
-    fn fs(&self) -> &Fs;
+    fn tree(&self) -> &Tree;
     /// Looks `name` up in directory `dir`.
     fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId>;
 }
 
-impl Walk for &Fs {
-    fn fs(&self) -> &Fs {
+impl Walk for &Tree {
+    fn tree(&self) -> &Tree {
         self
     }
     fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
@@ -65,19 +66,10 @@ impl Walk for &Fs {
     }
 }
 
-impl Walk for &mut Fs {
-    fn fs(&self) -> &Fs {
-        self
-    }
-    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
-        Fs::lookup(self, dir, name)
-    }
-}
-
 /// Steps into `name` from directory `cur`: a lookup with the search
 /// permission check.
 fn step(w: &mut impl Walk, cur: NodeId, name: &[u8]) -> SysResult<NodeId> {
-    let fs = w.fs();
+    let fs = w.tree();
     let n = fs.node(cur);
     if !n.is_dir() {
         return Err(Errno::ENOTDIR);
@@ -123,7 +115,7 @@ fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> S
     check_len(path)?;
     let trailing = path.ends_with(b"/");
     let mut cur = if path.starts_with(b"/") {
-        w.fs().root()
+        w.tree().root()
     } else {
         base
     };
@@ -132,7 +124,7 @@ fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> S
     let mut via = None;
     while let Some(name) = rest.pop_front() {
         let next = step(w, cur, &name)?;
-        let fs = w.fs();
+        let fs = w.tree();
         let last = rest.is_empty();
         if let NodeKind::Symlink(target) = &fs.node(next).kind
             && (!last || follow == Follow::Yes || trailing)
@@ -160,7 +152,7 @@ fn resolve_in(w: &mut impl Walk, base: NodeId, path: &[u8], follow: Follow) -> S
         };
         cur = next;
     }
-    if trailing && !w.fs().node(cur).is_dir() {
+    if trailing && !w.tree().node(cur).is_dir() {
         return Err(Errno::ENOTDIR);
     }
     Ok((cur, via))
@@ -185,7 +177,7 @@ pub(crate) fn resolve_parent(
     };
     if trimmed == b"/" {
         return Ok(ParentAndName {
-            dir: w.fs().root(),
+            dir: w.tree().root(),
             name: Vec::new(),
             trailing_slash,
         });
@@ -199,7 +191,7 @@ pub(crate) fn resolve_parent(
     } else {
         resolve_in(&mut w, base, dir_part, Follow::Yes)?.0
     };
-    let d = w.fs().node(dir);
+    let d = w.tree().node(dir);
     if !d.is_dir() {
         return Err(Errno::ENOTDIR);
     }
@@ -214,11 +206,12 @@ pub(crate) fn resolve_parent(
 mod tests {
     use super::*;
     use crate::syscalls::clock::Timespec;
-    use crate::syscalls::memfs::{DirData, FileData};
+    use crate::syscalls::filedata::Contents;
+    use crate::syscalls::tree::DirData;
 
-    fn tree() -> (Fs, NodeId, NodeId) {
+    fn tree() -> (Tree, NodeId, NodeId) {
         let now = Timespec::default();
-        let mut fs = Fs::new(now);
+        let mut fs = Tree::new(now, None);
         let root = fs.root();
         let dir = || {
             NodeKind::Dir(DirData {
@@ -233,7 +226,7 @@ mod tests {
             b"f",
             S_IFREG | 0o666,
             0,
-            NodeKind::File(FileData::default()),
+            NodeKind::File(Contents::default()),
             now,
         );
         fs.create(

@@ -1,6 +1,7 @@
-//! `/proc/self/fd` as Emscripten's glue has it
+//! PROCFS: `/proc/self/fd` as Emscripten's glue has it
 //! (`FS.createSpecialDirectories`): a directory (mode `0777`) whose
-//! entries are the open descriptors.
+//! entries are the open descriptors. Its nodes have [`Backend::Proc`];
+//! `vfs.rs` hands their operations here (or refuses them).
 //!
 //! - Listing it (`getdents64`) gives one entry per open descriptor, named
 //!   by its number, taken at the first call (so the descriptor of the
@@ -21,32 +22,11 @@
 //!   `chmod`ed, `chown`ed or `utime`d in or on it (`EPERM`; `rmdir` and
 //!   `rename` of it are `EBUSY`, it being a mount point in the glue).
 
-use super::Kernel;
 use super::clock::Timespec;
 use super::consts::*;
 use super::errno::{Errno, SysResult};
-use super::fd::{DirEntry, FdTable, Target};
-use super::memfs::{Fs, NodeId, NodeKind};
-use super::path::Walk;
-
-/// The kernel's walk: the tree (host directories asked live) plus the
-/// descriptor table, for lookups in `/proc/self/fd`.
-pub(crate) struct KWalk<'a> {
-    pub fs: &'a mut Fs,
-    pub fdt: &'a FdTable,
-}
-
-impl Walk for KWalk<'_> {
-    fn fs(&self) -> &Fs {
-        self.fs
-    }
-    fn lookup(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
-        if self.fs.proc_fd == Some(dir) {
-            return lookup_fd(self.fs, self.fdt, dir, name);
-        }
-        Fs::lookup(self.fs, dir, name)
-    }
-}
+use super::fd::FdTable;
+use super::tree::{Backend, DirEntry, NodeId, NodeKind, Tree};
 
 /// The names PIPEFS and SOCKFS give their streams (`pipe[N]`,
 /// `socket[N]`), counted per kernel.
@@ -95,104 +75,52 @@ fn fd_number(name: &[u8]) -> Option<i32> {
     (v.fract() == 0.0 && (0.0..=i32::MAX as f64).contains(&v)).then_some(v as i32)
 }
 
+/// Makes the (empty, MEMFS) directory `dir` the `/proc/self/fd` mount.
+pub(crate) fn mount(tree: &mut Tree, dir: NodeId) {
+    tree.node_mut(dir).backend = Backend::Proc;
+}
+
 /// Looks `name` up in `/proc/self/fd` (`dir`): the entry node of that
 /// open descriptor (made on first use, then reused), or `EBADF`.
-fn lookup_fd(fs: &mut Fs, fdt: &FdTable, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
+pub(crate) fn lookup(
+    tree: &mut Tree,
+    fdt: &FdTable,
+    dir: NodeId,
+    name: &[u8],
+) -> SysResult<NodeId> {
     let fd = fd_number(name).ok_or(Errno::EBADF)?;
     fdt.entry(fd)?;
     let key = fd.to_string().into_bytes();
-    if let Ok(id) = fs.lookup_cached(dir, &key)
-        && matches!(fs.node(id).kind, NodeKind::FdLink(f) if f == fd)
+    if let Ok(id) = tree.lookup_cached(dir, &key)
+        && matches!(tree.node(id).kind, NodeKind::FdLink(f) if f == fd)
     {
         return Ok(id);
     }
-    let _ = fs.remove_entry(dir, &key, Timespec::default());
-    let (mtime, ctime) = (fs.node(dir).mtime, fs.node(dir).ctime);
-    let id = fs.create(dir, &key, 0, 0, NodeKind::FdLink(fd), Timespec::default());
-    let d = fs.node_mut(dir);
+    let _ = tree.remove_entry(dir, &key, Timespec::default());
+    let (mtime, ctime) = (tree.node(dir).mtime, tree.node(dir).ctime);
+    let id = tree.create(dir, &key, 0, 0, NodeKind::FdLink(fd), Timespec::default());
+    tree.node_mut(id).backend = Backend::Proc;
+    let d = tree.node_mut(dir);
     (d.mtime, d.ctime) = (mtime, ctime);
     Ok(id)
 }
 
-impl Kernel {
-    /// The walk every path resolution of the kernel uses.
-    pub(crate) fn walk(&mut self) -> KWalk<'_> {
-        KWalk {
-            fs: &mut self.fs,
-            fdt: &self.fdt,
-        }
-    }
-
-    /// Looks `name` up in directory `dir` as a path walk would (host
-    /// directories asked live, `/proc/self/fd` from the descriptors).
-    pub(crate) fn lookup_entry(&mut self, dir: NodeId, name: &[u8]) -> SysResult<NodeId> {
-        self.walk().lookup(dir, name)
-    }
-
-    /// Whether `n` is `/proc/self/fd` or one of its entries.
-    pub(crate) fn is_proc_node(&self, n: NodeId) -> bool {
-        self.fs.proc_fd == Some(n) || matches!(self.fs.node(n).kind, NodeKind::FdLink(_))
-    }
-
-    /// `EPERM` for `/proc/self/fd` and its entries (no `getattr` or
-    /// `setattr` in the glue).
-    pub(crate) fn not_proc(&self, n: NodeId) -> SysResult<()> {
-        if self.is_proc_node(n) {
-            Err(Errno::EPERM)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// The path of descriptor `fd` (the glue's `stream.path`).
-    pub(crate) fn fd_path(&self, fd: i32) -> SysResult<Vec<u8>> {
-        let o = self.fdt.ofd(fd)?;
-        Ok(match o.target {
-            Target::Socket(s) => self
-                .sockets
-                .get(s)
-                .map(|s| s.name.clone())
-                .unwrap_or_default(),
-            _ => o.path.clone(),
+/// The listing of `/proc/self/fd`: the open descriptors.
+pub(crate) fn readdir(fdt: &FdTable) -> Vec<DirEntry> {
+    fdt.open_fds()
+        .into_iter()
+        .map(|fd| DirEntry {
+            name: fd.to_string().into_bytes(),
+            ino: fd as u64 + 1,
+            dtype: DT_REG,
         })
-    }
+        .collect()
+}
 
-    /// The canonical path of a node just resolved (`via`: the directory
-    /// and name it was reached through), as `FS.getPath`; `fallback` when
-    /// it is no longer reachable.
-    pub(crate) fn node_path(
-        &self,
-        n: NodeId,
-        via: Option<(NodeId, Vec<u8>)>,
-        fallback: &[u8],
-    ) -> Vec<u8> {
-        if self.fs.node(n).is_dir() {
-            return self.fs.dir_path(n).unwrap_or_else(|| fallback.to_vec());
-        }
-        match via.and_then(|(d, name)| Some((self.fs.dir_path(d)?, name))) {
-            Some((mut p, name)) => {
-                if p != b"/" {
-                    p.push(b'/');
-                }
-                p.extend_from_slice(&name);
-                p
-            }
-            None => fallback.to_vec(),
-        }
-    }
-
-    /// The listing of `/proc/self/fd`: the open descriptors.
-    pub(crate) fn proc_fd_entries(&self) -> Vec<DirEntry> {
-        self.fdt
-            .open_fds()
-            .into_iter()
-            .map(|fd| DirEntry {
-                name: fd.to_string().into_bytes(),
-                ino: fd as u64 + 1,
-                dtype: DT_REG,
-            })
-            .collect()
-    }
+/// Whether an entry of an earlier listing is still there (its descriptor
+/// still open).
+pub(crate) fn listed(fdt: &FdTable, e: &DirEntry) -> bool {
+    fdt.entry(e.ino as i32 - 1).is_ok()
 }
 
 #[cfg(test)]

@@ -2,26 +2,26 @@
 //! Pyodide's `preRun` hooks do through `FS.*`): make directories, write
 //! files, symlinks, chdir, environment.
 
+use std::path::Path;
+
 use super::consts::*;
+use super::device::{DEVICES, EVENTS};
 use super::errno::{Errno, SysResult};
-use super::fd::{Ofd, Target};
-use super::memfs::{DeviceKind, FileData, Fs, NodeId, NodeKind};
+use super::filedata::FileData;
 use super::path::{self, Follow};
 use super::slab::Slab;
+use super::tree::{NodeId, NodeKind, Tree};
 use super::{Kernel, KernelConfig};
-
-fn makedev(major: u32, minor: u32) -> u32 {
-    (major << 8) | minor
-}
 
 impl Kernel {
     /// A kernel with Emscripten's initial tree (as Pyodide sets it up):
     /// `/tmp`, `/home/web_user`, `/dev` with `null` (no `zero`), `tty`, `tty1`,
-    /// `random`, `urandom`, `shm/tmp`, `stdin`, `stdout`, `stderr`, and
+    /// `random`, `urandom`, `shm/tmp`, `stdin`, `stdout`, `stderr` (and
+    /// `pyodide-test-events` if `cfg.events` is set), and
     /// `/proc/self/fd`; fds 0, 1, 2 open on the stdio devices; cwd `/`.
     pub fn new(cfg: KernelConfig) -> Self {
         let now = cfg.clock.realtime();
-        let fs = Fs::new(now);
+        let fs = Tree::new(now, cfg.fs_budget);
         let root = fs.root();
         let mut k = Kernel {
             fs,
@@ -29,6 +29,7 @@ impl Kernel {
             pipes: Slab::default(),
             sockets: Slab::default(),
             ports: Default::default(),
+            socket_bytes: 0,
             cwd: root,
             umask: cfg.umask & 0o777,
             env: Vec::new(),
@@ -37,6 +38,7 @@ impl Kernel {
             stdin: cfg.stdin,
             stdout: cfg.stdout,
             stderr: cfg.stderr,
+            events: cfg.events,
             clock: cfg.clock,
             boot_tty: false,
             stream_names: Default::default(),
@@ -48,19 +50,11 @@ impl Kernel {
         for d in ["/tmp", "/home/web_user", "/dev/shm/tmp", "/proc/self/fd"] {
             k.mkdir_p(d).expect("initial tree");
         }
-        k.fs.proc_fd = Some(k.resolve_path("/proc/self/fd").expect("/proc/self/fd"));
-        let devices = [
-            ("null", DeviceKind::Null, 0o666, makedev(1, 3)),
-            ("tty", DeviceKind::Tty, 0o666, makedev(5, 0)),
-            ("tty1", DeviceKind::Tty1, 0o666, makedev(6, 0)),
-            ("random", DeviceKind::Random, 0o555, makedev(64, 0)),
-            ("urandom", DeviceKind::Random, 0o555, makedev(65, 0)),
-            ("stdin", DeviceKind::Stdin, 0o666, makedev(66, 0)),
-            ("stdout", DeviceKind::Stdout, 0o666, makedev(66, 1)),
-            ("stderr", DeviceKind::Stderr, 0o666, makedev(66, 2)),
-        ];
-        let dev = k.fs.lookup(root, b"dev").expect("/dev");
-        for (name, kind, perm, rdev) in devices {
+        let proc_dir = k.resolve_path("/proc/self/fd").expect("/proc/self/fd");
+        k.mount_proc(proc_dir);
+        let dev = k.fs.lookup_cached(root, b"dev").expect("/dev");
+        let events = k.events.is_some().then_some(EVENTS);
+        for (name, kind, perm, rdev) in DEVICES.into_iter().chain(events) {
             k.fs.create(
                 dev,
                 name.as_bytes(),
@@ -120,17 +114,7 @@ impl Kernel {
             0o666,
         )?;
         let node = self.fdt.ofd(fd)?.node().ok_or(Errno::EINVAL)?;
-        let now = self.now();
-        let n = self.fs.node_mut(node);
-        let r = match &mut n.kind {
-            NodeKind::File(f) => {
-                *f = data.into();
-                n.mtime = now;
-                n.ctime = now;
-                Ok(())
-            }
-            _ => Err(Errno::EINVAL),
-        };
+        let r = self.set_node_data(node, data.into());
         self.close_fd(fd)?;
         r
     }
@@ -139,15 +123,7 @@ impl Kernel {
     /// on a host mount is read from the host.
     pub fn file_data(&mut self, path: &str) -> SysResult<FileData> {
         let n = self.resolve_path(path)?;
-        let node = self.fs.node(n);
-        match &node.kind {
-            NodeKind::File(_) if node.host.is_some() => {
-                super::hostfs::read_all(&self.fs, n).map(FileData::from) // HOSTFS
-            }
-            NodeKind::File(f) => Ok(f.clone()),
-            NodeKind::Dir(_) => Err(Errno::EISDIR),
-            _ => Err(Errno::EINVAL),
-        }
+        self.node_data(n)
     }
 
     /// The contents of the file `path` (symlinks followed), copied.
@@ -191,18 +167,12 @@ impl Kernel {
     /// descriptors).
     pub fn list_dir(&mut self, path: &str) -> SysResult<Vec<String>> {
         let n = self.resolve_path(path)?;
-        let node = self.fs.node(n);
-        let d = node.dir()?;
-        let mut names: Vec<Vec<u8>> = if self.fs.proc_fd == Some(n) {
-            self.proc_fd_entries().into_iter().map(|e| e.name).collect()
-        } else if node.host.is_some() {
-            super::hostfs::read_dir(&self.fs, n)? // HOSTFS
-                .into_iter()
-                .map(|e| e.name)
-                .collect()
-        } else {
-            d.entries.keys().cloned().collect()
-        };
+        let mut names: Vec<Vec<u8>> = self
+            .readdir(n)?
+            .into_iter()
+            .map(|e| e.name)
+            .filter(|name| name != b"." && name != b"..")
+            .collect();
         names.sort();
         Ok(names
             .into_iter()
@@ -216,6 +186,19 @@ impl Kernel {
             Err(Errno::EISDIR) => self.do_rmdir(self.cwd, path.as_bytes()),
             r => r,
         }
+    }
+
+    /// Mounts the host directory `host` at the absolute guest path `guest`
+    /// (created, with its parents, if missing; it must be an empty MEMFS
+    /// directory other than `/`). `read_only` makes every change `EROFS`.
+    pub fn mount_host_dir(&mut self, guest: &str, host: &Path, read_only: bool) -> SysResult<()> {
+        if !guest.starts_with('/') {
+            return Err(Errno::EINVAL);
+        }
+        let m = Self::open_host_dir(host, read_only)?;
+        self.mkdir_p(guest)?;
+        let node = self.resolve_path(guest)?;
+        self.mount_host_at(node, m)
     }
 
     /// Sets (or replaces) an environment variable, keeping its position.
@@ -284,87 +267,8 @@ impl Kernel {
         self.boot_tty = on;
     }
 
-    /// Whether an open file description (TTY-ness `tty` when opened, on
-    /// `target`) answers as a terminal now: before Pyodide's
-    /// `initializeStreams` (see [`Kernel::set_stdio_boot_tty`]) the stdio
-    /// devices do.
-    pub(crate) fn sees_tty(&self, tty: bool, target: Target) -> bool {
-        tty || (self.boot_tty
-            && matches!(target, Target::Node(n) if matches!(
-                self.fs.node(n).kind,
-                NodeKind::Device(DeviceKind::Stdin | DeviceKind::Stdout | DeviceKind::Stderr)
-            )))
-    }
-
-    pub(crate) fn is_tty_target(&self, t: Target) -> bool {
-        match t {
-            Target::Node(n) => match self.fs.node(n).kind {
-                NodeKind::Device(DeviceKind::Tty | DeviceKind::Tty1) => true,
-                NodeKind::Device(DeviceKind::Stdin) => self.stdin.is_tty(),
-                NodeKind::Device(DeviceKind::Stdout) => self.stdout.is_tty(),
-                NodeKind::Device(DeviceKind::Stderr) => self.stderr.is_tty(),
-                _ => false,
-            },
-            _ => false,
-        }
-    }
-
-    /// Drops one reference to an OFD, releasing its target at the last.
-    pub(crate) fn drop_ofd(&mut self, id: usize) {
-        let Some(o) = self.fdt.ofds.get_mut(id) else {
-            return;
-        };
-        o.refs -= 1;
-        if o.refs > 0 {
-            return;
-        }
-        let Some(o) = self.fdt.ofds.remove(id) else {
-            return;
-        };
-        match o.target {
-            Target::Node(n) => {
-                if let NodeKind::Device(DeviceKind::Stdout | DeviceKind::Tty) = self.fs.node(n).kind
-                {
-                    let _ = self.stdout.flush();
-                }
-                self.fs.release(n)
-            }
-            Target::Pipe { pipe, write } => {
-                if let Some(p) = self.pipes.get_mut(pipe) {
-                    if write {
-                        p.writers -= 1;
-                    } else {
-                        p.readers -= 1;
-                    }
-                    if p.readers == 0 && p.writers == 0 {
-                        self.pipes.remove(pipe);
-                    }
-                }
-            }
-            Target::Socket(s) => self.socket_closed(s),
-        }
-    }
-
-    /// Closes descriptor `fd`.
-    pub(crate) fn close_fd(&mut self, fd: i32) -> SysResult<()> {
-        let id = self.fdt.take(fd)?;
-        self.drop_ofd(id);
-        Ok(())
-    }
-
-    /// Opens a new descriptor on `target` (the caller has already counted
-    /// the reference on the target itself).
-    pub(crate) fn new_fd(&mut self, target: Target, flags: u32) -> SysResult<i32> {
-        let tty = self.is_tty_target(target);
-        let ofd = Ofd::new(
-            target,
-            flags & !(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_DIRECTORY),
-            tty,
-        );
-        self.fdt.open_new(ofd, 0, flags & O_CLOEXEC != 0)
-    }
-
-    pub(crate) fn set_cwd(&mut self, n: super::memfs::NodeId) -> SysResult<()> {
+    /// Makes directory `n` the cwd.
+    pub(crate) fn set_cwd(&mut self, n: NodeId) -> SysResult<()> {
         let node = self.fs.node(n);
         if !node.is_dir() {
             return Err(Errno::ENOTDIR);

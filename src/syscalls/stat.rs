@@ -6,17 +6,12 @@
 //! `st_blksize` i32 @32, `st_blocks` i32 @36, `st_atim` {i64 sec @40, u32
 //! nsec @48}, `st_mtim` @56/@64, `st_ctim` @72/@80, `st_ino` u64 @88.
 //!
-//! As MEMFS's `getattr`: `st_nlink` is always 1, `st_blocks` is
-//! `ceil(size / 4096)`, a directory's size is 4096, and times have
-//! millisecond precision (JS `Date`s; `utimensat` truncates to the ms).
+//! What goes into the fields is each file system's business (MEMFS's
+//! `getattr` in `memfs.rs`, the host's in `mount.rs`, pipes, sockets).
 
-use super::Kernel;
 use super::clock::Timespec;
-use super::consts::*;
 use super::errno::SysResult;
-use super::fd::Target;
 use super::guest;
-use super::memfs::{NodeId, NodeKind};
 
 /// The fields of a `struct stat`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -73,87 +68,19 @@ impl Stat {
     }
 }
 
-impl Kernel {
-    /// The stat of a tree node.
-    pub(crate) fn stat_node(&self, id: NodeId) -> Stat {
-        if let Some(st) = super::hostfs::stat(&self.fs, id) {
-            return st; // HOSTFS
-        }
-        let n = self.fs.node(id);
-        let size = n.size();
-        let is_dev = matches!(n.kind, NodeKind::Device(_));
-        // MEMFS: nlink is 1 for every node (there are no hard links).
-        let nlink = 1;
-        let ms = |t: Timespec| Timespec {
-            sec: t.sec,
-            nsec: t.nsec / 1_000_000 * 1_000_000,
-        };
-        Stat {
-            dev: if is_dev { n.ino as u32 } else { 1 },
-            ino: n.ino,
-            mode: n.mode,
-            nlink,
-            uid: n.uid,
-            gid: n.gid,
-            rdev: n.rdev,
-            size: size as i64,
-            blksize: 4096,
-            blocks: size.div_ceil(4096).min(i32::MAX as u64) as i32,
-            atime: ms(n.atime),
-            mtime: ms(n.mtime),
-            ctime: ms(n.ctime),
-        }
-    }
-
-    /// The stat of whatever an open description refers to.
-    pub(crate) fn stat_target(&self, t: Target) -> Stat {
-        match t {
-            Target::Node(n) => self.stat_node(n),
-            Target::Pipe { pipe, .. } => {
-                let (ino, time) = self
-                    .pipes
-                    .get(pipe)
-                    .map(|p| (p.ino, p.ctime))
-                    .unwrap_or_default();
-                Stat {
-                    dev: 14,
-                    ino,
-                    mode: S_IFIFO | 0o600,
-                    nlink: 1,
-                    blksize: 4096,
-                    atime: time,
-                    mtime: time,
-                    ctime: time,
-                    ..Stat::default()
-                }
-            }
-            Target::Socket(s) => {
-                let ino = self.sockets.get(s).map(|s| s.ino).unwrap_or_default();
-                Stat {
-                    dev: 1,
-                    ino,
-                    mode: S_IFSOCK | 0o777,
-                    nlink: 1,
-                    blksize: 4096,
-                    ..Stat::default()
-                }
-            }
-        }
-    }
-
-    /// Writes MEMFS's `struct statfs` answer at `buf` (`size` bytes).
-    pub(crate) fn write_statfs(&self, mem: &mut [u8], size: u32, buf: u32) -> SysResult<()> {
-        guest::slice_mut(mem, buf, size.min(128))?.fill(0);
-        let files = self.fs.inode_count();
-        guest::write_u32(mem, buf + 4, 4096)?;
-        guest::write_u64(mem, buf + 8, 1_000_000)?;
-        guest::write_u64(mem, buf + 16, 500_000)?;
-        guest::write_u64(mem, buf + 24, 500_000)?;
-        guest::write_u64(mem, buf + 32, files)?;
-        guest::write_u64(mem, buf + 40, files - 1)?;
-        guest::write_u32(mem, buf + 48, 42)?;
-        guest::write_u32(mem, buf + 56, 255)?;
-        guest::write_u32(mem, buf + 60, 4096)?;
-        guest::write_u32(mem, buf + 64, 2)
-    }
+/// Writes MEMFS's `struct statfs` answer at `buf` (`size` bytes): 4096-byte
+/// blocks, a million of them, half free; `files` inodes, all but one free
+/// (as the glue: its numbers are made up too).
+pub(crate) fn write_statfs(mem: &mut [u8], size: u32, buf: u32, files: u64) -> SysResult<()> {
+    guest::slice_mut(mem, buf, size.min(128))?.fill(0);
+    guest::write_u32(mem, buf + 4, 4096)?;
+    guest::write_u64(mem, buf + 8, 1_000_000)?;
+    guest::write_u64(mem, buf + 16, 500_000)?;
+    guest::write_u64(mem, buf + 24, 500_000)?;
+    guest::write_u64(mem, buf + 32, files)?;
+    guest::write_u64(mem, buf + 40, files - 1)?;
+    guest::write_u32(mem, buf + 48, 42)?;
+    guest::write_u32(mem, buf + 56, 255)?;
+    guest::write_u32(mem, buf + 60, 4096)?;
+    guest::write_u32(mem, buf + 64, 2)
 }

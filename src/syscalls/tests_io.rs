@@ -254,9 +254,53 @@ fn mmap_helpers() {
 }
 
 #[test]
-fn implemented_table_is_sorted_and_unique() {
-    let mut v = IMPLEMENTED.to_vec();
-    v.sort();
-    v.dedup();
-    assert_eq!(v.len(), IMPLEMENTED.len());
+fn events_device_is_a_write_only_channel() {
+    let (out, events) = (Capture::new(), Capture::new());
+    let cfg = KernelConfig {
+        events: Some(Arc::new(events.clone())),
+        ..KernelConfig::captured(out.clone(), Capture::new())
+    };
+    let mut k = Kernel::new(cfg);
+    let mut m = vec![0u8; MEM];
+    assert!(
+        k.list_dir("/dev")
+            .unwrap()
+            .contains(&"pyodide-test-events".to_string())
+    );
+    let mut g = G::new(&mut k, &mut m);
+    let path = "/dev/pyodide-test-events";
+    let st = g.stat(path, true).unwrap();
+    assert_eq!((st.mode, st.rdev, st.size), (S_IFCHR | 0o200, 67 << 8, 0));
+    // Written (twice open is fine): to the sink, never to stdout.
+    let a = g.open(path, O_WRONLY, 0);
+    let b = g.open(path, O_WRONLY | O_APPEND, 0);
+    assert!(a >= 0 && b >= 0, "{a} {b}");
+    assert_eq!(g.write(a, b"{\"test\": 1}\n"), Ok(12));
+    assert_eq!(g.write(b, b"{\"test\": 2}\n"), Ok(12));
+    assert_eq!(events.contents(), b"{\"test\": 1}\n{\"test\": 2}\n");
+    assert_eq!(out.contents(), b"");
+    // Write-only: not readable, not openable for reading, not seekable.
+    assert_eq!(g.read(a, 10), Err(8));
+    assert_eq!(g.open(path, O_RDONLY, 0), -2);
+    assert_eq!(g.open(path, O_RDWR, 0), -2);
+    assert_eq!(g.seek(a, 0, SEEK_SET), Err(70));
+    let p = g.b.cstr(g.m, path);
+    assert_eq!(g.k.sys_faccessat(g.m, AT_FDCWD, p, 2, 0), 0);
+    assert_eq!(g.k.sys_faccessat(g.m, AT_FDCWD, p, 4, 0), -2);
+    assert!(!g.k.isatty(a));
+    assert_eq!(g.fstat(a).unwrap().mode, S_IFCHR | 0o200);
+    // Listed in /dev as a character device.
+    let d = g.open("/dev", O_RDONLY | O_DIRECTORY, 0);
+    let ents = g.getdents(d, 4096).unwrap();
+    assert!(
+        ents.iter()
+            .any(|(n, t, _)| n == "pyodide-test-events" && *t == DT_CHR)
+    );
+    g.close(a);
+    g.close(b);
+    // Without a sink there is no such node.
+    let (mut k2, mut m2) = kernel();
+    let mut g2 = G::new(&mut k2, &mut m2);
+    assert_eq!(g2.stat(path, true).unwrap_err(), -44);
+    assert_eq!(g2.open(path, O_WRONLY, 0), -44);
 }

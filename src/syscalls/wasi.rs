@@ -3,11 +3,10 @@
 
 use super::Kernel;
 use super::consts::*;
+use super::device::random_bytes;
 use super::errno::{Errno, SysResult, wasi_ret};
 use super::fd::Target;
 use super::guest;
-use super::io_calls::random_bytes;
-use super::memfs::{DeviceKind, NodeKind};
 
 const FILETYPE_CHARACTER_DEVICE: u8 = 2;
 const FILETYPE_DIRECTORY: u8 = 3;
@@ -138,18 +137,8 @@ impl Kernel {
     /// `fd_sync(fd)`: flushes stdout/stderr devices, otherwise checks the fd.
     pub fn fd_sync(&mut self, _mem: &mut [u8], fd: i32) -> i32 {
         wasi_ret((|| {
-            if let Target::Node(n) = self.fdt.ofd(fd)?.target {
-                match self.fs.node(n).kind {
-                    NodeKind::Device(DeviceKind::Stdout | DeviceKind::Tty) => {
-                        let _ = self.stdout.flush();
-                    }
-                    NodeKind::Device(DeviceKind::Stderr | DeviceKind::Tty1) => {
-                        let _ = self.stderr.flush();
-                    }
-                    _ => {}
-                }
-            }
-            Ok(())
+            let id = self.fdt.ofd_id(fd)?;
+            self.fsync_ofd(id)
         })())
     }
 

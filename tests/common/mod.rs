@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod local_suite;
 pub mod suites;
 
 use std::ffi::OsString;

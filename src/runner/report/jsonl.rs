@@ -30,7 +30,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, ReportOptions, Results};
+use super::options::ReportOptions;
+use super::results::{Counts, Results};
 use crate::runner::outcome::TestRecord;
 
 /// The summary object's contents.
@@ -57,6 +58,9 @@ pub struct SummaryLine {
     /// The Pyodide version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pyodide: Option<String>,
+    /// The guests' `PYTHONHASHSEED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_seed: Option<u32>,
     /// Per package: its counts and the files that ran to the end.
     #[serde(default)]
     pub packages: BTreeMap<String, PackageSummary>,
@@ -95,6 +99,7 @@ impl SummaryLine {
             partition: opts.partition.map(|(k, n)| format!("{k}/{n}")),
             filtered: opts.filtered,
             pyodide: opts.pyodide_version.clone(),
+            hash_seed: opts.hash_seed,
             packages: results
                 .iter()
                 .map(|(name, pkg)| {

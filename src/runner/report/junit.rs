@@ -21,9 +21,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::Results;
+use super::results::Results;
 use crate::runner::outcome::{Outcome, TestRecord};
 
 /// How often the file is rewritten during a run.
@@ -107,7 +107,8 @@ fn suite_counts<'a>(records: impl Iterator<Item = &'a TestRecord>) -> SuiteCount
 
 /// The whole document. `elapsed` is the run's wall time (the
 /// `<testsuites>` time); each suite's time is the sum of its tests'.
-pub fn render(results: &Results, elapsed: Duration) -> String {
+/// `properties` (name, value) are written in every `<testsuite>`.
+pub fn render(results: &Results, elapsed: Duration, properties: &[(String, String)]) -> String {
     let mut out = String::new();
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let all = suite_counts(results.iter().flat_map(|(_, p)| p.tests.values()));
@@ -132,6 +133,18 @@ pub fn render(results: &Results, elapsed: Duration) -> String {
             c.skipped,
             c.time
         );
+        if !properties.is_empty() {
+            out.push_str("    <properties>\n");
+            for (name, value) in properties {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"{}\" value=\"{}\"/>",
+                    escape(name),
+                    escape(value)
+                );
+            }
+            out.push_str("    </properties>\n");
+        }
         for rec in pkg.tests.values() {
             let (classname, name) = split_id(&rec.id);
             let _ = write!(
@@ -165,29 +178,21 @@ pub fn render(results: &Results, elapsed: Duration) -> String {
     out
 }
 
-/// Write `text` to `path` through a temporary file beside it.
-fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .with_context(|| format!("writing {}", path.display()))
-}
-
 /// A JUnit file rewritten now and then during a run and at its end.
 pub struct JunitWriter {
     path: PathBuf,
     last: Option<Instant>,
+    properties: Vec<(String, String)>,
 }
 
 impl JunitWriter {
     /// A writer for `path` (written for the first time at the first
     /// [`JunitWriter::maybe_write`]).
-    pub fn new(path: &Path) -> Self {
+    pub fn new(path: &Path, properties: Vec<(String, String)>) -> Self {
         JunitWriter {
             path: path.to_path_buf(),
             last: None,
+            properties,
         }
     }
 
@@ -202,7 +207,10 @@ impl JunitWriter {
 
     /// Write the file now.
     pub fn write(&mut self, results: &Results, elapsed: Duration) -> Result<()> {
-        write_atomic(&self.path, &render(results, elapsed))?;
+        crate::atomic_file::write(
+            &self.path,
+            render(results, elapsed, &self.properties).as_bytes(),
+        )?;
         self.last = Some(Instant::now());
         Ok(())
     }
@@ -306,7 +314,7 @@ mod tests {
 
     #[test]
     fn document() {
-        let xml = render(&fixture(), Duration::from_millis(4200));
+        let xml = render(&fixture(), Duration::from_millis(4200), &[]);
         insta::assert_snapshot!(xml);
     }
 
@@ -314,7 +322,7 @@ mod tests {
     fn writes_atomically() {
         let dir = scratch("junit");
         let path = dir.join("out.xml");
-        let mut w = JunitWriter::new(&path);
+        let mut w = JunitWriter::new(&path, vec![("hash_seed".into(), "0".into())]);
         w.maybe_write(&fixture(), Duration::ZERO).unwrap();
         let first = std::fs::read_to_string(&path).unwrap();
         assert!(first.starts_with("<?xml"));

@@ -19,9 +19,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::jsonl::{Line, SummaryLine, parse_line};
+use super::options::{ReportOptions, RunVerdict};
 use super::progress::Progress;
+use super::reporter::Reporter;
 use super::snapshot::Coverage;
-use super::{ReportOptions, Reporter, RunVerdict};
 use crate::runner::outcome::TestRecord;
 
 /// One input file, read.
@@ -186,7 +187,11 @@ pub fn merge_to(
 
     let color = opts.use_color();
     for w in &warnings {
-        let _ = writeln!(out, "{}: {w}", super::paint("warning", "1;33", color));
+        let _ = writeln!(
+            out,
+            "{}: {w}",
+            super::style::paint("warning", "1;33", color)
+        );
     }
 
     let mut reporter = Reporter::with_output(opts, &packages, Progress::Quiet, out)?;
@@ -196,13 +201,12 @@ pub fn merge_to(
         }
         if let Some(s) = &part.summary {
             for (name, pkg) in &s.packages {
-                let files = &mut reporter.results.package(name).files_done;
-                files.extend(pkg.files_done.iter().cloned());
+                reporter.files_done(name, pkg.files_done.iter().cloned());
             }
         }
     }
     let coverage: BTreeMap<String, Coverage> = reporter
-        .results
+        .results()
         .iter()
         .map(|(name, pkg)| {
             let cov = if filtered {

@@ -15,10 +15,17 @@
 //!    preceded by a letter, digit or `_`) becomes `0x?`;
 //! 2. a uuid (`8-4-4-4-12` lowercase hex digits, not inside a longer run of
 //!    letters, digits or `_`) becomes `<uuid>`;
-//! 3. a set display whose items are all simple literals (quoted strings
-//!    without braces, commas or backslashes; numbers; `None`, `True`,
-//!    `False`), `{'b', 'c', 'a'}`, has its items sorted: `{'a', 'b', 'c'}`.
-//!    Dicts (an item with `:`) and anything else are left as they are.
+//! 3. a set display whose items are all simple literals (quoted strings or
+//!    bytes without braces, commas or backslashes; numbers; `None`, `True`,
+//!    `False`), `{'b', 'c', b'a'}`, has its items sorted as text:
+//!    `{'b', 'c', b'a'}` in one order whatever the hash order was. Python
+//!    dicts (an item with `:`) keep their insertion order and are left as
+//!    they are;
+//! 4. a map as Rust's `Debug` prints it (a `HashMap`, whose order follows
+//!    a per-process random seed), with double-quoted keys and simple
+//!    values, compact `{"b": 1, "a": 0}` or pretty-printed over escaped
+//!    newlines (`{\n    "b": 1,\n    "a": 0,\n}`), has its entries
+//!    sorted by key.
 //!
 //! Two different tests may thus get the same key (`[0x1234567]` and
 //! `[0x7654321]`); [`keyed`] keeps both, deterministically.
@@ -35,7 +42,7 @@ pub fn normalize_id(id: &str) -> String {
     };
     let (head, params) = id.split_at(open);
     let params = addresses(&uuids(params));
-    let params = sorted_sets(&params);
+    let params = sorted_rust_maps(&sorted_sets(&params));
     format!("{head}{params}")
 }
 
@@ -117,6 +124,7 @@ fn uuids(s: &str) -> String {
 
 /// Is this set item a simple literal?
 fn simple_literal(item: &str) -> bool {
+    let item = item.strip_prefix('b').unwrap_or(item);
     let b = item.as_bytes();
     if b.len() >= 2 && (b[0] == b'\'' || b[0] == b'"') && b[b.len() - 1] == b[0] {
         let inner = &item[1..item.len() - 1];
@@ -166,6 +174,76 @@ fn sorted_sets(s: &str) -> String {
     out
 }
 
+/// A Rust `Debug` map entry: `"key": value` with a key free of quotes and
+/// backslashes and a value free of brackets, braces and commas.
+fn rust_map_entry(entry: &str) -> bool {
+    let Some(rest) = entry.strip_prefix('"') else {
+        return false;
+    };
+    let Some((key, value)) = rest.split_once("\": ") else {
+        return false;
+    };
+    !key.contains(['"', '\\'])
+        && !value.is_empty()
+        && !value.contains(['{', '}', '[', ']', ',', '(', ')', '"'])
+}
+
+/// Rule 4: sort the entries of Rust `Debug` maps.
+fn sorted_rust_maps(s: &str) -> String {
+    const NL: &str = "\\n";
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            rest = after;
+            continue;
+        };
+        let body = &after[..close];
+        if body.contains('{') {
+            rest = after;
+            continue;
+        }
+        // Pretty: `\n<indent>"k": v,` per entry, then `\n<indent>`.
+        let pretty: Option<Vec<&str>> = body.strip_prefix(NL).and_then(|b| {
+            let parts: Vec<&str> = b.split(NL).collect();
+            let (last, entries) = parts.split_last()?;
+            let ok = last.trim().is_empty()
+                && !entries.is_empty()
+                && entries
+                    .iter()
+                    .all(|e| e.trim_start().strip_suffix(',').is_some_and(rust_map_entry));
+            ok.then(|| entries.to_vec())
+        });
+        if let Some(mut entries) = pretty {
+            let indent = &body[body.rfind(NL).unwrap_or(0) + NL.len()..];
+            entries.sort_by_key(|e| e.trim_start());
+            for e in &entries {
+                out.push_str(NL);
+                out.push_str(e);
+            }
+            out.push_str(NL);
+            out.push_str(indent);
+            out.push('}');
+            rest = &after[close + 1..];
+            continue;
+        }
+        let compact: Vec<&str> = body.split(", ").collect();
+        if !body.is_empty() && compact.iter().all(|e| rust_map_entry(e)) {
+            let mut entries = compact;
+            entries.sort_unstable();
+            out.push_str(&entries.join(", "));
+            out.push('}');
+            rest = &after[close + 1..];
+            continue;
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A run's records under their snapshot keys: the normalised id, and when
 /// several tests share one, `id`, `id #2`, `id #3`, ... given in order of
 /// (outcome, raw id). Comparing these keys compares the sorted list of
@@ -196,6 +274,35 @@ mod tests {
     use super::super::testutil::rec;
     use super::*;
     use crate::runner::outcome::Outcome::*;
+
+    #[test]
+    fn sets_with_bytes_and_rust_maps_are_ordered() {
+        // Two runs, two hash orders: one key.
+        let a = normalize_id("t.py::f[{1, '2', b'3'}-x]");
+        let b = normalize_id("t.py::f[{b'3', 1, '2'}-x]");
+        assert_eq!(a, b);
+        assert_eq!(a, "t.py::f[{'2', 1, b'3'}-x]");
+        let pretty = |order: [(&str, u8); 2]| {
+            let entries: String = order
+                .iter()
+                .map(|(k, v)| format!("\\n        \"{k}\": {v},"))
+                .collect();
+            format!("t.py::f[M(by_name: {{{entries}\\n    }},\\n)]")
+        };
+        let one = normalize_id(&pretty([("a", 0), ("b", 1)]));
+        let two = normalize_id(&pretty([("b", 1), ("a", 0)]));
+        assert_eq!(one, two);
+        assert_eq!(one, pretty([("a", 0), ("b", 1)]));
+        assert_eq!(
+            normalize_id("t.py::f[{\"b\": 1, \"a\": 0}]"),
+            "t.py::f[{\"a\": 0, \"b\": 1}]"
+        );
+        // Python dicts keep their (insertion) order.
+        assert_eq!(
+            normalize_id("t.py::f[{'b': 1, 'a': 0}]"),
+            "t.py::f[{'b': 1, 'a': 0}]"
+        );
+    }
 
     #[test]
     fn plain_ids_are_unchanged() {

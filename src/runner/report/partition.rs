@@ -27,6 +27,36 @@ pub fn format_partition((k, n): (u32, u32)) -> String {
     format!("{k}/{n}")
 }
 
+/// `--partition K/N`, checked when parsed: part `K` (from 1) of `N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// Which part, from 1.
+    pub k: u32,
+    /// How many parts.
+    pub n: u32,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (k, n) = parse_partition(s).map_err(|e| e.to_string())?;
+        Ok(Partition { k, n })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+impl From<Partition> for (u32, u32) {
+    fn from(p: Partition) -> Self {
+        (p.k, p.n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

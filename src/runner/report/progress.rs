@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{Counts, one_line, paint};
+use super::results::Counts;
+use super::style::{one_line, paint};
 use crate::runner::outcome::{Outcome, TestRecord};
 
 /// The longest message shown on a live line.

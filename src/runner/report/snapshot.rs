@@ -38,8 +38,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::file_of;
 use super::normalize::keyed;
+use super::results::file_of;
 use crate::runner::outcome::{Outcome, TestRecord};
 
 /// The default snapshot directory, relative to the cwd.
@@ -145,16 +145,15 @@ impl Snapshot {
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = path(dir, &self.package);
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, self.render())
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::atomic_file::write(&path, self.render().as_bytes())?;
         Ok(path)
     }
 
     /// The snapshot after accepting a run's results: within what the run
     /// covered its outcomes replace the old ones (tests that vanished there
-    /// are dropped); entries outside are kept.
+    /// are dropped); entries outside are kept. A file that crashed (or timed
+    /// out) before any of its tests ran keeps its old entries instead of
+    /// the one crash record ([`Snapshot::kept_on_crash`] says which).
     pub fn updated(
         package: &str,
         old: Option<&Snapshot>,
@@ -162,17 +161,23 @@ impl Snapshot {
         coverage: &Coverage,
         pyodide: Option<&str>,
     ) -> Snapshot {
+        let kept: BTreeSet<String> = Snapshot::kept_on_crash(old, results)
+            .into_iter()
+            .map(|(file, _)| file)
+            .collect();
         let mut tests: BTreeMap<String, Outcome> = match old {
             Some(old) => old
                 .tests
                 .iter()
-                .filter(|(id, _)| !coverage.covers(id))
+                .filter(|(id, _)| !coverage.covers(id) || kept.contains(file_of(id)))
                 .map(|(id, o)| (id.clone(), *o))
                 .collect(),
             None => BTreeMap::new(),
         };
         for (id, rec) in keyed(results) {
-            tests.insert(id, rec.outcome);
+            if !kept.contains(&id) {
+                tests.insert(id, rec.outcome);
+            }
         }
         Snapshot {
             package: old.map_or(package, |o| o.package.as_str()).to_string(),
@@ -181,6 +186,39 @@ impl Snapshot {
                 .or_else(|| old.and_then(|o| o.pyodide.clone())),
             tests,
         }
+    }
+}
+
+impl Snapshot {
+    /// The files whose run crashed (or timed out) before any of their
+    /// tests ran, so that the run's only record of them is the file's own,
+    /// while `old` has entries for their tests: (file, number of entries
+    /// an update keeps).
+    pub fn kept_on_crash(
+        old: Option<&Snapshot>,
+        results: &BTreeMap<String, TestRecord>,
+    ) -> Vec<(String, usize)> {
+        let Some(old) = old else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (id, rec) in results {
+            let file_level = file_of(id) == id;
+            let crashed = matches!(rec.outcome, Outcome::Crashed | Outcome::Timeout);
+            let others_ran = results.keys().any(|k| k != id && file_of(k) == id);
+            if !file_level || !crashed || others_ran {
+                continue;
+            }
+            let entries = old
+                .tests
+                .keys()
+                .filter(|k| *k != id && file_of(k) == id)
+                .count();
+            if entries > 0 {
+                out.push((id.clone(), entries));
+            }
+        }
+        out
     }
 }
 

@@ -18,8 +18,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::results::Results;
 use super::snapshot::{self, Change, ChangeKind, PackageChanges};
-use super::{Results, one_line, paint};
+use super::style::{one_line, paint};
 use crate::runner::outcome::Outcome;
 
 /// Lines shown per kind of change and package; the rest are counted.
@@ -42,6 +43,9 @@ pub struct SummaryInput<'a> {
     pub update: bool,
     /// The snapshot files `--update` wrote.
     pub written: &'a [PathBuf],
+    /// Notes on old snapshot entries an update kept (files that crashed
+    /// before their tests ran).
+    pub kept: &'a [String],
     /// The snapshot directory.
     pub snapshot_dir: &'a Path,
     /// `--partition K/N`.
@@ -88,7 +92,7 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// The counts, each outcome in its colour.
-fn describe_counts(counts: &super::Counts, color: bool) -> String {
+fn describe_counts(counts: &super::results::Counts, color: bool) -> String {
     if counts.total() == 0 {
         return "no tests".to_string();
     }
@@ -291,6 +295,9 @@ pub fn render(input: &SummaryInput) -> String {
         what.push(format!("{} without a snapshot", plural(missing, "package")));
     }
     if input.update {
+        for note in input.kept {
+            let _ = writeln!(out, "{}: {note}", paint("note", "1;33", color));
+        }
         if input.written.is_empty() {
             let _ = writeln!(out, "\nThe snapshots are up to date.");
         } else {
@@ -397,6 +404,7 @@ mod tests {
             interrupted: false,
             update: false,
             written: &[],
+            kept: &[],
             snapshot_dir: Path::new("snapshots"),
             partition: None,
             vanished_scope: VanishedScope::All,
@@ -434,6 +442,7 @@ mod tests {
         insta::assert_snapshot!(render(&SummaryInput {
             update: true,
             written: &written,
+            kept: &[],
             interrupted: true,
             partition: Some((2, 4)),
             vanished_scope: VanishedScope::FinishedFiles,

@@ -1,0 +1,97 @@
+//! Which runtime starts the guests the runner describes: natively under
+//! Wasmtime (the host's [`PyodideModule::run`]), or under Node.js with the
+//! dist's own JS glue (the reference, [`super::node::NodeBackend`]). Every
+//! guest of a run — `python`, test files, `compare` — goes through
+//! [`Backend::run`] with a [`GuestSpec`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::dist::Dist;
+use super::node::NodeBackend;
+use crate::host::asm_consts::AsmConsts;
+use crate::host::boot::PyodideModule;
+use crate::host::engine;
+use crate::host::module_cache::ModuleCache;
+use crate::host::spec::{GuestEnd, GuestSpec};
+
+/// Which engine runs the guest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Runtime {
+    /// Natively, under Wasmtime (the default).
+    #[default]
+    Wasmtime,
+    /// Under Node.js with the dist's own JS glue (the reference).
+    Node,
+}
+
+impl Runtime {
+    /// The runtime's name as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Runtime::Wasmtime => "wasmtime",
+            Runtime::Node => "node",
+        }
+    }
+}
+
+/// Load the dist's main module through the compiled-module cache under
+/// `cache` (side modules loaded later are cached there too).
+pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
+    let engine = engine::new_engine()?;
+    let wasm = dist.read_wasm()?;
+    let modules = ModuleCache::new(cache.join("modules"));
+    let module = modules.load(&engine, &wasm, "pyodide.asm.wasm")?;
+    let asm = AsmConsts::parse(&dist.read_glue()?)?;
+    PyodideModule::new(&engine, module, asm, modules)
+}
+
+/// A runtime ready to start guests of one dist.
+pub enum Backend {
+    /// Under Wasmtime.
+    Wasmtime(Arc<PyodideModule>),
+    /// Under Node.js.
+    Node(NodeBackend),
+}
+
+impl Backend {
+    /// The backend for `runtime`, loading what it needs (the compiled
+    /// module, or Node and the dist's npm dependencies).
+    pub fn open(runtime: Runtime, dist: &Dist, cache: &Path) -> Result<Self> {
+        Ok(match runtime {
+            Runtime::Wasmtime => Backend::Wasmtime(Arc::new(load_module(dist, cache)?)),
+            Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
+        })
+    }
+
+    /// The backend for `runtime`, where the Wasmtime one runs `module`.
+    pub fn with_module(
+        runtime: Runtime,
+        dist: &Dist,
+        cache: &Path,
+        module: &Arc<PyodideModule>,
+    ) -> Result<Self> {
+        Ok(match runtime {
+            Runtime::Wasmtime => Backend::Wasmtime(module.clone()),
+            Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
+        })
+    }
+
+    /// Which runtime this is.
+    pub fn runtime(&self) -> Runtime {
+        match self {
+            Backend::Wasmtime(_) => Runtime::Wasmtime,
+            Backend::Node(_) => Runtime::Node,
+        }
+    }
+
+    /// Start the guest `spec` describes and run it to its end.
+    pub fn run(&self, spec: &GuestSpec) -> Result<GuestEnd> {
+        match self {
+            Backend::Wasmtime(module) => module.run(spec),
+            Backend::Node(node) => node.run(spec),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! Bytecode, compiled once by the guest's own CPython and kept in the
+//! cache, so that every guest does not compile the stdlib, pytest and the
+//! package again: the wheels' `__pycache__/*.pyc` (placed next to each
+//! module, as an installer that compiles would leave them), and a table of
+//! the stdlib's code objects served to zipimport by a `.pth` hook.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+
+use super::dist::Dist;
+use super::suite::Suite;
+use super::test_sources::walk;
+use crate::host::boot::PyodideModule;
+use crate::host::spec::{GuestEnd, Mount, Stdio, file_set, site_packages};
+use crate::syscalls::Capture;
+
+/// The stdlib's precompiled bytecode in the guest (see [`STDLIB_HOOK_SOURCE`]).
+const STDLIB_TABLE: &str = "/lib/pyodide-test-stdlib.marshal";
+/// The module a `.pth` file imports at start-up to use it.
+const STDLIB_HOOK: &str = "_pyodide_test_stdlib";
+/// CPython compiles every stdlib module from the zip's source at every
+/// start (the dist ships no bytecode), twice per module (zipimport's
+/// `get_filename` compiles too): most of a guest's start-up. This hook, run
+/// from a `.pth` file, makes zipimport's `_compile_source` return the code
+/// compiled once from the same source and path, so modules, `__file__`,
+/// tracebacks and `inspect` stay exactly as without it.
+const STDLIB_HOOK_SOURCE: &str = r#""""pyodide-test: the stdlib's bytecode, compiled once (see the runner)."""
+import marshal
+import zipimport
+
+
+def _install(path="/lib/pyodide-test-stdlib.marshal"):
+    try:
+        with open(path, "rb") as f:
+            table = marshal.load(f)
+    except (OSError, ValueError, EOFError):
+        return
+    compile_source = zipimport._compile_source
+
+    def _compile_source(pathname, source):
+        code = table.get(pathname)
+        if code is not None:
+            return marshal.loads(code)
+        return compile_source(pathname, source)
+
+    zipimport._compile_source = _compile_source
+
+
+_install()
+del _install
+"#;
+
+/// Add the wheels' bytecode (`__pycache__/*.pyc` next to each module,
+/// as an installer that compiles would leave them), so that every
+/// guest does not compile pytest and the package again. The bytecode is
+/// compiled once per wheel by the guest's own CPython (unchecked-hash
+/// pycs, the source stays as it is) and kept in the cache.
+pub fn add_to(suite: &mut Suite, module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<()> {
+    let site = site_packages(dist.python_major_minor()?);
+    let pycs = for_wheels(module, dist, cache, &suite.wheel_dirs)?;
+    let table = stdlib_table(module, dist, cache)?;
+    let files = Arc::make_mut(&mut suite.files);
+    let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    for (rel, data) in pycs {
+        let guest = format!("{site}/{rel}");
+        if !present.contains(&guest) {
+            files.push((guest, data.into()));
+        }
+    }
+    files.push((STDLIB_TABLE.to_string(), table.into()));
+    files.push((
+        format!("{site}/{STDLIB_HOOK}.py"),
+        STDLIB_HOOK_SOURCE.as_bytes().into(),
+    ));
+    files.push((
+        format!("{site}/{STDLIB_HOOK}.pth"),
+        format!("import {STDLIB_HOOK}\n").into_bytes().into(),
+    ));
+    Ok(())
+}
+
+/// Compiles `(key, rel)` pairs listed in argv[1]: `site/rel` to
+/// `/pyc-out/key/<rel's pyc path relative to site>`.
+const SCRIPT: &str = r#"
+import importlib.util, os, py_compile, sys
+site, listing = sys.argv[1], sys.argv[2]
+with open(listing, encoding="utf-8") as f:
+pairs = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+for key, rel in pairs:
+src = os.path.join(site, rel)
+cfile = importlib.util.cache_from_source(src)
+out = os.path.join("/pyc-out", key, os.path.relpath(cfile, site))
+try:
+    py_compile.compile(src, cfile=out, dfile=src, doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+except Exception:
+    pass
+"#;
+
+/// (path relative to site-packages, content) of every wheel's pycs.
+pub fn for_wheels(
+    module: &PyodideModule,
+    dist: &Dist,
+    cache: &Path,
+    wheel_dirs: &[PathBuf],
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let (major, minor) = dist.python_major_minor()?;
+    let base = cache.join("pyc").join(format!("cp{major}{minor}"));
+    let key_of = |dir: &Path| -> String {
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let missing: Vec<&PathBuf> = wheel_dirs
+        .iter()
+        .filter(|d| !base.join(key_of(d)).join(".complete").is_file())
+        .collect();
+    if !missing.is_empty() {
+        compile(module, dist, &base, &missing, key_of)?;
+    }
+    let mut out = Vec::new();
+    for dir in wheel_dirs {
+        let root = base.join(key_of(dir));
+        for rel in walk_all(&root)? {
+            if rel.ends_with(".pyc") {
+                out.push((rel.clone(), fs::read(root.join(&rel))?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every file under `dir`, `__pycache__` included.
+fn walk_all(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), String::new())];
+    while let Some((d, prefix)) = stack.pop() {
+        for entry in fs::read_dir(&d)? {
+            let entry = entry?;
+            let rel = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            if entry.file_type()?.is_dir() {
+                stack.push((entry.path(), format!("{rel}/")));
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Run a Python script in a guest with `out` (a host directory)
+/// mounted writable at `/pyc-out`.
+fn run_script(
+    module: &PyodideModule,
+    dist: &Dist,
+    files: Vec<(String, Vec<u8>)>,
+    out: &Path,
+    args: &[&str],
+) -> Result<()> {
+    let mut spec = dist.guest(u64::MAX)?;
+    spec.files.push(file_set(files));
+    spec.mounts.push(Mount {
+        host: fs::canonicalize(out)?,
+        guest: "/pyc-out".into(),
+        read_only: false,
+    });
+    spec.argv = args.iter().map(|s| s.to_string()).collect();
+    let err = Capture::new();
+    spec.stdio = Stdio::to_sinks(Arc::new(Capture::new()), Arc::new(err.clone()));
+    match module.run(&spec)? {
+        GuestEnd::Exited(0) => Ok(()),
+        _ => bail!(
+            "{}",
+            String::from_utf8_lossy(&err.contents())
+                .lines()
+                .last()
+                .unwrap_or("the guest failed")
+        ),
+    }
+}
+
+/// Compiles every `.py` of the stdlib zip as zipimport would (same
+/// path, same line-ending normalisation) into
+/// `/pyc-out/stdlib.marshal`: a marshalled dict of path -> marshalled
+/// code.
+const STDLIB_SCRIPT: &str = r#"
+import marshal, sys, zipfile
+archive = sys.argv[1]
+table = {}
+with zipfile.ZipFile(archive) as z:
+for name in z.namelist():
+    if not name.endswith(".py"):
+        continue
+    path = archive + "/" + name
+    source = z.read(name).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except Exception:
+        continue
+    table[path] = marshal.dumps(code)
+with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
+marshal.dump(table, f)
+"#;
+
+/// The stdlib's bytecode table for `dist` (compiled once, cached).
+pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<Vec<u8>> {
+    use sha2::Digest;
+    let zip = dist.stdlib_zip()?;
+    let key: String = sha2::Sha256::digest(&zip)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let (major, minor) = dist.python_major_minor()?;
+    let dir = cache.join("pyc").join(format!("stdlib-{key}"));
+    let path = dir.join("stdlib.marshal");
+    if let Ok(data) = fs::read(&path) {
+        return Ok(data);
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let archive = format!("/lib/python{major}{minor}.zip");
+    let files = vec![(
+        "/tmp/compile_stdlib.py".to_string(),
+        STDLIB_SCRIPT.as_bytes().to_vec(),
+    )];
+    run_script(
+        module,
+        dist,
+        files,
+        &dir,
+        &["/tmp/compile_stdlib.py", &archive],
+    )
+    .context("compiling the stdlib's bytecode")?;
+    let tmp = dir.join("stdlib.marshal.tmp");
+    let unique = dir.join(format!("stdlib.marshal.{}", std::process::id()));
+    fs::rename(&tmp, &unique)?;
+    fs::rename(&unique, &path)?;
+    Ok(fs::read(&path)?)
+}
+
+fn compile(
+    module: &PyodideModule,
+    dist: &Dist,
+    base: &Path,
+    missing: &[&PathBuf],
+    key_of: impl Fn(&Path) -> String,
+) -> Result<()> {
+    let site = site_packages(dist.python_major_minor()?);
+    let tmp = base.join(format!(".tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut files = Vec::new();
+    let mut listing = String::new();
+    for dir in missing {
+        let key = key_of(dir);
+        fs::create_dir_all(tmp.join(&key))?;
+        for rel in walk(dir)? {
+            if rel.ends_with(".py") {
+                files.push((format!("{site}/{rel}"), fs::read(dir.join(&rel))?));
+                listing.push_str(&format!("{key}\t{rel}\n"));
+            }
+        }
+    }
+    files.push(("/tmp/pyc-list.txt".to_string(), listing.into_bytes()));
+    files.push((
+        "/tmp/compile_pyc.py".to_string(),
+        SCRIPT.as_bytes().to_vec(),
+    ));
+    let args = ["/tmp/compile_pyc.py", &site, "/tmp/pyc-list.txt"];
+    if let Err(e) = run_script(module, dist, files, &tmp, &args) {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e.context("compiling the wheels' bytecode"));
+    }
+    for dir in missing {
+        let key = key_of(dir);
+        let from = tmp.join(&key);
+        fs::write(from.join(".complete"), b"")?;
+        super::cache::publish_dir(&from, &base.join(&key))?;
+    }
+    let _ = fs::remove_dir_all(&tmp);
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! A small local suite run through the real binary: a pure-Python wheel
+//! `crashy`, test files written by the test, the `--json` report read back.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use super::{dist_args, exe};
+
+/// A fresh directory under the system temp dir.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("pyodide-test-runner-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A pure-Python wheel `crashy-1.0-py3-none-any.whl` in `dir`.
+pub fn build_wheel(dir: &Path) -> PathBuf {
+    let path = dir.join("crashy-1.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, text) in [
+        ("crashy/__init__.py", "VALUE = 42\n"),
+        (
+            "crashy-1.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: crashy\nVersion: 1.0\n",
+        ),
+        (
+            "crashy-1.0.dist-info/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        ),
+        ("crashy-1.0.dist-info/RECORD", ""),
+    ] {
+        zip.start_file(name, opts).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+/// Run the suite of `crashy` with the tests in `tests`.
+pub fn run_suite(dir: &Path, tests: &Path, extra: &[&str]) -> (Output, Vec<serde_json::Value>) {
+    let wheel = build_wheel(dir);
+    let json = dir.join("out.jsonl");
+    let out = Command::new(exe())
+        .args(dist_args())
+        .arg("crashy")
+        .arg("--with")
+        .arg(&wheel)
+        .arg("--tests")
+        .arg(tests)
+        .arg("--json")
+        .arg(&json)
+        .arg("--snapshot-dir")
+        .arg(dir.join("snapshots"))
+        .args(extra)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pyodide-test");
+    let text = fs::read_to_string(&json).unwrap_or_default();
+    let records = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    (out, records)
+}
+
+/// id -> (outcome, message) of the test records.
+pub fn outcomes(records: &[serde_json::Value]) -> BTreeMap<String, (String, String)> {
+    records
+        .iter()
+        .filter(|r| r.get("id").is_some())
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                (
+                    r["outcome"].as_str().unwrap().to_string(),
+                    r["message"].as_str().unwrap_or("").to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
