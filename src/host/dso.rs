@@ -618,29 +618,14 @@ fn read_library<T: DylinkHost>(
 
 /// Read a whole file of the guest's file system (MEMFS or a mount).
 fn read_guest_file(kernel: &mut crate::syscalls::Kernel, path: &str) -> Option<Vec<u8>> {
-    if let Ok(data) = kernel.file_data(path)
-        && !data.as_slice().is_empty()
-    {
-        return Some(data.as_slice().to_vec());
-    }
-    // A host-backed file (`--mount`): read it through a descriptor.
-    let fd = kernel
-        .do_open(kernel.cwd, path.as_bytes(), 0 /* O_RDONLY */, 0)
-        .ok()?;
+    // MEMFS or a host mount alike; a file the host cannot hold (a huge
+    // sparse one) is "not found" rather than an abort.
+    let data = kernel.file_data(path).ok()?;
+    let bytes = data.as_slice();
     let mut out = Vec::new();
-    let node = kernel.fdt.ofd(fd).ok().and_then(|o| o.node());
-    if let Some(node) = node {
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = kernel.read_node_at(node, out.len() as u64, &mut buf);
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
-    }
-    let _ = kernel.close_fd(fd);
-    node.map(|_| out)
+    out.try_reserve_exact(bytes.len()).ok()?;
+    out.extend_from_slice(bytes);
+    Some(out)
 }
 
 /// `findLibraryFS`: an absolute path if it exists; else the guest's own

@@ -89,16 +89,16 @@ const SCRIPT: &str = r#"
 import importlib.util, os, py_compile, sys
 site, listing = sys.argv[1], sys.argv[2]
 with open(listing, encoding="utf-8") as f:
-pairs = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+    pairs = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
 for key, rel in pairs:
-src = os.path.join(site, rel)
-cfile = importlib.util.cache_from_source(src)
-out = os.path.join("/pyc-out", key, os.path.relpath(cfile, site))
-try:
-    py_compile.compile(src, cfile=out, dfile=src, doraise=True,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-except Exception:
-    pass
+    src = os.path.join(site, rel)
+    cfile = importlib.util.cache_from_source(src)
+    out = os.path.join("/pyc-out", key, os.path.relpath(cfile, site))
+    try:
+        py_compile.compile(src, cfile=out, dfile=src, doraise=True,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except Exception:
+        pass
 "#;
 
 /// (path relative to site-packages, content) of every wheel's pycs.
@@ -192,18 +192,18 @@ import marshal, sys, zipfile
 archive = sys.argv[1]
 table = {}
 with zipfile.ZipFile(archive) as z:
-for name in z.namelist():
-    if not name.endswith(".py"):
-        continue
-    path = archive + "/" + name
-    source = z.read(name).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    try:
-        code = compile(source, path, "exec", dont_inherit=True)
-    except Exception:
-        continue
-    table[path] = marshal.dumps(code)
+    for name in z.namelist():
+        if not name.endswith(".py"):
+            continue
+        path = archive + "/" + name
+        source = z.read(name).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        try:
+            code = compile(source, path, "exec", dont_inherit=True)
+        except Exception:
+            continue
+        table[path] = marshal.dumps(code)
 with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
-marshal.dump(table, f)
+    marshal.dump(table, f)
 "#;
 
 /// The stdlib's bytecode table for `dist` (compiled once, cached).
@@ -283,4 +283,37 @@ fn compile(
     }
     let _ = fs::remove_dir_all(&tmp);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Python this module runs in guests is valid Python (parsed by
+    /// the host's `python3`; a broken script would only show on a cold cache).
+    #[test]
+    fn embedded_scripts_parse() {
+        for (name, source) in [
+            ("compile_pyc", SCRIPT),
+            ("compile_stdlib", STDLIB_SCRIPT),
+            ("stdlib_hook", STDLIB_HOOK_SOURCE),
+        ] {
+            let out = std::process::Command::new("python3")
+                .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])
+                .stdin(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    use std::io::Write;
+                    child.stdin.take().unwrap().write_all(source.as_bytes())?;
+                    child.wait_with_output()
+                })
+                .expect("python3 is needed by the runner's tests");
+            assert!(
+                out.status.success(),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
 }

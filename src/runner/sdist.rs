@@ -154,3 +154,21 @@ pub fn unpack_sdist(cache: &Path, archive: &Path) -> Result<PathBuf> {
         _ => Ok(dir),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fetch_script_parses() {
+        let out = Command::new("python3")
+            .args(["-c", "import ast, sys; ast.parse(sys.argv[1])", FETCH_SDIST])
+            .output()
+            .expect("python3 is needed by the runner's tests");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

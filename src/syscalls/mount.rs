@@ -414,14 +414,6 @@ impl HostRef {
             .map_err(host_err)
     }
 
-    /// Reads at `pos` of the file here; 0 on any error.
-    pub fn read_at(&self, pos: u64, buf: &mut [u8]) -> usize {
-        self.open_nofollow(true, false)
-            .ok()
-            .and_then(|f| f.read_at(buf, pos).ok())
-            .unwrap_or(0)
-    }
-
     /// The whole contents of the file here.
     pub fn read_all(&self) -> SysResult<Vec<u8>> {
         let mut f = self.open_nofollow(true, false)?;

@@ -571,16 +571,6 @@ impl Kernel {
         }
     }
 
-    /// Reads the regular file `n` at `pos` without a descriptor (0 at the
-    /// end, for anything that is not a regular file, and on host errors).
-    pub(crate) fn read_node_at(&self, n: NodeId, pos: u64, buf: &mut [u8]) -> usize {
-        let node = self.fs.node(n);
-        match (&node.backend, &node.kind) {
-            (Backend::Host(h), NodeKind::File(_)) => h.read_at(pos, buf),
-            _ => memfs::read_at(node, pos, buf),
-        }
-    }
-
     /// Makes the empty directory `n` the `/proc/self/fd` mount.
     pub(crate) fn mount_proc(&mut self, n: NodeId) {
         procfs::mount(&mut self.fs, n);
