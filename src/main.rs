@@ -55,6 +55,12 @@ enum Command {
     /// Join the JSON Lines reports (`--json`) of several runs, such as the
     /// partitions of one, into one report and one snapshot comparison.
     Merge(MergeArgs),
+    /// Run CPython's own test suite (Lib/test) in the dist's CPython: one
+    /// module per job, an outcome per test, compared with the snapshot in
+    /// cpython-tests/snapshots/ (exit 0: unchanged, 1: changed, 2: setup
+    /// error). Lib/test comes from Debian's packages unless --cpython-tests
+    /// names one.
+    Cpython(CpythonArgs),
     /// Run the same plan under Wasmtime and under Node (the reference) and
     /// print the tests whose outcome differs (or, with `--scripts DIR`, the
     /// scripts whose stdout or exit status differs). Exit 0: they agree
@@ -78,6 +84,34 @@ struct CompareArgs {
     known: Option<PathBuf>,
     #[command(flatten)]
     run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct CpythonArgs {
+    /// Test modules to run (test_json, test_re); default: all of them.
+    #[arg(value_name = "MODULE")]
+    modules: Vec<String>,
+    /// Use this Lib/test (a CPython checkout's, or an installed python3.X/test)
+    /// instead of Debian's package for the dist's Python.
+    #[arg(long, value_name = "DIR")]
+    cpython_tests: Option<PathBuf>,
+    /// Resources the tests may use, as CPython's own runner takes them
+    /// (-u largefile,cpu; all; -RES); default: none.
+    #[arg(
+        short = 'u',
+        long = "use",
+        value_name = "RES,...",
+        value_delimiter = ','
+    )]
+    resources: Vec<String>,
+    /// The plan of modules and tests that cannot run here (default:
+    /// cpython-tests/plan.toml).
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 #[derive(clap::Args)]
@@ -180,6 +214,21 @@ fn main() -> ExitCode {
             )
             .map(|v| i32::from(v.exit_code())),
             Some(Command::Compare(args)) => compare(&source, args),
+            Some(Command::Cpython(args)) => runner::cpython::run(
+                &source,
+                runtime,
+                &runner::cpython::CpythonOptions {
+                    modules: args.modules,
+                    tests_dir: args.cpython_tests,
+                    resources: args.resources,
+                    plan: args.plan,
+                    test: runner::test_cmd::TestOptions {
+                        packages: vec![runner::cpython::PACKAGE.to_string()],
+                        run: args.run,
+                        report: args.report,
+                    },
+                },
+            ),
             Some(Command::Fetch) => runner::inspect::fetch(&source).map(|()| 0),
             Some(Command::Imports) => runner::inspect::imports(&source),
             Some(Command::Python(args)) => runner::python::run(

@@ -107,6 +107,20 @@ impl Dist {
         &self.lock
     }
 
+    /// The Pyodide version: the npm package's `version` (`package.json`),
+    /// else the lock's, else `None` (a bare build directory).
+    pub fn pyodide_version(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Package {
+            version: Option<String>,
+        }
+        fs::read_to_string(self.path("package.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<Package>(&t).ok())
+            .and_then(|p| p.version)
+            .or_else(|| self.lock.version.clone())
+    }
+
     /// `major.minor` of the dist's Python, e.g. (3, 14).
     pub fn python_major_minor(&self) -> Result<(u32, u32)> {
         let mut parts = self.lock.python.split('.');

@@ -15,7 +15,7 @@ pub fn fetch(source: &DistSource) -> Result<()> {
     load_module(&dist, &cache)?;
     eprintln!(
         "pyodide-test: Pyodide {} (Python {}) is ready in {}",
-        dist.info().version.as_deref().unwrap_or(&source.version),
+        dist.pyodide_version().as_deref().unwrap_or(&source.version),
         dist.info().python,
         dist.dir().display()
     );

@@ -277,6 +277,7 @@ mod tests {
             source: TestSource::Dir("x".into()),
             wheel_dirs: Vec::new(),
             skipped_links: Vec::new(),
+            driver: crate::runner::suite::Driver::Pytest,
         }
     }
 

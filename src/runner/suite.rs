@@ -38,7 +38,77 @@ pub struct Suite {
     pub wheel_dirs: Vec<PathBuf>,
     /// Symlinks in the tests that lead out of their tree: not followed.
     pub skipped_links: Vec<String>,
+    /// How each job (test file) of the suite is run in its guest.
+    pub driver: Driver,
 }
+
+/// How a suite's jobs run in the guest. Every driver reports through the
+/// same events (see `events.rs`) and honours `PYODIDE_TEST_RESUME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Driver {
+    /// pytest with our plugin over one test file; ids are pytest's node ids,
+    /// relative to [`Suite::root`].
+    Pytest,
+    /// CPython's `Lib/test` through our unittest driver, one test module
+    /// (or package) per job; ids are unittest's.
+    Unittest {
+        /// The directory holding the `test` package in the guest.
+        testdir: String,
+        /// regrtest's `-u` resources (empty: none).
+        resources: Vec<String>,
+    },
+}
+
+impl Suite {
+    /// CPython's arguments for the guest that runs `job` (a test file or
+    /// module), with `-k EXPR` and extra arguments for the driver.
+    pub fn job_argv(&self, job: &str, keyword: Option<&str>, extra: &[String]) -> Vec<String> {
+        let mut args: Vec<String> = Vec::new();
+        match &self.driver {
+            Driver::Pytest => {
+                args.extend(
+                    [
+                        "-m",
+                        "pytest",
+                        "-p",
+                        PLUGIN_MODULE,
+                        "-p",
+                        "no:cacheprovider",
+                        "--color=no",
+                        "--tb=short",
+                        "-q",
+                        "-rN",
+                    ]
+                    .map(String::from),
+                );
+                args.push(format!("--rootdir={}", self.root));
+                if let Some(k) = keyword {
+                    args.extend(["-k".into(), k.to_string()]);
+                }
+                args.extend(extra.iter().cloned());
+                args.push(format!("{}/{job}", self.root));
+            }
+            Driver::Unittest { testdir, resources } => {
+                args.extend(["-m".into(), UNITTEST_DRIVER_MODULE.into()]);
+                args.extend(["--testdir".into(), testdir.clone()]);
+                if !resources.is_empty() {
+                    args.extend(["-u".into(), resources.join(",")]);
+                }
+                if let Some(k) = keyword {
+                    args.extend(["-k".into(), k.to_string()]);
+                }
+                args.extend(extra.iter().cloned());
+                args.push(job.to_string());
+            }
+        }
+        args
+    }
+}
+
+/// Our unittest driver for CPython's `Lib/test`, placed in site-packages.
+pub const UNITTEST_DRIVER_SOURCE: &str = include_str!("cpython_driver.py");
+/// Its module name (`-m NAME`).
+pub const UNITTEST_DRIVER_MODULE: &str = "_pyodide_test_cpython";
 
 /// What a suite needs besides the package name.
 #[derive(Debug, Clone, Default)]
@@ -123,11 +193,12 @@ impl Suite {
             package: package.to_string(),
             version: Some(version),
             files: file_set(files.map),
-            skipped_links: files.skipped_links,
             root,
             test_files,
             source,
             wheel_dirs,
+            skipped_links: files.skipped_links,
+            driver: Driver::Pytest,
         })
     }
 }

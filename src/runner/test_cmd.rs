@@ -13,6 +13,7 @@ use super::bytecode;
 use super::dist::{Dist, DistSource};
 use super::fetch;
 use super::options::{ReportArgs, RunArgs, jobs, warn_unhonoured};
+use super::outcome::TestRecord;
 use super::report::{ReportOptions, Reporter, RunVerdict};
 use super::scheduler::{self, RecordSink};
 use super::suite::{Suite, SuiteOptions};
@@ -83,6 +84,30 @@ pub struct Plan {
     pub started: Instant,
 }
 
+/// The dist of a run, its compiled module and the tool's cache.
+pub struct Setup {
+    /// The resolved dist.
+    pub dist: Dist,
+    /// Its compiled module.
+    pub module: Arc<PyodideModule>,
+    /// The tool's cache.
+    pub cache: PathBuf,
+}
+
+impl Setup {
+    /// Resolve the dist (fetching it if needed) and load its module.
+    pub fn new(source: &DistSource) -> Result<Setup> {
+        let cache = fetch::cache_root();
+        let dist = source.resolve(&cache)?;
+        let module = Arc::new(load_module(&dist, &cache)?);
+        Ok(Setup {
+            dist,
+            module,
+            cache,
+        })
+    }
+}
+
 /// Check the options, resolve the dist, prepare every suite and plan the
 /// jobs. Errors here are setup errors (status 2).
 pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
@@ -93,20 +118,18 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     if opts.run.tests.is_some() && opts.packages.len() != 1 {
         bail!("--tests DIR needs exactly one package");
     }
-    let partition = opts.report.partition.map(<(u32, u32)>::from);
-    let threads = jobs(opts.run.jobs)?;
-    let cache = fetch::cache_root();
-    let dist = source.resolve(&cache)?;
-    let module = Arc::new(load_module(&dist, &cache)?);
+    // Typed flags are checked before anything is fetched.
+    jobs(opts.run.jobs)?;
+    let setup = Setup::new(source)?;
     let suite_opts = SuiteOptions {
         with: opts.run.with.clone(),
         tests: opts.run.tests.clone(),
     };
     let mut suites = Vec::new();
     for package in &opts.packages {
-        let mut suite = Suite::prepare(&dist, &cache, package, &suite_opts)
+        let mut suite = Suite::prepare(&setup.dist, &setup.cache, package, &suite_opts)
             .with_context(|| format!("preparing the tests of {package}"))?;
-        bytecode::add_to(&mut suite, &module, &dist, &cache)
+        bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache)
             .with_context(|| format!("preparing the tests of {package}"))?;
         eprintln!(
             "pyodide-test: {} {}: {} test files ({})",
@@ -125,11 +148,23 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
         }
         suites.push(suite);
     }
-    let known = scheduler::load_durations(&cache, opts.report.json.as_deref());
+    plan_suites(setup, suites, opts, started)
+}
+
+/// Plan the jobs of prepared `suites` and the workers' settings.
+pub fn plan_suites(
+    setup: Setup,
+    suites: Vec<Suite>,
+    opts: &TestOptions,
+    started: Instant,
+) -> Result<Plan> {
+    let partition = opts.report.partition.map(<(u32, u32)>::from);
+    let threads = jobs(opts.run.jobs)?;
+    let known = scheduler::load_durations(&setup.cache, opts.report.json.as_deref());
     let jobs = scheduler::plan(&suites, partition, &known);
     let hash_seed = opts.run.hash_seed.resolve();
     eprintln!("pyodide-test: hash seed {hash_seed} (repeat with --hash-seed {hash_seed})");
-    let mut guest = dist.guest(opts.run.max_memory().bytes())?;
+    let mut guest = setup.dist.guest(opts.run.max_memory().bytes())?;
     guest.limits.max_fs = Some(opts.run.max_fs().bytes());
     guest
         .env
@@ -143,9 +178,9 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     };
     let threads = threads.min(jobs.len().max(1));
     Ok(Plan {
-        dist,
-        module,
-        cache,
+        dist: setup.dist,
+        module: setup.module,
+        cache: setup.cache,
         suites,
         jobs,
         threads,
@@ -226,26 +261,55 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
 /// interrupted). Setup problems are errors (status 2).
 pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<i32> {
     let plan = prepare(source, opts)?;
+    let snapshot_dir = opts
+        .report
+        .snapshot_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("snapshots"));
+    run_and_report(
+        &plan,
+        runtime,
+        opts,
+        &opts.packages,
+        snapshot_dir,
+        &[],
+        false,
+    )
+}
+
+/// Run a prepared plan and report it: the records in `before` (tests the
+/// plan decided not to run) first, then the jobs' as they come; returns
+/// the exit status as [`run`] does. `some_jobs`: the plan holds only some
+/// of the suite's jobs (snapshots are compared for those).
+pub fn run_and_report(
+    plan: &Plan,
+    runtime: Runtime,
+    opts: &TestOptions,
+    packages: &[String],
+    snapshot_dir: PathBuf,
+    before: &[TestRecord],
+    some_jobs: bool,
+) -> Result<i32> {
     let files = plan.jobs.len();
     let report_opts = ReportOptions {
         json: opts.report.json.clone(),
         junit: opts.report.junit.clone(),
-        snapshot_dir: opts
-            .report
-            .snapshot_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("snapshots")),
+        snapshot_dir,
         update: opts.report.update,
         // SAFETY: isatty only inspects the descriptor number.
         progress: unsafe { libc::isatty(2) == 1 },
         partition: plan.partition,
+        some_jobs,
         filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
-        pyodide_version: plan.dist.info().version.clone(),
+        pyodide_version: plan.dist.pyodide_version(),
         hash_seed: Some(plan.hash_seed),
         ..ReportOptions::default()
     };
-    let mut reporter = Reporter::new(report_opts, &opts.packages, files)?;
-    let run = match run_plan(&plan, runtime, &mut reporter) {
+    let mut reporter = Reporter::new(report_opts, packages, files)?;
+    for record in before {
+        reporter.record(record)?;
+    }
+    let run = match run_plan(plan, runtime, &mut reporter) {
         Ok(r) => r,
         Err(e) => {
             let _ = reporter.finish(true);

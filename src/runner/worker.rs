@@ -19,7 +19,7 @@ use anyhow::Result;
 use super::backend::Backend;
 use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
-use super::suite::{PLUGIN_MODULE, Suite};
+use super::suite::Suite;
 use crate::host::spec::{
     EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
 };
@@ -204,37 +204,6 @@ pub fn run_file(
     Ok(())
 }
 
-/// The arguments of `python` for one guest.
-pub fn pytest_args(
-    suite: &Suite,
-    file: &str,
-    keyword: Option<&str>,
-    extra: &[String],
-) -> Vec<String> {
-    let mut args: Vec<String> = [
-        "-m",
-        "pytest",
-        "-p",
-        PLUGIN_MODULE,
-        "-p",
-        "no:cacheprovider",
-        "--color=no",
-        "--tb=short",
-        "-q",
-        "-rN",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.push(format!("--rootdir={}", suite.root));
-    if let Some(k) = keyword {
-        args.extend(["-k".into(), k.to_string()]);
-    }
-    args.extend(extra.iter().cloned());
-    args.push(format!("{}/{file}", suite.root));
-    args
-}
-
 /// Start one guest on the file; `None` when the session finished.
 fn run_guest(
     backend: &Backend,
@@ -279,7 +248,7 @@ fn run_guest(
         spec.env
             .push(("PYODIDE_TEST_RESUME".into(), RESUME_PATH.into()));
     }
-    spec.argv = pytest_args(suite, file, cfg.keyword.as_deref(), &cfg.pytest_args);
+    spec.argv = suite.job_argv(file, cfg.keyword.as_deref(), &cfg.pytest_args);
     spec.limits.interrupt = Some(interrupt);
     spec.stdio = Stdio::to_sinks(
         Arc::new(sink(Channel::Stdout)),

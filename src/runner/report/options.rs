@@ -23,6 +23,9 @@ pub struct ReportOptions {
     /// `--partition K/N` of the run, recorded in reports (snapshots are only
     /// compared for the tests this partition ran).
     pub partition: Option<(u32, u32)>,
+    /// Only some of the suite's jobs were chosen (named test modules): as
+    /// with a partition, snapshots are compared for the jobs that ran.
+    pub some_jobs: bool,
     /// Only some tests of the files were selected (`-k`): no test is
     /// reported as vanished, and `--update` only adds or changes entries.
     pub filtered: bool,
@@ -45,6 +48,7 @@ impl Default for ReportOptions {
             update: false,
             progress: false,
             partition: None,
+            some_jobs: false,
             filtered: false,
             pyodide_version: None,
             hash_seed: None,

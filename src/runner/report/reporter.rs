@@ -119,7 +119,8 @@ impl Reporter {
 
     /// What each package's comparison may cover.
     fn coverage(&self, interrupted: bool) -> BTreeMap<String, Coverage> {
-        let full = !interrupted && self.opts.partition.is_none_or(|(_, n)| n == 1);
+        let full =
+            !interrupted && !self.opts.some_jobs && self.opts.partition.is_none_or(|(_, n)| n == 1);
         self.results
             .iter()
             .map(|(name, pkg)| {

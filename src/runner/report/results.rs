@@ -102,6 +102,24 @@ pub fn file_of(id: &str) -> &str {
     id.split("::").next().unwrap_or(id)
 }
 
+/// Whether test `id` belongs to the job (test file or module) `file`: it is
+/// the job's own record, a pytest node id in the file (`file::...`), or a
+/// unittest id in the module (`file.Class.test`).
+pub fn in_file(id: &str, file: &str) -> bool {
+    id.strip_prefix(file)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::") || rest.starts_with('.'))
+}
+
+/// The jobs `id` could belong to: its pytest file, and each dotted prefix
+/// of a unittest id (`test.test_json` of `test.test_json.T.test_x`).
+pub fn files_of(id: &str) -> impl Iterator<Item = &str> {
+    let dotted = id
+        .match_indices('.')
+        .map(move |(i, _)| &id[..i])
+        .filter(|p| !p.contains("::"));
+    std::iter::once(file_of(id)).chain(dotted)
+}
+
 /// One package's results so far.
 #[derive(Debug, Clone, Default)]
 pub struct PackageResults {
@@ -135,7 +153,7 @@ impl PackageResults {
             if !id.starts_with(file) {
                 break;
             }
-            if file_of(id) == file {
+            if in_file(id, file) {
                 counts.add(rec.outcome);
             }
         }

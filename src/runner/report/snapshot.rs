@@ -39,7 +39,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::normalize::keyed;
-use super::results::file_of;
+use super::results::{file_of, files_of, in_file};
 use crate::runner::outcome::{Outcome, TestRecord};
 
 /// The default snapshot directory, relative to the cwd.
@@ -169,7 +169,7 @@ impl Snapshot {
             Some(old) => old
                 .tests
                 .iter()
-                .filter(|(id, _)| !coverage.covers(id) || kept.contains(file_of(id)))
+                .filter(|(id, _)| !coverage.covers(id) || kept.iter().any(|f| in_file(id, f)))
                 .map(|(id, o)| (id.clone(), *o))
                 .collect(),
             None => BTreeMap::new(),
@@ -205,14 +205,14 @@ impl Snapshot {
         for (id, rec) in results {
             let file_level = file_of(id) == id;
             let crashed = matches!(rec.outcome, Outcome::Crashed | Outcome::Timeout);
-            let others_ran = results.keys().any(|k| k != id && file_of(k) == id);
+            let others_ran = results.keys().any(|k| k != id && in_file(k, id));
             if !file_level || !crashed || others_ran {
                 continue;
             }
             let entries = old
                 .tests
                 .keys()
-                .filter(|k| *k != id && file_of(k) == id)
+                .filter(|k| *k != id && in_file(k, id))
                 .count();
             if entries > 0 {
                 out.push((id.clone(), entries));
@@ -239,7 +239,7 @@ impl Coverage {
     pub fn covers(&self, id: &str) -> bool {
         match self {
             Coverage::All => true,
-            Coverage::Files(files) => files.contains(file_of(id)),
+            Coverage::Files(files) => files_of(id).any(|f| files.contains(f)),
             Coverage::Nothing => false,
         }
     }
@@ -462,6 +462,34 @@ mod tests {
         assert!(err.to_string().contains("format 2"), "{err}");
         assert!(
             Snapshot::parse(r#"{"format": 1, "package": "x", "tests": {"a": "weird"}}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn unittest_ids_belong_to_their_module() {
+        let files: BTreeSet<String> = ["test.test_json".to_string()].into();
+        let cov = Coverage::Files(files);
+        assert!(cov.covers("test.test_json"));
+        assert!(cov.covers("test.test_json.test_speedups.TestEncode.test_x"));
+        assert!(!cov.covers("test.test_jsonx.T.t"));
+        assert!(!cov.covers("test.test_re.T.t"));
+        let old = Snapshot {
+            package: "cpython".into(),
+            pyodide: None,
+            tests: [
+                ("test.test_json.A.a".to_string(), Outcome::Passed),
+                ("test.test_json.A.b".to_string(), Outcome::Failed),
+            ]
+            .into(),
+        };
+        let mut results = BTreeMap::new();
+        results.insert(
+            "test.test_json".to_string(),
+            rec("cpython", "test.test_json", Outcome::Crashed, 0.0, "trap"),
+        );
+        assert_eq!(
+            Snapshot::kept_on_crash(Some(&old), &results),
+            [("test.test_json".to_string(), 2)]
         );
     }
 

@@ -1,0 +1,175 @@
+//! The plan of CPython's own test suite (`cpython-tests/plan.toml`): the
+//! test modules, and single tests, that cannot run here, each with its
+//! kind and reason. A skipped module is reported as one `skipped` record
+//! (its id `test.<module>`, the reason as message) without starting a
+//! guest; a skipped test is reported `skipped` by the driver without
+//! running it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// Why something cannot run here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipKind {
+    /// Needs threads.
+    Threads,
+    /// Needs subprocesses.
+    Subprocess,
+    /// Needs a real network.
+    Network,
+    /// Needs signal delivery.
+    Signals,
+    /// Needs `fork`.
+    Fork,
+    /// Hangs in this build (a bug of the build, not of either runtime).
+    Hang,
+    /// Crashes in this build.
+    Crash,
+    /// Needs what this platform lacks (another OS, a tool, a C compiler).
+    Platform,
+    /// Reads the stdlib's sources from a directory (ours is a zip).
+    Zipimport,
+    /// Takes too long to be worth it in a run.
+    Slow,
+    /// Expects a different CPython or `Lib/test` version.
+    VersionSkew,
+    /// Another reason (the reason says which).
+    Other,
+}
+
+/// One `[[skip]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Skip {
+    /// The module (`test_x`, or `test_pkg.test_sub` in a package).
+    pub module: String,
+    /// Only these tests (full unittest ids); absent: the whole module.
+    #[serde(default)]
+    pub tests: Vec<String>,
+    /// Why, in a word.
+    pub kind: SkipKind,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// What happened when it was tried here (for the record).
+    #[serde(default)]
+    pub tried: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    #[serde(default)]
+    skip: Vec<Skip>,
+}
+
+/// The plan: modules and tests not run, with their reasons.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Whole modules not run: module -> its entry.
+    pub modules: BTreeMap<String, Skip>,
+    /// Single tests not run: unittest id -> reason.
+    pub tests: BTreeMap<String, String>,
+}
+
+impl Plan {
+    /// Parse the plan's text.
+    pub fn parse(text: &str) -> Result<Plan> {
+        let file: PlanFile = toml::from_str(text).context("reading the CPython test plan")?;
+        let mut plan = Plan::default();
+        for skip in file.skip {
+            if !skip.module.starts_with("test_") || skip.reason.trim().is_empty() {
+                bail!(
+                    "plan entry {:?}: a module named test_* and a reason are needed",
+                    skip.module
+                );
+            }
+            if skip.tests.is_empty() {
+                plan.modules.insert(skip.module.clone(), skip);
+            } else {
+                for t in &skip.tests {
+                    plan.tests
+                        .insert(t.clone(), format!("{:?}: {}", skip.kind, skip.reason));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Read the plan at `path`.
+    pub fn load(path: &Path) -> Result<Plan> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Plan::parse(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// The entry that skips `module` (or the package it is in).
+    pub fn module_skip(&self, module: &str) -> Option<&Skip> {
+        self.modules.get(module).or_else(|| {
+            let (pkg, _) = module.split_once('.')?;
+            self.modules.get(pkg)
+        })
+    }
+
+    /// The driver's skip list for `module`: `id\treason` lines of the
+    /// plan's single tests in that module.
+    pub fn test_skips(&self, module: &str) -> String {
+        let prefix = format!("test.{module}.");
+        self.tests
+            .iter()
+            .filter(|(id, _)| id.starts_with(&prefix))
+            .map(|(id, reason)| format!("{id}\t{reason}\n"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_and_tests() {
+        let plan = Plan::parse(
+            r#"
+[[skip]]
+module = "test_threading"
+kind = "threads"
+reason = "no threads in this build"
+
+[[skip]]
+module = "test_csv"
+tests = ["test.test_csv.TestSniffer.test_sniff_regex_backtracking"]
+kind = "hang"
+reason = "catastrophic backtracking"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.module_skip("test_threading").unwrap().kind,
+            SkipKind::Threads
+        );
+        assert!(plan.module_skip("test_csv").is_none());
+        assert_eq!(
+            plan.test_skips("test_csv"),
+            "test.test_csv.TestSniffer.test_sniff_regex_backtracking\tHang: catastrophic backtracking\n"
+        );
+        assert_eq!(plan.test_skips("test_json"), "");
+    }
+
+    #[test]
+    fn bad_entries_are_refused() {
+        assert!(
+            Plan::parse("[[skip]]\nmodule = \"x\"\nkind = \"hang\"\nreason = \"r\"\n").is_err()
+        );
+        assert!(
+            Plan::parse("[[skip]]\nmodule = \"test_x\"\nkind = \"nope\"\nreason = \"r\"\n")
+                .is_err()
+        );
+        assert!(
+            Plan::parse("[[skip]]\nmodule = \"test_x\"\nkind = \"hang\"\nreason = \"\"\n").is_err()
+        );
+    }
+}

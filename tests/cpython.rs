@@ -1,0 +1,103 @@
+//! `pyodide-test cpython`: a handful of CPython's own test modules against
+//! the committed snapshot (`cpython-tests/snapshots/`), including one whose
+//! test traps (the module goes on in a fresh guest), and the bad inputs.
+//! The whole suite is `pyodide-test cpython -j 2` (see the README), or
+//! `cargo test --test cpython -- --include-ignored`.
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use common::{dist_args, exe};
+
+/// The modules the default test run checks: small, and `test_json` traps
+/// in `test_speedups.TestEncode.test_mutate_dict_items_during_encode`.
+const HANDFUL: &[&str] = &[
+    "test_json",
+    "test_textwrap",
+    "test_struct",
+    "test_list",
+    "test_bool",
+    "test_int",
+];
+
+fn cpython(args: &[&str]) -> Output {
+    Command::new(exe())
+        .args(dist_args())
+        .arg("cpython")
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pyodide-test cpython")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn a_handful_of_modules_match_the_snapshot() {
+    let json = std::env::temp_dir().join(format!("pt-cpython-{}.jsonl", std::process::id()));
+    let mut args: Vec<&str> = HANDFUL.to_vec();
+    let json_arg = json.to_string_lossy().into_owned();
+    args.extend(["-j", "2", "--json", &json_arg]);
+    let out = cpython(&args);
+    let all = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "outcomes differ from cpython-tests/snapshots (a newer Lib/test from Debian needs \
+         `pyodide-test cpython --update`):\n{all}"
+    );
+    let records = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    // The trap is recorded for its test, and the module went on after it.
+    let crash = records
+        .lines()
+        .find(|l| l.contains("test_mutate_dict_items_during_encode"))
+        .expect("a record of the trapping test");
+    assert!(crash.contains("\"crashed\""), "{crash}");
+    let json_tests = records
+        .lines()
+        .filter(|l| l.contains("\"id\":\"test.test_json."))
+        .count();
+    assert!(json_tests > 200, "{json_tests} test_json records");
+    assert!(records.contains("\"package\":\"cpython\""));
+}
+
+#[test]
+#[ignore = "the whole suite: tens of minutes; run with -- --include-ignored"]
+fn the_whole_suite_matches_the_snapshot() {
+    let out = cpython(&["-j", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn bad_input_is_one_line_and_status_2() {
+    let dir = std::env::temp_dir().join(format!("pt-cpython-bad-{}", std::process::id()));
+    let lib_test = dir.join("usr/lib/python3.9/test");
+    for pkg in ["", "support", "libregrtest"] {
+        std::fs::create_dir_all(lib_test.join(pkg)).unwrap();
+        std::fs::write(lib_test.join(pkg).join("__init__.py"), "").unwrap();
+    }
+    let other_python = lib_test.to_string_lossy().into_owned();
+    for (args, needle) in [
+        (vec!["test_no_such_module"], "is not a test module"),
+        (
+            vec!["--cpython-tests", other_python.as_str()],
+            "is the Lib/test of CPython 3.9",
+        ),
+    ] {
+        let out = cpython(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
