@@ -65,7 +65,7 @@ pub fn kernel_for(spec: &GuestSpec) -> Result<Kernel> {
 
 /// Create the directories and files of `spec` in `kernel`'s MEMFS, as
 /// `pyodide.mjs`'s preRun hooks do, then mount its host directories and
-/// change into [`HOME`].
+/// change into its working directory ([`HOME`] unless it names one).
 fn prepare(kernel: &mut Kernel, spec: &GuestSpec) -> Result<()> {
     let (major, minor) = spec.python;
     for dir in [
@@ -99,8 +99,9 @@ fn prepare(kernel: &mut Kernel, spec: &GuestSpec) -> Result<()> {
             .mount_host_dir(&m.guest, &m.host, m.read_only)
             .map_err(|e| anyhow::anyhow!("--mount {}:{}: {e}", m.host.display(), m.guest))?;
     }
+    let cwd = spec.cwd.as_deref().unwrap_or(HOME);
     kernel
-        .chdir(HOME)
-        .map_err(|e| anyhow::anyhow!("chdir {HOME}: {e:?}"))?;
+        .chdir(cwd)
+        .map_err(|e| anyhow::anyhow!("chdir {cwd}: {e:?}"))?;
     Ok(())
 }

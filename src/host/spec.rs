@@ -179,6 +179,8 @@ pub struct GuestSpec {
     pub mounts: Vec<Mount>,
     /// CPython's arguments (without the program name).
     pub argv: Vec<String>,
+    /// The directory the guest starts in (default: its home).
+    pub cwd: Option<String>,
     /// Variables set on top of the guest's default environment (a name
     /// already there is replaced).
     pub env: Vec<(String, String)>,
@@ -205,6 +207,7 @@ impl GuestSpec {
             files: Vec::new(),
             mounts: Vec::new(),
             argv: Vec::new(),
+            cwd: None,
             env: Vec::new(),
             limits: Limits::memory(max_memory),
             stdio: Stdio::Host,

@@ -250,6 +250,10 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
             testdir: TESTDIR.to_string(),
             resources: opts.resources.clone(),
         },
+        cwd: None,
+        pytest_args: Vec::new(),
+        notes: Vec::new(),
+        modules: Vec::new(),
     };
     let mut plan = test_cmd::plan_suites(setup, vec![suite], &opts.test, started)?;
     plan.cfg

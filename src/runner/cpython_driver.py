@@ -249,15 +249,26 @@ def _id_matcher(patterns, substring):
 
 
 def read_skips(path):
-    """The plan's skips: test id -> reason."""
+    """The plan's skips: a function from a test id to the reason it is
+    skipped, or None. Each line is "PATTERN<TAB>reason"; a pattern matches
+    as regrtest's -m does (a full id, or fnmatch on the id or a dotted part)."""
     if not path:
-        return {}
+        return lambda tid: None
     try:
         with open(path, encoding="utf-8") as f:
-            pairs = (line.rstrip("\n").split("\t", 1) for line in f if line.strip())
-            return {p[0]: (p[1] if len(p) > 1 else "skipped by the plan") for p in pairs}
+            lines = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
     except OSError:
-        return {}
+        return lambda tid: None
+    rules = [(_id_matcher([(p[0], True)], None), p[1] if len(p) > 1 else "skipped by the plan")
+             for p in lines]
+
+    def reason(tid):
+        for matches, why in rules:
+            if matches(tid):
+                return why
+        return None
+
+    return reason
 
 
 def read_resume(path):
@@ -716,8 +727,9 @@ def run_module(name, opts, events, support, os_helper):
             tid = f"{tid}#{n}"  # the same test loaded twice: keep ids unique
         if tid in done or not keep(tid):
             continue
-        if tid in planned:
-            plan_skipped.append(tid)
+        why = planned(tid)
+        if why is not None:
+            plan_skipped.append((tid, why))
             collected.append(tid)
             continue
         ids[id(test)] = tid
@@ -728,10 +740,10 @@ def run_module(name, opts, events, support, os_helper):
     if opts.list_only:
         events.emit(ev="done", status=0)
         return 0
-    for tid in plan_skipped:
+    for tid, why in plan_skipped:
         events.emit(ev="start", id=tid)
         events.emit(ev="result", id=tid, outcome="skipped", duration=0.0,
-                    message=_short("plan: " + planned[tid]))
+                    message=_short("plan: " + why))
 
     driver = Driver(events, ids, opts.capture)
     result = DriverResult(driver)

@@ -15,6 +15,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipKind {
+    /// A module this Pyodide is built without (`dbm`, `_pydecimal`, ...).
+    Build,
+    /// File-system semantics MEMFS lacks (permissions, links, ...).
+    Fs,
     /// Needs threads.
     Threads,
     /// Needs subprocesses.
@@ -71,8 +75,9 @@ struct PlanFile {
 pub struct Plan {
     /// Whole modules not run: module -> its entry.
     pub modules: BTreeMap<String, Skip>,
-    /// Single tests not run: unittest id -> reason.
-    pub tests: BTreeMap<String, String>,
+    /// Single tests not run, by module: (unittest id or regrtest `-m`
+    /// pattern, reason).
+    pub tests: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Plan {
@@ -87,12 +92,20 @@ impl Plan {
                     skip.module
                 );
             }
-            if skip.tests.is_empty() {
+            let top = skip.module.split('.').next().unwrap_or(&skip.module);
+            if skip.tests.is_empty() && top == skip.module {
                 plan.modules.insert(skip.module.clone(), skip);
+            } else if skip.tests.is_empty() {
+                // A submodule of a test package: its tests, by pattern.
+                plan.tests.entry(top.to_string()).or_default().push((
+                    format!("test.{}.*", skip.module),
+                    format!("{:?}: {}", skip.kind, skip.reason),
+                ));
             } else {
+                let top = skip.module.split('.').next().unwrap_or(&skip.module);
+                let entry = plan.tests.entry(top.to_string()).or_default();
                 for t in &skip.tests {
-                    plan.tests
-                        .insert(t.clone(), format!("{:?}: {}", skip.kind, skip.reason));
+                    entry.push((t.clone(), format!("{:?}: {}", skip.kind, skip.reason)));
                 }
             }
         }
@@ -106,21 +119,18 @@ impl Plan {
         Plan::parse(&text).with_context(|| format!("in {}", path.display()))
     }
 
-    /// The entry that skips `module` (or the package it is in).
+    /// The entry that skips the whole module (job) `module`.
     pub fn module_skip(&self, module: &str) -> Option<&Skip> {
-        self.modules.get(module).or_else(|| {
-            let (pkg, _) = module.split_once('.')?;
-            self.modules.get(pkg)
-        })
+        self.modules.get(module)
     }
 
-    /// The driver's skip list for `module`: `id\treason` lines of the
-    /// plan's single tests in that module.
+    /// The driver's skip list for `module` (and the submodules of a test
+    /// package): `pattern\treason` lines.
     pub fn test_skips(&self, module: &str) -> String {
-        let prefix = format!("test.{module}.");
         self.tests
-            .iter()
-            .filter(|(id, _)| id.starts_with(&prefix))
+            .get(module)
+            .into_iter()
+            .flatten()
             .map(|(id, reason)| format!("{id}\t{reason}\n"))
             .collect()
     }

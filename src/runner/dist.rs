@@ -121,6 +121,17 @@ impl Dist {
             .or_else(|| self.lock.version.clone())
     }
 
+    /// The Emscripten version the dist was built with (`5.0.3` from the
+    /// lock's platform `emscripten_5_0_3`), or empty when unknown.
+    pub fn emscripten_version(&self) -> String {
+        self.lock
+            .platform
+            .as_deref()
+            .and_then(|p| p.strip_prefix("emscripten_"))
+            .map(|v| v.replace('_', "."))
+            .unwrap_or_default()
+    }
+
     /// `major.minor` of the dist's Python, e.g. (3, 14).
     pub fn python_major_minor(&self) -> Result<(u32, u32)> {
         let mut parts = self.lock.python.split('.');

@@ -25,6 +25,7 @@ pub mod sdist;
 pub mod suite;
 pub mod test_cmd;
 pub mod test_sources;
+pub mod testdeps;
 pub mod wheels;
 pub mod worker;
 

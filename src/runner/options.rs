@@ -207,6 +207,10 @@ pub struct RunArgs {
     /// Take the tests from this directory (one package only).
     #[arg(long, value_name = "DIR")]
     pub tests: Option<PathBuf>,
+    /// Do not install the test dependencies the package's sdist declares
+    /// (test extras, dependency groups, requirements files, tox deps).
+    #[arg(long)]
+    pub no_test_deps: bool,
     /// The guests' PYTHONHASHSEED: a number (default 0), or `random` (drawn
     /// once for the run and reported, so the run can be repeated).
     #[arg(long, value_name = "N|random", default_value = "0")]
@@ -226,6 +230,7 @@ impl Default for RunArgs {
             max_fs: None,
             with: Vec::new(),
             tests: None,
+            no_test_deps: false,
             hash_seed: HashSeed::default(),
             pytest_args: Vec::new(),
         }

@@ -108,6 +108,31 @@ def _skip_reason(report):
     return _short(reason)
 
 
+def _check_package_origin():
+    """The package under test must be the installed wheel's (site-packages),
+    never a copy of its sources beside the tests: ``PYODIDE_TEST_PACKAGE``
+    names its top-level modules; one imported from elsewhere is a
+    collection error of the file."""
+    import site
+    import sys
+
+    names = [n for n in os.environ.get("PYODIDE_TEST_PACKAGE", "").split(",") if n]
+    roots = [os.path.realpath(p) for p in site.getsitepackages()]
+    for name in names:
+        module = sys.modules.get(name)
+        where = getattr(module, "__file__", None)
+        if module is None or where is None:
+            continue
+        where = os.path.realpath(where)
+        if not any(where.startswith(r + os.sep) for r in roots):
+            _emit(
+                ev="collect_error",
+                id="",
+                message=f"the package under test was imported from {where}, "
+                "not from the installed wheel in site-packages",
+            )
+
+
 class _Tracker:
     def __init__(self):
         self.resume = _resume_ids()
@@ -123,6 +148,7 @@ class _Tracker:
             items[:] = keep
 
     def pytest_collection_finish(self, session):
+        _check_package_origin()
         _emit(ev="collected", ids=[item.nodeid for item in session.items])
 
     def pytest_collectreport(self, report):

@@ -278,6 +278,10 @@ mod tests {
             wheel_dirs: Vec::new(),
             skipped_links: Vec::new(),
             driver: crate::runner::suite::Driver::Pytest,
+            cwd: None,
+            pytest_args: Vec::new(),
+            notes: Vec::new(),
+            modules: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
 use super::test_sources::{self, TestFile, TestSource};
+use super::testdeps::MarkerEnv;
 use super::wheels::{self, WheelTags};
 use crate::host::spec::{FileSet, file_set, site_packages};
 
@@ -40,6 +41,16 @@ pub struct Suite {
     pub skipped_links: Vec<String>,
     /// How each job (test file) of the suite is run in its guest.
     pub driver: Driver,
+    /// The guest directory its jobs run in (default: the guest's home).
+    pub cwd: Option<String>,
+    /// Arguments every job's driver gets (the sdist's configuration
+    /// adjusted for the guest).
+    pub pytest_args: Vec<String>,
+    /// Lines for the run's header: what was dropped or not installed.
+    pub notes: Vec<String>,
+    /// The top-level modules of the package's wheel: the plugin checks
+    /// that the tests import them from site-packages.
+    pub modules: Vec<String>,
 }
 
 /// How a suite's jobs run in the guest. Every driver reports through the
@@ -82,6 +93,7 @@ impl Suite {
                     .map(String::from),
                 );
                 args.push(format!("--rootdir={}", self.root));
+                args.extend(self.pytest_args.iter().cloned());
                 if let Some(k) = keyword {
                     args.extend(["-k".into(), k.to_string()]);
                 }
@@ -117,6 +129,40 @@ pub struct SuiteOptions {
     pub with: Vec<String>,
     /// `--tests DIR`.
     pub tests: Option<PathBuf>,
+    /// `--no-test-deps`: do not install the test dependencies the sdist
+    /// declares.
+    pub no_test_deps: bool,
+}
+
+/// Places unpacked wheels' files in site-packages, one wheel per
+/// distribution (the first wins).
+struct Installer<'a> {
+    cache: &'a Path,
+    site: String,
+    seen: HashSet<String>,
+    files: test_sources::Files,
+    wheel_dirs: Vec<PathBuf>,
+}
+
+impl Installer<'_> {
+    /// Place `wheel` unless a wheel of its distribution is there; returns
+    /// its unpacked directory and tags when placed.
+    fn place(&mut self, wheel: &Path) -> Result<Option<(PathBuf, WheelTags)>> {
+        let Some(tags) = wheel_tags(wheel) else {
+            return Ok(None);
+        };
+        if !self.seen.insert(wheels::normalize(&tags.name)) {
+            return Ok(None);
+        }
+        let dir = wheels::unpacked(self.cache, wheel)?;
+        self.wheel_dirs.push(dir.clone());
+        for rel in wheels::relative_files(&dir)? {
+            let data = fs::read(dir.join(&rel))
+                .with_context(|| format!("reading {}", dir.join(&rel).display()))?;
+            self.files.insert(format!("{}/{rel}", self.site), data);
+        }
+        Ok(Some((dir, tags)))
+    }
 }
 
 impl Suite {
@@ -142,65 +188,130 @@ impl Suite {
                 .context("installing pytest")?;
             wheel_paths.extend(found);
         }
-        // One wheel per distribution: the first wins.
-        let mut seen = HashSet::new();
-        let mut files = test_sources::Files::default();
+        let mut install = Installer {
+            cache,
+            site: site.clone(),
+            seen: HashSet::new(),
+            files: test_sources::Files::default(),
+            wheel_dirs: Vec::new(),
+        };
         let mut own: Option<(PathBuf, String, String)> = None;
-        let mut wheel_dirs = Vec::new();
         for wheel in &wheel_paths {
-            let Some(tags) = wheel_tags(wheel) else {
-                continue;
-            };
-            if !seen.insert(wheels::normalize(&tags.name)) {
-                continue;
-            }
-            let dir = wheels::unpacked(cache, wheel)?;
-            wheel_dirs.push(dir.clone());
-            if wheels::normalize(&tags.name) == wanted {
+            if let Some((dir, tags)) = install.place(wheel)?
+                && wheels::normalize(&tags.name) == wanted
+            {
                 let name = wheel
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                own = Some((dir.clone(), tags.version.clone(), name));
-            }
-            for rel in wheels::relative_files(&dir)? {
-                let data = fs::read(dir.join(&rel))
-                    .with_context(|| format!("reading {}", dir.join(&rel).display()))?;
-                files.insert(format!("{site}/{rel}"), data);
+                own = Some((dir, tags.version.clone(), name));
             }
         }
         let Some((own_dir, version, own_name)) = own else {
             bail!("no wheel of {package} was found among the resolved wheels");
         };
-        files.insert(
+        install.files.insert(
             format!("{site}/{PLUGIN_MODULE}.py"),
             PLUGIN_SOURCE.as_bytes().to_vec(),
         );
 
+        let mut sdist = test_sources::SdistSetup::default();
+        let files = &mut install.files;
         let (root, test_files, source) = if let Some(dir) = &opts.tests {
-            test_sources::tests_from_dir(dir, package, &mut files)?
+            test_sources::tests_from_dir(dir, package, files)?
         } else if let Some((name, archive)) = test_sources::dist_tests(dist, package)? {
-            test_sources::tests_from_archive(cache, &name, &archive, &site, &mut files)?
+            test_sources::tests_from_archive(cache, &name, &archive, &site, files)?
         } else if let Some(tests) = test_sources::wheel_tests(&own_dir)? {
             (site.clone(), tests, TestSource::Wheel(own_name))
         } else {
-            test_sources::tests_from_sdist(cache, package, &version, &own_dir, &site, &mut files)?
+            let env = MarkerEnv::pyodide(&dist.info().python, &dist.emscripten_version());
+            let wanted = test_sources::SdistWanted {
+                cache,
+                package,
+                version: &version,
+                wheel_dir: &own_dir,
+                site: &site,
+                env: &env,
+            };
+            test_sources::tests_from_sdist(&wanted, files, &mut sdist)?
         };
         if test_files.is_empty() {
             bail!("{package}: no test files (test_*.py, *_test.py) found ({source})");
         }
+        // The test dependencies the sdist declares, each resolved on its
+        // own: one that cannot be installed is a note, not a failure.
+        let mut notes = std::mem::take(&mut sdist.notes);
+        if !opts.no_test_deps {
+            for (req, from) in &sdist.test_deps {
+                match wheels::resolve(dist, cache, std::slice::from_ref(req)) {
+                    Ok(found) => {
+                        for wheel in &found {
+                            install.place(wheel)?;
+                        }
+                    }
+                    Err(e) => notes.push(format!(
+                        "test dependency {req} (from {from}) not installed: {}",
+                        one_line(&e)
+                    )),
+                }
+            }
+        } else if !sdist.test_deps.is_empty() {
+            notes.push(format!(
+                "--no-test-deps: not installed: {}",
+                sdist
+                    .test_deps
+                    .iter()
+                    .map(|(r, _)| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         Ok(Suite {
             package: package.to_string(),
             version: Some(version),
-            files: file_set(files.map),
+            files: file_set(install.files.map),
             root,
             test_files,
             source,
-            wheel_dirs,
-            skipped_links: files.skipped_links,
+            wheel_dirs: install.wheel_dirs,
+            skipped_links: install.files.skipped_links,
             driver: Driver::Pytest,
+            cwd: sdist.cwd,
+            pytest_args: sdist.pytest_args,
+            notes,
+            modules: top_level_modules(&own_dir)?,
         })
     }
+}
+
+/// The top-level importable names of an unpacked wheel: its packages
+/// (directories with `__init__.py`), modules and extension modules.
+fn top_level_modules(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().join("__init__.py").is_file() {
+            out.push(name);
+        } else if let Some(stem) = name.strip_suffix(".py") {
+            out.push(stem.to_string());
+        } else if name.ends_with(".so")
+            && let Some(stem) = name.split('.').next()
+        {
+            out.push(stem.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// An error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    e.chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn wheel_tags(path: &Path) -> Option<WheelTags> {

@@ -124,6 +124,7 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     let suite_opts = SuiteOptions {
         with: opts.run.with.clone(),
         tests: opts.run.tests.clone(),
+        no_test_deps: opts.run.no_test_deps,
     };
     let mut suites = Vec::new();
     for package in &opts.packages {
@@ -138,6 +139,9 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
             suite.test_files.len(),
             suite.source
         );
+        for note in &suite.notes {
+            eprintln!("pyodide-test: {}: {note}", suite.package);
+        }
         if !suite.skipped_links.is_empty() {
             eprintln!(
                 "pyodide-test: {}: {} symlinks lead out of the tests and were left out: {}",

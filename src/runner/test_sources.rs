@@ -5,11 +5,11 @@
 //!   directory has it: unpacked into site-packages, as Pyodide installs it;
 //! - test files the package's wheel ships inside its packages (bitarray,
 //!   cytoolz): run where they are installed;
-//! - the package's sdist from PyPI at the wheel's version (`pip download`,
-//!   cached): its `tests/` or `test/` directory goes to
-//!   `/home/pyodide/<pkg>-tests/` with the sdist's top-level `conftest.py`
-//!   and pytest configuration; tests inside the package (`<pkg>/tests`,
-//!   `src/<pkg>/tests`) go into the installed package in site-packages.
+//! - the package's sdist from its index at the wheel's version (cached),
+//!   placed whole as the tests' working directory, its tests found as
+//!   pytest finds them, its configuration and test dependencies read from
+//!   its files (`testdeps/`); tests inside the package's own directory
+//!   (`<pkg>/tests`) go into the installed package in site-packages.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -19,6 +19,7 @@ use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
 use super::sdist::{download_sdist, unpack_sdist};
+use super::testdeps::{self, MarkerEnv};
 use super::wheels;
 use crate::host::layout::HOME;
 
@@ -42,15 +43,6 @@ impl Files {
 /// The tests of a suite: pytest's rootdir in the guest, the test files
 /// (relative to it) and where they came from.
 pub type Found = (String, Vec<TestFile>, TestSource);
-
-/// Pytest configuration files taken from an sdist's top level.
-const CONFIG_FILES: [&str; 5] = [
-    "conftest.py",
-    "pytest.ini",
-    "pyproject.toml",
-    "setup.cfg",
-    "tox.ini",
-];
 
 /// Where a suite's tests came from (for messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,19 +194,6 @@ pub fn walk_within(dir: &Path, root: &Path) -> Result<(Vec<String>, Vec<String>)
     Ok((out, skipped))
 }
 
-/// Whether `path` (a file) is inside `root` after resolving symlinks; one
-/// that leads out is noted in `files` and must not be read.
-fn file_within(path: &Path, root: &Path, files: &mut Files) -> bool {
-    let inside = match (fs::canonicalize(path), fs::canonicalize(root)) {
-        (Ok(p), Ok(r)) => p.starts_with(r),
-        _ => false,
-    };
-    if !inside {
-        files.skipped_links.push(path.display().to_string());
-    }
-    inside
-}
-
 /// The dist's `<pkg>-tests` archive, if the lock lists it and the dist
 /// directory has it: (its name, its path).
 pub fn dist_tests(dist: &Dist, package: &str) -> Result<Option<(String, PathBuf)>> {
@@ -264,15 +243,61 @@ pub fn tests_from_archive(
     Ok((site.to_string(), tests, TestSource::Dist(name.to_string())))
 }
 
-/// Tests from the package's sdist at `version`.
+/// What an sdist adds to a suite besides its test files: the pytest
+/// arguments its configuration needs here, the directory the tests run
+/// in, its test dependencies, and notes for the run's header.
+#[derive(Debug, Clone, Default)]
+pub struct SdistSetup {
+    /// Extra pytest arguments (`-o addopts=...` when options were dropped).
+    pub pytest_args: Vec<String>,
+    /// The guest directory the tests run in (the sdist's root there).
+    pub cwd: Option<String>,
+    /// Test dependencies as pip requirements, with where each was found.
+    pub test_deps: Vec<(String, String)>,
+    /// Lines for the run's header: dropped options, skipped dependencies.
+    pub notes: Vec<String>,
+}
+
+/// Which sdist to take tests from, and for what guest.
+#[derive(Clone, Copy)]
+pub struct SdistWanted<'a> {
+    /// The tool's cache.
+    pub cache: &'a Path,
+    /// The package.
+    pub package: &'a str,
+    /// Its version (the wheel's).
+    pub version: &'a str,
+    /// The unpacked wheel (its top-level names stay out of the sdist tree).
+    pub wheel_dir: &'a Path,
+    /// The guest's site-packages.
+    pub site: &'a str,
+    /// The guest's environment markers (for test dependencies).
+    pub env: &'a MarkerEnv,
+}
+
+/// Tests from the package's sdist at `version`, found as pytest would find
+/// them (the configured `testpaths`, else test files at any depth). The
+/// sdist is placed whole at `/home/pyodide/<pkg>-<version>/`, which is
+/// pytest's rootdir and the guest's working directory, so tests find the
+/// files beside them; the package's own sources in it (top-level
+/// directories or modules named as the wheel's packages) are left out, so
+/// the package under test is the wheel's, in site-packages. Tests inside
+/// the package's own directory (`pkg/tests`) go into the installed package
+/// instead. Its pytest configuration applies, less the options that cannot
+/// work in the guest (listed in the notes).
 pub fn tests_from_sdist(
-    cache: &Path,
-    package: &str,
-    version: &str,
-    wheel_dir: &Path,
-    site: &str,
+    wanted: &SdistWanted<'_>,
     files: &mut Files,
+    setup: &mut SdistSetup,
 ) -> Result<Found> {
+    let SdistWanted {
+        cache,
+        package,
+        version,
+        wheel_dir,
+        site,
+        env,
+    } = *wanted;
     let archive = download_sdist(cache, package, version)?;
     let top = unpack_sdist(cache, &archive)?;
     let archive_name = archive
@@ -280,87 +305,124 @@ pub fn tests_from_sdist(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let source = TestSource::Sdist(archive_name.clone());
-    // Top-level test directories.
-    for name in ["tests", "test", "testing"] {
-        let dir = top.join(name);
-        if dir.is_dir() && !walk(&dir)?.iter().all(|r| !is_test_file(r)) {
-            let root = format!("{HOME}/{}-tests", wheels::normalize(package));
-            let mut tests = Vec::new();
-            copy_tree(
-                &dir,
-                &top,
-                &format!("{root}/{name}"),
-                &format!("{name}/"),
-                files,
-                &mut tests,
-            )?;
-            for cfg in CONFIG_FILES {
-                let p = top.join(cfg);
-                if p.is_file() && file_within(&p, &top, files) {
-                    files.insert(format!("{root}/{cfg}"), fs::read(&p)?);
-                }
+    let found = testdeps::discover(&top, env);
+    // The wheel's top-level import names: their copies in the sdist stay out.
+    let own: Vec<String> = fs::read_dir(wheel_dir)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let p = e.path();
+            if p.join("__init__.py").is_file() {
+                Some(name)
+            } else {
+                name.strip_suffix(".py").map(str::to_string)
             }
-            return Ok((root, tests, source));
-        }
+        })
+        .collect();
+    let is_own = |rel: &str| {
+        let first = rel.split('/').next().unwrap_or(rel);
+        own.iter().any(|o| {
+            first == o || first == format!("{o}.py") || first.starts_with(&format!("{o}."))
+        })
+    };
+    let test_files: Vec<String> = found
+        .roots
+        .files()
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .collect();
+    if test_files.is_empty() {
+        bail!(
+            "{package}: the sdist {archive_name} has no test files (test_*.py, *_test.py, or its python_files); give them with --tests DIR"
+        );
     }
-    // Test modules at the sdist's top level (six's test_six.py).
-    let mut top_tests = Vec::new();
-    for entry in fs::read_dir(&top)? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if entry.file_type()?.is_file() && is_test_file(&name) {
-            top_tests.push(name);
-        }
+    for note in found.roots.notes.iter().chain(&found.addopts.notes) {
+        setup.notes.push(format!("tests: {note}"));
     }
-    if !top_tests.is_empty() {
-        top_tests.sort();
-        let root = format!("{HOME}/{}-tests", wheels::normalize(package));
+    if !found.addopts.dropped.is_empty() {
+        setup.notes.push(format!(
+            "pytest options that cannot work here, dropped: {}",
+            found.addopts.dropped.join(" ")
+        ));
+        setup.pytest_args.extend([
+            "-o".into(),
+            format!("addopts={}", shell_join(&found.addopts.kept)),
+        ]);
+    }
+    for dep in &found.deps.deps {
+        setup
+            .test_deps
+            .push((dep.req.to_pip_string(), dep.source.clone()));
+    }
+    for note in &found.deps.notes {
+        setup
+            .notes
+            .push(format!("test dependencies: {}", note.message));
+    }
+    let (walked, skipped) = walk_within(&top, &top)?;
+    files.skipped_links.extend(skipped);
+    let in_package = test_files.iter().all(|t| is_own(t));
+    if in_package {
+        // The tests live in the package's own directory: they run from the
+        // installed package (site-packages), as the wheel's would.
         let mut tests = Vec::new();
-        for name in top_tests.iter().map(String::as_str).chain(CONFIG_FILES) {
-            let p = top.join(name);
-            if p.is_file() && file_within(&p, &top, files) {
-                let data = fs::read(&p)?;
-                if is_test_file(name) {
+        for rel in &walked {
+            if is_own(rel) && test_files.iter().any(|t| under_test_dir(rel, t)) {
+                let data = fs::read(top.join(rel))?;
+                if test_files.contains(rel) {
                     tests.push(TestFile {
-                        rel: name.to_string(),
+                        rel: rel.clone(),
                         size: data.len() as u64,
                     });
                 }
-                files.insert(format!("{root}/{name}"), data);
+                files.insert(format!("{site}/{rel}"), data);
             }
         }
-        return Ok((root, tests, source));
+        tests.sort_by(|a, b| a.rel.cmp(&b.rel));
+        return Ok((site.to_string(), tests, source));
     }
-    // Tests inside the package: into the installed package.
-    let mut packages: Vec<String> = fs::read_dir(wheel_dir)?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("__init__.py").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    packages.sort();
-    for pkg in &packages {
-        for base in [top.join(pkg), top.join("src").join(pkg)] {
-            for name in ["tests", "test"] {
-                let dir = base.join(name);
-                if dir.is_dir() && walk(&dir)?.iter().any(|r| is_test_file(r)) {
-                    let mut tests = Vec::new();
-                    let rel = format!("{pkg}/{name}");
-                    copy_tree(
-                        &dir,
-                        &top,
-                        &format!("{site}/{rel}"),
-                        &format!("{rel}/"),
-                        files,
-                        &mut tests,
-                    )?;
-                    return Ok((site.to_string(), tests, source));
-                }
-            }
+    let root = format!("{HOME}/{}-{version}", wheels::normalize(package));
+    let mut tests = Vec::new();
+    for rel in &walked {
+        if is_own(rel) {
+            continue;
         }
+        let data = fs::read(top.join(rel))?;
+        if test_files.contains(rel) {
+            tests.push(TestFile {
+                rel: rel.clone(),
+                size: data.len() as u64,
+            });
+        }
+        files.insert(format!("{root}/{rel}"), data);
     }
-    bail!(
-        "{package}: the sdist {archive_name} has no test directory (tests/, test/ or <pkg>/tests); give one with --tests DIR"
-    )
+    tests.sort_by(|a, b| a.rel.cmp(&b.rel));
+    setup.cwd = Some(root.clone());
+    Ok((root, tests, source))
+}
+
+/// Whether `rel` is in the directory of test file `test` (or below it).
+fn under_test_dir(rel: &str, test: &str) -> bool {
+    match test.rsplit_once('/') {
+        Some((dir, _)) => rel.starts_with(&format!("{dir}/")),
+        None => !rel.contains('/'),
+    }
+}
+
+/// Arguments joined into one shell-like string (for `-o addopts=...`).
+fn shell_join(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@%".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -239,6 +239,11 @@ fn run_guest(
     });
     let mut spec = cfg.guest.clone();
     spec.files.push(suite.files.clone());
+    spec.cwd = suite.cwd.clone();
+    if !suite.modules.is_empty() {
+        spec.env
+            .push(("PYODIDE_TEST_PACKAGE".into(), suite.modules.join(",")));
+    }
     if !done.is_empty() {
         let mut list: Vec<&str> = done.iter().map(String::as_str).collect();
         list.sort();
