@@ -8,7 +8,7 @@ use wasmtime::{Config, Engine};
 /// Wasm stack given to guest code. CPython's recursion limit is checked in C
 /// against its own estimate; deep recursion must reach `RecursionError`
 /// before Wasmtime's stack limit traps, so give wasm a generous stack.
-pub const WASM_STACK_BYTES: usize = 32 << 20;
+pub const WASM_STACK_BYTES: usize = 256 << 20;
 
 /// Native stack for a thread that runs guest code: the wasm stack plus room
 /// for host frames.

@@ -23,13 +23,20 @@ pub const INERT: &[&str] = &[
     "_maybe_sendto_async",
 ];
 
-/// Define the inert FFI imports that `module` imports from `env`.
+/// FFI imports that report failure (-1): the JS side of `_pyodide_core`'s
+/// bridge cannot be set up without JS, so its initialisation fails and
+/// `import _pyodide_core` raises (`SystemError`) instead of trapping later
+/// in a JS call (pydoc's `apropos` imports every built-in module).
+pub const FAILING: &[&str] = &["jslib_init_js", "jslib_init_buffers_js"];
+
+/// Define the inert and failing FFI imports that `module` imports from `env`.
 pub fn define<T: 'static>(
     linker: &mut Linker<T>,
     module: &wasmtime::Module,
 ) -> wasmtime::Result<()> {
     for import in module.imports() {
-        if import.module() != "env" || !INERT.contains(&import.name()) {
+        let failing = FAILING.contains(&import.name());
+        if import.module() != "env" || !(INERT.contains(&import.name()) || failing) {
             continue;
         }
         let Some(ty) = import.ty().func().cloned() else {
@@ -37,7 +44,10 @@ pub fn define<T: 'static>(
         };
         let results: Vec<Val> = ty
             .results()
-            .map(|t| Val::default_for_ty(&t).unwrap_or(Val::I32(0)))
+            .map(|t| match (failing, &t) {
+                (true, wasmtime::ValType::I32) => Val::I32(-1),
+                _ => Val::default_for_ty(&t).unwrap_or(Val::I32(0)),
+            })
             .collect();
         linker.func_new("env", import.name(), ty, move |_, _, out| {
             out.clone_from_slice(&results);

@@ -260,6 +260,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         .guest
         .env
         .push(("PYODIDE_TEST_SKIP".into(), SKIP_LIST.into()));
+
     let pyodide = plan.dist.pyodide_version().unwrap_or_else(|| "dist".into());
     let snapshot_dir = opts.test.report.snapshot_dir.clone().unwrap_or_else(|| {
         PathBuf::from(PLAN_DIR)

@@ -353,6 +353,35 @@ pub fn tests_from_sdist(
             .test_deps
             .push((dep.req.to_pip_string(), dep.source.clone()));
     }
+    // Configuration keys of plugins that will not be here (dropped as
+    // unusable in the guest, or unknown) would each be a
+    // PytestConfigWarning, an error under `filterwarnings = error`.
+    let installed: Vec<String> = found
+        .deps
+        .deps
+        .iter()
+        .map(|d| d.req.normalized_name())
+        .collect();
+    let orphans: Vec<&str> = found
+        .config
+        .keys()
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !testdeps::plugins::is_core_key(k))
+        .filter(|k| {
+            testdeps::plugins::key_plugin(k)
+                .is_none_or(|p| !installed.contains(&testdeps::normalize_name(p)))
+        })
+        .collect();
+    if !orphans.is_empty() {
+        setup.notes.push(format!(
+            "configuration keys of plugins not installed here, ignored: {}",
+            orphans.join(", ")
+        ));
+        setup
+            .pytest_args
+            .extend(["-W".into(), "ignore::pytest.PytestConfigWarning".into()]);
+    }
     for note in &found.deps.notes {
         setup
             .notes

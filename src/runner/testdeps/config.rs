@@ -428,9 +428,9 @@ impl PytestConfig {
     /// `addopts` without what cannot work in the guest: pytest-xdist's
     /// options (`-n`, `--numprocesses`, `--dist`, `--maxprocesses`, `--tx`,
     /// `-p xdist`, ...), pytest-cov's (`--cov*`, `--no-cov*`, `-p
-    /// pytest_cov`), `--forked`/`--boxed`. `--timeout` is kept with a note
-    /// (the runner enforces its own timeout as well); `--benchmark-*` is
-    /// kept.
+    /// pytest_cov`), `--forked`/`--boxed`, pytest-timeout's `--timeout`
+    /// (it needs `setitimer` or threads; the runner's own timeout stops a
+    /// test instead). `--benchmark-*` is kept.
     pub fn filtered_addopts(&self) -> FilteredAddopts {
         let mut out = FilteredAddopts::default();
         let args = match self.get("addopts") {
@@ -558,18 +558,15 @@ fn filter_args(args: &[String], out: &mut FilteredAddopts) {
             i += width;
             continue;
         }
-        if opt_name == "--timeout" {
+        if opt_name == "--timeout" || opt_name == "--timeout-method" {
+            // pytest-timeout cannot work in the guest (no setitimer, no
+            // threads); the runner's own --timeout stops a test instead.
             let (text, width) = if a.contains('=') {
                 (a.to_string(), 1)
             } else {
                 (join(a, next), 2)
             };
-            out.notes.push(format!(
-                "`{text}` kept (pytest-timeout); the runner's own per-test timeout also applies"
-            ));
-            for t in &args[i..(i + width).min(args.len())] {
-                out.kept.push(t.clone());
-            }
+            out.dropped.push(text);
             i += width;
             continue;
         }
@@ -723,8 +720,6 @@ mod tests {
                 "-p",
                 "no:cacheprovider",
                 "--benchmark-disable",
-                "--timeout",
-                "60",
                 "--strict-markers"
             ]
         );
@@ -740,12 +735,13 @@ mod tests {
                 "-p xdist",
                 "-pxdist.plugin",
                 "--forked",
+                "--timeout 60",
                 "-nauto",
                 "--maxprocesses 4",
                 "-p pytest_cov"
             ]
         );
-        assert_eq!(f.notes.len(), 1);
+        assert!(f.notes.is_empty(), "{:?}", f.notes);
         let f = filtered("--cov --tb=short");
         assert_eq!(f.kept, ["--tb=short"]);
         assert_eq!(f.dropped, ["--cov"]);

@@ -1006,7 +1006,6 @@ lint = ["ruff"]
                 "six <- requirements/test.txt -> setup.cfg [options.extras_require] extra1",
                 "tomli-w <- tox.ini [testenv] deps",
                 "pytest-benchmark <- pytest config (tox.ini [pytest]) addopts -p pytest_benchmark",
-                "pytest-timeout <- pytest config (tox.ini [pytest]) addopts --timeout=5",
                 "pytest-mock>=3 <- pytest config (tox.ini [pytest]) required_plugins",
                 "pytest-asyncio <- pytest config (tox.ini [pytest]) key asyncio_mode",
             ]

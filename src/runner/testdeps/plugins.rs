@@ -186,6 +186,11 @@ pub const GUEST_UNUSABLE: &[(&str, &str, &str)] = &[
     ("tox", "tox", "environment manager, not a test dependency"),
     ("nox", "nox", "environment manager, not a test dependency"),
     ("covdefaults", "covdefaults", "coverage plugin"),
+    (
+        "pytest-timeout",
+        "pytest_timeout",
+        "needs signal.setitimer or threads, which the guest lacks (the runner's --timeout stops a test instead)",
+    ),
     ("pre-commit", "pre_commit", "git hook manager"),
     ("prek", "prek", "git hook manager (a native binary)"),
     ("maturin", "maturin", "build tool (a native binary)"),
