@@ -146,6 +146,10 @@ struct PythonArgs {
     /// HOST:GUEST (GUEST absolute). Repeatable.
     #[arg(long = "copy", value_name = "HOST:GUEST")]
     copies: Vec<String>,
+    /// Set a variable in the guest's environment: NAME=VALUE. Repeatable
+    /// (the host's environment never reaches the guest).
+    #[arg(long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
     /// Largest guest memory (default 4G): 512M, 4G, 1GiB are powers of
     /// 1024; 500MB, 1.5GB powers of 1000.
     #[arg(long, value_name = "SIZE")]
@@ -240,6 +244,7 @@ fn main() -> ExitCode {
                     max_fs: args.max_fs,
                     with: args.with,
                     copies: args.copies,
+                    env: args.env,
                 },
                 &args.args,
             ),

@@ -171,3 +171,37 @@ fn bad_mount_is_a_clean_error() {
         .args(["python", "--mount", "/nonexistent-dir:/data", "-c", "pass"]);
     assert_clean_error(&cmd.output().unwrap(), "--mount");
 }
+
+#[test]
+fn env_and_a_copied_script() {
+    let out = python(
+        &[
+            "--env",
+            "GREETING=hi there",
+            "-c",
+            "import os; print(os.environ['GREETING'])",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(text(&out.stdout), "hi there\n", "{}", text(&out.stderr));
+    let dir = std::env::temp_dir().join(format!("pt-cli-copy-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let host = dir.join("script.py");
+    fs::write(&host, "import sys; print('guest copy', sys.argv[1:])\n").unwrap();
+    let copy = format!("{}:/tmp/only-in-guest.py", host.display());
+    let out = python(
+        &["--copy", &copy, "/tmp/only-in-guest.py", "a"],
+        b"",
+        Some(&dir),
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "guest copy ['a']\n",
+        "{}",
+        text(&out.stderr)
+    );
+    let out = python(&["--env", "NOEQUALS", "-c", "pass"], b"", None);
+    assert_clean_error(&out, "expected NAME=VALUE");
+    let _ = fs::remove_dir_all(&dir);
+}

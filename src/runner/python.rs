@@ -27,6 +27,8 @@ pub struct PythonOptions {
     pub with: Vec<String>,
     /// `--copy HOST:GUEST` files placed in MEMFS before start.
     pub copies: Vec<String>,
+    /// `--env NAME=VALUE` variables for the guest.
+    pub env: Vec<String>,
 }
 
 /// `pyodide-test python ARGS`: run CPython; returns its exit status.
@@ -46,7 +48,18 @@ pub fn run(
     let mut argv = args.to_vec();
     // Host files to place in the guest: (host path, guest path).
     let mut files: Vec<(PathBuf, String)> = Vec::new();
-    if let Some((index, script)) = script_operand(args) {
+    let copied: Vec<&str> = opts
+        .copies
+        .iter()
+        .filter_map(|c| c.rsplit_once(':').map(|(_, g)| g))
+        .collect();
+    let in_guest = |script: &str| {
+        copied.contains(&script)
+            || mounts
+                .iter()
+                .any(|m| Path::new(script).starts_with(&m.guest))
+    };
+    if let Some((index, script)) = script_operand(args).filter(|(_, s)| !in_guest(s)) {
         let host_path = Path::new(script);
         if !host_path.is_file() {
             bail!("can't open file '{script}': no such file");
@@ -104,6 +117,13 @@ pub fn run(
     spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
     spec.argv = argv;
     spec.mounts = mounts;
+    for var in &opts.env {
+        let (name, value) = var
+            .split_once('=')
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("invalid --env {var:?}: expected NAME=VALUE"))?;
+        spec.env.push((name.to_string(), value.to_string()));
+    }
     spec.files.push(file_set(contents));
     let end = backend.run(&spec)?;
     if let GuestEnd::Crashed(crash) = &end {
