@@ -136,23 +136,7 @@ struct LockFile {
     packages: BTreeMap<String, LockPackage>,
 }
 
-/// Normalise a distribution name as PEP 503 does.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    let mut dash = false;
-    for c in name.chars() {
-        if c == '-' || c == '_' || c == '.' {
-            dash = true;
-        } else {
-            if dash && !out.is_empty() {
-                out.push('-');
-            }
-            dash = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+pub use super::lock::normalize;
 
 /// Resolve `--with` items to wheel files on the host, dependencies first.
 pub fn resolve(dist: &Dist, cache: &Path, items: &[String]) -> Result<Vec<PathBuf>> {
@@ -232,7 +216,7 @@ fn resolve_locked(
         );
     }
     if let Some(want) = &pkg.sha256 {
-        let got = sha256_file(&wheel)?;
+        let got = super::lock::sha256_file(&wheel)?;
         if &got != want {
             bail!(
                 "{} does not match pyodide-lock.json's sha256 ({got} != {want})",
@@ -390,17 +374,9 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// Unpack `wheel` into the cache once; returns the directory of its files.
 pub fn unpacked(cache: &Path, wheel: &Path) -> Result<PathBuf> {
-    let key = sha256_file(wheel)?;
+    let key = super::lock::sha256_file(wheel)?;
     let dir = cache.join("unpacked").join(&key[..32]);
     if dir.join(".complete").is_file() {
         return Ok(dir);
@@ -516,11 +492,5 @@ mod tests {
             wheel_name(Path::new("/x/pydantic_core-2.5-cp314-cp314-any.whl")).as_deref(),
             Some("pydantic-core")
         );
-    }
-
-    #[test]
-    fn normalizes_names() {
-        assert_eq!(normalize("Pydantic_Core"), "pydantic-core");
-        assert_eq!(normalize("zope.interface"), "zope-interface");
     }
 }
