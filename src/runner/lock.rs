@@ -148,15 +148,19 @@ pub struct Lock {
 impl Lock {
     /// Read `dist`'s lock file.
     pub fn read(dist: &Dist) -> Result<Lock> {
+        let path = dist.path("pyodide-lock.json");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        Lock::parse(&text).with_context(|| format!("reading the packages of {}", path.display()))
+    }
+
+    /// The packages of a lock file's text.
+    pub fn parse(text: &str) -> Result<Lock> {
         #[derive(Deserialize)]
         struct File {
             packages: BTreeMap<String, LockPackage>,
         }
-        let path = dist.path("pyodide-lock.json");
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let file: File = serde_json::from_str(&text)
-            .with_context(|| format!("reading the packages of {}", path.display()))?;
+        let file: File = serde_json::from_str(text)?;
         Ok(Lock {
             packages: file
                 .packages
@@ -822,18 +826,7 @@ mod tests {
             "a-pkg-tests": {"name": "a_pkg-tests", "version": "1", "file_name": "a-tests.zip", "depends": ["a-pkg"]},
             "old": {"name": "old", "file_name": "old.zip", "install_dir": "stdlib", "shared_library": false}
         }}"#;
-        #[derive(Deserialize)]
-        struct File {
-            packages: BTreeMap<String, LockPackage>,
-        }
-        let file: File = serde_json::from_str(json).unwrap();
-        let lock = Lock {
-            packages: file
-                .packages
-                .into_values()
-                .map(|p| (normalize(&p.name), p))
-                .collect(),
-        };
+        let lock = Lock::parse(json).unwrap();
         let mut seen = HashSet::new();
         let names: Vec<&str> = lock
             .closure("a.pkg", &mut seen)
