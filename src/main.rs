@@ -21,6 +21,12 @@ struct Cli {
     /// Use this local Pyodide distribution directory instead of a release.
     #[arg(long, global = true, value_name = "DIR")]
     dist: Option<PathBuf>,
+    /// Where the packages of the dist's pyodide-lock.json that are not in
+    /// its directory are downloaded from (checked against the lock's
+    /// sha256, cached). Default: the URL the dist's own pyodide.mjs uses.
+    /// `{version}` is replaced by the dist's Pyodide version.
+    #[arg(long, global = true, value_name = "URL")]
+    package_base_url: Option<String>,
     /// Engine that runs the guest: natively under Wasmtime, or Node.js (the reference).
     #[arg(long, global = true, value_enum, default_value_t = Runtime::Wasmtime)]
     runtime: Runtime,
@@ -191,6 +197,7 @@ fn main() -> ExitCode {
     let source = runner::DistSource {
         version: cli.pyodide,
         dir: cli.dist,
+        package_base_url: cli.package_base_url,
     };
     // Guest code runs on a thread with a stack large enough for the wasm stack.
     let worker = std::thread::Builder::new()

@@ -17,6 +17,11 @@ pub struct DistSource {
     pub version: String,
     /// A local distribution directory.
     pub dir: Option<PathBuf>,
+    /// `--package-base-url`: where the lock's packages that are not in the
+    /// dist directory are fetched from, instead of the default that the
+    /// dist's `pyodide.mjs` builds (see `runner::lock`). May hold
+    /// `{version}`, the dist's Pyodide version.
+    pub package_base_url: Option<String>,
 }
 
 impl DistSource {
@@ -26,7 +31,7 @@ impl DistSource {
             Some(dir) => dir.clone(),
             None => super::fetch::ensure_pyodide(cache, &self.version)?,
         };
-        Dist::open(&dir)
+        Ok(Dist::open(&dir)?.with_package_base_url(self.package_base_url.clone()))
     }
 }
 
@@ -37,6 +42,8 @@ pub struct Dist {
     lock: LockInfo,
     /// The stdlib zip, read once.
     stdlib: Arc<OnceLock<Arc<[u8]>>>,
+    /// The package base URL given for it (`--package-base-url`), as given.
+    package_base_url: Option<String>,
 }
 
 /// The `info` block of `pyodide-lock.json`.
@@ -94,7 +101,22 @@ impl Dist {
             dir: dir.to_path_buf(),
             lock: lock.info,
             stdlib: Arc::default(),
+            package_base_url: None,
         })
+    }
+
+    /// The same dist with the package base URL `url` (`--package-base-url`;
+    /// `None`: the default of its `pyodide.mjs`).
+    pub fn with_package_base_url(mut self, url: Option<String>) -> Self {
+        self.package_base_url = url;
+        self
+    }
+
+    /// The package base URL given for this dist, as given (`{version}`
+    /// not yet filled in); `None` when the default applies. The URL in
+    /// use is `runner::lock::package_base_url`.
+    pub fn package_base_url(&self) -> Option<&str> {
+        self.package_base_url.as_deref()
     }
 
     /// The directory.

@@ -12,7 +12,7 @@ use super::fetch;
 use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
 use super::wheels;
 use crate::host::layout;
-use crate::host::spec::{GuestEnd, Mount, file_set, site_packages};
+use crate::host::spec::{GuestEnd, Mount, file_set};
 
 /// Options of `pyodide-test python` besides CPython's own arguments.
 #[derive(Debug, Clone, Default)]
@@ -86,12 +86,11 @@ pub fn run(
         }
         files.push((PathBuf::from(host), guest.to_string()));
     }
-    let site = site_packages(dist.python_major_minor()?);
-    for wheel in wheels::resolve(&dist, &cache, &opts.with)? {
-        let dir = wheels::unpacked(&cache, &wheel)?;
-        for rel in wheels::relative_files(&dir)? {
-            files.push((dir.join(&rel), format!("{site}/{rel}")));
-        }
+    // Each package where Pyodide installs it: site-packages, shared
+    // libraries in /usr/lib.
+    let resolution = wheels::resolve_all(&dist, &cache, &opts.with)?;
+    for (guest, host) in resolution.guest_files(&cache, dist.python_major_minor()?)? {
+        files.push((host, guest));
     }
     let mut contents = Vec::with_capacity(files.len());
     for (host, guest) in files {

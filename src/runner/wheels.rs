@@ -1,21 +1,28 @@
 //! Wheels for the guest: `--with` takes a wheel file, a directory of wheels
-//! or a package name. Names resolve against the dist's `pyodide-lock.json`
-//! (with dependencies, wheels from the dist directory, checked against the
-//! lock's sha256) when the dist has the wheel, otherwise with `pip download`
-//! (with dependencies) for the dist's platform tag and Python version. Each
-//! wheel is unpacked once into the cache; a start copies the unpacked files
-//! into the guest's site-packages.
+//! or a package name. Names resolve as Pyodide resolves them: a name in the
+//! dist's `pyodide-lock.json` gets its file and its dependencies' from the
+//! dist directory or the package base URL, each checked against the lock's
+//! sha256 (`lock.rs`); when that URL cannot be reached at all, the name
+//! falls back to `pip download` with a warning. Other names, and versions
+//! other than the lock's, go to `pip download` (with dependencies) for the
+//! dist's platform tag and Python version. Each archive is unpacked once
+//! into the cache; a start copies the unpacked files into the guest, where
+//! Pyodide installs them (site-packages, `/usr/lib` for shared libraries).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::dist::Dist;
+use super::lock::{
+    Fetched, Fetcher, InstallDir, InstallSource, Installed, Lock, LockPackage, Resolved,
+    Unreachable,
+};
 
 /// A wheel's file-name tags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,53 +126,67 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-struct LockPackage {
-    name: String,
-    file_name: String,
-    #[serde(default)]
-    depends: Vec<String>,
-    #[serde(default)]
-    sha256: Option<String>,
-    #[serde(default)]
-    install_dir: Option<String>,
+pub use super::lock::normalize;
+
+/// What `--with` items and package names resolved to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resolution {
+    /// Every file to install, each package after its dependencies.
+    pub files: Vec<Resolved>,
 }
 
-#[derive(Deserialize)]
-struct LockFile {
-    packages: BTreeMap<String, LockPackage>,
-}
-
-/// Normalise a distribution name as PEP 503 does.
-pub fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    let mut dash = false;
-    for c in name.chars() {
-        if c == '-' || c == '_' || c == '.' {
-            dash = true;
-        } else {
-            if dash && !out.is_empty() {
-                out.push('-');
-            }
-            dash = false;
-            out.extend(c.to_lowercase());
-        }
+impl Resolution {
+    /// The wheels for site-packages, in order (what [`resolve`] returns):
+    /// shared libraries and other archives left out.
+    pub fn wheels(&self) -> Vec<PathBuf> {
+        self.files
+            .iter()
+            .filter(|r| {
+                r.install_dir == InstallDir::Site && r.path.extension().is_some_and(|e| e == "whl")
+            })
+            .map(|r| r.path.clone())
+            .collect()
     }
-    out
+
+    /// The record of what is installed: (name, version, source) per file.
+    pub fn installed(&self) -> Vec<Installed> {
+        self.files.iter().map(Resolved::installed).collect()
+    }
+
+    /// Every file to place in a guest whose Python is `python`, as
+    /// (guest path, host path): each archive unpacked once into the cache,
+    /// its files under the directory Pyodide installs it into
+    /// (site-packages, `/usr/lib` for shared libraries).
+    pub fn guest_files(&self, cache: &Path, python: (u32, u32)) -> Result<Vec<(String, PathBuf)>> {
+        let mut out = Vec::new();
+        for r in &self.files {
+            let dir = unpacked(cache, &r.path)?;
+            let base = r.guest_dir(python);
+            for rel in relative_files(&dir)? {
+                out.push((format!("{base}/{rel}"), dir.join(&rel)));
+            }
+        }
+        Ok(out)
+    }
 }
 
-/// Resolve `--with` items to wheel files on the host, dependencies first.
+/// Resolve `--with` items to wheel files on the host, dependencies first:
+/// the site-packages wheels of [`resolve_all`].
 pub fn resolve(dist: &Dist, cache: &Path, items: &[String]) -> Result<Vec<PathBuf>> {
+    Ok(resolve_all(dist, cache, items)?.wheels())
+}
+
+/// Resolve `--with` items (wheel files, directories of wheels, names,
+/// `NAME==VERSION`) as Pyodide would: a name in the dist's lock (bare, or
+/// pinned to the lock's version) with its dependencies from the dist
+/// directory or the package base URL (see `lock.rs`); if that URL cannot
+/// be reached, the name falls back to `pip download` with one warning.
+/// Other names and versions go to `pip download` for the dist's platform.
+pub fn resolve_all(dist: &Dist, cache: &Path, items: &[String]) -> Result<Resolution> {
     let target = Target::of(dist)?;
-    let lock_text = fs::read_to_string(dist.path("pyodide-lock.json"))?;
-    let lock: LockFile =
-        serde_json::from_str(&lock_text).context("reading pyodide-lock.json packages")?;
-    let by_name: BTreeMap<String, &LockPackage> = lock
-        .packages
-        .values()
-        .map(|p| (normalize(&p.name), p))
-        .collect();
-    let mut out = Vec::new();
+    let lock = Lock::read(dist)?;
+    let mut fetcher: Option<Fetcher> = None;
+    let mut out = Resolution::default();
     let mut seen = HashSet::new();
     for item in items {
         let path = Path::new(item);
@@ -175,7 +196,7 @@ pub fn resolve(dist: &Dist, cache: &Path, items: &[String]) -> Result<Vec<PathBu
             }
             let tags = WheelTags::parse(&file_name(path))?;
             target.check(&tags, item)?;
-            out.push(path.to_path_buf());
+            out.files.push(from_wheel(path, InstallSource::File));
         } else if path.is_dir() {
             let mut wheels: Vec<PathBuf> = fs::read_dir(path)?
                 .filter_map(|e| e.ok().map(|e| e.path()))
@@ -187,61 +208,128 @@ pub fn resolve(dist: &Dist, cache: &Path, items: &[String]) -> Result<Vec<PathBu
             }
             for w in wheels {
                 target.check(&WheelTags::parse(&file_name(&w))?, &w.display().to_string())?;
-                out.push(w);
+                out.files.push(from_wheel(&w, InstallSource::File));
             }
-        } else if by_name
-            .get(&normalize(item))
-            .is_some_and(|p| dist.path(&p.file_name).is_file())
-        {
-            // A full distribution directory: the dist's own wheels.
-            resolve_locked(dist, &by_name, &normalize(item), &mut seen, &mut out)?;
+        } else if let Some(pkg) = locked(&lock, item) {
+            let fetcher = match &fetcher {
+                Some(f) => f,
+                None => fetcher.insert(Fetcher::new(dist, cache)?),
+            };
+            let mut now_seen = seen.clone();
+            let mut got = Vec::new();
+            let mut unreachable = None;
+            for p in lock.closure(&pkg.name, &mut now_seen)? {
+                match fetcher.fetch(p)? {
+                    Fetched::Got(r) => got.push(r),
+                    Fetched::Unreachable(u) => {
+                        unreachable = Some(u);
+                        break;
+                    }
+                }
+            }
+            match unreachable {
+                None => {
+                    seen = now_seen;
+                    out.files.extend(got);
+                }
+                Some(u) => {
+                    let files = fall_back(cache, &target, item, pkg, &u)?;
+                    seen.extend(files.iter().map(|r| normalize(&r.name)));
+                    out.files.extend(files);
+                }
+            }
         } else {
-            out.extend(pip_download(cache, &target, item, true)?);
+            let files = pip_download(cache, &target, item, true)?;
+            seen.extend(files.iter().filter_map(|f| wheel_name(f)));
+            out.files
+                .extend(files.iter().map(|f| from_wheel(f, InstallSource::Pypi)));
         }
     }
     Ok(out)
 }
 
-fn resolve_locked(
-    dist: &Dist,
-    by_name: &BTreeMap<String, &LockPackage>,
-    name: &str,
-    seen: &mut HashSet<String>,
-    out: &mut Vec<PathBuf>,
-) -> Result<()> {
-    if !seen.insert(name.to_string()) {
-        return Ok(());
-    }
-    let Some(pkg) = by_name.get(name) else {
-        bail!("pyodide-lock.json lists a dependency {name} that it does not define");
+/// The lock's package for a `--with` item: a bare name the lock has, or
+/// `NAME==VERSION` (`===`) with the lock's version. Anything else (another
+/// version, other specifiers, extras, markers) is not the lock's.
+fn locked<'a>(lock: &'a Lock, item: &str) -> Option<&'a LockPackage> {
+    let item = item.trim();
+    let (name, version) = match item.split_once("==") {
+        Some((name, version)) => (name.trim(), Some(version.trim_start_matches('=').trim())),
+        None => (item, None),
     };
-    for dep in &pkg.depends {
-        resolve_locked(dist, by_name, &normalize(dep), seen, out)?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '!'))
+    };
+    if !plain(name) || version.is_some_and(|v| !plain(v)) {
+        return None;
     }
-    if pkg.install_dir.as_deref().is_some_and(|d| d != "site") || !pkg.file_name.ends_with(".whl") {
-        // Shared libraries and test archives are not wheels for site-packages.
-        return Ok(());
+    let pkg = lock.get(name)?;
+    match version {
+        Some(v) if v != pkg.version => None,
+        _ => Some(pkg),
     }
-    let wheel = dist.path(&pkg.file_name);
-    if !wheel.is_file() {
-        bail!(
-            "{} needs {}, which is not in {}",
-            name,
-            pkg.file_name,
-            dist.dir().display()
+}
+
+/// A wheel file's record (name and version from its file name).
+fn from_wheel(path: &Path, source: InstallSource) -> Resolved {
+    let (name, version) = match WheelTags::parse(&file_name(path)) {
+        Ok(t) => (t.name, t.version),
+        Err(_) => (file_name(path), String::new()),
+    };
+    Resolved {
+        name,
+        version,
+        path: path.to_path_buf(),
+        install_dir: InstallDir::Site,
+        shared_library: false,
+        source,
+        origin: path.display().to_string(),
+    }
+}
+
+/// A lock package whose file (or a dependency's) is neither in the dist
+/// nor cached, the base URL being unreachable: `pip download` the item as
+/// any other name, with one warning line (once per name and process).
+fn fall_back(
+    cache: &Path,
+    target: &Target,
+    item: &str,
+    pkg: &LockPackage,
+    unreachable: &Unreachable,
+) -> Result<Vec<Resolved>> {
+    let files = pip_download(cache, target, item, true).map_err(|e| {
+        anyhow::anyhow!(
+            "{} {} of pyodide-lock.json is not in the dist and {unreachable}, and pip has none: {e:#} \
+             (give --package-base-url URL, or a dist directory that holds it)",
+            pkg.name,
+            pkg.version
+        )
+    })?;
+    let wanted = normalize(&pkg.name);
+    let pypi_version = files
+        .iter()
+        .filter_map(|f| WheelTags::parse(&file_name(f)).ok())
+        .find(|t| normalize(&t.name) == wanted)
+        .map(|t| t.version)
+        .unwrap_or_else(|| "?".into());
+    static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    if WARNED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(wanted)
+    {
+        eprintln!(
+            "pyodide-test: warning: {} {} of pyodide-lock.json is not in the dist and {unreachable}; \
+             using {} {pypi_version} from PyPI instead (give --package-base-url URL to use Pyodide's)",
+            pkg.name, pkg.version, pkg.name
         );
     }
-    if let Some(want) = &pkg.sha256 {
-        let got = sha256_file(&wheel)?;
-        if &got != want {
-            bail!(
-                "{} does not match pyodide-lock.json's sha256 ({got} != {want})",
-                wheel.display()
-            );
-        }
-    }
-    out.push(wheel);
-    Ok(())
+    Ok(files
+        .iter()
+        .map(|f| from_wheel(f, InstallSource::Pypi))
+        .collect())
 }
 
 /// `pip download` a requirement for the target, into the cache. The
@@ -390,17 +478,9 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn sha256_file(path: &Path) -> Result<String> {
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// Unpack `wheel` into the cache once; returns the directory of its files.
 pub fn unpacked(cache: &Path, wheel: &Path) -> Result<PathBuf> {
-    let key = sha256_file(wheel)?;
+    let key = super::lock::sha256_file(wheel)?;
     let dir = cache.join("unpacked").join(&key[..32]);
     if dir.join(".complete").is_file() {
         return Ok(dir);
@@ -508,6 +588,25 @@ mod tests {
     }
 
     #[test]
+    fn which_items_the_lock_serves() {
+        let lock = Lock::parse(
+            r#"{"packages": {"msgpack": {"name": "msgpack", "version": "1.1.2", "file_name": "m.whl"},
+                "pydantic_core": {"name": "pydantic_core", "version": "2.41.5", "file_name": "p.whl"}}}"#,
+        )
+        .unwrap();
+        let name = |item: &str| locked(&lock, item).map(|p| p.name.as_str());
+        assert_eq!(name("msgpack"), Some("msgpack"));
+        assert_eq!(name("msgpack==1.1.2"), Some("msgpack"));
+        assert_eq!(name("msgpack === 1.1.2"), Some("msgpack"));
+        assert_eq!(name("Pydantic-Core"), Some("pydantic_core"));
+        assert_eq!(name("msgpack==1.1.1"), None);
+        assert_eq!(name("msgpack>=1"), None);
+        assert_eq!(name("msgpack[x]"), None);
+        assert_eq!(name("msgpack; python_version>'3'"), None);
+        assert_eq!(name("six"), None);
+    }
+
+    #[test]
     fn names_of_requirements_and_wheels() {
         assert_eq!(requirement_name("pytest>=8"), "pytest");
         assert_eq!(requirement_name("Pydantic_Core==2.50"), "pydantic-core");
@@ -516,11 +615,5 @@ mod tests {
             wheel_name(Path::new("/x/pydantic_core-2.5-cp314-cp314-any.whl")).as_deref(),
             Some("pydantic-core")
         );
-    }
-
-    #[test]
-    fn normalizes_names() {
-        assert_eq!(normalize("Pydantic_Core"), "pydantic-core");
-        assert_eq!(normalize("zope.interface"), "zope-interface");
     }
 }
