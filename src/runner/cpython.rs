@@ -254,6 +254,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         pytest_args: Vec::new(),
         notes: Vec::new(),
         modules: Vec::new(),
+        installed: Vec::new(),
     };
     let mut plan = test_cmd::plan_suites(setup, vec![suite], &opts.test, started)?;
     plan.cfg

@@ -211,7 +211,7 @@ impl Lock {
 }
 
 /// Where a resolved file came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum InstallSource {
     /// The dist directory (`--dist`), as listed in its lock.
@@ -257,7 +257,7 @@ pub struct Resolved {
 }
 
 /// One line of the record of what a run installed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installed {
     /// The distribution name.
     pub name: String,

@@ -222,3 +222,10 @@ class _Tracker:
 
 def pytest_configure(config):
     config.pluginmanager.register(_Tracker(), "pyodide-test-tracker")
+    # pytest-timeout cannot work in the guest and is not installed; its
+    # mark must not be an unknown-mark error (the runner's --timeout applies).
+    if not config.pluginmanager.hasplugin("timeout"):
+        config.addinivalue_line(
+            "markers",
+            "timeout(seconds): pytest-timeout's mark; pyodide-test's --timeout applies instead",
+        )

@@ -282,6 +282,7 @@ mod tests {
             pytest_args: Vec::new(),
             notes: Vec::new(),
             modules: Vec::new(),
+            installed: Vec::new(),
         }
     }
 

@@ -11,8 +11,10 @@ use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
 use super::test_sources::{self, TestFile, TestSource};
+use super::lock::{InstallDir, Installed};
 use super::testdeps::MarkerEnv;
-use super::wheels::{self, WheelTags};
+use super::wheels::Resolution;
+use super::wheels;
 use crate::host::spec::{FileSet, file_set, site_packages};
 
 /// Our pytest plugin, placed in the guest's site-packages.
@@ -51,6 +53,8 @@ pub struct Suite {
     /// The top-level modules of the package's wheel: the plugin checks
     /// that the tests import them from site-packages.
     pub modules: Vec<String>,
+    /// Every distribution installed for the suite, its version and source.
+    pub installed: Vec<Installed>,
 }
 
 /// How a suite's jobs run in the guest. Every driver reports through the
@@ -134,34 +138,48 @@ pub struct SuiteOptions {
     pub no_test_deps: bool,
 }
 
-/// Places unpacked wheels' files in site-packages, one wheel per
-/// distribution (the first wins).
+/// Places resolved packages in the guest (wheels in site-packages, shared
+/// libraries in `/usr/lib`), one per distribution (the first wins), and
+/// keeps the record of what was installed from where.
 struct Installer<'a> {
     cache: &'a Path,
-    site: String,
+    python: (u32, u32),
     seen: HashSet<String>,
     files: test_sources::Files,
     wheel_dirs: Vec<PathBuf>,
+    installed: Vec<Installed>,
 }
 
 impl Installer<'_> {
-    /// Place `wheel` unless a wheel of its distribution is there; returns
-    /// its unpacked directory and tags when placed.
-    fn place(&mut self, wheel: &Path) -> Result<Option<(PathBuf, WheelTags)>> {
-        let Some(tags) = wheel_tags(wheel) else {
-            return Ok(None);
-        };
-        if !self.seen.insert(wheels::normalize(&tags.name)) {
-            return Ok(None);
+    /// Place every file of `resolution` not placed yet; returns the
+    /// unpacked directory and version of `wanted` when it was placed.
+    fn place(&mut self, resolution: &Resolution, wanted: &str) -> Result<Option<(PathBuf, String, String)>> {
+        let mut own = None;
+        for r in &resolution.files {
+            if !self.seen.insert(wheels::normalize(&r.name)) {
+                continue;
+            }
+            let dir = wheels::unpacked(self.cache, &r.path)?;
+            let base = r.guest_dir(self.python);
+            for rel in wheels::relative_files(&dir)? {
+                let data = fs::read(dir.join(&rel))
+                    .with_context(|| format!("reading {}", dir.join(&rel).display()))?;
+                self.files.insert(format!("{base}/{rel}"), data);
+            }
+            if r.install_dir == InstallDir::Site {
+                self.wheel_dirs.push(dir.clone());
+            }
+            if wheels::normalize(&r.name) == wanted {
+                let file = r
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                own = Some((dir, r.version.clone(), file));
+            }
+            self.installed.push(r.installed());
         }
-        let dir = wheels::unpacked(self.cache, wheel)?;
-        self.wheel_dirs.push(dir.clone());
-        for rel in wheels::relative_files(&dir)? {
-            let data = fs::read(dir.join(&rel))
-                .with_context(|| format!("reading {}", dir.join(&rel).display()))?;
-            self.files.insert(format!("{}/{rel}", self.site), data);
-        }
-        Ok(Some((dir, tags)))
+        Ok(own)
     }
 }
 
@@ -172,41 +190,31 @@ impl Suite {
         let wanted = wheels::normalize(package);
         // --with items first; then the package unless a --with wheel is it;
         // then pytest unless given.
-        let mut wheel_paths = wheels::resolve(dist, cache, &opts.with)?;
-        let has = |paths: &[PathBuf], name: &str| {
-            paths.iter().any(|p| {
-                wheel_tags(p).is_some_and(|t| wheels::normalize(&t.name) == wheels::normalize(name))
-            })
+        let mut resolution = wheels::resolve_all(dist, cache, &opts.with)?;
+        let has = |r: &Resolution, name: &str| {
+            r.files
+                .iter()
+                .any(|f| wheels::normalize(&f.name) == wheels::normalize(name))
         };
-        if !has(&wheel_paths, &wanted) {
-            let found = wheels::resolve(dist, cache, &[package.to_string()])
+        if !has(&resolution, &wanted) {
+            let found = wheels::resolve_all(dist, cache, &[package.to_string()])
                 .with_context(|| format!("installing {package}"))?;
-            wheel_paths.extend(found);
+            resolution.files.extend(found.files);
         }
-        if !has(&wheel_paths, "pytest") {
-            let found = wheels::resolve(dist, cache, &["pytest".to_string()])
+        if !has(&resolution, "pytest") {
+            let found = wheels::resolve_all(dist, cache, &["pytest".to_string()])
                 .context("installing pytest")?;
-            wheel_paths.extend(found);
+            resolution.files.extend(found.files);
         }
         let mut install = Installer {
             cache,
-            site: site.clone(),
+            python: dist.python_major_minor()?,
             seen: HashSet::new(),
             files: test_sources::Files::default(),
             wheel_dirs: Vec::new(),
+            installed: Vec::new(),
         };
-        let mut own: Option<(PathBuf, String, String)> = None;
-        for wheel in &wheel_paths {
-            if let Some((dir, tags)) = install.place(wheel)?
-                && wheels::normalize(&tags.name) == wanted
-            {
-                let name = wheel
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                own = Some((dir, tags.version.clone(), name));
-            }
-        }
+        let own = install.place(&resolution, &wanted)?;
         let Some((own_dir, version, own_name)) = own else {
             bail!("no wheel of {package} was found among the resolved wheels");
         };
@@ -219,7 +227,7 @@ impl Suite {
         let files = &mut install.files;
         let (root, test_files, source) = if let Some(dir) = &opts.tests {
             test_sources::tests_from_dir(dir, package, files)?
-        } else if let Some((name, archive)) = test_sources::dist_tests(dist, package)? {
+        } else if let Some((name, archive)) = test_sources::dist_tests(dist, cache, package)? {
             test_sources::tests_from_archive(cache, &name, &archive, &site, files)?
         } else if let Some(tests) = test_sources::wheel_tests(&own_dir)? {
             (site.clone(), tests, TestSource::Wheel(own_name))
@@ -243,11 +251,9 @@ impl Suite {
         let mut notes = std::mem::take(&mut sdist.notes);
         if !opts.no_test_deps {
             for (req, from) in &sdist.test_deps {
-                match wheels::resolve(dist, cache, std::slice::from_ref(req)) {
+                match wheels::resolve_all(dist, cache, std::slice::from_ref(req)) {
                     Ok(found) => {
-                        for wheel in &found {
-                            install.place(wheel)?;
-                        }
+                        install.place(&found, "")?;
                     }
                     Err(e) => notes.push(format!(
                         "test dependency {req} (from {from}) not installed: {}",
@@ -274,6 +280,7 @@ impl Suite {
             test_files,
             source,
             wheel_dirs: install.wheel_dirs,
+            installed: install.installed,
             skipped_links: install.files.skipped_links,
             driver: Driver::Pytest,
             cwd: sdist.cwd,
@@ -314,6 +321,3 @@ fn one_line(e: &anyhow::Error) -> String {
         .join(": ")
 }
 
-fn wheel_tags(path: &Path) -> Option<WheelTags> {
-    WheelTags::parse(&path.file_name()?.to_string_lossy()).ok()
-}

@@ -139,6 +139,16 @@ pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
             suite.test_files.len(),
             suite.source
         );
+        let installed: Vec<String> = suite
+            .installed
+            .iter()
+            .map(|i| format!("{} {} ({})", i.name, i.version, i.source))
+            .collect();
+        eprintln!(
+            "pyodide-test: {}: installed {}",
+            suite.package,
+            installed.join(", ")
+        );
         for note in &suite.notes {
             eprintln!("pyodide-test: {}: {note}", suite.package);
         }
@@ -307,6 +317,12 @@ pub fn run_and_report(
         filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
         pyodide_version: plan.dist.pyodide_version(),
         hash_seed: Some(plan.hash_seed),
+        installed: plan
+            .suites
+            .iter()
+            .filter(|s| !s.installed.is_empty())
+            .map(|s| (s.package.clone(), s.installed.clone()))
+            .collect(),
         ..ReportOptions::default()
     };
     let mut reporter = Reporter::new(report_opts, packages, files)?;

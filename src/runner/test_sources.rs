@@ -194,29 +194,11 @@ pub fn walk_within(dir: &Path, root: &Path) -> Result<(Vec<String>, Vec<String>)
     Ok((out, skipped))
 }
 
-/// The dist's `<pkg>-tests` archive, if the lock lists it and the dist
-/// directory has it: (its name, its path).
-pub fn dist_tests(dist: &Dist, package: &str) -> Result<Option<(String, PathBuf)>> {
-    #[derive(serde::Deserialize)]
-    struct Pkg {
-        name: String,
-        file_name: String,
-    }
-    #[derive(serde::Deserialize)]
-    struct Lock {
-        packages: BTreeMap<String, Pkg>,
-    }
-    let text = fs::read_to_string(dist.path("pyodide-lock.json"))?;
-    let lock: Lock = serde_json::from_str(&text).context("reading pyodide-lock.json")?;
-    let want = format!("{}-tests", wheels::normalize(package));
-    for p in lock.packages.values() {
-        let archive = p.file_name.ends_with(".zip") || p.file_name.ends_with(".whl");
-        let path = dist.path(&p.file_name);
-        if wheels::normalize(&p.name) == want && archive && path.is_file() {
-            return Ok(Some((p.name.clone(), path)));
-        }
-    }
-    Ok(None)
+/// The `<pkg>-tests` archive the dist's lock lists for `package`, fetched
+/// as Pyodide fetches packages (the dist directory, else the package base
+/// URL, checked against the lock's sha256): (its name, its path).
+pub fn dist_tests(dist: &Dist, cache: &Path, package: &str) -> Result<Option<(String, PathBuf)>> {
+    Ok(super::lock::lock_tests(dist, cache, package)?.map(|r| (r.name, r.path)))
 }
 
 /// The dist's `<pkg>-tests` archive `name` at `archive`, unpacked into

@@ -75,6 +75,9 @@ pub struct PackageSummary {
     /// Test files that ran to the end.
     #[serde(default)]
     pub files_done: Vec<String>,
+    /// The distributions installed for the package's guests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installed: Vec<crate::runner::lock::Installed>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -108,6 +111,7 @@ impl SummaryLine {
                         PackageSummary {
                             counts: pkg.counts,
                             files_done: pkg.files_done.iter().cloned().collect(),
+                            installed: opts.installed.get(name).cloned().unwrap_or_default(),
                         },
                     )
                 })

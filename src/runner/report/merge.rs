@@ -268,6 +268,7 @@ mod tests {
         Snapshot {
             package: "pkg".into(),
             pyodide: Some("314.0.7".into()),
+            installed: Default::default(),
             tests: tests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         }
         .save(&dir.join("snapshots"))

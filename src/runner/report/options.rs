@@ -34,6 +34,9 @@ pub struct ReportOptions {
     pub pyodide_version: Option<String>,
     /// The guests' `PYTHONHASHSEED`, recorded in the JSON summary and JUnit.
     pub hash_seed: Option<u32>,
+    /// Per package, the distributions installed for its guests (name,
+    /// version, source), recorded in the JSON summary and the snapshots.
+    pub installed: std::collections::BTreeMap<String, Vec<crate::runner::lock::Installed>>,
     /// Colour the output: `None` decides (stderr is a terminal and
     /// `NO_COLOR` is unset).
     pub color: Option<bool>,
@@ -52,6 +55,7 @@ impl Default for ReportOptions {
             filtered: false,
             pyodide_version: None,
             hash_seed: None,
+            installed: Default::default(),
             color: None,
         }
     }

@@ -225,12 +225,18 @@ impl Reporter {
                         "{name}: kept the {n} previous outcomes of {file}: it crashed before its tests ran"
                     ));
                 }
-                let new = Snapshot::updated(
+                let installed = self.opts.installed.get(name).map(|list| {
+                    list.iter()
+                        .map(|i| (i.name.clone(), format!("{} ({})", i.version, i.source)))
+                        .collect()
+                });
+                let new = Snapshot::updated_with(
                     name,
                     old.as_ref(),
                     &pkg.tests,
                     cov,
                     self.opts.pyodide_version.as_deref(),
+                    installed,
                 );
                 if old.as_ref() != Some(&new) {
                     written.push(new.save(dir)?);
@@ -367,6 +373,7 @@ mod tests {
         let snap = Snapshot {
             package: "pkg".into(),
             pyodide: None,
+            installed: Default::default(),
             tests: [
                 ("a.py::x", Passed),
                 ("a.py::y", Passed),

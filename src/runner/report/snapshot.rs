@@ -56,6 +56,10 @@ pub struct Snapshot {
     /// The Pyodide version it was written with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pyodide: Option<String>,
+    /// The distributions the tests ran with: name -> `version (source)`, so
+    /// that a version change shows in the snapshot's diff.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub installed: BTreeMap<String, String>,
     /// Outcome per test id.
     pub tests: BTreeMap<String, Outcome>,
 }
@@ -100,6 +104,15 @@ impl Snapshot {
         let _ = writeln!(out, "  \"package\": {},", q(&self.package));
         if let Some(v) = &self.pyodide {
             let _ = writeln!(out, "  \"pyodide\": {},", q(v));
+        }
+        if !self.installed.is_empty() {
+            out.push_str("  \"installed\": {\n");
+            let last = self.installed.len() - 1;
+            for (i, (name, what)) in self.installed.iter().enumerate() {
+                let comma = if i == last { "" } else { "," };
+                let _ = writeln!(out, "    {}: {}{comma}", q(name), q(what));
+            }
+            out.push_str("  },\n");
         }
         if self.tests.is_empty() {
             out.push_str("  \"tests\": {}\n");
@@ -161,6 +174,19 @@ impl Snapshot {
         coverage: &Coverage,
         pyodide: Option<&str>,
     ) -> Snapshot {
+        Snapshot::updated_with(package, old, results, coverage, pyodide, None)
+    }
+
+    /// [`Snapshot::updated`], with the distributions this run installed
+    /// (`None`: keep the old record).
+    pub fn updated_with(
+        package: &str,
+        old: Option<&Snapshot>,
+        results: &BTreeMap<String, TestRecord>,
+        coverage: &Coverage,
+        pyodide: Option<&str>,
+        installed: Option<BTreeMap<String, String>>,
+    ) -> Snapshot {
         let kept: BTreeSet<String> = Snapshot::kept_on_crash(old, results)
             .into_iter()
             .map(|(file, _)| file)
@@ -184,6 +210,9 @@ impl Snapshot {
             pyodide: pyodide
                 .map(str::to_string)
                 .or_else(|| old.and_then(|o| o.pyodide.clone())),
+            installed: installed
+                .or_else(|| old.map(|o| o.installed.clone()))
+                .unwrap_or_default(),
             tests,
         }
     }
@@ -396,6 +425,7 @@ mod tests {
         Snapshot {
             package: "msgpack".into(),
             pyodide: Some("314.0.7".into()),
+            installed: Default::default(),
             tests: tests.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         }
     }
@@ -449,6 +479,7 @@ mod tests {
         assert_eq!(Snapshot::parse(&empty.render()).unwrap(), empty);
         let no_version = Snapshot {
             pyodide: None,
+            installed: Default::default(),
             ..snap(&[("a", Passed)])
         };
         assert!(!no_version.render().contains("pyodide"));
@@ -476,6 +507,7 @@ mod tests {
         let old = Snapshot {
             package: "cpython".into(),
             pyodide: None,
+            installed: Default::default(),
             tests: [
                 ("test.test_json.A.a".to_string(), Outcome::Passed),
                 ("test.test_json.A.b".to_string(), Outcome::Failed),
@@ -647,6 +679,7 @@ mod tests {
             Snapshot {
                 package: "msgpack".into(),
                 pyodide: Some("315.0.0".into()),
+                installed: Default::default(),
                 tests: [
                     ("a.py::new", Passed),
                     ("a.py::x", Failed),

@@ -363,6 +363,7 @@ mod tests {
             Snapshot {
                 package: "msgpack".into(),
                 pyodide: Some("0.27.0".into()),
+                installed: Default::default(),
                 tests: [
                     ("test/test_a.py::test_ok", Passed),
                     ("test/test_a.py::test_breaks", Passed),
@@ -377,6 +378,7 @@ mod tests {
             Snapshot {
                 package: "simple-json".into(),
                 pyodide: Some("314.0.7".into()),
+                installed: Default::default(),
                 tests: [
                     ("t.py::test_same", Skipped),
                     ("t.py::test_same_fail", Failed),
@@ -458,6 +460,7 @@ mod tests {
         let snap = Snapshot {
             package: "msgpack".into(),
             pyodide: None,
+            installed: Default::default(),
             tests: [("t.py::a".to_string(), Passed)].into(),
         };
         let c = vec![compare(
@@ -482,6 +485,7 @@ mod tests {
         let snap = Snapshot {
             package: "p".into(),
             pyodide: None,
+            installed: Default::default(),
             tests: Default::default(),
         };
         let c = vec![compare(
