@@ -562,7 +562,6 @@ fn an_unreachable_base_url_falls_back_to_pypi() {
 /// The whole run by name: the package and its tests from the server, the
 /// two tests run.
 #[test]
-#[ignore = "needs the suite side (test_sources) to use lock_tests"]
 fn a_package_and_its_lock_tests_run_by_name() {
     let fx = Fixture::new("suite");
     // pytest from pip as before: the resolutions the default cache has.
