@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
-use common::suites::{PYTEST, SUITES, Suite};
+use common::suites::{CONSTRAINTS, PYTEST, SUITES, Suite};
 use pyodide_test::runner::compare::{Known, first_difference};
 
 #[path = "../tests/common/mod.rs"]
@@ -141,6 +141,8 @@ fn compare_suite(suite: &Suite) -> Result<(), Failed> {
     let package = suite.package;
     let mut cmd = Command::new(common::exe());
     cmd.args(common::dist_args())
+        .arg("--constraint")
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(CONSTRAINTS))
         .args(["compare", package, "-j", "1", "--known"])
         .arg(root().join("known-differences.txt"));
     for w in suite.with.iter().chain(PYTEST) {

@@ -27,6 +27,14 @@ struct Cli {
     /// `{version}` is replaced by the dist's Pyodide version.
     #[arg(long, global = true, value_name = "URL")]
     package_base_url: Option<String>,
+    /// Pin what pip resolves (test dependencies, --with names) with a
+    /// constraints file in pip's format (for CI).
+    #[arg(long, global = true, value_name = "FILE")]
+    constraint: Option<PathBuf>,
+    /// Resolve package names again instead of reusing the resolutions
+    /// remembered in the cache.
+    #[arg(long, global = true)]
+    refresh: bool,
     /// Engine that runs the guest: natively under Wasmtime, or Node.js (the reference).
     #[arg(long, global = true, value_enum, default_value_t = Runtime::Wasmtime)]
     runtime: Runtime,
@@ -198,6 +206,8 @@ fn main() -> ExitCode {
         version: cli.pyodide,
         dir: cli.dist,
         package_base_url: cli.package_base_url,
+        constraints: cli.constraint,
+        refresh: cli.refresh,
     };
     // Guest code runs on a thread with a stack large enough for the wasm stack.
     let worker = std::thread::Builder::new()

@@ -5,10 +5,11 @@
 //! msgpack, bitarray and cytoolz always run (a few seconds each);
 //! simplejson and pydantic-core (minutes) are `#[ignore]`d: run them with
 //! `cargo test --test suites -- --include-ignored`.
-//! Every wheel is pinned to the version the snapshots were taken with, so a
-//! new release on PyPI does not change the outcomes behind CI's back; after
-//! a deliberate upgrade, change the pins and rewrite the snapshot with the
-//! same command and `--update`. The suites run one at a time, each at
+//! The package and pytest are pinned to the versions the snapshots were
+//! taken with, and the test dependencies the runner finds are pinned by
+//! `tests/constraints.txt`, so a new release on PyPI does not change the
+//! outcomes behind CI's back; after a deliberate upgrade, change the pins
+//! and rewrite the snapshot with the same command and `--update`. The suites run one at a time, each at
 //! `-j 2` (`PYODIDE_TEST_JOBS` overrides). Needs network access the first
 //! time (pip, PyPI), then everything is in the tool's cache.
 
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
-use common::suites::{PYTEST, Suite, suite};
+use common::suites::{CONSTRAINTS, PYTEST, Suite, suite};
 use common::{dist_args, exe};
 
 /// One suite at a time: each already uses the cores.
@@ -29,7 +30,10 @@ fn check(case: &Suite) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let jobs = std::env::var("PYODIDE_TEST_JOBS").unwrap_or_else(|_| "2".into());
     let mut cmd = Command::new(exe());
-    cmd.args(dist_args()).arg(case.package);
+    cmd.args(dist_args())
+        .arg("--constraint")
+        .arg(root.join(CONSTRAINTS))
+        .arg(case.package);
     for w in case.with.iter().chain(PYTEST) {
         cmd.args(["--with", w]);
     }

@@ -22,6 +22,12 @@ pub struct DistSource {
     /// dist's `pyodide.mjs` builds (see `runner::lock`). May hold
     /// `{version}`, the dist's Pyodide version.
     pub package_base_url: Option<String>,
+    /// `--constraint FILE`: pip's constraints for everything resolved
+    /// through pip (test dependencies, `--with` names).
+    pub constraints: Option<PathBuf>,
+    /// `--refresh`: resolve names again instead of reusing the remembered
+    /// resolutions.
+    pub refresh: bool,
 }
 
 impl DistSource {
@@ -31,7 +37,9 @@ impl DistSource {
             Some(dir) => dir.clone(),
             None => super::fetch::ensure_pyodide(cache, &self.version)?,
         };
-        Ok(Dist::open(&dir)?.with_package_base_url(self.package_base_url.clone()))
+        Ok(Dist::open(&dir)?
+            .with_package_base_url(self.package_base_url.clone())
+            .with_resolution(self.constraints.clone(), self.refresh))
     }
 }
 
@@ -44,6 +52,10 @@ pub struct Dist {
     stdlib: Arc<OnceLock<Arc<[u8]>>>,
     /// The package base URL given for it (`--package-base-url`), as given.
     package_base_url: Option<String>,
+    /// `--constraint FILE`.
+    constraints: Option<PathBuf>,
+    /// `--refresh`.
+    refresh: bool,
 }
 
 /// The `info` block of `pyodide-lock.json`.
@@ -102,6 +114,8 @@ impl Dist {
             lock: lock.info,
             stdlib: Arc::default(),
             package_base_url: None,
+            constraints: None,
+            refresh: false,
         })
     }
 
@@ -117,6 +131,25 @@ impl Dist {
     /// use is `runner::lock::package_base_url`.
     pub fn package_base_url(&self) -> Option<&str> {
         self.package_base_url.as_deref()
+    }
+
+    /// The same dist, with pip resolving against a constraints file (pip's
+    /// format; `--constraint FILE`) and, with `refresh`, resolving names
+    /// again instead of reusing remembered resolutions (`--refresh`).
+    pub fn with_resolution(mut self, constraints: Option<PathBuf>, refresh: bool) -> Self {
+        self.constraints = constraints;
+        self.refresh = refresh;
+        self
+    }
+
+    /// The constraints file pip resolves against, if any.
+    pub fn constraints(&self) -> Option<&Path> {
+        self.constraints.as_deref()
+    }
+
+    /// Whether to resolve again rather than reuse remembered resolutions.
+    pub fn refresh(&self) -> bool {
+        self.refresh
     }
 
     /// The directory.

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
-use super::test_sources::{self, TestFile, TestSource};
 use super::lock::{InstallDir, Installed};
+use super::test_sources::{self, TestFile, TestSource};
 use super::testdeps::MarkerEnv;
-use super::wheels::Resolution;
 use super::wheels;
+use super::wheels::Resolution;
 use crate::host::spec::{FileSet, file_set, site_packages};
 
 /// Our pytest plugin, placed in the guest's site-packages.
@@ -153,7 +153,11 @@ struct Installer<'a> {
 impl Installer<'_> {
     /// Place every file of `resolution` not placed yet; returns the
     /// unpacked directory and version of `wanted` when it was placed.
-    fn place(&mut self, resolution: &Resolution, wanted: &str) -> Result<Option<(PathBuf, String, String)>> {
+    fn place(
+        &mut self,
+        resolution: &Resolution,
+        wanted: &str,
+    ) -> Result<Option<(PathBuf, String, String)>> {
         let mut own = None;
         for r in &resolution.files {
             if !self.seen.insert(wheels::normalize(&r.name)) {
@@ -320,4 +324,3 @@ fn one_line(e: &anyhow::Error) -> String {
         .collect::<Vec<_>>()
         .join(": ")
 }
-

@@ -71,6 +71,11 @@ pub struct Target {
     pub cpython: String,
     /// e.g. `3.14`.
     pub python_version: String,
+    /// pip's constraints file and a hash of its contents (part of the
+    /// remembered resolutions' key).
+    pub constraints: Option<(PathBuf, String)>,
+    /// Resolve again rather than reuse a remembered resolution.
+    pub refresh: bool,
 }
 
 impl Target {
@@ -83,11 +88,27 @@ impl Target {
             Some(abi) => format!("pyemscripten_{abi}_{arch}"),
             None => format!("{}_{arch}", info.platform.clone().unwrap_or_default()),
         };
+        let constraints = match dist.constraints() {
+            Some(path) => {
+                let text =
+                    fs::read(path).with_context(|| format!("--constraint {}", path.display()))?;
+                let abs = fs::canonicalize(path)?;
+                let hash: String = Sha256::digest(&text)
+                    .iter()
+                    .take(8)
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                Some((abs, hash))
+            }
+            None => None,
+        };
         Ok(Self {
             platform,
             legacy_platform: info.platform.as_ref().map(|p| format!("{p}_{arch}")),
             cpython: format!("cp{major}{minor}"),
             python_version: format!("{major}.{minor}"),
+            constraints,
+            refresh: dist.refresh(),
         })
     }
 
@@ -343,8 +364,9 @@ fn pip_download(
     let dir = cache.join("wheels").join(&target.platform);
     fs::create_dir_all(dir.join(".resolved"))
         .with_context(|| format!("creating {}", dir.display()))?;
+    let constraints = target.constraints.as_ref().map_or("", |(_, h)| h.as_str());
     let key: String = Sha256::digest(format!(
-        "{requirement}\0{with_deps}\0{}",
+        "{requirement}\0{with_deps}\0{}\0{constraints}",
         target.python_version
     ))
     .iter()
@@ -362,13 +384,17 @@ fn pip_download(
                 .any(|f| wheel_name(f).as_deref() == Some(wanted.as_str()));
         complete.then_some(files)
     };
-    if let Some(files) = remembered(&memo) {
+    if !target.refresh
+        && let Some(files) = remembered(&memo)
+    {
         return Ok(files);
     }
     // One pip at a time per cache directory: concurrent runs wait, then
     // find the resolution the first one remembered.
     let _lock = crate::atomic_file::Lock::acquire(&dir.join(".lock"))?;
-    if let Some(files) = remembered(&memo) {
+    if !target.refresh
+        && let Some(files) = remembered(&memo)
+    {
         return Ok(files);
     }
     let files = pip_download_uncached(&dir, target, requirement, with_deps)?;
@@ -405,6 +431,9 @@ fn pip_download_uncached(
     .current_dir(dir);
     if !with_deps {
         cmd.arg("--no-deps");
+    }
+    if let Some((constraints, _)) = &target.constraints {
+        cmd.arg("--constraint").arg(constraints);
     }
     cmd.arg(requirement);
     let out = cmd
@@ -533,6 +562,8 @@ mod tests {
             legacy_platform: Some("emscripten_5_0_3_wasm32".into()),
             cpython: "cp314".into(),
             python_version: "3.14".into(),
+            constraints: None,
+            refresh: false,
         }
     }
 

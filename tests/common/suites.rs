@@ -1,6 +1,7 @@
-//! The package suites the repo's own tests pin: their wheels (exact
-//! versions, so a new release on PyPI changes nothing behind CI's back) and
-//! pytest arguments. Shared by `tests/suites.rs` (outcomes against the
+//! The package suites the repo's own tests pin: the package under test and
+//! pytest (exact versions, so a new release on PyPI changes nothing behind
+//! CI's back); their test dependencies are what the runner finds in each
+//! sdist, pinned by `tests/constraints.txt` ([`CONSTRAINTS`]). Shared by `tests/suites.rs` (outcomes against the
 //! committed snapshots) and the conformance target (Wasmtime against Node).
 
 /// pytest and its dependencies, for every suite.
@@ -11,6 +12,10 @@ pub const PYTEST: &[&str] = &[
     "pygments==2.21.0",
     "pytest==9.2.0",
 ];
+
+/// The constraints file (relative to the repository) for the suites' test
+/// dependencies.
+pub const CONSTRAINTS: &str = "tests/constraints.txt";
 
 /// A package suite compared under both runtimes.
 pub struct Suite {
@@ -37,7 +42,7 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         package: "cytoolz",
-        with: &["cytoolz==1.2.0", "toolz==1.2.0"],
+        with: &["cytoolz==1.2.0"],
         pytest_args: &[],
         slow: false,
     },
@@ -49,26 +54,8 @@ pub const SUITES: &[Suite] = &[
     },
     Suite {
         package: "pydantic-core",
-        with: &[
-            "pydantic-core==2.50.5",
-            "typing-extensions==4.16.0",
-            "hypothesis==6.170.17",
-            "sortedcontainers==2.4.0",
-            "dirty-equals==0.11",
-            "inline-snapshot==0.36.1",
-            "asttokens==3.0.2",
-            "executing==2.3.0",
-            "rich==15.0.0",
-            "markdown-it-py==4.3.0",
-            "mdurl==0.1.2",
-            "pytest-benchmark==5.3.1",
-            "py-cpuinfo2==10.1.1",
-            "typing-inspection==0.4.5",
-            "pytest-mock==3.17.0",
-            "tzdata==2026.6",
-            "pytest-run-parallel==0.10.0",
-        ],
-        pytest_args: &["-W", "ignore::pytest.PytestConfigWarning"],
+        with: &["pydantic-core==2.50.5"],
+        pytest_args: &[],
         slow: true,
     },
 ];
