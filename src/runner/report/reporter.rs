@@ -227,7 +227,12 @@ impl Reporter {
                 }
                 let installed = self.opts.installed.get(name).map(|list| {
                     list.iter()
-                        .map(|i| (i.name.clone(), format!("{} ({})", i.version, i.source)))
+                        .map(|i| {
+                            (
+                                snapshot::normalize_name(&i.name),
+                                format!("{} ({})", i.version, i.source),
+                            )
+                        })
                         .collect()
                 });
                 let new = Snapshot::updated_with(
