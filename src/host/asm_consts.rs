@@ -32,7 +32,7 @@ impl AsmConsts {
     /// Parse `var ASM_CONSTS={...}` out of the text of `pyodide.asm.mjs`.
     pub fn parse(mjs: &str) -> Result<Self> {
         let Some(start) = mjs.find("var ASM_CONSTS={") else {
-            bail!("no ASM_CONSTS table in pyodide.asm.mjs");
+            bail!("no ASM_CONSTS table in the JS glue");
         };
         let body = &mjs[start + "var ASM_CONSTS={".len()..];
         let mut by_addr = HashMap::new();

@@ -15,7 +15,9 @@ use anyhow::{Context, Result, bail};
 use super::WasmContext;
 use wasmtime::{Engine, Instance, Linker, Module, Ref, Store, Val};
 
+use super::abi::MainAbi;
 use super::asm_consts::AsmConsts;
+use super::dylink::DylinkInfo;
 use super::exit::Ending;
 use super::imports;
 use super::instance::MainHandles;
@@ -31,7 +33,9 @@ use super::trampoline;
 pub struct PyodideModule {
     engine: Engine,
     main: Module,
+    abi: MainAbi,
     trampoline: Module,
+    count_args: Module,
     asm_consts: Arc<AsmConsts>,
     modules: ModuleCache,
 }
@@ -49,23 +53,28 @@ impl std::fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 impl PyodideModule {
-    /// Wrap a compiled main module whose side modules are compiled through
-    /// `modules`. Fails if it is not a Pyodide main module.
+    /// Wrap a compiled main module (with its `dylink.0` information) whose
+    /// side modules are compiled through `modules`. Fails if it is not a
+    /// Pyodide main module.
     pub fn new(
         engine: &Engine,
         main: Module,
+        dylink: &DylinkInfo,
         asm_consts: AsmConsts,
         modules: ModuleCache,
     ) -> Result<Self> {
-        for needed in [
+        let abi = MainAbi::read(&main, dylink);
+        let mut needed = vec![
             "__main_argc_argv",
             "run_main",
             "malloc",
             "free",
             "_PyRuntime",
-            "__indirect_function_table",
-            "memory",
-        ] {
+        ];
+        if abi.pic.is_none() {
+            needed.extend(["__indirect_function_table", "memory"]);
+        }
+        for needed in needed {
             if main.get_export(needed).is_none() {
                 bail!(
                     "the wasm module is not a Pyodide main module: it does not export `{needed}`"
@@ -75,10 +84,17 @@ impl PyodideModule {
         Ok(Self {
             engine: engine.clone(),
             main,
+            abi,
             trampoline: trampoline::module(engine)?,
+            count_args: trampoline::count_args_module(engine)?,
             asm_consts: Arc::new(asm_consts),
             modules,
         })
+    }
+
+    /// What the module expects from its host.
+    pub fn abi(&self) -> &MainAbi {
+        &self.abi
     }
 
     /// How the module's imports compare with what we provide.
@@ -111,7 +127,11 @@ impl PyodideModule {
 
     fn run_guest(&self, spec: &GuestSpec) -> Result<GuestEnd> {
         let kernel = layout::kernel_for(spec)?;
-        let heap_max = spec.limits.max_memory.min(EMSCRIPTEN_HEAP_MAX);
+        let heap_max = spec
+            .limits
+            .max_memory
+            .min(EMSCRIPTEN_HEAP_MAX)
+            .min(self.abi.memory_max(&self.main).unwrap_or(u64::MAX));
         let mut store = Store::new(
             &self.engine,
             GuestState::new(
@@ -167,16 +187,30 @@ impl PyodideModule {
     fn instantiate(&self, store: &mut Store<GuestState>) -> Result<Instance> {
         let mut linker = Linker::new(&self.engine);
         imports::define(&mut linker, &self.main)?;
+        // A position-independent module imports its memory, table, bases
+        // and stack from us; any module may import its exception tags.
+        let owned = self
+            .abi
+            .create(&mut *store)
+            .ctx("creating what the main module imports from its host")?;
+        owned.define(&mut linker, &mut *store)?;
         let report = link::complete(&mut linker, store, &self.main)?;
         let instance = linker
             .instantiate(&mut *store, &self.main)
             .ctx("instantiating the main module")?;
-        let memory = instance
-            .get_memory(&mut *store, "memory")
-            .context("main module memory")?;
-        let table = instance
-            .get_table(&mut *store, "__indirect_function_table")
-            .context("main module table")?;
+        let (memory, table, stack_pointer, memory_base) = match &owned.pic {
+            Some(p) => (p.memory, p.table, Some(p.stack_pointer), p.memory_base),
+            None => (
+                instance
+                    .get_memory(&mut *store, "memory")
+                    .context("main module memory")?,
+                instance
+                    .get_table(&mut *store, "__indirect_function_table")
+                    .context("main module table")?,
+                instance.get_global(&mut *store, "__stack_pointer"),
+                0,
+            ),
+        };
         store.data_mut().main = Some(MainHandles {
             memory,
             table,
@@ -185,10 +219,19 @@ impl PyodideModule {
             memalign: instance
                 .get_typed_func(&mut *store, "emscripten_builtin_memalign")
                 .ok(),
+            stack_pointer,
+            memory_base,
         });
         link::apply_got_func(store, table, &report.got_func)?;
-        // Dynamic linker: keep the main instance and its linker for side modules.
-        super::dso::attach(&mut *store, &instance, linker, &report.got_func);
+        // Dynamic linker: keep the main instance and its linker for side
+        // modules, and what they share with it that it does not export.
+        super::dso::attach(
+            &mut *store,
+            &instance,
+            linker,
+            &report.got_func,
+            owned.env(),
+        );
         self.install_trampoline(store, &instance)?;
         // initRuntime: relocations, then constructors.
         if let Ok(relocs) =
@@ -201,35 +244,37 @@ impl PyodideModule {
         Ok(instance)
     }
 
-    /// Put our `ref.test` trampoline in the table and tell CPython its index.
+    /// Put our `ref.test` trampoline (or, for a CPython that asks for one,
+    /// the count-args helper) in the table and tell CPython its index.
     fn install_trampoline(&self, store: &mut Store<GuestState>, instance: &Instance) -> Result<()> {
-        let Some(offset_global) =
+        let (offset_global, helper, export) = if let Some(g) =
             instance.get_global(&mut *store, "_PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET")
-        else {
-            return Ok(()); // an older CPython without the trampoline
+        {
+            (g, &self.trampoline, "trampoline_call")
+        } else if let Some(g) =
+            instance.get_global(&mut *store, "_PyEM_EMSCRIPTEN_COUNT_ARGS_OFFSET")
+        {
+            (g, &self.count_args, "count_args")
+        } else {
+            return Ok(()); // an older CPython: calls go through imports
         };
         let runtime_global = instance
             .get_global(&mut *store, "_PyRuntime")
             .context("_PyRuntime export")?;
-        let memory = instance
-            .get_memory(&mut *store, "memory")
-            .context("memory")?;
-        let table = instance
-            .get_table(&mut *store, "__indirect_function_table")
-            .context("table")?;
+        let handles = store.data().main.clone().context("main handles")?;
+        let (memory, table, base) = (handles.memory, handles.table, handles.memory_base);
         let mut linker = Linker::new(&self.engine);
         linker.define(&mut *store, "env", "memory", memory)?;
         linker.define(&mut *store, "env", "__indirect_function_table", table)?;
-        let tramp = linker.instantiate(&mut *store, &self.trampoline)?;
-        let func = tramp
-            .get_func(&mut *store, "trampoline_call")
-            .context("trampoline_call")?;
+        let tramp = linker.instantiate(&mut *store, helper)?;
+        let func = tramp.get_func(&mut *store, export).context(export)?;
         let slot = table.grow(&mut *store, 1, Ref::Func(Some(func)))?;
-        let offset_addr = global_u32(store, &offset_global)?;
+        store.data_mut().trampoline_slot = slot as u32;
+        let offset_addr = global_u32(store, &offset_global)? + base;
         let mut word = [0u8; 4];
         memory.read(&*store, offset_addr as usize, &mut word)?;
         let offset = u32::from_le_bytes(word);
-        let runtime_addr = global_u32(store, &runtime_global)?;
+        let runtime_addr = global_u32(store, &runtime_global)? + base;
         memory.write(
             &mut *store,
             (runtime_addr + offset) as usize,
@@ -246,7 +291,7 @@ impl PyodideModule {
         argv: &[String],
     ) -> wasmtime::Result<i32> {
         let malloc = instance.get_typed_func::<i32, i32>(&mut *store, "malloc")?;
-        let memory = instance.get_memory(&mut *store, "memory").expect("checked");
+        let memory = store.data().main.as_ref().expect("instantiated").memory;
         let mut args: Vec<String> = vec![super::layout::PROGRAM.to_string()];
         args.extend(argv.iter().cloned());
         let argv_ptr = malloc.call(&mut *store, ((args.len() + 1) * 4) as i32)? as u32;
@@ -279,9 +324,7 @@ fn run_simple_string(
     let mut bytes = code.as_bytes().to_vec();
     bytes.push(0);
     let p = malloc.call(&mut *store, bytes.len() as i32)?;
-    let memory = instance
-        .get_memory(&mut *store, "memory")
-        .expect("checked at load");
+    let memory = store.data().main.as_ref().expect("instantiated").memory;
     memory.write(&mut *store, p as usize, &bytes)?;
     let status = simple.call(&mut *store, p)?;
     free.call(&mut *store, p)?;

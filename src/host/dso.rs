@@ -106,6 +106,12 @@ pub struct DylinkState<T: 'static> {
     /// Where side modules are compiled and cached.
     modules: ModuleCache,
     main: Option<Instance>,
+    /// What the main module imports from the host and side modules share
+    /// with it (a position-independent main module's stack pointer, its
+    /// imported exception tags), by `env` name.
+    main_imports: HashMap<String, Extern>,
+    /// Added to the main module's exported data addresses.
+    main_memory_base: u32,
     /// The main module's linker: the host's runtime imports by name.
     host: Option<Arc<Linker<T>>>,
     libs: Vec<Library>,
@@ -135,6 +141,8 @@ impl<T> DylinkState<T> {
         Self {
             modules,
             main: None,
+            main_imports: HashMap::new(),
+            main_memory_base: 0,
             host: None,
             libs: Vec::new(),
             by_name: HashMap::new(),
@@ -194,10 +202,14 @@ pub fn attach<T: DylinkHost>(
     main: &Instance,
     linker: Linker<T>,
     main_got_func: &[GotFuncFixup],
+    main_imports: HashMap<String, Extern>,
 ) {
     let mut cx = store.as_context_mut();
+    let memory_base = cx.data().main().map_or(0, |m| m.memory_base);
     let state = &mut cx.data_mut().dylink_mut();
     state.main = Some(*main);
+    state.main_imports = main_imports;
+    state.main_memory_base = memory_base;
     state.host = Some(Arc::new(linker));
     for fix in main_got_func {
         state.got.insert(
@@ -493,7 +505,10 @@ fn load_registered<T: DylinkHost>(
                 }
             }
             ("env", _, ExternType::Global(gt)) => import_global(cx, name, field, gt)?,
-            ("env", _, ExternType::Tag(_)) => match main.get_export(&mut *cx, field) {
+            ("env", _, ExternType::Tag(_)) => match main
+                .get_export(&mut *cx, field)
+                .or_else(|| cx.data().dylink().main_imports.get(field).cloned())
+            {
                 Some(t @ Extern::Tag(_)) => t,
                 _ => return link_err(format!("{name}: the main module exports no tag {field}")),
             },
@@ -755,10 +770,11 @@ fn is_internal(name: &str) -> bool {
 /// A main-module export as a symbol.
 fn main_sym<T: DylinkHost>(cx: &mut StoreContextMut<'_, T>, name: &str) -> Option<Sym> {
     let main = cx.data().dylink().main?;
+    let base = cx.data().dylink().main_memory_base;
     Some(match main.get_export(&mut *cx, name)? {
         Extern::Func(f) => Sym::Func(f),
         Extern::Global(g) => match (g.ty(&*cx).mutability(), g.get(&mut *cx)) {
-            (Mutability::Const, Val::I32(v)) => Sym::Addr(v as u32),
+            (Mutability::Const, Val::I32(v)) => Sym::Addr((v as u32).wrapping_add(base)),
             _ => Sym::Other(Extern::Global(g)),
         },
         other => Sym::Other(other),
@@ -1138,7 +1154,8 @@ fn import_global<T: DylinkHost>(
     gt: GlobalType,
 ) -> LResult<Extern> {
     let main = main_instance(cx)?;
-    if let Some(Extern::Global(g)) = main.get_export(&mut *cx, name) {
+    let shared = cx.data().dylink().main_imports.get(name).cloned();
+    if let Some(Extern::Global(g)) = shared.or_else(|| main.get_export(&mut *cx, name)) {
         let ty = g.ty(&*cx);
         if ty.mutability() == gt.mutability() {
             return Ok(g.into());

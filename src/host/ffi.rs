@@ -282,8 +282,14 @@ fn stack_pointer<T: FfiHost>(caller: &mut Caller<'_, T>) -> Result<Global> {
         return Ok(g);
     }
     let g = caller
-        .get_export("__stack_pointer")
-        .and_then(|e| e.into_global())
+        .data()
+        .main()
+        .and_then(|m| m.stack_pointer)
+        .or_else(|| {
+            caller
+                .get_export("__stack_pointer")
+                .and_then(|e| e.into_global())
+        })
         .ok_or_else(|| wasmtime::format_err!("libffi: the module exports no `__stack_pointer`"))?;
     caller.data_mut().ffi().stack_pointer = Some(g);
     Ok(g)

@@ -6,10 +6,12 @@
 
 use wasmtime::{Engine, ExternType, Linker, Module, Store};
 
+use super::abi::MainAbi;
+use super::dylink::DylinkInfo;
 use super::link;
 use super::module_cache::ModuleCache;
 use super::state::GuestState;
-use super::{dso, ffi, jsffi, mmap, netdb, runtime, syscall_imports};
+use super::{dso, ffi, jsffi, mmap, netdb, runtime, syscall_imports, variant_imports};
 use crate::syscalls::{Kernel, KernelConfig};
 
 /// Define every import we provide for `main` on `linker`.
@@ -22,6 +24,7 @@ pub fn define(linker: &mut Linker<GuestState>, main: &Module) -> wasmtime::Resul
     dso::define(linker)?;
     mmap::define(linker)?;
     netdb::define(linker)?;
+    variant_imports::define(linker, main)?;
     Ok(())
 }
 
@@ -68,6 +71,10 @@ pub fn audit(engine: &Engine, main: &Module) -> wasmtime::Result<ImportAudit> {
     let mut store = Store::new(engine, state);
     let mut linker = Linker::new(engine);
     define(&mut linker, main)?;
+    // What the host creates for the module (memory, table, tags, ...).
+    MainAbi::read(main, &DylinkInfo::default())
+        .create(&mut store)?
+        .define(&mut linker, &mut store)?;
     let mut out = ImportAudit::default();
     for import in main.imports() {
         let (m, name) = (import.module(), import.name());

@@ -8,7 +8,7 @@
 //! their own traits on top of it, so none of them names the embedder's
 //! concrete state type (`state::GuestState` implements them all).
 
-use wasmtime::{AsContext, AsContextMut, Func, Memory, Table, TypedFunc, Val};
+use wasmtime::{AsContext, AsContextMut, Func, Global, Memory, Table, TypedFunc, Val};
 
 use crate::syscalls::{Kernel, guest};
 
@@ -27,6 +27,11 @@ pub struct MainHandles {
     pub free: TypedFunc<i32, ()>,
     /// `emscripten_builtin_memalign(align, size) -> ptr`, for mmap.
     pub memalign: Option<TypedFunc<(i32, i32), i32>>,
+    /// `__stack_pointer` (exported, or imported from the host).
+    pub stack_pointer: Option<Global>,
+    /// Added to every data address the module exports (`__memory_base`
+    /// of a position-independent main module, else 0).
+    pub memory_base: u32,
 }
 
 /// The part of a store's data that every host import relies on.

@@ -2,6 +2,7 @@
 //! modules, the Emscripten runtime imports, linking, and the boot sequence.
 //! It knows nothing of tests.
 
+pub mod abi;
 pub mod asm_consts;
 pub mod boot;
 pub mod dso;
@@ -24,6 +25,7 @@ pub mod spec;
 pub mod state;
 pub mod syscall_imports;
 pub mod trampoline;
+pub mod variant_imports;
 
 /// Context for `wasmtime::Result`s, whose error type is not `std::error::Error`.
 pub(crate) trait WasmContext<T> {

@@ -87,6 +87,47 @@ pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
     // No JS signal buffer: signals are not delivered asynchronously.
     linker.func_wrap("env", "_Py_CheckEmscriptenSignals_Helper", || -> i32 { 0 })?;
     linker.func_wrap("env", "_PyEM_TrampolineCall_JS", trampoline_call_fallback)?;
+    // CPython 3.12/3.13: the count-args helper is installed before the
+    // constructors run (see `boot.rs`), so the constructor's request has
+    // nothing left to do, and the pointer is the helper's slot.
+    linker.func_wrap("env", "_PyEM_InitTrampoline_js", || {})?;
+    linker.func_wrap(
+        "env",
+        "_PyEM_GetCountArgsPtr",
+        |c: Caller<'_, GuestState>| -> i32 { c.data().trampoline_slot as i32 },
+    )?;
+    // CPython 3.12 before the count-args helper: no type reflection, so
+    // every call takes `_PyEM_TrampolineCall_JS`.
+    linker.func_wrap("env", "_PyEM_detect_type_reflection", || -> i32 { 0 })?;
+    linker.func_wrap(
+        "env",
+        "_PyEM_CountFuncParams",
+        |mut c: Caller<'_, GuestState>, f: i32| -> Result<i32> {
+            let func = super::instance::table_func(&mut c, f as u32)?;
+            Ok(func.ty(&c).params().len() as i32)
+        },
+    )?;
+    // CPython 3.11's call sites, each a JS call of a table entry.
+    linker.func_wrap(
+        "env",
+        "_PyCFunctionWithKeywords_TrampolineCall",
+        trampoline_call_fallback,
+    )?;
+    linker.func_wrap("env", "descr_set_trampoline_call", trampoline_call_fallback)?;
+    linker.func_wrap(
+        "env",
+        "descr_get_trampoline_call",
+        |c: Caller<'_, GuestState>, f: i32, a: i32, b: i32| -> Result<i32> {
+            trampoline_call_fallback(c, f, a, b, 0)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "_PyImport_InitFunc_TrampolineCall",
+        |c: Caller<'_, GuestState>, f: i32| -> Result<i32> {
+            trampoline_call_fallback(c, f, 0, 0, 0)
+        },
+    )?;
     linker.func_wrap(
         "env",
         "__call_sighandler",

@@ -35,6 +35,9 @@ pub struct GuestState {
     pub dylink: DylinkState<GuestState>,
     /// The fake DNS table (`getaddrinfo` and friends).
     pub dns: Dns,
+    /// The table slot of the call trampoline or count-args helper we
+    /// installed (0: none).
+    pub trampoline_slot: u32,
 }
 
 impl GuestState {
@@ -56,6 +59,7 @@ impl GuestState {
             ffi: FfiState::default(),
             dylink: DylinkState::new(modules),
             dns: Dns::default(),
+            trampoline_slot: 0,
         }
     }
 }

@@ -8,7 +8,8 @@
 //! many arguments. With 0 there, every such call would leave wasm for the
 //! `_PyEM_TrampolineCall_JS` import. Our module is written here in wat and
 //! instantiated against the main module's memory and table, so C-to-C calls
-//! stay in wasm.
+//! stay in wasm. CPython 3.12/3.13 builds take a smaller helper that only
+//! counts the callee's arguments ([`COUNT_ARGS_WAT`]).
 
 use anyhow::Result;
 
@@ -47,4 +48,32 @@ pub const TRAMPOLINE_WAT: &str = r#"
 /// Compile the trampoline module (small: compiled at every start).
 pub fn module(engine: &Engine) -> Result<Module> {
     Module::new(engine, TRAMPOLINE_WAT).ctx("compiling the call trampoline")
+}
+
+/// CPython 3.12 and 3.13 on Emscripten ask instead for a function that
+/// tells how many of the four accepted signatures' arguments the callee
+/// takes: `count_args(func) -> i32` is 3, 2, 1 or 0 for `(i32{n}) -> i32`,
+/// else -1 (CPython then raises `SystemError`). Its table index goes to
+/// `_PyRuntime + *_PyEM_EMSCRIPTEN_COUNT_ARGS_OFFSET` and is what the import
+/// `_PyEM_GetCountArgsPtr` returns.
+pub const COUNT_ARGS_WAT: &str = r#"
+(module
+  (type $a3 (func (param i32 i32 i32) (result i32)))
+  (type $a2 (func (param i32 i32) (result i32)))
+  (type $a1 (func (param i32) (result i32)))
+  (type $a0 (func (result i32)))
+  (import "env" "__indirect_function_table" (table 0 funcref))
+  (func (export "count_args") (param $fp i32) (result i32)
+    (local $f funcref)
+    (local.set $f (table.get (local.get $fp)))
+    (if (ref.test (ref $a3) (local.get $f)) (then (return (i32.const 3))))
+    (if (ref.test (ref $a2) (local.get $f)) (then (return (i32.const 2))))
+    (if (ref.test (ref $a1) (local.get $f)) (then (return (i32.const 1))))
+    (if (ref.test (ref $a0) (local.get $f)) (then (return (i32.const 0))))
+    (i32.const -1)))
+"#;
+
+/// Compile the count-args module.
+pub fn count_args_module(engine: &Engine) -> Result<Module> {
+    Module::new(engine, COUNT_ARGS_WAT).ctx("compiling the count-args helper")
 }

@@ -45,7 +45,9 @@ pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
     let modules = ModuleCache::new(cache.join("modules"));
     let module = modules.load(&engine, &wasm, "pyodide.asm.wasm")?;
     let asm = AsmConsts::parse(&dist.read_glue()?)?;
-    PyodideModule::new(&engine, module, asm, modules)
+    // A main module without `dylink.0` needs no layout from it.
+    let dylink = crate::host::dylink::parse_module(&wasm).unwrap_or_default();
+    PyodideModule::new(&engine, module, &dylink, asm, modules)
 }
 
 /// A runtime ready to start guests of one dist.

@@ -79,13 +79,20 @@ struct LockFile {
     info: LockInfo,
 }
 
-/// The files a dist must have.
-const REQUIRED: [&str; 4] = [
-    "pyodide.asm.wasm",
-    "pyodide.asm.mjs",
-    "python_stdlib.zip",
-    "pyodide-lock.json",
+/// The files a dist must have: each entry is satisfied by any of its
+/// names (older releases ship `pyodide.asm.js` and, before 0.24,
+/// `repodata.json`).
+const REQUIRED: [&[&str]; 4] = [
+    &["pyodide.asm.wasm"],
+    &["pyodide.asm.mjs", "pyodide.asm.js"],
+    &["python_stdlib.zip"],
+    &["pyodide-lock.json", "repodata.json"],
 ];
+
+/// The first of `names` that is a file in `dir`.
+fn first_file(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    names.iter().map(|n| dir.join(n)).find(|p| p.is_file())
+}
 
 impl Dist {
     /// Open and check the dist in `dir`.
@@ -96,15 +103,20 @@ impl Dist {
                 dir.display()
             );
         }
-        for file in REQUIRED {
-            if !dir.join(file).is_file() {
+        for names in REQUIRED {
+            if first_file(dir, names).is_none() {
+                let also = match &names[1..] {
+                    [] => String::new(),
+                    older => format!(" (nor {}, as older releases have)", older.join(", ")),
+                };
                 bail!(
-                    "{} is not a Pyodide distribution: {file} is missing",
-                    dir.display()
+                    "{} is not a Pyodide distribution: {} is missing{also}",
+                    dir.display(),
+                    names[0]
                 );
             }
         }
-        let lock_path = dir.join("pyodide-lock.json");
+        let lock_path = first_file(dir, REQUIRED[3]).expect("checked");
         let text = fs::read_to_string(&lock_path)
             .with_context(|| format!("reading {}", lock_path.display()))?;
         let lock: LockFile = serde_json::from_str(&text)
@@ -216,9 +228,21 @@ impl Dist {
         Ok(bytes)
     }
 
+    /// The lock file: `pyodide-lock.json`, or `repodata.json` in releases
+    /// before 0.24.
+    pub fn lock_path(&self) -> PathBuf {
+        first_file(&self.dir, REQUIRED[3]).unwrap_or_else(|| self.path("pyodide-lock.json"))
+    }
+
+    /// The JS glue: `pyodide.asm.mjs`, or `pyodide.asm.js` in releases
+    /// before 314.
+    pub fn glue_path(&self) -> PathBuf {
+        first_file(&self.dir, REQUIRED[1]).unwrap_or_else(|| self.path("pyodide.asm.mjs"))
+    }
+
     /// The JS glue's text (for its `EM_ASM` table).
     pub fn read_glue(&self) -> Result<String> {
-        let path = self.path("pyodide.asm.mjs");
+        let path = self.glue_path();
         fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     }
 

@@ -148,7 +148,7 @@ pub struct Lock {
 impl Lock {
     /// Read `dist`'s lock file.
     pub fn read(dist: &Dist) -> Result<Lock> {
-        let path = dist.path("pyodide-lock.json");
+        let path = dist.lock_path();
         let text =
             fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         Lock::parse(&text).with_context(|| format!("reading the packages of {}", path.display()))

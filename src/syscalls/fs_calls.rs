@@ -329,6 +329,38 @@ impl Kernel {
         })())
     }
 
+    /// `__syscall_symlink(target, linkpath)` (older releases): `symlinkat`
+    /// relative to the cwd.
+    pub fn sys_symlink(&mut self, mem: &mut [u8], target: i32, linkpath: i32) -> i32 {
+        self.sys_symlinkat(mem, target, AT_FDCWD, linkpath)
+    }
+
+    /// `__syscall_linkat(olddirfd, oldpath, newdirfd, newpath, flags)`:
+    /// MEMFS has no hard links; as the glue, the new name is checked
+    /// (`ENOENT` for a missing parent, `EEXIST` for a taken name) and
+    /// then the call fails with `EMLINK`.
+    pub fn sys_linkat(
+        &mut self,
+        mem: &mut [u8],
+        _olddirfd: i32,
+        oldpath: i32,
+        newdirfd: i32,
+        newpath: i32,
+        _flags: i32,
+    ) -> i32 {
+        sys_ret((|| {
+            Self::path_arg(mem, oldpath)?;
+            let l = Self::path_arg(mem, newpath)?;
+            let base = self.base_dir(newdirfd, &l)?;
+            let pn = path::resolve_parent(self.walk(), base, &l)?;
+            if pn.name.is_empty() || is_dot(&pn.name) || self.lookup_entry(pn.dir, &pn.name).is_ok()
+            {
+                return Err(Errno::EEXIST);
+            }
+            Err(Errno::EMLINK)
+        })())
+    }
+
     /// `__syscall_readlinkat(dirfd, path, buf, bufsize)`: copies the target
     /// without a NUL, truncated to `bufsize`; returns its length.
     pub fn sys_readlinkat(

@@ -296,19 +296,39 @@ impl Kernel {
 
     /// `__syscall_pipe(fds)`: writes `[read_fd, write_fd]`.
     pub fn sys_pipe(&mut self, mem: &mut [u8], fds: i32) -> i32 {
+        self.sys_pipe2(mem, fds, 0)
+    }
+
+    /// `__syscall_pipe2(fds, flags)`: as `pipe`, with `O_NONBLOCK` and
+    /// `O_CLOEXEC` (any other flag is `EINVAL`).
+    pub fn sys_pipe2(&mut self, mem: &mut [u8], fds: i32, flags: i32) -> i32 {
         sys_ret((|| {
             if fds == 0 {
                 return Err(Errno::EFAULT);
             }
+            let flags = flags as u32;
+            if flags & !(O_NONBLOCK | O_CLOEXEC) != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let cloexec = flags & O_CLOEXEC != 0;
+            let nonblock = flags & O_NONBLOCK;
             guest::slice(mem, fds as u32, 8)?;
             let now = self.now();
             let ino = self.fs.alloc_ino();
             let pipe = self.pipes.insert(Pipe::new(ino, now));
-            let mut ro = Ofd::new(Target::Pipe { pipe, write: false }, O_RDONLY, false);
-            let mut wo = Ofd::new(Target::Pipe { pipe, write: true }, O_WRONLY, false);
+            let mut ro = Ofd::new(
+                Target::Pipe { pipe, write: false },
+                O_RDONLY | nonblock,
+                false,
+            );
+            let mut wo = Ofd::new(
+                Target::Pipe { pipe, write: true },
+                O_WRONLY | nonblock,
+                false,
+            );
             ro.path = self.stream_names.pipe();
             wo.path = self.stream_names.pipe();
-            let r = self.fdt.open_new(ro, 0, false);
+            let r = self.fdt.open_new(ro, 0, cloexec);
             let r = match r {
                 Ok(r) => r,
                 Err(e) => {
@@ -316,7 +336,7 @@ impl Kernel {
                     return Err(e);
                 }
             };
-            let w = match self.fdt.open_new(wo, 0, false) {
+            let w = match self.fdt.open_new(wo, 0, cloexec) {
                 Ok(w) => w,
                 Err(e) => {
                     if let Some(p) = self.pipes.get_mut(pipe) {
@@ -366,6 +386,103 @@ impl Kernel {
             }
             Ok(count)
         })())
+    }
+
+    /// `__syscall_poll_nonblocking(fds, nfds)`: `poll` with a zero timeout.
+    pub fn sys_poll_nonblocking(&mut self, mem: &mut [u8], fds: i32, nfds: i32) -> i32 {
+        self.sys_poll(mem, fds, nfds, 0)
+    }
+
+    /// `__syscall__newselect(nfds, readfds, writefds, exceptfds, timeout)`
+    /// (older releases): the `fd_set`s are bit arrays of 32-bit words; each
+    /// set is rewritten to the descriptors that are ready, and the count is
+    /// returned. A descriptor that is not open is `EBADF`; nothing changes
+    /// while the single guest thread waits, so a timeout is not slept.
+    pub fn sys_newselect(
+        &mut self,
+        mem: &mut [u8],
+        nfds: i32,
+        readfds: i32,
+        writefds: i32,
+        exceptfds: i32,
+        _timeout: i32,
+    ) -> i32 {
+        sys_ret((|| {
+            if !(0..=1024).contains(&nfds) {
+                return Err(Errno::EINVAL);
+            }
+            let sets = [(readfds, POLLIN), (writefds, POLLOUT), (exceptfds, POLLPRI)];
+            let mut out = [[0u32; 32]; 3];
+            let mut count = 0;
+            for fd in 0..nfds {
+                let (word, bit) = ((fd / 32) as usize, 1u32 << (fd % 32));
+                let mut asked = false;
+                for &(set, _) in &sets {
+                    if set != 0 && guest::read_u32(mem, set as u32 + 4 * word as u32)? & bit != 0 {
+                        asked = true;
+                    }
+                }
+                if !asked {
+                    continue;
+                }
+                if self.fdt.ofd_id(fd).is_err() {
+                    return Err(Errno::EBADF);
+                }
+                let mask = self.poll_mask(fd);
+                for (i, &(set, want)) in sets.iter().enumerate() {
+                    if set == 0 || guest::read_u32(mem, set as u32 + 4 * word as u32)? & bit == 0 {
+                        continue;
+                    }
+                    if mask & want != 0 {
+                        out[i][word] |= bit;
+                        count += 1;
+                    }
+                }
+            }
+            let words = (nfds as usize).div_ceil(32);
+            for (i, &(set, _)) in sets.iter().enumerate() {
+                if set == 0 {
+                    continue;
+                }
+                for (w, v) in out[i].iter().enumerate().take(words) {
+                    guest::write_u32(mem, set as u32 + 4 * w as u32, *v)?;
+                }
+            }
+            Ok(count)
+        })())
+    }
+
+    /// `__syscall_epoll_create1`, `_ctl`, `_pwait`: not supported, as in
+    /// the glue (`ENOSYS`).
+    pub fn sys_epoll_create1(&mut self, _mem: &mut [u8], _flags: i32) -> i32 {
+        Errno::ENOSYS.to_neg()
+    }
+
+    /// See [`Kernel::sys_epoll_create1`].
+    pub fn sys_epoll_ctl(
+        &mut self,
+        _mem: &mut [u8],
+        _ep: i32,
+        _op: i32,
+        _fd: i32,
+        _ev: i32,
+    ) -> i32 {
+        Errno::ENOSYS.to_neg()
+    }
+
+    /// See [`Kernel::sys_epoll_create1`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn sys_epoll_pwait(
+        &mut self,
+        _mem: &mut [u8],
+        _ep: i32,
+        _ev: i32,
+        _max: i32,
+        _timeout: i32,
+        _sigmask: i32,
+        _sigsetsize: i32,
+    ) -> i32 {
+        Errno::ENOSYS.to_neg()
     }
 
     /// `__syscall_fdatasync(fd)`: checks the fd.

@@ -9,6 +9,16 @@ impl Kernel {
         self.uid as i32
     }
 
+    /// `__syscall_geteuid32()`: as `getuid`.
+    pub fn sys_geteuid32(&mut self, mem: &mut [u8]) -> i32 {
+        self.sys_getuid32_js(mem)
+    }
+
+    /// `__syscall_getgid32()` and `__syscall_getegid32()`: 0, as the glue.
+    pub fn sys_getgid32(&mut self, _mem: &mut [u8]) -> i32 {
+        0
+    }
+
     /// `__syscall_umask_js(mask)`: sets the guest's umask, returns the old
     /// one. (Node changes its own process umask; ours stays in the guest
     /// and is applied when files and directories are created.)

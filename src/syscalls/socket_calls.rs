@@ -719,7 +719,29 @@ impl Kernel {
     /// anything else returns 0 (not handled).
     pub fn try_shutdown(&mut self, mem: &mut [u8], fd: i32, how: i32, result: i32) -> i32 {
         let Ok(s) = self.sock_of(fd) else { return 0 };
-        let r = (|| {
+        let r = self.shutdown_sock(s, how);
+        let _ = guest::write_i32(mem, result as u32, sys_ret(r));
+        1
+    }
+
+    /// `__syscall_shutdown(fd, how, ...)` (releases without
+    /// `_try_shutdown`): `shutdown` on a socket descriptor, `ENOTSOCK`
+    /// on any other.
+    pub fn sys_shutdown(
+        &mut self,
+        _mem: &mut [u8],
+        fd: i32,
+        how: i32,
+        _u1: i32,
+        _u2: i32,
+        _u3: i32,
+        _u4: i32,
+    ) -> i32 {
+        sys_ret(self.sock_of(fd).and_then(|s| self.shutdown_sock(s, how)))
+    }
+
+    fn shutdown_sock(&mut self, s: usize, how: i32) -> SysResult<i32> {
+        {
             if !(SHUT_RD..=SHUT_RDWR).contains(&how) {
                 return Err(Errno::EINVAL);
             }
@@ -739,9 +761,7 @@ impl Kernel {
                 }
             }
             Ok(0)
-        })();
-        let _ = guest::write_i32(mem, result as u32, sys_ret(r));
-        1
+        }
     }
 }
 

@@ -140,6 +140,25 @@ impl Kernel {
         let _ = write_tm(mem, tm as u32, &t);
     }
 
+    /// `_gmtime_js(time, tm) -> i32` as Emscripten 6 declares it: 1 (and
+    /// nothing written) when `time` is not a valid JS date, else 0.
+    pub fn gmtime_js_checked(&mut self, mem: &mut [u8], time: i64, tm: i32) -> i32 {
+        if epoch_ms(time).is_none() {
+            return 1;
+        }
+        self.gmtime_js(mem, time, tm);
+        0
+    }
+
+    /// `_localtime_js(time, tm) -> i32`: as [`Kernel::gmtime_js_checked`].
+    pub fn localtime_js_checked(&mut self, mem: &mut [u8], time: i64, tm: i32) -> i32 {
+        if epoch_ms(time).is_none() {
+            return 1;
+        }
+        self.localtime_js(mem, time, tm);
+        0
+    }
+
     /// `_localtime_js(time, tm)`: as `gmtime` plus `tm_isdst = 0` and
     /// `tm_gmtoff = 0`.
     pub fn localtime_js(&mut self, mem: &mut [u8], time: i64, tm: i32) {
