@@ -160,9 +160,18 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   useNodeDeps(opts.nodeDeps);
   const dist = path.resolve(opts.dist);
-  const { loadPyodide } = await import(
-    pathToFileURL(path.join(dist, "pyodide.mjs")).href
-  );
+  let loadPyodide;
+  try {
+    ({ loadPyodide } = await import(
+      pathToFileURL(path.join(dist, "pyodide.mjs")).href
+    ));
+  } catch (e) {
+    // Releases before 0.24 import their npm dependencies from the ES
+    // module, which ignores NODE_PATH; their CommonJS build honours it.
+    if (e?.code !== "ERR_MODULE_NOT_FOUND") throw e;
+    const require = createRequire(import.meta.url);
+    ({ loadPyodide } = require(path.join(dist, "pyodide.js")));
+  }
 
   const files = opts.puts.map(([host, guest]) => [guest, readFileSync(host)]);
   function fsInit(FS) {

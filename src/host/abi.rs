@@ -56,6 +56,11 @@ pub struct MainAbi {
     pub imported_tags: Vec<(String, FuncType)>,
     /// True when exceptions and `longjmp` go through `invoke_*` imports.
     pub js_exceptions: bool,
+    /// True when the module's libc predates Emscripten 3.1.33's 64-bit
+    /// `off_t`/`time_t` interfaces: its `_mmap_js` takes a 32-bit offset
+    /// or its `_gmtime_js` a pointer to the time. That libc also has the
+    /// older `struct stat` layout.
+    pub legacy_stat: bool,
 }
 
 /// The objects a main module imports that the host creates: for a
@@ -119,6 +124,12 @@ impl MainAbi {
                 }
                 ("env", name, ExternType::Func(_)) if name.starts_with("invoke_") => {
                     abi.js_exceptions = true
+                }
+                ("env", "_mmap_js", ExternType::Func(f)) => {
+                    abi.legacy_stat |= f.params().nth(4).is_some_and(|t| t.is_i32())
+                }
+                ("env", "_gmtime_js", ExternType::Func(f)) => {
+                    abi.legacy_stat |= f.params().next().is_some_and(|t| t.is_i32())
                 }
                 _ => {}
             }

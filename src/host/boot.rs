@@ -141,6 +141,12 @@ impl PyodideModule {
                 self.modules.clone(),
             ),
         );
+        if self.abi.legacy_stat {
+            store
+                .data_mut()
+                .kernel
+                .set_stat_layout(crate::syscalls::StatLayout::Legacy);
+        }
         match &spec.limits.interrupt {
             None => store.set_epoch_deadline(u64::MAX / 2),
             Some(check) => {
@@ -223,6 +229,7 @@ impl PyodideModule {
             memory_base,
         });
         link::apply_got_func(store, table, &report.got_func)?;
+        super::js_eh::attach(store, &instance)?;
         // Dynamic linker: keep the main instance and its linker for side
         // modules, and what they share with it that it does not export.
         super::dso::attach(
@@ -308,7 +315,11 @@ impl PyodideModule {
             &0u32.to_le_bytes(),
         )?;
         let main = instance.get_typed_func::<(i32, i32), i32>(&mut *store, "__main_argc_argv")?;
-        main.call(&mut *store, (args.len() as i32, argv_ptr as i32))
+        match main.call(&mut *store, (args.len() as i32, argv_ptr as i32)) {
+            // Older Pyodide ends main with `emscripten_exit_with_live_runtime`.
+            Err(e) if e.downcast_ref::<super::exit::Unwind>().is_some() => Ok(0),
+            other => other,
+        }
     }
 }
 

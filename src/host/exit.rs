@@ -47,6 +47,20 @@ impl fmt::Display for NeedsJavaScript {
 
 impl std::error::Error for NeedsJavaScript {}
 
+/// `emscripten_exit_with_live_runtime()`: `main` leaves without returning
+/// and the runtime stays up (the glue throws `"unwind"`); the caller of
+/// `main` takes it as a normal return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unwind;
+
+impl fmt::Display for Unwind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unwind (main exited with a live runtime)")
+    }
+}
+
+impl std::error::Error for Unwind {}
+
 /// How a call into the guest ended, when it did not return normally.
 #[derive(Debug)]
 pub enum Ending {

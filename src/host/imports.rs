@@ -11,7 +11,7 @@ use super::dylink::DylinkInfo;
 use super::link;
 use super::module_cache::ModuleCache;
 use super::state::GuestState;
-use super::{dso, ffi, jsffi, mmap, netdb, runtime, syscall_imports, variant_imports};
+use super::{dso, ffi, js_eh, jsffi, mmap, netdb, runtime, syscall_imports, variant_imports};
 use crate::syscalls::{Kernel, KernelConfig};
 
 /// Define every import we provide for `main` on `linker`.
@@ -24,6 +24,7 @@ pub fn define(linker: &mut Linker<GuestState>, main: &Module) -> wasmtime::Resul
     dso::define(linker)?;
     mmap::define(linker)?;
     netdb::define(linker)?;
+    js_eh::define(linker, main)?;
     variant_imports::define(linker, main)?;
     Ok(())
 }

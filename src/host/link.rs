@@ -41,6 +41,8 @@ pub fn needs_javascript(name: &str, ty: &wasmtime::FuncType) -> bool {
         .chain(ty.results())
         .any(|t| matches!(t, ValType::Ref(r) if r.heap_type().is_extern()));
     has_externref
+        // Before 0.25 the FFI passed JS values as i32 "hiwire" handles.
+        || JS_PREFIXES_I32.iter().any(|p| name.starts_with(p))
         || name.starts_with("Jsv")
         || name.starts_with("JsProxy")
         || name.starts_with("js2python")
@@ -58,8 +60,44 @@ pub fn needs_javascript(name: &str, ty: &wasmtime::FuncType) -> bool {
                 | "pyodide_js_init"
                 | "throw_no_gil"
                 | "can_run_sync_js"
+                | "hiwire_invalid_ref"
         )
 }
+
+/// Name prefixes of the i32-handle ("hiwire") FFI of Pyodide before 0.25,
+/// whose imports carry no `externref` to recognise them by.
+const JS_PREFIXES_I32: &[&str] = &[
+    "hiwire_",
+    "JsArray_",
+    "JsObject_",
+    "JsObjMap_",
+    "JsMap_",
+    "JsSet_",
+    "JsString_",
+    "JsBuffer_",
+    "JsException_",
+    "JsProxy_",
+    "JsMethod_",
+    "js2python",
+    "python2js",
+    "pyproxy_",
+    "new_error",
+    "console_error",
+    "create_promise_handles",
+    "create_once_callable",
+    "wrap_generator",
+    "wrap_async_generator",
+    "destroy_proxy",
+    "handle_next_result",
+    "_agen_handle_result",
+    "destroy_",
+    "get_async_js_call",
+    "gc_register_proxies",
+    "JsDoubleProxy_",
+    "proxy_cache_",
+    "array_to_js",
+    "_JsArray_",
+];
 
 /// Add the missing pieces for `module` to `linker`: traps for unimplemented
 /// function imports and fresh `GOT.*` globals.

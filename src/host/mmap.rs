@@ -18,8 +18,9 @@ pub fn define<T: HostState>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// `_mmap_js(len, prot, flags, fd, offset, allocated, addr)`.
 #[allow(clippy::too_many_arguments)]
-fn mmap_js<T: HostState>(
+pub fn mmap_js<T: HostState>(
     mut caller: Caller<'_, T>,
     len: i32,
     prot: i32,

@@ -14,6 +14,7 @@ pub mod exnref;
 pub mod ffi;
 pub mod imports;
 pub mod instance;
+pub mod js_eh;
 pub mod jsffi;
 pub mod layout;
 pub mod link;

@@ -73,6 +73,35 @@ pub fn define<T: NetdbHost>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap("env", "getprotobyname", getprotobyname)?;
     linker.func_wrap(
         "env",
+        "gethostbyname",
+        |mut c: Caller<'_, T>, name: i32| -> wasmtime::Result<i32> {
+            let mem = memory(&c)?;
+            let name = read_cstr(mem.data(&c), name as u32);
+            host_by_name(&mut c, &name)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
+        "gethostbyaddr",
+        |mut c: Caller<'_, T>, addr: i32, _len: i32, ty: i32| -> wasmtime::Result<i32> {
+            if ty != AF_INET {
+                return Ok(0);
+            }
+            let mem = memory(&c)?;
+            let mut raw = [0u8; 4];
+            mem.read(&c, addr as u32 as usize, &mut raw)?;
+            let host = Ipv4Addr::from(raw).to_string();
+            let host = c
+                .data_mut()
+                .dns()
+                .lookup_addr(&host)
+                .map(str::to_string)
+                .unwrap_or(host);
+            host_by_name(&mut c, &host)
+        },
+    )?;
+    linker.func_wrap(
+        "env",
         "_emscripten_lookup_name",
         |mut c: Caller<'_, T>, name: i32| -> wasmtime::Result<i32> {
             let mem = memory(&c)?;
@@ -329,6 +358,33 @@ fn write_truncated<T: NetdbHost>(
     let written = guest::write_cstr_trunc(mem.data_mut(&mut *c), ptr, text.as_bytes(), len)
         .map_err(|e| wasmtime::format_err!("writing a name at {ptr:#x}: {e:?}"))?;
     Ok(written as usize + 1 >= len as usize)
+}
+
+/// A fresh `struct hostent` for `name` (older releases' `gethostbyname`):
+/// the name, no aliases, one AF_INET address from the fake DNS.
+fn host_by_name<T: NetdbHost>(c: &mut Caller<'_, T>, name: &str) -> wasmtime::Result<i32> {
+    let addr = c.data_mut().dns().lookup_name(name);
+    let ip: Ipv4Addr = addr.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+    let ent = malloc(&mut *c, 20)?;
+    let name_p = alloc_cstr(&mut *c, name)?;
+    let aliases = malloc(&mut *c, 4)?;
+    let list = malloc(&mut *c, 12)?;
+    if ent == 0 || name_p == 0 || aliases == 0 || list == 0 {
+        return Ok(0);
+    }
+    let mem = memory(&*c)?;
+    let mut e = name_p.to_le_bytes().to_vec();
+    e.extend_from_slice(&aliases.to_le_bytes());
+    e.extend_from_slice(&(AF_INET as u32).to_le_bytes());
+    e.extend_from_slice(&4u32.to_le_bytes());
+    e.extend_from_slice(&list.to_le_bytes());
+    mem.write(&mut *c, ent as usize, &e)?;
+    mem.write(&mut *c, aliases as usize, &0u32.to_le_bytes())?;
+    let mut l = (list + 8).to_le_bytes().to_vec();
+    l.extend_from_slice(&0u32.to_le_bytes());
+    l.extend_from_slice(&ip.octets());
+    mem.write(&mut *c, list as usize, &l)?;
+    Ok(ent as i32)
 }
 
 fn getprotobyname<T: NetdbHost>(mut c: Caller<'_, T>, name: i32) -> wasmtime::Result<i32> {

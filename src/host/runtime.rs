@@ -5,7 +5,7 @@
 use wasmtime::{Caller, Linker, Val};
 
 use super::asm_consts::AsmConst;
-use super::exit::{GuestAbort, GuestExit, NeedsJavaScript};
+use super::exit::{GuestAbort, GuestExit, NeedsJavaScript, Unwind};
 use super::instance::{alloc_cstr, call_table, cstr_lossy as read_cstr, memory};
 use super::state::GuestState;
 
@@ -27,6 +27,51 @@ pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
     linker.func_wrap("env", "_abort_js", || -> Result<()> {
         Err(wasmtime::Error::new(GuestAbort(String::new())))
     })?;
+    // Before Emscripten 4: `abort` itself is imported.
+    linker.func_wrap("env", "abort", || -> Result<()> {
+        Err(wasmtime::Error::new(GuestAbort(String::new())))
+    })?;
+    linker.func_wrap(
+        "env",
+        "emscripten_exit_with_live_runtime",
+        || -> Result<()> { Err(wasmtime::Error::new(Unwind)) },
+    )?;
+    // Before Emscripten 3.1.58 large copies were done in JS (a memmove).
+    for name in ["emscripten_memcpy_big", "emscripten_memcpy_js"] {
+        linker.func_wrap(
+            "env",
+            name,
+            |caller: Caller<'_, GuestState>, dest: i32, src: i32, n: i32| -> Result<()> {
+                let mem = memory(&caller)?;
+                let mut caller = caller;
+                let bytes = mem.data_mut(&mut caller);
+                let (d, s, n) = (dest as u32 as usize, src as u32 as usize, n as u32 as usize);
+                if s.checked_add(n).is_none_or(|e| e > bytes.len())
+                    || d.checked_add(n).is_none_or(|e| e > bytes.len())
+                {
+                    return Err(wasmtime::format_err!("memcpy out of bounds"));
+                }
+                bytes.copy_within(s..s + n, d);
+                Ok(())
+            },
+        )?;
+    }
+    // Emscripten 3.1.32's `getloadavg`: 0.1 for each of up to 3 values.
+    linker.func_wrap(
+        "env",
+        "getloadavg",
+        |mut c: Caller<'_, GuestState>, out: i32, n: i32| -> Result<i32> {
+            let n = n.clamp(0, 3);
+            for i in 0..n {
+                let p = out as u32 + 8 * i as u32;
+                super::instance::write_bytes(&mut c, p, &0.1f64.to_le_bytes())?;
+            }
+            Ok(n)
+        },
+    )?;
+    // Node's clock: nanosecond resolution, monotonic.
+    linker.func_wrap("env", "emscripten_get_now_res", || -> f64 { 1.0 })?;
+    linker.func_wrap("env", "_emscripten_get_now_is_monotonic", || -> i32 { 1 })?;
     linker.func_wrap(
         "env",
         "__assert_fail",
@@ -154,6 +199,11 @@ pub fn define(linker: &mut Linker<GuestState>) -> Result<()> {
     // There is no host shell for the guest: `system(NULL)` says so.
     linker.func_wrap("env", "_emscripten_system", |cmd: i32| -> i32 {
         if cmd == 0 { 0 } else { -52 }
+    })?;
+    // Before Emscripten 3.1.52 libc's `system` itself was imported: -1
+    // for a command (no shell), 0 for `system(NULL)`.
+    linker.func_wrap("env", "system", |cmd: i32| -> i32 {
+        if cmd == 0 { 0 } else { -1 }
     })?;
     // Interval timers would deliver SIGALRM through the JS event loop; there
     // is none, so the timer is accepted and never fires.

@@ -10,6 +10,7 @@ use super::asm_consts::AsmConsts;
 use super::dso::{DylinkHost, DylinkState};
 use super::ffi::{FfiHost, FfiState};
 use super::instance::{HostState, MainHandles};
+use super::js_eh::{JsEhHost, JsEhState};
 use super::module_cache::ModuleCache;
 use super::netdb::{Dns, NetdbHost};
 use crate::syscalls::Kernel;
@@ -38,6 +39,8 @@ pub struct GuestState {
     /// The table slot of the call trampoline or count-args helper we
     /// installed (0: none).
     pub trampoline_slot: u32,
+    /// The JS-style C++ exception state (`invoke_*` modules).
+    pub js_eh: JsEhState,
 }
 
 impl GuestState {
@@ -60,6 +63,7 @@ impl GuestState {
             dylink: DylinkState::new(modules),
             dns: Dns::default(),
             trampoline_slot: 0,
+            js_eh: JsEhState::default(),
         }
     }
 }
@@ -70,6 +74,12 @@ impl HostState for GuestState {
     }
     fn kernel(&mut self) -> &mut Kernel {
         &mut self.kernel
+    }
+}
+
+impl JsEhHost for GuestState {
+    fn js_eh(&mut self) -> &mut JsEhState {
+        &mut self.js_eh
     }
 }
 

@@ -88,6 +88,8 @@ pub fn define<T: HostState>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
         "env" "__syscall_getgid32" => sys_getgid32() -> i32;
         "env" "__syscall_getegid32" => sys_getgid32() -> i32;
         "env" "getentropy" => random_get(a0: i32, a1: i32) -> i32;
+        "env" "strftime" => strftime(a0: i32, a1: i32, a2: i32, a3: i32) -> i32;
+        "env" "strftime_l" => strftime_l(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32) -> i32;
         "env" "_emscripten_get_progname" => get_progname(a0: i32, a1: i32) -> ();
         "env" "_gmtime_js" => gmtime_js(a0: i64, a1: i32) -> ();
         "env" "_localtime_js" => localtime_js(a0: i64, a1: i32) -> ();

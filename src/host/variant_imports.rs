@@ -6,7 +6,7 @@
 
 use wasmtime::{Caller, FuncType, Linker, Module, ValType};
 
-use super::instance::{HostState, with_kernel};
+use super::instance::{HostState, alloc_cstr, with_kernel, write_u32};
 
 type Result<T> = wasmtime::Result<T>;
 
@@ -86,6 +86,61 @@ pub fn define<T: HostState>(linker: &mut Linker<T>, module: &Module) -> Result<(
                             k.timegm_js(mem, tm)
                         };
                         t as i32
+                    })
+                },
+            )?;
+        }
+    }
+    if declared(module, "_tzset_js").is_some_and(|ty| shape_is(&ty, &[I32, I32, I32], &[])) {
+        // Before Emscripten 3.1.58: `tzname` gets two strings allocated
+        // here, named as Node names the UTC zone.
+        linker.func_wrap(
+            "env",
+            "_tzset_js",
+            |mut c: Caller<'_, T>, timezone: i32, daylight: i32, tzname: i32| -> Result<()> {
+                write_u32(&mut c, timezone as u32, 0)?;
+                write_u32(&mut c, daylight as u32, 0)?;
+                for i in 0..2 {
+                    let p = alloc_cstr(&mut c, "Coordinated Universal Time")?;
+                    write_u32(&mut c, tzname as u32 + 4 * i, p)?;
+                }
+                Ok(())
+            },
+        )?;
+    }
+    // Emscripten 3.1.32: the file offset of the mmap family is 32 bits.
+    if declared(module, "_mmap_js")
+        .is_some_and(|ty| shape_is(&ty, &[I32, I32, I32, I32, I32, I32, I32], &[I32]))
+    {
+        linker.func_wrap(
+            "env",
+            "_mmap_js",
+            |c: Caller<'_, T>,
+             len: i32,
+             prot: i32,
+             flags: i32,
+             fd: i32,
+             off: i32,
+             alloc: i32,
+             addr: i32| {
+                super::mmap::mmap_js(c, len, prot, flags, fd, i64::from(off), alloc, addr)
+            },
+        )?;
+    }
+    for (name, unmap) in [("_munmap_js", true), ("_msync_js", false)] {
+        if declared(module, name)
+            .is_some_and(|ty| shape_is(&ty, &[I32, I32, I32, I32, I32, I32], &[I32]))
+        {
+            linker.func_wrap(
+                "env",
+                name,
+                move |mut c: Caller<'_, T>, a: i32, l: i32, p: i32, f: i32, fd: i32, off: i32| {
+                    with_kernel(&mut c, |k, mem| {
+                        if unmap {
+                            k.munmap_js(mem, a, l, p, f, fd, i64::from(off))
+                        } else {
+                            k.msync_js(mem, a, l, p, f, fd, i64::from(off))
+                        }
                     })
                 },
             )?;

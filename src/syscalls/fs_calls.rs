@@ -387,13 +387,14 @@ impl Kernel {
     }
 
     fn stat_into(&self, mem: &mut [u8], t: Target, buf: i32) -> SysResult<i32> {
-        self.getattr(t)?.write(mem, buf as u32)?;
+        self.getattr(t)?.write(mem, buf as u32, self.stat_layout)?;
         Ok(0)
     }
 
     /// `fstat`.
     fn stat_fd_into(&self, mem: &mut [u8], fd: i32, buf: i32) -> SysResult<i32> {
-        self.fgetattr(fd)?.write(mem, buf as u32)?;
+        self.fgetattr(fd)?
+            .write(mem, buf as u32, self.stat_layout)?;
         Ok(0)
     }
 

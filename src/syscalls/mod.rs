@@ -67,6 +67,7 @@ mod misc;
 mod setup;
 mod socket;
 mod socket_calls;
+mod strftime;
 mod time;
 mod wasi;
 
@@ -84,6 +85,7 @@ use std::sync::Arc;
 pub use clock::{Clock, FixedClock, SystemClock, Timespec};
 pub use errno::{Errno, SysResult};
 pub use filedata::FileData;
+pub use stat::StatLayout;
 pub use stdio::{BytesInput, Capture, HostFd, InputSource, Null, OutputSink};
 
 use fd::FdTable;
@@ -215,6 +217,8 @@ pub struct Kernel {
     pub(crate) boot_tty: bool,
     /// PROCFS: the `pipe[N]`/`socket[N]` names handed out so far.
     pub(crate) stream_names: procfs::StreamNames,
+    /// How `struct stat` is laid out for this guest's libc.
+    pub(crate) stat_layout: StatLayout,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -228,6 +232,11 @@ impl std::fmt::Debug for Kernel {
 }
 
 impl Kernel {
+    /// Lay out `struct stat` as `layout` (the guest's libc decides).
+    pub fn set_stat_layout(&mut self, layout: StatLayout) {
+        self.stat_layout = layout;
+    }
+
     /// The current wall-clock time (for timestamps).
     pub(crate) fn now(&self) -> Timespec {
         self.clock.realtime()

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::StatLayout;
 use super::consts::*;
 use super::device::{DEVICES, EVENTS};
 use super::errno::{Errno, SysResult};
@@ -42,6 +43,7 @@ impl Kernel {
             clock: cfg.clock,
             boot_tty: false,
             stream_names: Default::default(),
+            stat_layout: StatLayout::default(),
         };
         k.fs.retain(root);
         for (key, v) in cfg.env {

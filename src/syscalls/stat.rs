@@ -47,9 +47,26 @@ pub struct Stat {
 /// Size of Emscripten's `struct stat`.
 pub(crate) const STAT_SIZE: u32 = 96;
 
+/// Which `struct stat` the guest's libc was built with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StatLayout {
+    /// The layout above (Emscripten 3.1.33 and later).
+    #[default]
+    Current,
+    /// Emscripten 3.1.32 and before (112 bytes): `st_dev` @0, a truncated
+    /// `st_ino` u32 @8, `st_mode` @12, `st_nlink` @16, `st_uid` @20,
+    /// `st_gid` @24, `st_rdev` @28, `st_size` i64 @40, `st_blksize` @48,
+    /// `st_blocks` @52, the three times at @56/@72/@88 (i64 sec, u32
+    /// nsec), `st_ino` u64 @104.
+    Legacy,
+}
+
 impl Stat {
-    /// Stores the struct at `buf`.
-    pub(crate) fn write(&self, mem: &mut [u8], buf: u32) -> SysResult<()> {
+    /// Stores the struct at `buf` in `layout`.
+    pub(crate) fn write(&self, mem: &mut [u8], buf: u32, layout: StatLayout) -> SysResult<()> {
+        if layout == StatLayout::Legacy {
+            return self.write_legacy(mem, buf);
+        }
         guest::slice_mut(mem, buf, STAT_SIZE)?.fill(0);
         guest::write_u32(mem, buf, self.dev)?;
         guest::write_u32(mem, buf + 4, self.mode)?;
@@ -65,6 +82,25 @@ impl Stat {
             guest::write_u32(mem, buf + off + 8, t.nsec)?;
         }
         guest::write_u64(mem, buf + 88, self.ino)
+    }
+
+    fn write_legacy(&self, mem: &mut [u8], buf: u32) -> SysResult<()> {
+        guest::slice_mut(mem, buf, 112)?.fill(0);
+        guest::write_u32(mem, buf, self.dev)?;
+        guest::write_u32(mem, buf + 8, self.ino as u32)?;
+        guest::write_u32(mem, buf + 12, self.mode)?;
+        guest::write_u32(mem, buf + 16, self.nlink)?;
+        guest::write_u32(mem, buf + 20, self.uid)?;
+        guest::write_u32(mem, buf + 24, self.gid)?;
+        guest::write_u32(mem, buf + 28, self.rdev)?;
+        guest::write_i64(mem, buf + 40, self.size)?;
+        guest::write_i32(mem, buf + 48, self.blksize)?;
+        guest::write_i32(mem, buf + 52, self.blocks)?;
+        for (off, t) in [(56, self.atime), (72, self.mtime), (88, self.ctime)] {
+            guest::write_i64(mem, buf + off, t.sec)?;
+            guest::write_u32(mem, buf + off + 8, t.nsec)?;
+        }
+        guest::write_u64(mem, buf + 104, self.ino)
     }
 }
 
