@@ -160,17 +160,19 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   useNodeDeps(opts.nodeDeps);
   const dist = path.resolve(opts.dist);
-  let loadPyodide;
-  try {
-    ({ loadPyodide } = await import(
-      pathToFileURL(path.join(dist, "pyodide.mjs")).href
-    ));
-  } catch (e) {
-    // Releases before 0.24 import their npm dependencies from the ES
-    // module, which ignores NODE_PATH; their CommonJS build honours it.
-    if (e?.code !== "ERR_MODULE_NOT_FOUND") throw e;
-    const require = createRequire(import.meta.url);
-    ({ loadPyodide } = require(path.join(dist, "pyodide.js")));
+  const { loadPyodide: loadEsm } = await import(
+    pathToFileURL(path.join(dist, "pyodide.mjs")).href
+  );
+  // Releases before 0.24 import their npm dependencies (`ws`) as ES
+  // modules, which ignore NODE_PATH; their CommonJS build honours it.
+  async function loadPyodide(config) {
+    try {
+      return await loadEsm(config);
+    } catch (e) {
+      if (e?.code !== "ERR_MODULE_NOT_FOUND") throw e;
+      const require = createRequire(import.meta.url);
+      return await require(path.join(dist, "pyodide.js")).loadPyodide(config);
+    }
   }
 
   const files = opts.puts.map(([host, guest]) => [guest, readFileSync(host)]);

@@ -94,7 +94,7 @@ struct GotEntry {
 }
 
 /// Access to the dynamic linker's state from the store's data.
-pub trait DylinkHost: HostState + Sized {
+pub trait DylinkHost: HostState + super::js_eh::JsEhHost + Sized {
     /// The linker's state.
     fn dylink(&self) -> &DylinkState<Self>;
     /// The linker's state, mutably.
@@ -495,7 +495,18 @@ fn load_registered<T: DylinkHost>(
                 got_import(cx, field, info.weak_imports.contains(field))?.into()
             }
             ("env" | "wasi_snapshot_preview1", _, ExternType::Func(ty)) => {
-                match import_func(cx, index, m, field)? {
+                // JS-style exception helpers of a signature the main
+                // module does not use are made for the side module.
+                let js_eh = m == "env"
+                    && (field.starts_with("invoke_")
+                        || field.starts_with("__cxa_find_matching_catch_"));
+                let own = if js_eh {
+                    host_func(cx, m, field)
+                        .or_else(|| super::js_eh::side_module_import(&mut *cx, field, &ty))
+                } else {
+                    None
+                };
+                match own.map_or_else(|| import_func(cx, index, m, field), |f| Ok(Some(f)))? {
                     Some(f) => f.into(),
                     None => {
                         late.push((imports.len(), field.to_string(), ty));

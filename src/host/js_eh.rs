@@ -332,15 +332,7 @@ pub fn define<T: JsEhHost>(linker: &mut Linker<T>, module: &Module) -> Result<()
         if name.starts_with("invoke_") {
             define_invoke(linker, name, ty)?;
         } else if name.starts_with("__cxa_find_matching_catch_") {
-            linker.func_new("env", name, ty, |mut c, params, results| {
-                let types: Vec<u32> = params
-                    .iter()
-                    .filter_map(Val::i32)
-                    .map(|v| v as u32)
-                    .collect();
-                results[0] = Val::I32(find_matching_catch(&mut c, &types)? as i32);
-                Ok(())
-            })?;
+            linker.func_new("env", name, ty, find_matching_catch_body::<T>)?;
         }
     }
     Ok(())
@@ -401,6 +393,45 @@ fn find_matching_catch<T: JsEhHost>(c: &mut Caller<'_, T>, types: &[u32]) -> Res
 /// `invoke_<sig>`: call `table[index]` with the rest of the arguments;
 /// catch a [`JsThrow`] as the glue does.
 fn define_invoke<T: JsEhHost>(linker: &mut Linker<T>, name: &str, ty: FuncType) -> Result<()> {
+    let body = invoke_body::<T>(&ty);
+    linker.func_new("env", name, ty, body)?;
+    Ok(())
+}
+
+/// A host function for an `invoke_*` or `__cxa_find_matching_catch_*`
+/// import of a side module whose type the main module does not import
+/// (`None` for any other name).
+pub fn side_module_import<T: JsEhHost>(
+    store: impl wasmtime::AsContextMut<Data = T>,
+    name: &str,
+    ty: &FuncType,
+) -> Option<Func> {
+    if name.starts_with("invoke_") {
+        Some(Func::new(store, ty.clone(), invoke_body::<T>(ty)))
+    } else if name.starts_with("__cxa_find_matching_catch_") && ty.results().len() == 1 {
+        Some(Func::new(store, ty.clone(), find_matching_catch_body::<T>))
+    } else {
+        None
+    }
+}
+
+fn find_matching_catch_body<T: JsEhHost>(
+    mut c: Caller<'_, T>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()> {
+    let types: Vec<u32> = params
+        .iter()
+        .filter_map(Val::i32)
+        .map(|v| v as u32)
+        .collect();
+    results[0] = Val::I32(find_matching_catch(&mut c, &types)? as i32);
+    Ok(())
+}
+
+type HostBody<T> = dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static;
+
+fn invoke_body<T: JsEhHost>(ty: &FuncType) -> Box<HostBody<T>> {
     let zeros: Vec<Val> = ty
         .results()
         .map(|r| match r {
@@ -410,36 +441,40 @@ fn define_invoke<T: JsEhHost>(linker: &mut Linker<T>, name: &str, ty: FuncType) 
             other => Val::default_for_ty(&other).unwrap_or(Val::I32(0)),
         })
         .collect();
-    linker.func_new("env", name, ty, move |mut c, params, results| {
+    let args_ty: Vec<ValType> = ty.params().skip(1).collect();
+    let results_ty: Vec<ValType> = ty.results().collect();
+    let same = |a: &mut dyn ExactSizeIterator<Item = ValType>, b: &[ValType]| {
+        a.len() == b.len() && a.zip(b).all(|(x, y)| ValType::eq(&x, y))
+    };
+    Box::new(move |mut c, params, results| {
         let h = handles(&c)?;
         let sp = h.stack_pointer.map(|g| g.get(&mut c));
         let index = params.first().and_then(Val::i32).unwrap_or(0) as u32;
         let func = table_func(&mut c, index)?;
         let callee = func.ty(&c);
-        let outcome = if callee.params().len() == params.len() - 1
-            && callee.results().len() == results.len()
-        {
-            func.call(&mut c, &params[1..], results)
-        } else {
-            // A cast function pointer: JS drops or pads arguments.
-            let args: Vec<Val> = callee
-                .params()
-                .enumerate()
-                .map(|(i, p)| match params.get(i + 1) {
-                    Some(v) if v.ty(&c).is_ok_and(|t| ValType::eq(&t, &p)) => *v,
-                    _ => Val::default_for_ty(&p).unwrap_or(Val::I32(0)),
-                })
-                .collect();
-            let mut out: Vec<Val> = callee
-                .results()
-                .map(|r| Val::default_for_ty(&r).unwrap_or(Val::I32(0)))
-                .collect();
-            let r = func.call(&mut c, &args, &mut out);
-            for (slot, v) in results.iter_mut().zip(out) {
-                *slot = v;
-            }
-            r
-        };
+        let outcome =
+            if same(&mut callee.params(), &args_ty) && same(&mut callee.results(), &results_ty) {
+                func.call(&mut c, &params[1..], results)
+            } else {
+                // A cast function pointer: JS drops or pads arguments.
+                let args: Vec<Val> = callee
+                    .params()
+                    .enumerate()
+                    .map(|(i, p)| match params.get(i + 1) {
+                        Some(v) if v.ty(&c).is_ok_and(|t| ValType::eq(&t, &p)) => *v,
+                        _ => Val::default_for_ty(&p).unwrap_or(Val::I32(0)),
+                    })
+                    .collect();
+                let mut out: Vec<Val> = callee
+                    .results()
+                    .map(|r| Val::default_for_ty(&r).unwrap_or(Val::I32(0)))
+                    .collect();
+                let r = func.call(&mut c, &args, &mut out);
+                for (slot, v) in results.iter_mut().zip(out) {
+                    *slot = v;
+                }
+                r
+            };
         match outcome {
             Ok(()) => Ok(()),
             Err(e) if is_js_throw(&e) => {
@@ -452,8 +487,7 @@ fn define_invoke<T: JsEhHost>(linker: &mut Linker<T>, name: &str, ty: FuncType) 
             }
             Err(e) => Err(e),
         }
-    })?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -603,6 +637,25 @@ mod tests {
             .get_typed_func::<(), (i32, i32, i32)>(&mut store, "jump")
             .unwrap();
         assert_eq!(f.call(&mut store, ()).unwrap(), (77, 3, 4096));
+    }
+
+    #[test]
+    fn side_modules_get_invokes_of_their_own_types() {
+        let (mut store, _instance) = start();
+        let engine = store.engine().clone();
+        let ty = FuncType::new(&engine, [ValType::I32, ValType::F64], [ValType::I32]);
+        let f = side_module_import(&mut store, "invoke_iid", &ty).unwrap();
+        let call = |store: &mut Store<State>, index: i32| {
+            let mut out = [Val::I32(-1)];
+            f.call(&mut *store, &[Val::I32(index), Val::F64(0)], &mut out)
+                .unwrap();
+            out[0].unwrap_i32()
+        };
+        // `plus_one` takes an i32: the f64 is dropped for a zero, as JS would.
+        assert_eq!(call(&mut store, 2), 1);
+        // The thrower (no result) throws: caught, zero returned.
+        assert_eq!(call(&mut store, 1), 0);
+        assert!(side_module_import(&mut store, "malloc", &ty).is_none());
     }
 
     #[test]

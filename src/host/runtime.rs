@@ -236,7 +236,14 @@ fn resize_heap(mut caller: Caller<'_, GuestState>, requested: i32) -> Result<i32
 }
 
 fn asm_const_int(caller: Caller<'_, GuestState>, code: i32, _sig: i32, _args: i32) -> Result<i32> {
-    match caller.data().asm_consts.get(code as u32) {
+    // A position-independent module passes the snippet's address in
+    // memory; the glue's table may key it without `__memory_base`.
+    let base = caller.data().main.as_ref().map_or(0, |m| m.memory_base);
+    let consts = &caller.data().asm_consts;
+    let found = consts
+        .get(code as u32)
+        .or_else(|| consts.get((code as u32).wrapping_sub(base)));
+    match found {
         Some(AsmConst::JspiSupported) => Ok(0),
         Some(AsmConst::AliasOpen64) => Ok(0),
         Some(AsmConst::Throws(text)) => Err(wasmtime::Error::new(GuestAbort(format!(

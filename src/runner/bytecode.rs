@@ -41,11 +41,12 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
         return
     compile_source = zipimport._compile_source
 
-    def _compile_source(pathname, source):
+    # CPython 3.15 passes the module name too.
+    def _compile_source(pathname, source, *rest):
         code = table.get(pathname)
         if code is not None:
             return marshal.loads(code)
-        return compile_source(pathname, source)
+        return compile_source(pathname, source, *rest)
 
     zipimport._compile_source = _compile_source
 
