@@ -176,7 +176,9 @@ async function main() {
   }
 
   const files = opts.puts.map(([host, guest]) => [guest, readFileSync(host)]);
+  let fsInitDone = false;
   function fsInit(FS) {
+    fsInitDone = true;
     for (const [guest, data] of files) {
       FS.mkdirTree(path.posix.dirname(guest));
       FS.writeFile(guest, data);
@@ -222,6 +224,9 @@ async function main() {
     // --help, --version, or a bad command line: CPython already printed.
     process.exit(e.status);
   }
+  // Releases before 0.24 have no fsInit hook: place the files now, after
+  // CPython's start and before the command line runs.
+  if (!fsInitDone) fsInit(py.FS);
   // Default Node streams: raw fs.writeSync on fds 1/2 (no line batching).
   py.setStdout();
   py.setStderr();

@@ -26,6 +26,7 @@ pub enum AsmConst {
 #[derive(Debug, Clone, Default)]
 pub struct AsmConsts {
     by_addr: HashMap<u32, AsmConst>,
+    utc_zone_name: Option<String>,
 }
 
 impl AsmConsts {
@@ -54,7 +55,18 @@ impl AsmConsts {
                 None => break,
             }
         }
-        Ok(Self { by_addr })
+        Ok(Self {
+            by_addr,
+            utc_zone_name: utc_zone_name(mjs),
+        })
+    }
+
+    /// How the glue's `_tzset_js` names the UTC zone under Node, when it
+    /// says: Emscripten 4 and later build `UTC-0000` from the offset,
+    /// 3.1.58 asks `toLocaleTimeString` (`UTC`), earlier ones the zone's
+    /// long name from `toTimeString` (`Coordinated Universal Time`).
+    pub fn utc_zone_name(&self) -> Option<&str> {
+        self.utc_zone_name.as_deref()
     }
 
     /// The snippet at `addr`, if the dist has one.
@@ -71,6 +83,21 @@ impl AsmConsts {
     pub fn is_empty(&self) -> bool {
         self.by_addr.is_empty()
     }
+}
+
+fn utc_zone_name(glue: &str) -> Option<String> {
+    let at = glue
+        .find("__tzset_js=")
+        .or_else(|| glue.find("function __tzset_js("))?;
+    let body = &glue[at..glue.len().min(at + 1500)];
+    let name = if body.contains("toLocaleTimeString") {
+        "UTC"
+    } else if body.contains("toTimeString()") {
+        "Coordinated Universal Time"
+    } else {
+        "UTC-0000"
+    };
+    Some(name.to_string())
 }
 
 /// Split one arrow-function snippet off the front of `s`, balancing braces,

@@ -141,6 +141,9 @@ impl PyodideModule {
                 self.modules.clone(),
             ),
         );
+        if let Some(name) = self.asm_consts.utc_zone_name() {
+            store.data_mut().kernel.set_utc_zone_name(name);
+        }
         if self.abi.legacy_stat {
             store
                 .data_mut()
@@ -228,7 +231,7 @@ impl PyodideModule {
             stack_pointer,
             memory_base,
         });
-        link::apply_got_func(store, table, &report.got_func)?;
+        link::apply_got_func(store, &linker, table, &report.got_func)?;
         super::js_eh::attach(store, &instance)?;
         // Dynamic linker: keep the main instance and its linker for side
         // modules, and what they share with it that it does not export.

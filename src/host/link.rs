@@ -64,6 +64,11 @@ pub fn needs_javascript(name: &str, ty: &wasmtime::FuncType) -> bool {
         )
 }
 
+/// Whether `name` alone says the import is JavaScript's (GL, console).
+fn needs_javascript_name(name: &str) -> bool {
+    name.starts_with("emscripten_gl") || name.starts_with("emscripten_console")
+}
+
 /// Name prefixes of the i32-handle ("hiwire") FFI of Pyodide before 0.25,
 /// whose imports carry no `externref` to recognise them by.
 const JS_PREFIXES_I32: &[&str] = &[
@@ -153,11 +158,14 @@ pub fn complete<T: 'static>(
     Ok(report)
 }
 
-/// Point each `GOT.func` global at a fresh table slot holding a function
-/// that traps with a message naming the symbol (all of the main module's
-/// `GOT.func` imports are JS-implemented functions: GL, console).
+/// Point each `GOT.func` global at a fresh table slot holding the host
+/// function of that name that `linker` defines (older releases take the
+/// address of `abort`, `__cxa_throw`, ... this way), else a function that
+/// traps with a message naming the symbol (the JS-implemented GL and
+/// console functions).
 pub fn apply_got_func<T: 'static>(
     store: &mut Store<T>,
+    linker: &Linker<T>,
     table: Table,
     fixups: &[GotFuncFixup],
 ) -> Result<()> {
@@ -167,10 +175,20 @@ pub fn apply_got_func<T: 'static>(
     let first = table.grow(&mut *store, fixups.len() as u64, Ref::Func(None))?;
     for (i, fix) in fixups.iter().enumerate() {
         let name = fix.name.clone();
-        let ty = wasmtime::FuncType::new(store.engine(), [], []);
-        let func = Func::new(&mut *store, ty, move |_, _, _| {
-            Err(wasmtime::Error::new(NeedsJavaScript(name.clone())))
-        });
+        let own = linker
+            .get(&mut *store, "env", &name)
+            .ok()
+            .and_then(|e| e.into_func())
+            .filter(|_| !needs_javascript_name(&name));
+        let func = match own {
+            Some(f) => f,
+            None => {
+                let ty = wasmtime::FuncType::new(store.engine(), [], []);
+                Func::new(&mut *store, ty, move |_, _, _| {
+                    Err(wasmtime::Error::new(NeedsJavaScript(name.clone())))
+                })
+            }
+        };
         let slot = first + i as u64;
         table.set(&mut *store, slot, Ref::Func(Some(func)))?;
         fix.global.set(&mut *store, Val::I32(slot as i32))?;

@@ -93,15 +93,16 @@ pub fn define<T: HostState>(linker: &mut Linker<T>, module: &Module) -> Result<(
     }
     if declared(module, "_tzset_js").is_some_and(|ty| shape_is(&ty, &[I32, I32, I32], &[])) {
         // Before Emscripten 3.1.58: `tzname` gets two strings allocated
-        // here, named as Node names the UTC zone.
+        // here, named as the dist's glue names the UTC zone.
         linker.func_wrap(
             "env",
             "_tzset_js",
             |mut c: Caller<'_, T>, timezone: i32, daylight: i32, tzname: i32| -> Result<()> {
                 write_u32(&mut c, timezone as u32, 0)?;
                 write_u32(&mut c, daylight as u32, 0)?;
+                let name = with_kernel(&mut c, |k, _| k.utc_zone_name().to_string())?;
                 for i in 0..2 {
-                    let p = alloc_cstr(&mut c, "Coordinated Universal Time")?;
+                    let p = alloc_cstr(&mut c, &name)?;
                     write_u32(&mut c, tzname as u32 + 4 * i, p)?;
                 }
                 Ok(())

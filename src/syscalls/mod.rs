@@ -219,6 +219,8 @@ pub struct Kernel {
     pub(crate) stream_names: procfs::StreamNames,
     /// How `struct stat` is laid out for this guest's libc.
     pub(crate) stat_layout: StatLayout,
+    /// See [`Kernel::set_utc_zone_name`].
+    pub(crate) utc_zone_name: String,
 }
 
 impl std::fmt::Debug for Kernel {

@@ -44,6 +44,7 @@ impl Kernel {
             boot_tty: false,
             stream_names: Default::default(),
             stat_layout: StatLayout::default(),
+            utc_zone_name: "UTC-0000".into(),
         };
         k.fs.retain(root);
         for (key, v) in cfg.env {

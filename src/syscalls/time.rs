@@ -119,6 +119,18 @@ fn write_tm(mem: &mut [u8], p: u32, t: &Tm) -> SysResult<()> {
 }
 
 impl Kernel {
+    /// The name `_tzset_js` gives the UTC zone (the glue's own: `UTC-0000`
+    /// from Emscripten 4, `UTC` or `Coordinated Universal Time` in older
+    /// glue, as Node names it).
+    pub fn set_utc_zone_name(&mut self, name: &str) {
+        self.utc_zone_name = name.to_string();
+    }
+
+    /// The name `_tzset_js` gives the UTC zone.
+    pub fn utc_zone_name(&self) -> &str {
+        &self.utc_zone_name
+    }
+
     /// `_tzset_js(timezone, daylight, std_name, dst_name)`: UTC.
     pub fn tzset_js(
         &mut self,
@@ -130,8 +142,9 @@ impl Kernel {
     ) {
         let _ = guest::write_u32(mem, timezone as u32, 0);
         let _ = guest::write_i32(mem, daylight as u32, 0);
-        let _ = guest::write_cstr_trunc(mem, std_name as u32, b"UTC-0000", 17);
-        let _ = guest::write_cstr_trunc(mem, dst_name as u32, b"UTC-0000", 17);
+        let name = self.utc_zone_name.clone();
+        let _ = guest::write_cstr_trunc(mem, std_name as u32, name.as_bytes(), 17);
+        let _ = guest::write_cstr_trunc(mem, dst_name as u32, name.as_bytes(), 17);
     }
 
     /// `_gmtime_js(time, tm)`: fields `tm_sec`..`tm_yday`.
