@@ -27,7 +27,8 @@ Environment:
   PYODIDE_TEST_RESUME   file of test ids already done, one a line: those are
                         neither run nor reported.
   PYODIDE_TEST_MATCH    only run tests whose id contains this substring.
-  PYODIDE_TEST_SKIP     file of "id<TAB>reason" lines: those tests are not run
+  PYODIDE_TEST_SKIP     file of "module<TAB>id<TAB>reason" lines: those tests
+                        of that module are not run
                         but reported skipped with the reason (the runner's
                         plan of tests that cannot run here).
 """
@@ -248,19 +249,24 @@ def _id_matcher(patterns, substring):
     return keep
 
 
-def read_skips(path):
-    """The plan's skips: a function from a test id to the reason it is
-    skipped, or None. Each line is "PATTERN<TAB>reason"; a pattern matches
-    as regrtest's -m does (a full id, or fnmatch on the id or a dotted part)."""
+def read_skips(path, module):
+    """The plan's skips for `module` (``test.test_x`` or a submodule of a
+    test package): a function from a test id to the reason it is skipped,
+    or None. Each line is "MODULE<TAB>PATTERN<TAB>reason" and applies only
+    when MODULE is the running module's top-level test module; a pattern
+    matches as regrtest's -m does (a full id, or fnmatch on the id or a
+    dotted part)."""
     if not path:
         return lambda tid: None
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 and parts[0] == "test" else parts[0]
     try:
         with open(path, encoding="utf-8") as f:
-            lines = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+            lines = [line.rstrip("\n").split("\t", 2) for line in f if line.strip()]
     except OSError:
         return lambda tid: None
-    rules = [(_id_matcher([(p[0], True)], None), p[1] if len(p) > 1 else "skipped by the plan")
-             for p in lines]
+    rules = [(_id_matcher([(p[1], True)], None), p[2] if len(p) > 2 else "skipped by the plan")
+             for p in lines if len(p) > 1 and p[0] == top]
 
     def reason(tid):
         for matches, why in rules:
@@ -708,7 +714,7 @@ def run_module(name, opts, events, support, os_helper):
         print(error, file=sys.stderr)
 
     done = read_resume(opts.resume)
-    planned = read_skips(os.environ.get("PYODIDE_TEST_SKIP"))
+    planned = read_skips(os.environ.get("PYODIDE_TEST_SKIP"), name)
     keep = _id_matcher(opts.match, opts.substring)
     tests, ids, collected, seen = [], {}, [], {}
     plan_skipped = []
