@@ -80,6 +80,10 @@ enum Command {
     /// scripts whose stdout or exit status differs). Exit 0: they agree
     /// (apart from known differences), 1: they differ, 2: setup error.
     Compare(CompareArgs),
+    /// (internal) A zygote for the test runner: boots the guest sent on
+    /// stdin and forks a child per job (see `host/zygote.rs`).
+    #[command(name = "__zygote", hide = true)]
+    Zygote,
 }
 
 #[derive(clap::Args)]
@@ -209,6 +213,10 @@ fn main() -> ExitCode {
         constraints: cli.constraint,
         refresh: cli.refresh,
     };
+    if let Some(Command::Zygote) = cli.command {
+        // On the main thread: a zygote forks, so it stays single-threaded.
+        runner::zygote::zygote_main(&source);
+    }
     // Guest code runs on a thread with a stack large enough for the wasm stack.
     let worker = std::thread::Builder::new()
         .name("guest".into())
@@ -250,6 +258,7 @@ fn main() -> ExitCode {
                     },
                 },
             ),
+            Some(Command::Zygote) => unreachable!("the zygote runs on the main thread"),
             Some(Command::Fetch) => runner::inspect::fetch(&source).map(|()| 0),
             Some(Command::Imports) => runner::inspect::imports(&source),
             Some(Command::Python(args)) => runner::python::run(

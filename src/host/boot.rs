@@ -122,6 +122,9 @@ impl PyodideModule {
             ),
         );
         match &spec.limits.interrupt {
+            // Without epochs (a zygote's guests) nothing is checked from
+            // inside: the process is killed from outside instead.
+            _ if !self.engine.get_epoch_interruption() => {}
             None => store.set_epoch_deadline(u64::MAX / 2),
             Some(check) => {
                 super::engine::start_epoch_ticker(&self.engine);

@@ -222,7 +222,17 @@ pub struct PlanRun {
 pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Result<PlanRun> {
     let cfg = plan.cfg.clone();
     cfg.stop.store(false, Ordering::SeqCst);
-    let backend = Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?;
+    let backend = if runtime == Runtime::Wasmtime && super::zygote::enabled() {
+        Backend::Zygote(Arc::new(super::zygote::ZygoteBackend::new(
+            &plan.module,
+            &plan.dist,
+            &plan.cache,
+            &cfg.guest,
+            &plan.suites,
+        )?))
+    } else {
+        Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?
+    };
     if runtime == Runtime::Node && plan.max_memory_given {
         warn_unhonoured(
             "--max-memory",
