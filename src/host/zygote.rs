@@ -613,6 +613,10 @@ pub struct Job {
     pub env: Vec<(String, String)>,
     /// Files to write first: (absolute guest path, contents in base64).
     pub files: Vec<(String, String)>,
+    /// Finalise the interpreter at the end as a normal run does (clear
+    /// `sys.modules`, collect, `Py_FinalizeEx`); otherwise the child runs
+    /// the exit handlers, flushes and ends.
+    pub finalize: bool,
 }
 
 /// A running zygote (see the module documentation).

@@ -198,6 +198,7 @@ fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
             .flat_map(|set| set.iter())
             .map(|(path, data)| (path.clone(), b64.encode(data)))
             .collect(),
+        finalize: std::env::var_os("PYODIDE_TEST_ZYGOTE_FINALIZE").is_some(),
     })
 }
 

@@ -13,7 +13,9 @@ a ``-p`` or entry-point plugin imported early would miss pytest's
 assertion rewriting (and pytest would warn).
 """
 
+import atexit
 import binascii
+import gc
 import json
 import os
 import sys
@@ -76,8 +78,23 @@ def _read_job():
     return json.loads(b"".join(chunks))
 
 
+def _exit_status(code):
+    """The status `SystemExit(code)` ends a process with (as CPython)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
 def _main():
     _warm(sys.argv[1:])
+    # What the zygote holds lives as long as every child: no collection
+    # needs to look at it (and a collection that did would copy every page
+    # of the heap into the child).
+    gc.collect()
+    gc.freeze()
     sys.stdout.flush()
     sys.stderr.flush()
     job = _read_job()  # the fork point
@@ -92,7 +109,23 @@ def _main():
     sys.argv = [""] + job["args"]
     import runpy
 
-    runpy.run_module(job["module"], run_name="__main__", alter_sys=True)
+    try:
+        runpy.run_module(job["module"], run_name="__main__", alter_sys=True)
+        status = 0
+    except SystemExit as e:
+        status = _exit_status(e.code)
+    if not job.get("finalize"):
+        # The process ends with the job: exit handlers and buffered output,
+        # but no clearing of modules, collection or finalisation of what
+        # the zygote built (PYODIDE_TEST_ZYGOTE_FINALIZE=1 keeps them).
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(status)
+    sys.exit(status)
 
 
 _main()
