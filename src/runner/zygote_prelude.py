@@ -57,6 +57,8 @@ def _warm(dists):
                 __import__("_pytest." + name)
             except Exception:
                 pass
+        # What pytest's plugins import while configuring (debugging: pdb).
+        import pdb  # noqa: F401
     except Exception:
         pass
     for dist in dists:
