@@ -37,7 +37,18 @@ impl Default for EngineOptions {
 }
 
 impl EngineOptions {
-    /// The zygote's engine: no epochs, one thread.
+    /// For guests nothing interrupts from inside (`python`; a zygote's
+    /// children, which are killed instead): no epochs.
+    pub fn uninterrupted() -> Self {
+        Self {
+            epochs: false,
+            parallel_compilation: true,
+        }
+    }
+
+    /// The zygote's engine: no epochs, one thread (same artifacts as
+    /// [`EngineOptions::uninterrupted`]: the thread count is not part of
+    /// the compiled code).
     pub fn zygote() -> Self {
         Self {
             epochs: false,

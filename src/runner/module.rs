@@ -18,10 +18,18 @@ pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
 
 /// [`load_module`] with an engine built with `opts`.
 pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Result<PyodideModule> {
+    let t = std::time::Instant::now();
     let engine = engine::new_engine_with(opts)?;
     let wasm = dist.read_wasm()?;
     let modules = ModuleCache::new(cache.join("modules"));
     let module = modules.load(&engine, &wasm, "pyodide.asm.wasm")?;
     let asm = AsmConsts::parse(&dist.read_glue()?)?;
-    PyodideModule::new(&engine, module, asm, modules)
+    let module = PyodideModule::new(&engine, module, asm, modules);
+    if std::env::var_os("PYODIDE_TEST_PHASES").is_some() {
+        eprintln!(
+            "pyodide-test: phase load module (read, key, check, deserialize): {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    module
 }

@@ -111,7 +111,7 @@ pub fn run(
             "Node's MEMFS has no size limit",
         );
     }
-    let backend = Backend::open(runtime, &dist, &cache)?;
+    let backend = Backend::open_uninterrupted(runtime, &dist, &cache)?;
     let mut spec = dist.guest(opts.max_memory.unwrap_or(DEFAULT_PYTHON_MEMORY).bytes())?;
     spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
     spec.argv = argv;

@@ -70,15 +70,8 @@ impl ZygoteBackend {
         guest: &GuestSpec,
         suites: &[Suite],
     ) -> Result<Self> {
-        load_module_with(
-            dist,
-            cache,
-            EngineOptions {
-                epochs: false,
-                parallel_compilation: true,
-            },
-        )
-        .context("compiling the module for the zygotes")?;
+        load_module_with(dist, cache, EngineOptions::uninterrupted())
+            .context("compiling the module for the zygotes")?;
         let site = site_packages(guest.python);
         let prelude: FileSet = file_set([(
             format!("{site}/{PRELUDE_MODULE}.py"),
