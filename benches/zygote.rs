@@ -45,6 +45,9 @@ fn main() {
     let source = DistSource {
         version: DEFAULT_PYODIDE_VERSION.to_string(),
         dir: None,
+        package_base_url: None,
+        constraints: None,
+        refresh: false,
     };
     let setup = Setup::new(&source).expect("the dist");
     let mut suite = Suite::prepare(

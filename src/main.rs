@@ -160,8 +160,9 @@ struct PythonArgs {
     /// dependencies) into the guest's site-packages. Repeatable.
     #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
     with: Vec<String>,
-    /// Copy a host file into the guest's in-memory file system first:
-    /// HOST:GUEST (GUEST absolute). Repeatable.
+    /// Copy a host file, or a directory's files, into the guest's
+    /// in-memory file system first: HOST:GUEST (GUEST absolute). Repeatable
+    /// (works under `--runtime node` too, unlike `--mount`).
     #[arg(long = "copy", value_name = "HOST:GUEST")]
     copies: Vec<String>,
     /// Set a variable in the guest's environment: NAME=VALUE. Repeatable

@@ -1,4 +1,5 @@
-//! Test files through a zygote (`PYODIDE_TEST_ZYGOTE=1`): the same
+//! Test files through a zygote (the default) and fresh guests
+//! (`--fresh-guests`): the same
 //! outcomes and messages as fresh in-process guests for crashes, exits, the
 //! memory limit, timeouts and ordinary outcomes; and nothing of one file's
 //! job (files in `/tmp`, module globals, imports, environment) reaches the
@@ -8,7 +9,7 @@ mod common;
 
 use std::fs;
 
-use common::local_suite::{outcomes, run_suite_env, scratch, stderr};
+use common::local_suite::{outcomes, run_suite, scratch, stderr};
 
 const CRASH_TESTS: &str = r#"
 import ctypes, os, sys
@@ -75,11 +76,13 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
     fs::write(tests.join("test_b.py"), isolation_test("b", "a")).unwrap();
     let args = ["--timeout", "3", "--max-memory", "256M"];
     let mut runs = Vec::new();
-    for (zygote, jobs) in [("0", "1"), ("1", "1"), ("1", "2")] {
+    for (fresh, jobs) in [(true, "1"), (false, "1"), (false, "2")] {
         let mut extra = args.to_vec();
         extra.extend(["-j", jobs]);
-        let (out, records) =
-            run_suite_env(&dir, &tests, &extra, &[("PYODIDE_TEST_ZYGOTE", zygote)]);
+        if fresh {
+            extra.push("--fresh-guests");
+        }
+        let (out, records) = run_suite(&dir, &tests, &extra);
         let got = outcomes(&records);
         let err = stderr(&out);
         assert_eq!(got.len(), 11, "{got:#?}\n{err}");

@@ -8,7 +8,8 @@
 //! that suite's zygote, the extra files and variables going with the job.
 //! Anything else runs in-process as before.
 //!
-//! Switched on by `PYODIDE_TEST_ZYGOTE=1` (a prototype).
+//! The default for test runs under Wasmtime; `--fresh-guests` boots every
+//! file's guest from scratch instead.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +22,7 @@ use base64::Engine as _;
 use super::dist::{Dist, DistSource};
 use super::fetch;
 use super::module::load_module_with;
-use super::suite::{Driver, Suite};
+use super::suite::Suite;
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
 use crate::host::spec::{FileSet, GuestEnd, GuestSpec, file_set, site_packages};
@@ -33,11 +34,6 @@ pub const SUBCOMMAND: &str = "__zygote";
 pub const PRELUDE_MODULE: &str = "_pyodide_test_zygote";
 /// The prelude (see the file).
 pub const PRELUDE_SOURCE: &str = include_str!("zygote_prelude.py");
-
-/// Whether test runs go through zygotes (`PYODIDE_TEST_ZYGOTE`).
-pub fn enabled() -> bool {
-    std::env::var_os("PYODIDE_TEST_ZYGOTE").is_some_and(|v| v != "0" && !v.is_empty())
-}
 
 /// A suite a zygote can serve.
 struct ZygoteSuite {
@@ -79,7 +75,6 @@ impl ZygoteBackend {
         )]);
         let suites = suites
             .iter()
-            .filter(|s| s.driver == Driver::Pytest)
             .map(|s| {
                 let mut base = guest.clone();
                 base.files.push(s.files.clone());

@@ -57,10 +57,15 @@ def _warm(dists):
                 __import__("_pytest." + name)
             except Exception:
                 pass
-        # What pytest's plugins import while configuring (debugging: pdb).
-        import pdb  # noqa: F401
     except Exception:
         pass
+    # What both drivers import before the first test (pytest's debugging
+    # plugin imports pdb while configuring; CPython's suite runs unittest).
+    for name in ("pdb", "unittest"):
+        try:
+            __import__(name)
+        except Exception:
+            pass
     for dist in dists:
         for name in _top_level(dist):
             try:

@@ -44,20 +44,9 @@ pub fn build_wheel(dir: &Path) -> PathBuf {
 
 /// Run the suite of `crashy` with the tests in `tests`.
 pub fn run_suite(dir: &Path, tests: &Path, extra: &[&str]) -> (Output, Vec<serde_json::Value>) {
-    run_suite_env(dir, tests, extra, &[])
-}
-
-/// [`run_suite`] with environment variables set for the run.
-pub fn run_suite_env(
-    dir: &Path,
-    tests: &Path,
-    extra: &[&str],
-    env: &[(&str, &str)],
-) -> (Output, Vec<serde_json::Value>) {
     let wheel = build_wheel(dir);
     let json = dir.join("out.jsonl");
     let out = Command::new(exe())
-        .envs(env.iter().copied())
         .args(dist_args())
         .arg("crashy")
         .arg("--with")
