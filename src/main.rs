@@ -80,6 +80,10 @@ enum Command {
     /// scripts whose stdout or exit status differs). Exit 0: they agree
     /// (apart from known differences), 1: they differ, 2: setup error.
     Compare(CompareArgs),
+    /// (internal) A zygote for the test runner: boots the guest sent on
+    /// stdin and forks a child per job (see `host/zygote.rs`).
+    #[command(name = "__zygote", hide = true)]
+    Zygote,
 }
 
 #[derive(clap::Args)]
@@ -156,8 +160,9 @@ struct PythonArgs {
     /// dependencies) into the guest's site-packages. Repeatable.
     #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
     with: Vec<String>,
-    /// Copy a host file into the guest's in-memory file system first:
-    /// HOST:GUEST (GUEST absolute). Repeatable.
+    /// Copy a host file, or a directory's files, into the guest's
+    /// in-memory file system first: HOST:GUEST (GUEST absolute). Repeatable
+    /// (works under `--runtime node` too, unlike `--mount`).
     #[arg(long = "copy", value_name = "HOST:GUEST")]
     copies: Vec<String>,
     /// Set a variable in the guest's environment: NAME=VALUE. Repeatable
@@ -209,6 +214,10 @@ fn main() -> ExitCode {
         constraints: cli.constraint,
         refresh: cli.refresh,
     };
+    if let Some(Command::Zygote) = cli.command {
+        // On the main thread: a zygote forks, so it stays single-threaded.
+        runner::zygote::zygote_main(&source);
+    }
     // Guest code runs on a thread with a stack large enough for the wasm stack.
     let worker = std::thread::Builder::new()
         .name("guest".into())
@@ -250,6 +259,7 @@ fn main() -> ExitCode {
                     },
                 },
             ),
+            Some(Command::Zygote) => unreachable!("the zygote runs on the main thread"),
             Some(Command::Fetch) => runner::inspect::fetch(&source).map(|()| 0),
             Some(Command::Imports) => runner::inspect::imports(&source),
             Some(Command::Python(args)) => runner::python::run(

@@ -24,6 +24,7 @@ pub mod spec;
 pub mod state;
 pub mod syscall_imports;
 pub mod trampoline;
+pub mod zygote;
 
 /// Context for `wasmtime::Result`s, whose error type is not `std::error::Error`.
 pub(crate) trait WasmContext<T> {

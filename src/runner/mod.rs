@@ -17,6 +17,7 @@ pub mod fetch;
 pub mod inspect;
 pub mod lib_test;
 pub mod lock;
+pub mod module;
 pub mod node;
 pub mod options;
 pub mod outcome;
@@ -30,6 +31,7 @@ pub mod test_sources;
 pub mod testdeps;
 pub mod wheels;
 pub mod worker;
+pub mod zygote;
 
 pub use backend::Runtime;
 pub use dist::DistSource;

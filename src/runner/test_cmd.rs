@@ -80,6 +80,9 @@ pub struct Plan {
     pub max_fs_given: bool,
     /// The guests' `PYTHONHASHSEED`.
     pub hash_seed: u32,
+    /// Test files start in children of a zygote per suite (Wasmtime; not
+    /// with `--fresh-guests`).
+    pub zygotes: bool,
     /// When the setup started.
     pub started: Instant,
 }
@@ -203,6 +206,7 @@ pub fn plan_suites(
         max_memory_given: opts.run.max_memory.is_some(),
         max_fs_given: opts.run.max_fs.is_some(),
         hash_seed,
+        zygotes: !opts.run.fresh_guests,
         started,
     })
 }
@@ -222,7 +226,17 @@ pub struct PlanRun {
 pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Result<PlanRun> {
     let cfg = plan.cfg.clone();
     cfg.stop.store(false, Ordering::SeqCst);
-    let backend = Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?;
+    let backend = if runtime == Runtime::Wasmtime && plan.zygotes {
+        Backend::Zygote(Arc::new(super::zygote::ZygoteBackend::new(
+            &plan.module,
+            &plan.dist,
+            &plan.cache,
+            &cfg.guest,
+            &plan.suites,
+        )?))
+    } else {
+        Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?
+    };
     if runtime == Runtime::Node && plan.max_memory_given {
         warn_unhonoured(
             "--max-memory",
