@@ -19,7 +19,10 @@ use common::{dist_args, exe};
 fn workflow() -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let doc = fs::read_to_string(root.join("docs/ci.md")).expect("docs/ci.md");
-    let start = doc.find("```yaml\n").expect("a ```yaml block in docs/ci.md") + 8;
+    let start = doc
+        .find("```yaml\n")
+        .expect("a ```yaml block in docs/ci.md")
+        + 8;
     let end = doc[start..].find("\n```").expect("the block's end") + start;
     doc[start..end].to_string()
 }
@@ -140,10 +143,7 @@ fn the_workflow_partitions_merge_to_the_whole_run() {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    assert!(
-        yaml.contains(&matrix_line),
-        "the job matrix lists 1..PARTS"
-    );
+    assert!(yaml.contains(&matrix_line), "the job matrix lists 1..PARTS");
     let run_part = step_script(&yaml, "Run partition");
     let merge = step_script(&yaml, "Merge the partitions");
     assert!(run_part.contains("--partition \"$PART/$PARTS\""));
@@ -211,7 +211,10 @@ fn the_workflow_partitions_merge_to_the_whole_run() {
     let (whole_tests, whole_summary) = read_report(&dir.join("whole.jsonl"));
     let (merged_tests, merged_summary) = read_report(&dir.join("merged.jsonl"));
     assert_eq!(total, whole_tests.len(), "the parts overlap or miss tests");
-    assert_eq!(merged_tests, whole_tests, "merge differs from the whole run");
+    assert_eq!(
+        merged_tests, whole_tests,
+        "merge differs from the whole run"
+    );
     for key in ["passed", "failed", "skipped", "error", "crashed", "total"] {
         assert_eq!(merged_summary[key], whole_summary[key], "{key}");
     }
@@ -250,7 +253,10 @@ fn the_workflow_partitions_merge_to_the_whole_run() {
     let merged = run_script(&dir, &merge, &env);
     assert_eq!(merged.status.code(), Some(1));
     let summary = fs::read_to_string(dir.join("summary.md")).unwrap();
-    assert!(summary.starts_with("### pyodide-test: 1 change"), "{summary}");
+    assert!(
+        summary.starts_with("### pyodide-test: 1 change"),
+        "{summary}"
+    );
     assert!(summary.contains("| newly passing | msgpack |"), "{summary}");
     let _ = fs::remove_dir_all(&dir);
 }

@@ -200,9 +200,10 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
                             unreachable!("a build with outcomes ran")
                         };
                         let [p, f, s, c] = crate::runner::report::markdown::columns(counts);
+                        let total = counts.total();
+                        let tests = if total == 1 { "test" } else { "tests" };
                         println!(
-                            "bisect: [{runs}] {what}: reference ({} tests: {p} passed, {f} failed, {s} skipped, {c} crashed)",
-                            counts.total()
+                            "bisect: [{runs}] {what}: reference ({total} {tests}: {p} passed, {f} failed, {s} skipped, {c} crashed)"
                         );
                         if o.is_empty() {
                             println!(
