@@ -265,7 +265,7 @@ fn bisect_finds_the_release_that_dropped_a_module() {
     assert_eq!(
         last,
         format!(
-            "bisect: {} runs; the outcomes change between 314.0.2 (Python 3.14.2, Emscripten 5.0.3) and 314.0.3 (Python 3.14.2, Emscripten 5.0.3)",
+            "bisect: {} builds run; the outcomes change between 314.0.2 (Python 3.14.2, Emscripten 5.0.3) and 314.0.3 (Python 3.14.2, Emscripten 5.0.3)",
             ran.len()
         )
     );
@@ -292,7 +292,7 @@ fn bisect_with_no_change_says_so() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
         stdout.lines().last().unwrap().starts_with(
-            "bisect: 2 runs; no change: 314.0.6 (Python 3.14.2, Emscripten 5.0.3) has the outcomes of 314.0.3"
+            "bisect: 2 builds run; no change: 314.0.6 (Python 3.14.2, Emscripten 5.0.3) has the outcomes of 314.0.3"
         ),
         "{stdout}"
     );

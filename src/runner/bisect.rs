@@ -179,6 +179,7 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
     let mut reasons: Vec<Option<String>> = vec![None; n];
     let mut reference: Option<BTreeMap<String, Outcome>> = None;
     let mut runs = 0;
+    let mut skips = 0;
     let found = search(n, |i| {
         runs += 1;
         let build = &opts.builds[i];
@@ -191,6 +192,7 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
                 let line = result.skip_line().unwrap_or_default();
                 println!("bisect: [{runs}] {what}: {line} (skipped)");
                 reasons[i] = Some(line);
+                skips += 1;
                 Probe::Skipped
             }
             Some(o) => {
@@ -220,6 +222,11 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
         };
         Ok(probe)
     })?;
+    let tried = if skips == 0 {
+        format!("{runs} builds run")
+    } else {
+        format!("{runs} builds tried, {skips} skipped")
+    };
     let describe = |i: usize| {
         infos[i]
             .as_ref()
@@ -244,7 +251,7 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
                 " (or a skipped build between them)".to_string()
             };
             println!(
-                "bisect: {runs} runs; the outcomes change between {} and {}{between}",
+                "bisect: {tried}; the outcomes change between {} and {}{between}",
                 describe(last_same),
                 describe(first_changed)
             );
@@ -252,7 +259,7 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
         }
         Found::NoChange { first, last } => {
             println!(
-                "bisect: {runs} runs; no change: {} has the outcomes of {}",
+                "bisect: {tried}; no change: {} has the outcomes of {}",
                 describe(last),
                 describe(first)
             );
@@ -260,7 +267,7 @@ pub fn run(base: &DistSource, runtime: Runtime, opts: &BisectOptions) -> Result<
         }
         Found::TooFew => {
             println!(
-                "bisect: {runs} runs; fewer than two builds could run the tests: nothing to compare"
+                "bisect: {tried}; fewer than two builds could run the tests: nothing to compare"
             );
             2
         }

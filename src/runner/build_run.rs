@@ -60,9 +60,10 @@ impl BuildInfo {
 /// Why a build was not run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipKind {
-    /// The release could not be fetched or the directory is no dist.
+    /// The release could not be fetched.
     Unavailable,
-    /// Its module does not load, or its CPython does not start.
+    /// It is no dist this tool can open, its module does not load, or its
+    /// CPython does not start.
     DoesNotBoot,
     /// It boots, but the suites could not be prepared for it (no wheel of
     /// the package for its Python, ...).
@@ -224,9 +225,18 @@ pub fn run_build(
         })
     };
     let cache = fetch::cache_root();
-    let dist = match source.resolve(&cache) {
+    // A release that cannot be fetched is unavailable; one fetched that
+    // cannot be opened as a dist does not boot.
+    let mut opened = source.clone();
+    if opened.dir.is_none() {
+        match fetch::ensure_pyodide(&cache, &source.version) {
+            Ok(dir) => opened.dir = Some(dir),
+            Err(e) => return skip(info, SkipKind::Unavailable, e),
+        }
+    }
+    let dist = match opened.resolve(&cache) {
         Ok(d) => d,
-        Err(e) => return skip(info, SkipKind::Unavailable, e),
+        Err(e) => return skip(info, SkipKind::DoesNotBoot, e),
     };
     info.pyodide = dist.pyodide_version();
     info.python = Some(dist.info().python.clone());
