@@ -5,6 +5,9 @@
 
 pub mod archive;
 pub mod backend;
+pub mod bisect;
+pub mod build_run;
+pub mod builds;
 pub mod bytecode;
 pub mod cache;
 pub mod compare;
@@ -17,6 +20,8 @@ pub mod fetch;
 pub mod inspect;
 pub mod lib_test;
 pub mod lock;
+pub mod matrix;
+pub mod matrix_report;
 pub mod module;
 pub mod node;
 pub mod options;

@@ -271,9 +271,15 @@ pub struct ReportArgs {
     /// Run only part K of N of the test files (deterministic).
     #[arg(long, value_name = "K/N")]
     pub partition: Option<Partition>,
-    /// Where the per-package snapshots are kept (default: ./snapshots).
+    /// Where the per-package snapshots are kept (default:
+    /// ./snapshots/pyodide-VERSION, or ./snapshots/dist-NAME for --dist:
+    /// one directory per build).
     #[arg(long, value_name = "DIR")]
     pub snapshot_dir: Option<PathBuf>,
+    /// Write a short Markdown summary of the run and its changes (for a CI
+    /// job's page).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 /// Say once, on stderr, that `flag` is not applied by `runtime` and why.
