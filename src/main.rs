@@ -442,6 +442,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Merge(_) => "merge",
         Command::Cpython(_) => "cpython",
         Command::Compare(_) => "compare",
+        Command::Zygote => "__zygote",
     }
 }
 
