@@ -50,8 +50,37 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
     zipimport._compile_source = _compile_source
 
 
+def _leave_no_trace():
+    """The table, this module and its .pth are the runner's, not the
+    guest's: gone from the file system once installed (and from
+    sys.modules, by the .pth line), so the guest sees the tree it would see
+    without them."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    stem = __name__
+    doomed = ["/lib/pyodide-test-stdlib.marshal",
+              os.path.join(here, stem + ".py"), os.path.join(here, stem + ".pth")]
+    cache = os.path.join(here, "__pycache__")
+    try:
+        doomed += [os.path.join(cache, n) for n in os.listdir(cache) if n.startswith(stem + ".")]
+    except OSError:
+        pass
+    for path in doomed:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    try:
+        if not os.listdir(cache):
+            os.rmdir(cache)
+    except OSError:
+        pass
+
+
 _install()
-del _install
+_leave_no_trace()
+del _install, _leave_no_trace
 "#;
 
 /// Add the wheels' bytecode (`__pycache__/*.pyc` next to each module,
@@ -93,7 +122,7 @@ pub fn guest_files(
     ));
     out.push((
         format!("{site}/{STDLIB_HOOK}.pth"),
-        format!("import {STDLIB_HOOK}\n").into_bytes(),
+        format!("import {STDLIB_HOOK}, sys; sys.modules.pop({STDLIB_HOOK:?}, None)\n").into_bytes(),
     ));
     Ok(out)
 }
