@@ -225,6 +225,9 @@ fn node_one_process(setup: &Setup, node: &NodeBackend, suite: &Suite) -> (u64, f
     if let Some(i) = argv.iter().position(|a| a == PLUGIN_MODULE) {
         argv.drain(i - 1..=i);
     }
+    // A file that fails to collect must not stop the others (our runner
+    // records it and goes on).
+    argv.push("--continue-on-collection-errors".into());
     for f in &suite.test_files[1..] {
         argv.push(format!("{}/{}", suite.root, f.rel));
     }
@@ -252,7 +255,7 @@ fn ours(root: &Path, s: &suites::Suite, jobs: usize) -> (u64, f64) {
     c.args(["-j", &jobs.to_string(), "--json"])
         .arg(&json)
         .arg("--snapshot-dir")
-        .arg(root.join("snapshots"));
+        .arg(root.join("snapshots").join(format!("pyodide-{DEFAULT_PYODIDE_VERSION}")));
     let (_, took) = timed(&mut c);
     let text = std::fs::read_to_string(&json).unwrap();
     let _ = std::fs::remove_file(&json);

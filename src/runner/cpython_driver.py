@@ -19,7 +19,7 @@ driver's own suite loop, which keeps unittest's class and module fixtures.
 Events: JSON objects, one per line (see EVENTS below and ``REPORT.md``).
 
 Environment:
-  PYODIDE_TEST_EVENTS   path to open for writing (O_WRONLY|O_APPEND|O_CREAT)
+  PYODIDE_TEST_EVENTS   path to open for writing (O_WRONLY|O_CREAT)
                         and write the events to, unbuffered; without it (and
                         without --events) events go to a copy of fd 1, each
                         line prefixed with "\\x1e@pyodide-test@ " (like the
@@ -112,11 +112,23 @@ class Events:
 
     def __init__(self, path):
         if path:
-            self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # No O_APPEND: the runner's channel is a device (or, under
+            # Node, a stream), where appending means a seek that fails.
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
             self.prefix = ""
         else:
             self.fd = os.dup(1)
             self.prefix = EVENT_PREFIX
+        # Out of the way of tests that close or reuse low descriptors.
+        try:
+            import fcntl
+
+            high = fcntl.fcntl(self.fd, fcntl.F_DUPFD, 900)
+            os.close(self.fd)
+            self.fd = high
+        except (ImportError, OSError):
+            pass
+        os.set_inheritable(self.fd, False)
 
     def emit(self, **event):
         data = (self.prefix + json.dumps(event, ensure_ascii=True) + "\n").encode()
