@@ -255,7 +255,10 @@ fn ours(root: &Path, s: &suites::Suite, jobs: usize) -> (u64, f64) {
     c.args(["-j", &jobs.to_string(), "--json"])
         .arg(&json)
         .arg("--snapshot-dir")
-        .arg(root.join("snapshots").join(format!("pyodide-{DEFAULT_PYODIDE_VERSION}")));
+        .arg(
+            root.join("snapshots")
+                .join(format!("pyodide-{DEFAULT_PYODIDE_VERSION}")),
+        );
     let (_, took) = timed(&mut c);
     let text = std::fs::read_to_string(&json).unwrap();
     let _ = std::fs::remove_file(&json);

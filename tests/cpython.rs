@@ -87,6 +87,34 @@ fn a_handful_of_modules_match_the_snapshot() {
     assert!(records.contains("\"package\":\"cpython\""));
 }
 
+/// The same modules give the same outcomes under Node (the reference),
+/// traps included.
+#[test]
+fn node_gives_the_snapshot_outcomes() {
+    let json = std::env::temp_dir().join(format!("pt-cpython-node-{}.jsonl", std::process::id()));
+    let json_arg = json.to_string_lossy().into_owned();
+    let out = Command::new(exe())
+        .args(dist_args())
+        .args([
+            "--runtime",
+            "node",
+            "cpython",
+            "test_bool",
+            "test_peepholer",
+        ])
+        .args(["--json", &json_arg])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pyodide-test --runtime node cpython");
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let records = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let passed = records.lines().filter(|l| l.contains("\"passed\"")).count();
+    assert!(passed > 100, "{passed} passed under Node:\n{all}");
+}
+
 #[test]
 #[ignore = "the whole suite: tens of minutes; run with -- --include-ignored"]
 fn the_whole_suite_matches_the_snapshot() {
