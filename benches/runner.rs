@@ -1,6 +1,6 @@
 //! Test-runner benchmark, in one run: msgpack's whole test suite
 //! (`pyodide-test msgpack`, pinned as in `tests/suites.rs`, compared with
-//! the committed `snapshots/`) at `-j 1` and `-j 2`, under this tool and
+//! the committed `snapshots/pyodide-314.0.7/`) at `-j 1` and `-j 2`, under this tool and
 //! under `--runtime node` (every guest a Node process running the dist's
 //! own JS), wall time including start-up. Prints the times and the ratios
 //! Node / this tool at the same parallelism (issue 4's target: at least 2).
@@ -57,7 +57,7 @@ fn main() {
         }
         cmd.args(["-j", &jobs.to_string()])
             .arg("--snapshot-dir")
-            .arg(root.join("snapshots"))
+            .arg(root.join("snapshots/pyodide-314.0.7"))
             .current_dir(std::env::temp_dir())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

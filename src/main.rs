@@ -11,16 +11,22 @@ use pyodide_test::runner::{self, Runtime, fetch::DEFAULT_PYODIDE_VERSION};
 ///
 /// `pyodide-test PACKAGE...` runs the packages' test suites and compares the
 /// outcomes with their snapshots (exit 0: unchanged, 1: changed, 2: usage or
-/// setup error).
+/// setup error); `pyodide-test --tests DIR` runs a directory of tests on
+/// its own. A package named like a subcommand (`cpython`, `matrix`,
+/// `bisect`, `python`, ...) is run with `pyodide-test test NAME`.
 #[derive(Parser)]
 #[command(name = "pyodide-test", version, about, subcommand_negates_reqs = true)]
 struct Cli {
-    /// Pyodide release to use (fetched with `npm pack` into the cache).
-    #[arg(long, global = true, default_value = DEFAULT_PYODIDE_VERSION, value_name = "VERSION")]
-    pyodide: String,
-    /// Use this local Pyodide distribution directory instead of a release.
+    /// Pyodide release to use (default: 314.0.7), fetched with `npm pack`
+    /// into the cache. `matrix` and `bisect` also take a list
+    /// (0.27.7,314.0.7) or a range over the releases npm lists
+    /// (0.26.4..314.0.7; stable ones unless --pre).
+    #[arg(long, global = true, value_name = "VERSION|LIST|RANGE")]
+    pyodide: Option<String>,
+    /// Use this local Pyodide distribution directory instead of a release
+    /// (`matrix` and `bisect`: repeat it for several builds).
     #[arg(long, global = true, value_name = "DIR")]
-    dist: Option<PathBuf>,
+    dist: Vec<PathBuf>,
     /// Where the packages of the dist's pyodide-lock.json that are not in
     /// its directory are downloaded from (checked against the lock's
     /// sha256, cached). Default: the URL the dist's own pyodide.mjs uses.
@@ -44,11 +50,12 @@ struct Cli {
     test: TestArgs,
 }
 
-/// Running test suites (when no subcommand is given).
+/// Running test suites (when no subcommand is given, or with `test`).
 #[derive(clap::Args)]
 struct TestArgs {
-    /// Packages whose test suites to run.
-    #[arg(value_name = "PACKAGE", required = true)]
+    /// Packages whose test suites to run (none with --tests DIR: the
+    /// directory's tests run on their own).
+    #[arg(value_name = "PACKAGE", required_unless_present = "tests")]
     packages: Vec<String>,
     #[command(flatten)]
     run: RunArgs,
@@ -58,6 +65,22 @@ struct TestArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run packages' test suites, as `pyodide-test PACKAGE...` does; for a
+    /// package named like a subcommand: `pyodide-test test cpython`.
+    Test(TestArgs),
+    /// Run the same tests on several builds (--pyodide LIST|RANGE, or
+    /// --dist DIR repeated): a row per build (Pyodide, Python, Emscripten,
+    /// tests passed, failed, skipped, crashed, or why it did not run),
+    /// then the tests whose outcome changes between neighbouring builds.
+    /// Exit 0: every build ran and agrees, 1: some test changes or some
+    /// build did not run, 2: no build ran, or a usage or setup error.
+    Matrix(MatrixArgs),
+    /// Find the first build (of --pyodide LIST|RANGE, or --dist DIR
+    /// repeated, oldest first) at which the selected tests' outcomes differ
+    /// from the first build's, by binary search; builds that do not boot
+    /// are skipped. Exit 0: found, 1: no change, 2: nothing to compare, or
+    /// a usage or setup error.
+    Bisect(BisectArgs),
     /// Fetch and cache the Pyodide release (and compile it) once.
     Fetch,
     /// List what the dist's module imports: how many imports we provide,
@@ -80,6 +103,46 @@ enum Command {
     /// scripts whose stdout or exit status differs). Exit 0: they agree
     /// (apart from known differences), 1: they differ, 2: setup error.
     Compare(CompareArgs),
+    /// (internal) A zygote for the test runner: boots the guest sent on
+    /// stdin and forks a child per job (see `host/zygote.rs`).
+    #[command(name = "__zygote", hide = true)]
+    Zygote,
+}
+
+#[derive(clap::Args)]
+struct MatrixArgs {
+    /// Packages whose test suites to run on each build (none with --tests
+    /// DIR).
+    #[arg(value_name = "PACKAGE", required_unless_present = "tests")]
+    packages: Vec<String>,
+    /// With a --pyodide range: include pre-releases.
+    #[arg(long)]
+    pre: bool,
+    /// Write one self-contained HTML page: the builds, and a grid of builds
+    /// against the changed tests coloured by outcome.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write a short Markdown summary (for a CI job's page).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Write every build's outcomes and the changes as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(clap::Args)]
+struct BisectArgs {
+    /// Packages whose test suites to run on each build (none with --tests
+    /// DIR); select the tests with -k.
+    #[arg(value_name = "PACKAGE", required_unless_present = "tests")]
+    packages: Vec<String>,
+    /// With a --pyodide range: include pre-releases.
+    #[arg(long)]
+    pre: bool,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(clap::Args)]
@@ -139,12 +202,17 @@ struct MergeArgs {
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Where the per-package snapshots are kept.
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    snapshot_dir: PathBuf,
+    /// Where the per-package snapshots are kept (default:
+    /// ./snapshots/BUILD for the build the inputs ran, as a test run
+    /// keeps them).
+    #[arg(long, value_name = "DIR")]
+    snapshot_dir: Option<PathBuf>,
     /// Accept the joined outcomes as the snapshots.
     #[arg(long)]
     update: bool,
+    /// Write a short Markdown summary of the joined run and its changes.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -156,8 +224,9 @@ struct PythonArgs {
     /// dependencies) into the guest's site-packages. Repeatable.
     #[arg(long = "with", value_name = "WHEEL|DIR|NAME")]
     with: Vec<String>,
-    /// Copy a host file into the guest's in-memory file system first:
-    /// HOST:GUEST (GUEST absolute). Repeatable.
+    /// Copy a host file, or a directory's files, into the guest's
+    /// in-memory file system first: HOST:GUEST (GUEST absolute). Repeatable
+    /// (works under `--runtime node` too, unlike `--mount`).
     #[arg(long = "copy", value_name = "HOST:GUEST")]
     copies: Vec<String>,
     /// Set a variable in the guest's environment: NAME=VALUE. Repeatable
@@ -202,38 +271,80 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let runtime = cli.runtime;
+    // Several builds are for `matrix` and `bisect` only.
+    let builds = match &cli.command {
+        Some(Command::Matrix(MatrixArgs { pre, .. }) | Command::Bisect(BisectArgs { pre, .. })) => {
+            let pyodide = match (&cli.pyodide, cli.dist.is_empty()) {
+                (None, true) => Some(DEFAULT_PYODIDE_VERSION),
+                (p, _) => p.as_deref(),
+            };
+            match runner::builds::parse(pyodide, &cli.dist, *pre, runner::builds::npm_releases) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("pyodide-test: error: {}", one_line(&e));
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        other => {
+            let name = other.as_ref().map_or("pyodide-test PACKAGE", command_name);
+            if let Some(refusal) = runner::builds::several(name, cli.pyodide.as_deref(), &cli.dist)
+            {
+                eprintln!("pyodide-test: error: {refusal}");
+                return ExitCode::from(2);
+            }
+            Vec::new()
+        }
+    };
     let source = runner::DistSource {
-        version: cli.pyodide,
-        dir: cli.dist,
+        version: cli
+            .pyodide
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PYODIDE_VERSION.to_string()),
+        dir: cli.dist.first().cloned(),
         package_base_url: cli.package_base_url,
         constraints: cli.constraint,
         refresh: cli.refresh,
     };
+    if let Some(Command::Zygote) = cli.command {
+        // On the main thread: a zygote forks, so it stays single-threaded.
+        runner::zygote::zygote_main(&source);
+    }
     // Guest code runs on a thread with a stack large enough for the wasm stack.
     let worker = std::thread::Builder::new()
         .name("guest".into())
         .stack_size(pyodide_test::host::engine::HOST_THREAD_STACK_BYTES)
         .spawn(move || match cli.command {
-            None => runner::test_cmd::run(
+            None => run_tests(&source, runtime, cli.test),
+            Some(Command::Test(args)) => run_tests(&source, runtime, args),
+            Some(Command::Matrix(args)) => runner::matrix::run(
                 &source,
                 runtime,
-                &runner::test_cmd::TestOptions {
-                    packages: cli.test.packages,
-                    run: cli.test.run,
-                    report: cli.test.report,
+                &runner::matrix::MatrixOptions {
+                    builds,
+                    test: runner::test_cmd::TestOptions {
+                        packages: args.packages,
+                        run: args.run,
+                        report: ReportArgs::default(),
+                    },
+                    html: args.html,
+                    markdown: args.markdown,
+                    json: args.json,
                 },
             ),
-            Some(Command::Merge(args)) => runner::report::merge(
-                &args.inputs,
-                runner::report::ReportOptions {
-                    json: args.json,
-                    junit: args.junit,
-                    snapshot_dir: args.snapshot_dir,
-                    update: args.update,
-                    ..Default::default()
+            Some(Command::Bisect(args)) => runner::bisect::run(
+                &source,
+                runtime,
+                &runner::bisect::BisectOptions {
+                    builds,
+                    test: runner::test_cmd::TestOptions {
+                        packages: args.packages,
+                        run: args.run,
+                        report: ReportArgs::default(),
+                    },
                 },
-            )
-            .map(|v| i32::from(v.exit_code())),
+            ),
+            Some(Command::Merge(args)) => merge(args),
             Some(Command::Compare(args)) => compare(&source, args),
             Some(Command::Cpython(args)) => runner::cpython::run(
                 &source,
@@ -250,6 +361,7 @@ fn main() -> ExitCode {
                     },
                 },
             ),
+            Some(Command::Zygote) => unreachable!("the zygote runs on the main thread"),
             Some(Command::Fetch) => runner::inspect::fetch(&source).map(|()| 0),
             Some(Command::Imports) => runner::inspect::imports(&source),
             Some(Command::Python(args)) => runner::python::run(
@@ -278,6 +390,59 @@ fn main() -> ExitCode {
             eprintln!("pyodide-test: error: {}", one_line(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// `pyodide-test PACKAGE...` and `pyodide-test test PACKAGE...`.
+fn run_tests(
+    source: &runner::DistSource,
+    runtime: runner::Runtime,
+    args: TestArgs,
+) -> anyhow::Result<i32> {
+    runner::test_cmd::run(
+        source,
+        runtime,
+        &runner::test_cmd::TestOptions {
+            packages: args.packages,
+            run: args.run,
+            report: args.report,
+        },
+    )
+}
+
+/// `pyodide-test merge`.
+fn merge(args: MergeArgs) -> anyhow::Result<i32> {
+    let snapshot_dir = match args.snapshot_dir {
+        Some(dir) => dir,
+        None => runner::report::merge::default_snapshot_dir(&args.inputs)?,
+    };
+    runner::report::merge(
+        &args.inputs,
+        runner::report::ReportOptions {
+            json: args.json,
+            junit: args.junit,
+            snapshot_dir,
+            update: args.update,
+            markdown: args.markdown,
+            ..Default::default()
+        },
+    )
+    .map(|v| i32::from(v.exit_code()))
+}
+
+/// The name of a subcommand, for messages.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Test(_) => "test",
+        Command::Matrix(_) => "matrix",
+        Command::Bisect(_) => "bisect",
+        Command::Fetch => "fetch",
+        Command::Imports => "imports",
+        Command::Python(_) => "python",
+        Command::Merge(_) => "merge",
+        Command::Cpython(_) => "cpython",
+        Command::Compare(_) => "compare",
+        Command::Zygote => "__zygote",
     }
 }
 

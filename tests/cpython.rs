@@ -10,12 +10,12 @@ use std::process::{Command, Output, Stdio};
 
 use common::{dist_args, exe};
 
-/// The modules the default test run checks: small, and `test_json` traps
-/// in one of `test_speedups.TestEncode`'s tests (3.14.10's regression tests
-/// for memory-safety fixes after 3.14.2; which one traps depends on the
-/// heap's layout, fixed by the hash seed and our boot).
+/// The modules the default test run checks: small, and `test_peepholer`
+/// traps in four tests (3.14.10's regression tests for compiler fixes made
+/// after 3.14.2; these trap the same way every run, unlike `test_json`'s,
+/// whose trap follows the heap's layout).
 const HANDFUL: &[&str] = &[
-    "test_json",
+    "test_peepholer",
     "test_textwrap",
     "test_struct",
     "test_list",
@@ -58,24 +58,61 @@ fn a_handful_of_modules_match_the_snapshot() {
     );
     let records = std::fs::read_to_string(&json).unwrap();
     let _ = std::fs::remove_file(&json);
-    // The trap is recorded for its test, and the module went on after it.
+    // The traps are recorded for their tests, and the module went on
+    // after each (in a fresh guest, resumed after the trapping test).
     let lines: Vec<&str> = records.lines().collect();
     let crash = lines
         .iter()
-        .position(|l| l.contains("test.test_json.test_speedups") && l.contains("\"crashed\""))
-        .expect("a crashed record in test_json.test_speedups");
+        .position(|l| l.contains("test.test_peepholer.") && l.contains("\"crashed\""))
+        .expect("a crashed record in test_peepholer");
     assert!(
         lines[crash + 1..]
             .iter()
-            .any(|l| l.contains("test.test_json.") && l.contains("\"passed\"")),
-        "test_json went on after the trap"
+            .any(|l| l.contains("test.test_peepholer.") && l.contains("\"passed\"")),
+        "test_peepholer went on after the trap"
     );
-    let json_tests = records
-        .lines()
-        .filter(|l| l.contains("\"id\":\"test.test_json."))
+    let crashes = lines
+        .iter()
+        .filter(|l| l.contains("test.test_peepholer.") && l.contains("\"crashed\""))
         .count();
-    assert!(json_tests > 200, "{json_tests} test_json records");
+    assert_eq!(crashes, 4, "test_peepholer's four traps");
+    let peepholer_tests = lines
+        .iter()
+        .filter(|l| l.contains("\"id\":\"test.test_peepholer."))
+        .count();
+    assert!(
+        peepholer_tests > 100,
+        "{peepholer_tests} test_peepholer records"
+    );
     assert!(records.contains("\"package\":\"cpython\""));
+}
+
+/// The same modules give the same outcomes under Node (the reference),
+/// traps included.
+#[test]
+fn node_gives_the_snapshot_outcomes() {
+    let json = std::env::temp_dir().join(format!("pt-cpython-node-{}.jsonl", std::process::id()));
+    let json_arg = json.to_string_lossy().into_owned();
+    let out = Command::new(exe())
+        .args(dist_args())
+        .args([
+            "--runtime",
+            "node",
+            "cpython",
+            "test_bool",
+            "test_peepholer",
+        ])
+        .args(["--json", &json_arg])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pyodide-test --runtime node cpython");
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let records = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let passed = records.lines().filter(|l| l.contains("\"passed\"")).count();
+    assert!(passed > 100, "{passed} passed under Node:\n{all}");
 }
 
 #[test]

@@ -270,7 +270,7 @@ fn usage_errors_give_one_line_and_status_2() {
         (&["msgpack", "--partition", "5/4"][..], "expected K/N"),
         (
             &["a", "b", "--tests", "."][..],
-            "--tests DIR needs exactly one package",
+            "--tests DIR takes one package, or none",
         ),
         (&["msgpack", "--max-memory", "lots"][..], "invalid size"),
     ] {

@@ -1,6 +1,7 @@
 //! Real packages' test suites against the snapshots committed in
-//! `snapshots/`: `pyodide-test PACKAGE --snapshot-dir snapshots` must exit 0
-//! (every test's outcome as recorded).
+//! `snapshots/pyodide-314.0.7/` (snapshots are kept per build):
+//! `pyodide-test PACKAGE --snapshot-dir snapshots/pyodide-314.0.7` must
+//! exit 0 (every test's outcome as recorded).
 //!
 //! msgpack, bitarray and cytoolz always run (a few seconds each);
 //! simplejson and pydantic-core (minutes) are `#[ignore]`d: run them with
@@ -22,6 +23,9 @@ use std::sync::Mutex;
 use common::suites::{CONSTRAINTS, PYTEST, Suite, suite};
 use common::{dist_args, exe};
 
+/// The committed snapshots of the default release.
+const SNAPSHOTS: &str = "snapshots/pyodide-314.0.7";
+
 /// One suite at a time: each already uses the cores.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -39,7 +43,7 @@ fn check(case: &Suite) {
     }
     cmd.args(["-j", &jobs])
         .arg("--snapshot-dir")
-        .arg(root.join("snapshots"))
+        .arg(root.join(SNAPSHOTS))
         .current_dir(std::env::temp_dir());
     if !case.pytest_args.is_empty() {
         cmd.arg("--").args(case.pytest_args);
@@ -52,7 +56,7 @@ fn check(case: &Suite) {
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{} differs from snapshots/{}.json (or could not run): {cmd:?}\n{}",
+        "{} differs from {SNAPSHOTS}/{}.json (or could not run): {cmd:?}\n{}",
         case.package,
         case.package,
         tail.join("\n")

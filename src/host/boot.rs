@@ -29,6 +29,18 @@ use super::spec::{GuestEnd, GuestSpec, StopReason};
 use super::state::GuestState;
 use super::trampoline;
 
+/// `PYODIDE_TEST_PHASES`: print how long each phase of a guest's start took
+/// (for measurements).
+fn phase(what: &str, since: &mut std::time::Instant) {
+    if std::env::var_os("PYODIDE_TEST_PHASES").is_some() {
+        eprintln!(
+            "pyodide-test: phase {what}: {:.1} ms",
+            since.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    *since = std::time::Instant::now();
+}
+
 /// A compiled Pyodide main module with what is needed to start it.
 pub struct PyodideModule {
     engine: Engine,
@@ -126,7 +138,9 @@ impl PyodideModule {
     }
 
     fn run_guest(&self, spec: &GuestSpec) -> Result<GuestEnd> {
+        let mut t = std::time::Instant::now();
         let kernel = layout::kernel_for(spec)?;
+        phase("kernel and file system", &mut t);
         let heap_max = spec
             .limits
             .max_memory
@@ -151,6 +165,9 @@ impl PyodideModule {
                 .set_stat_layout(crate::syscalls::StatLayout::Legacy);
         }
         match &spec.limits.interrupt {
+            // Without epochs (a zygote's guests) nothing is checked from
+            // inside: the process is killed from outside instead.
+            _ if !self.engine.get_epoch_interruption() => {}
             None => store.set_epoch_deadline(u64::MAX / 2),
             Some(check) => {
                 super::engine::start_epoch_ticker(&self.engine);
@@ -163,12 +180,14 @@ impl PyodideModule {
             }
         }
         let instance = self.instantiate(&mut store)?;
+        phase("instantiate, relocations, constructors", &mut t);
         // Under Node, CPython initialises on Emscripten's default terminal
         // streams (so sys.std* are line-buffered even when redirected);
         // loadPyodide installs the real streams afterwards.
         store.data_mut().kernel.set_stdio_boot_tty(true);
         let started = self.start_main(&mut store, &instance, &spec.argv);
         store.data_mut().kernel.set_stdio_boot_tty(false);
+        phase("main (CPython's initialisation)", &mut t);
         let end = match started {
             Err(err) => ending(&err),
             Ok(code) if code != 0 => GuestEnd::Exited(code),
@@ -180,8 +199,14 @@ impl PyodideModule {
                     Ok(_) => {
                         let run_main =
                             instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
-                        match run_main.call(&mut store, ()) {
-                            Ok(code) => GuestEnd::Exited(finalize(&mut store, &instance, code)),
+                        let ran = run_main.call(&mut store, ());
+                        phase("run_main", &mut t);
+                        match ran {
+                            Ok(code) => {
+                                let code = finalize(&mut store, &instance, code);
+                                phase("finalize", &mut t);
+                                GuestEnd::Exited(code)
+                            }
                             Err(err) => ending(&err),
                         }
                     }

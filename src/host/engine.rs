@@ -14,10 +14,62 @@ pub const WASM_STACK_BYTES: usize = 256 << 20;
 /// for host frames.
 pub const HOST_THREAD_STACK_BYTES: usize = WASM_STACK_BYTES + (32 << 20);
 
-/// Build the engine: exceptions (standard exnref form), GC (for `ref.test`
-/// in the call trampoline), function references, tail calls, and epoch
-/// interruption so that a runner can stop a guest that loops.
+/// How an engine differs between the ways guests are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Epoch interruption: a runner can stop a guest that loops from
+    /// another thread. It costs CPython's eval loop about a quarter of its
+    /// speed; a guest in a process of its own (the zygote's children) is
+    /// stopped by killing the process instead.
+    pub epochs: bool,
+    /// Compile on several threads. Off where the process must stay
+    /// single-threaded (a zygote that forks).
+    pub parallel_compilation: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            epochs: true,
+            parallel_compilation: true,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// For guests nothing interrupts from inside (`python`; a zygote's
+    /// children, which are killed instead): no epochs.
+    pub fn uninterrupted() -> Self {
+        Self {
+            epochs: false,
+            parallel_compilation: true,
+        }
+    }
+
+    /// The zygote's engine: no epochs, one thread (same artifacts as
+    /// [`EngineOptions::uninterrupted`]: the thread count is not part of
+    /// the compiled code).
+    pub fn zygote() -> Self {
+        Self {
+            epochs: false,
+            parallel_compilation: false,
+        }
+    }
+}
+
+/// Build the default engine (see [`new_engine_with`]).
 pub fn new_engine() -> Result<Engine> {
+    new_engine_with(EngineOptions::default())
+}
+
+/// Build the engine: exceptions (standard exnref form), GC (for `ref.test`
+/// in the call trampoline), function references, tail calls, and (with
+/// `opts.epochs`) epoch interruption so that a runner can stop a guest
+/// that loops.
+///
+/// `PYODIDE_TEST_ENGINE` (comma-separated, for measurements only) changes
+/// more: see [`apply_experiment`].
+pub fn new_engine_with(opts: EngineOptions) -> Result<Engine> {
     let mut config = Config::new();
     config
         .wasm_exceptions(true)
@@ -28,11 +80,75 @@ pub fn new_engine() -> Result<Engine> {
         .wasm_multi_value(true)
         .wasm_bulk_memory(true)
         .wasm_extended_const(true)
-        .epoch_interruption(true)
+        .epoch_interruption(opts.epochs)
         .async_stack_size(WASM_STACK_BYTES + (1 << 20))
         .max_wasm_stack(WASM_STACK_BYTES)
-        .parallel_compilation(true);
+        .parallel_compilation(opts.parallel_compilation);
+    if let Some(knobs) = std::env::var_os("PYODIDE_TEST_ENGINE") {
+        apply_experiment(&mut config, &knobs.to_string_lossy())?;
+    }
     Engine::new(&config).ctx("configuring the Wasmtime engine")
+}
+
+/// Settings for measuring the engine, from `PYODIDE_TEST_ENGINE`:
+/// `perfmap` (write `/tmp/perf-PID.map` for `perf report`), `no-epochs`,
+/// `opt=none|speed|size`, `lazy-table=0|1`, `backtrace=0|1`,
+/// `unwind=0|1`, `signals=0|1`, `reservation=BYTES`, `guard=BYTES`,
+/// `cow=0|1`. Not a user-facing option: the module cache keys artifacts by
+/// the engine's compatibility hash, so each setting compiles its own.
+pub fn apply_experiment(config: &mut Config, knobs: &str) -> Result<()> {
+    use wasmtime::{OptLevel, ProfilingStrategy};
+    for knob in knobs.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+        let (name, value) = knob.split_once('=').unwrap_or((knob, "1"));
+        let on = value != "0";
+        let bytes = || -> Result<u64> {
+            value
+                .parse::<u64>()
+                .map_err(|_| anyhow::anyhow!("PYODIDE_TEST_ENGINE: {knob}: not a number"))
+        };
+        match name {
+            "perfmap" => {
+                config.profiler(ProfilingStrategy::PerfMap);
+            }
+            "no-epochs" => {
+                config.epoch_interruption(false);
+            }
+            "opt" => {
+                config.cranelift_opt_level(match value {
+                    "none" => OptLevel::None,
+                    "size" => OptLevel::SpeedAndSize,
+                    _ => OptLevel::Speed,
+                });
+            }
+            "lazy-table" => {
+                config.table_lazy_init(on);
+            }
+            "backtrace" => {
+                config.wasm_backtrace_max_frames(if on {
+                    std::num::NonZeroUsize::new(20)
+                } else {
+                    None
+                });
+            }
+            "unwind" => {
+                config.native_unwind_info(on);
+            }
+            "signals" => {
+                config.signals_based_traps(on);
+            }
+            "reservation" => {
+                config.memory_reservation(bytes()?);
+            }
+            "guard" => {
+                config.memory_guard_size(bytes()?);
+            }
+            "cow" => {
+                config.memory_init_cow(on);
+            }
+            _ => anyhow::bail!("PYODIDE_TEST_ENGINE: unknown setting {knob:?}"),
+        }
+    }
+    Ok(())
 }
 
 /// Start (once per engine) a thread that advances the engine's epoch every

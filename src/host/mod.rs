@@ -27,6 +27,7 @@ pub mod state;
 pub mod syscall_imports;
 pub mod trampoline;
 pub mod variant_imports;
+pub mod zygote;
 
 /// Context for `wasmtime::Result`s, whose error type is not `std::error::Error`.
 pub(crate) trait WasmContext<T> {

@@ -60,9 +60,25 @@ impl ModuleCache {
     /// Load `wasm` as a module: from the cache when present, else prepare,
     /// compile and store it.
     pub fn load(&self, engine: &Engine, wasm: &[u8], what: &str) -> Result<Module> {
+        let phases = std::env::var_os("PYODIDE_TEST_PHASES").is_some();
+        let t = std::time::Instant::now();
         let path = self.artifact_path(engine, wasm);
+        if phases {
+            eprintln!(
+                "pyodide-test: phase {what}: cache key: {:.1} ms",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
         if path.is_file() {
-            if intact(&path) {
+            let t = std::time::Instant::now();
+            let ok = intact(&path);
+            if phases {
+                eprintln!(
+                    "pyodide-test: phase {what}: checksum: {:.1} ms",
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            }
+            if ok {
                 // SAFETY: the file was written by `Module::serialize` of this
                 // same Wasmtime version and configuration (both are part of
                 // the key), and its checksum matches what was written.

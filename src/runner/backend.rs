@@ -10,11 +10,11 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::dist::Dist;
+pub use super::module::{load_module, load_module_with};
 use super::node::NodeBackend;
-use crate::host::asm_consts::AsmConsts;
+use super::zygote::ZygoteBackend;
 use crate::host::boot::PyodideModule;
-use crate::host::engine;
-use crate::host::module_cache::ModuleCache;
+use crate::host::engine::EngineOptions;
 use crate::host::spec::{GuestEnd, GuestSpec};
 
 /// Which engine runs the guest.
@@ -37,25 +37,14 @@ impl Runtime {
     }
 }
 
-/// Load the dist's main module through the compiled-module cache under
-/// `cache` (side modules loaded later are cached there too).
-pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
-    let engine = engine::new_engine()?;
-    let wasm = dist.read_wasm()?;
-    let modules = ModuleCache::new(cache.join("modules"));
-    let module = modules.load(&engine, &wasm, "pyodide.asm.wasm")?;
-    let asm = AsmConsts::parse(&dist.read_glue()?)?;
-    // A main module without `dylink.0` needs no layout from it.
-    let dylink = crate::host::dylink::parse_module(&wasm).unwrap_or_default();
-    PyodideModule::new(&engine, module, &dylink, asm, modules)
-}
-
 /// A runtime ready to start guests of one dist.
 pub enum Backend {
     /// Under Wasmtime.
     Wasmtime(Arc<PyodideModule>),
     /// Under Node.js.
     Node(NodeBackend),
+    /// Under Wasmtime, test files in the children of a zygote per suite.
+    Zygote(Arc<ZygoteBackend>),
 }
 
 impl Backend {
@@ -64,6 +53,20 @@ impl Backend {
     pub fn open(runtime: Runtime, dist: &Dist, cache: &Path) -> Result<Self> {
         Ok(match runtime {
             Runtime::Wasmtime => Backend::Wasmtime(Arc::new(load_module(dist, cache)?)),
+            Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
+        })
+    }
+
+    /// [`Backend::open`] for guests that are never interrupted from inside
+    /// (`python`): the Wasmtime engine has no epoch checks, whose cost is
+    /// about a fifth of CPython's speed.
+    pub fn open_uninterrupted(runtime: Runtime, dist: &Dist, cache: &Path) -> Result<Self> {
+        Ok(match runtime {
+            Runtime::Wasmtime => Backend::Wasmtime(Arc::new(load_module_with(
+                dist,
+                cache,
+                EngineOptions::uninterrupted(),
+            )?)),
             Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
         })
     }
@@ -84,7 +87,7 @@ impl Backend {
     /// Which runtime this is.
     pub fn runtime(&self) -> Runtime {
         match self {
-            Backend::Wasmtime(_) => Runtime::Wasmtime,
+            Backend::Wasmtime(_) | Backend::Zygote(_) => Runtime::Wasmtime,
             Backend::Node(_) => Runtime::Node,
         }
     }
@@ -94,6 +97,7 @@ impl Backend {
         match self {
             Backend::Wasmtime(module) => module.run(spec),
             Backend::Node(node) => node.run(spec),
+            Backend::Zygote(zygote) => zygote.run(spec),
         }
     }
 }

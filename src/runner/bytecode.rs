@@ -51,8 +51,37 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
     zipimport._compile_source = _compile_source
 
 
+def _leave_no_trace():
+    """The table, this module and its .pth are the runner's, not the
+    guest's: gone from the file system once installed (and from
+    sys.modules, by the .pth line), so the guest sees the tree it would see
+    without them."""
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    stem = __name__
+    doomed = ["/lib/pyodide-test-stdlib.marshal",
+              os.path.join(here, stem + ".py"), os.path.join(here, stem + ".pth")]
+    cache = os.path.join(here, "__pycache__")
+    try:
+        doomed += [os.path.join(cache, n) for n in os.listdir(cache) if n.startswith(stem + ".")]
+    except OSError:
+        pass
+    for path in doomed:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    try:
+        if not os.listdir(cache):
+            os.rmdir(cache)
+    except OSError:
+        pass
+
+
 _install()
-del _install
+_leave_no_trace()
+del _install, _leave_no_trace
 "#;
 
 /// Add the wheels' bytecode (`__pycache__/*.pyc` next to each module,
@@ -61,27 +90,42 @@ del _install
 /// compiled once per wheel by the guest's own CPython (unchecked-hash
 /// pycs, the source stays as it is) and kept in the cache.
 pub fn add_to(suite: &mut Suite, module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<()> {
-    let site = site_packages(dist.python_major_minor()?);
-    let pycs = for_wheels(module, dist, cache, &suite.wheel_dirs)?;
-    let table = stdlib_table(module, dist, cache)?;
+    let extra = guest_files(module, dist, cache, &suite.wheel_dirs)?;
     let files = Arc::make_mut(&mut suite.files);
     let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
-    for (rel, data) in pycs {
-        let guest = format!("{site}/{rel}");
+    for (guest, data) in extra {
         if !present.contains(&guest) {
             files.push((guest, data.into()));
         }
     }
-    files.push((STDLIB_TABLE.to_string(), table.into()));
-    files.push((
-        format!("{site}/{STDLIB_HOOK}.py"),
-        STDLIB_HOOK_SOURCE.as_bytes().into(),
-    ));
-    files.push((
-        format!("{site}/{STDLIB_HOOK}.pth"),
-        format!("import {STDLIB_HOOK}\n").into_bytes().into(),
-    ));
     Ok(())
+}
+
+/// What a guest whose site-packages holds `wheel_dirs` (unpacked wheels)
+/// needs to start without compiling: the wheels' pycs, the stdlib's table
+/// and the `.pth` hook that serves it, as (guest path, contents). Compiled
+/// on first use and cached.
+pub fn guest_files(
+    module: &PyodideModule,
+    dist: &Dist,
+    cache: &Path,
+    wheel_dirs: &[PathBuf],
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let site = site_packages(dist.python_major_minor()?);
+    let mut out: Vec<(String, Vec<u8>)> = for_wheels(module, dist, cache, wheel_dirs)?
+        .into_iter()
+        .map(|(rel, data)| (format!("{site}/{rel}"), data))
+        .collect();
+    out.push((STDLIB_TABLE.to_string(), stdlib_table(module, dist, cache)?));
+    out.push((
+        format!("{site}/{STDLIB_HOOK}.py"),
+        STDLIB_HOOK_SOURCE.as_bytes().to_vec(),
+    ));
+    out.push((
+        format!("{site}/{STDLIB_HOOK}.pth"),
+        format!("import {STDLIB_HOOK}, sys; sys.modules.pop({STDLIB_HOOK:?}, None)\n").into_bytes(),
+    ));
+    Ok(out)
 }
 
 /// Compiles `(key, rel)` pairs listed in argv[1]: `site/rel` to

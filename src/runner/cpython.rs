@@ -279,7 +279,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
     )
 }
 
-/// Where the plan's single-test skips go in the guest (`id\treason` lines,
+/// Where the plan's single-test skips go in the guest (`module\tid\treason` lines,
 /// read by the driver through `PYODIDE_TEST_SKIP`).
 const SKIP_LIST: &str = "/lib/cpython-tests/skips.txt";
 

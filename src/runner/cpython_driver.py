@@ -19,7 +19,7 @@ driver's own suite loop, which keeps unittest's class and module fixtures.
 Events: JSON objects, one per line (see EVENTS below and ``REPORT.md``).
 
 Environment:
-  PYODIDE_TEST_EVENTS   path to open for writing (O_WRONLY|O_APPEND|O_CREAT)
+  PYODIDE_TEST_EVENTS   path to open for writing (O_WRONLY|O_CREAT)
                         and write the events to, unbuffered; without it (and
                         without --events) events go to a copy of fd 1, each
                         line prefixed with "\\x1e@pyodide-test@ " (like the
@@ -27,7 +27,8 @@ Environment:
   PYODIDE_TEST_RESUME   file of test ids already done, one a line: those are
                         neither run nor reported.
   PYODIDE_TEST_MATCH    only run tests whose id contains this substring.
-  PYODIDE_TEST_SKIP     file of "id<TAB>reason" lines: those tests are not run
+  PYODIDE_TEST_SKIP     file of "module<TAB>id<TAB>reason" lines: those tests
+                        of that module are not run
                         but reported skipped with the reason (the runner's
                         plan of tests that cannot run here).
 """
@@ -111,11 +112,23 @@ class Events:
 
     def __init__(self, path):
         if path:
-            self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            # No O_APPEND: the runner's channel is a device (or, under
+            # Node, a stream), where appending means a seek that fails.
+            self.fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
             self.prefix = ""
         else:
             self.fd = os.dup(1)
             self.prefix = EVENT_PREFIX
+        # Out of the way of tests that close or reuse low descriptors.
+        try:
+            import fcntl
+
+            high = fcntl.fcntl(self.fd, fcntl.F_DUPFD, 900)
+            os.close(self.fd)
+            self.fd = high
+        except (ImportError, OSError):
+            pass
+        os.set_inheritable(self.fd, False)
 
     def emit(self, **event):
         data = (self.prefix + json.dumps(event, ensure_ascii=True) + "\n").encode()
@@ -248,19 +261,24 @@ def _id_matcher(patterns, substring):
     return keep
 
 
-def read_skips(path):
-    """The plan's skips: a function from a test id to the reason it is
-    skipped, or None. Each line is "PATTERN<TAB>reason"; a pattern matches
-    as regrtest's -m does (a full id, or fnmatch on the id or a dotted part)."""
+def read_skips(path, module):
+    """The plan's skips for `module` (``test.test_x`` or a submodule of a
+    test package): a function from a test id to the reason it is skipped,
+    or None. Each line is "MODULE<TAB>PATTERN<TAB>reason" and applies only
+    when MODULE is the running module's top-level test module; a pattern
+    matches as regrtest's -m does (a full id, or fnmatch on the id or a
+    dotted part)."""
     if not path:
         return lambda tid: None
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 and parts[0] == "test" else parts[0]
     try:
         with open(path, encoding="utf-8") as f:
-            lines = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+            lines = [line.rstrip("\n").split("\t", 2) for line in f if line.strip()]
     except OSError:
         return lambda tid: None
-    rules = [(_id_matcher([(p[0], True)], None), p[1] if len(p) > 1 else "skipped by the plan")
-             for p in lines]
+    rules = [(_id_matcher([(p[1], True)], None), p[2] if len(p) > 2 else "skipped by the plan")
+             for p in lines if len(p) > 1 and p[0] == top]
 
     def reason(tid):
         for matches, why in rules:
@@ -708,7 +726,7 @@ def run_module(name, opts, events, support, os_helper):
         print(error, file=sys.stderr)
 
     done = read_resume(opts.resume)
-    planned = read_skips(os.environ.get("PYODIDE_TEST_SKIP"))
+    planned = read_skips(os.environ.get("PYODIDE_TEST_SKIP"), name)
     keep = _id_matcher(opts.match, opts.substring)
     tests, ids, collected, seen = [], {}, [], {}
     plan_skipped = []

@@ -125,13 +125,15 @@ impl Plan {
     }
 
     /// The driver's skip list for `module` (and the submodules of a test
-    /// package): `pattern\treason` lines.
+    /// package): `module\tpattern\treason` lines. The driver applies a
+    /// line only to the module it names (a bare test name such as
+    /// `test_subclass` would otherwise skip every module's).
     pub fn test_skips(&self, module: &str) -> String {
         self.tests
             .get(module)
             .into_iter()
             .flatten()
-            .map(|(id, reason)| format!("{id}\t{reason}\n"))
+            .map(|(id, reason)| format!("{module}\t{id}\t{reason}\n"))
             .collect()
     }
 }
@@ -164,7 +166,7 @@ reason = "catastrophic backtracking"
         assert!(plan.module_skip("test_csv").is_none());
         assert_eq!(
             plan.test_skips("test_csv"),
-            "test.test_csv.TestSniffer.test_sniff_regex_backtracking\tHang: catastrophic backtracking\n"
+            "test_csv\ttest.test_csv.TestSniffer.test_sniff_regex_backtracking\tHang: catastrophic backtracking\n"
         );
         assert_eq!(plan.test_skips("test_json"), "");
     }

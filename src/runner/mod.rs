@@ -5,6 +5,9 @@
 
 pub mod archive;
 pub mod backend;
+pub mod bisect;
+pub mod build_run;
+pub mod builds;
 pub mod bytecode;
 pub mod cache;
 pub mod compare;
@@ -17,6 +20,9 @@ pub mod fetch;
 pub mod inspect;
 pub mod lib_test;
 pub mod lock;
+pub mod matrix;
+pub mod matrix_report;
+pub mod module;
 pub mod node;
 pub mod options;
 pub mod outcome;
@@ -30,6 +36,7 @@ pub mod test_sources;
 pub mod testdeps;
 pub mod wheels;
 pub mod worker;
+pub mod zygote;
 
 pub use backend::Runtime;
 pub use dist::DistSource;

@@ -215,6 +215,12 @@ pub struct RunArgs {
     /// once for the run and reported, so the run can be repeated).
     #[arg(long, value_name = "N|random", default_value = "0")]
     pub hash_seed: HashSeed,
+    /// Boot every test file's guest from scratch instead of forking it
+    /// from its suite's zygote (a guest booted once, with pytest and the
+    /// package imported). Slower; for checking that a start-up state does
+    /// not change an outcome. Only Wasmtime runs have zygotes.
+    #[arg(long)]
+    pub fresh_guests: bool,
     /// Extra arguments for pytest, after `--` (e.g. `-- -W ignore::DeprecationWarning`).
     #[arg(last = true, value_name = "PYTEST_ARGS")]
     pub pytest_args: Vec<String>,
@@ -232,6 +238,7 @@ impl Default for RunArgs {
             tests: None,
             no_test_deps: false,
             hash_seed: HashSeed::default(),
+            fresh_guests: false,
             pytest_args: Vec::new(),
         }
     }
@@ -264,9 +271,15 @@ pub struct ReportArgs {
     /// Run only part K of N of the test files (deterministic).
     #[arg(long, value_name = "K/N")]
     pub partition: Option<Partition>,
-    /// Where the per-package snapshots are kept (default: ./snapshots).
+    /// Where the per-package snapshots are kept (default:
+    /// ./snapshots/pyodide-VERSION, or ./snapshots/dist-NAME for --dist:
+    /// one directory per build).
     #[arg(long, value_name = "DIR")]
     pub snapshot_dir: Option<PathBuf>,
+    /// Write a short Markdown summary of the run and its changes (for a CI
+    /// job's page).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
 }
 
 /// Say once, on stderr, that `flag` is not applied by `runtime` and why.

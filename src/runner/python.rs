@@ -2,11 +2,13 @@
 //! script, `--copy` files, wheels, mounts) and run CPython's own command
 //! line in it.
 
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
 use super::backend::{Backend, Runtime};
+use super::bytecode;
 use super::dist::DistSource;
 use super::fetch;
 use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
@@ -81,10 +83,19 @@ pub fn run(
                     "invalid --copy {copy:?}: expected HOST:GUEST with an absolute GUEST path"
                 )
             })?;
-        if !Path::new(host).is_file() {
-            bail!("--copy {copy:?}: {host} is not a file");
+        let host_path = Path::new(host);
+        if host_path.is_dir() {
+            // A tree: its files (as a test directory's are taken; symlinks
+            // leading out of it are left out) under GUEST.
+            let guest = guest.trim_end_matches('/');
+            for rel in super::test_sources::walk(host_path)? {
+                files.push((host_path.join(&rel), format!("{guest}/{rel}")));
+            }
+        } else if host_path.is_file() {
+            files.push((PathBuf::from(host), guest.to_string()));
+        } else {
+            bail!("--copy {copy:?}: {host} is neither a file nor a directory");
         }
-        files.push((PathBuf::from(host), guest.to_string()));
     }
     // Each package where Pyodide installs it: site-packages, shared
     // libraries in /usr/lib.
@@ -111,7 +122,18 @@ pub fn run(
             "Node's MEMFS has no size limit",
         );
     }
-    let backend = Backend::open(runtime, &dist, &cache)?;
+    let backend = Backend::open_uninterrupted(runtime, &dist, &cache)?;
+    if let Backend::Wasmtime(module) = &backend {
+        // The bytecode the test runner keeps: the stdlib and the wheels are
+        // compiled once, not at every start.
+        let present: HashSet<String> = contents.iter().map(|(g, _)| g.clone()).collect();
+        let site_dirs = resolution.site_dirs(&cache)?;
+        for (guest, data) in bytecode::guest_files(module, &dist, &cache, &site_dirs)? {
+            if !present.contains(&guest) {
+                contents.push((guest, data));
+            }
+        }
+    }
     let mut spec = dist.guest(opts.max_memory.unwrap_or(DEFAULT_PYTHON_MEMORY).bytes())?;
     spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
     spec.argv = argv;

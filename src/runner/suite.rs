@@ -295,6 +295,78 @@ impl Suite {
     }
 }
 
+impl Suite {
+    /// A reproducer directory's suite (`--tests DIR` with no package): its
+    /// tests with pytest and the `--with` items, named `name` (the
+    /// directory's name).
+    pub fn prepare_reproducer(
+        dist: &Dist,
+        cache: &Path,
+        name: &str,
+        dir: &Path,
+        opts: &SuiteOptions,
+    ) -> Result<Suite> {
+        let site = site_packages(dist.python_major_minor()?);
+        let mut resolution = wheels::resolve_all(dist, cache, &opts.with)?;
+        if !resolution
+            .files
+            .iter()
+            .any(|f| wheels::normalize(&f.name) == "pytest")
+        {
+            let found = wheels::resolve_all(dist, cache, &["pytest".to_string()])
+                .context("installing pytest")?;
+            resolution.files.extend(found.files);
+        }
+        let mut install = Installer {
+            cache,
+            python: dist.python_major_minor()?,
+            seen: HashSet::new(),
+            files: test_sources::Files::default(),
+            wheel_dirs: Vec::new(),
+            installed: Vec::new(),
+        };
+        install.place(&resolution, "")?;
+        install.files.insert(
+            format!("{site}/{PLUGIN_MODULE}.py"),
+            PLUGIN_SOURCE.as_bytes().to_vec(),
+        );
+        let (root, test_files, source) =
+            test_sources::tests_from_dir(dir, name, &mut install.files)?;
+        if test_files.is_empty() {
+            bail!("{name}: no test files (test_*.py, *_test.py) found ({source})");
+        }
+        Ok(Suite {
+            package: name.to_string(),
+            version: None,
+            files: file_set(install.files.map),
+            root,
+            test_files,
+            source,
+            wheel_dirs: install.wheel_dirs,
+            installed: install.installed,
+            skipped_links: install.files.skipped_links,
+            driver: Driver::Pytest,
+            cwd: None,
+            pytest_args: Vec::new(),
+            notes: Vec::new(),
+            modules: Vec::new(),
+        })
+    }
+}
+
+/// The name a reproducer directory's tests are reported under: the
+/// directory's own name (`./repro` -> `repro`).
+pub fn reproducer_name(dir: &Path) -> String {
+    fs::canonicalize(dir)
+        .ok()
+        .as_deref()
+        .unwrap_or(dir)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "tests".into())
+}
+
 /// The top-level importable names of an unpacked wheel: its packages
 /// (directories with `__init__.py`), modules and extension modules.
 fn top_level_modules(dir: &Path) -> Result<Vec<String>> {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::backend::{Backend, Runtime, load_module};
+use super::builds;
 use super::bytecode;
 use super::dist::{Dist, DistSource};
 use super::fetch;
@@ -80,8 +81,13 @@ pub struct Plan {
     pub max_fs_given: bool,
     /// The guests' `PYTHONHASHSEED`.
     pub hash_seed: u32,
+    /// Test files start in children of a zygote per suite (Wasmtime; not
+    /// with `--fresh-guests`).
+    pub zygotes: bool,
     /// When the setup started.
     pub started: Instant,
+    /// The name the build's snapshots are kept under.
+    pub key: String,
 }
 
 /// The dist of a run, its compiled module and the tool's cache.
@@ -92,6 +98,9 @@ pub struct Setup {
     pub module: Arc<PyodideModule>,
     /// The tool's cache.
     pub cache: PathBuf,
+    /// The name the build's snapshots are kept under
+    /// ([`builds::snapshot_key`]).
+    pub key: String,
 }
 
 impl Setup {
@@ -104,6 +113,7 @@ impl Setup {
             dist,
             module,
             cache,
+            key: builds::snapshot_key(source),
         })
     }
 }
@@ -112,30 +122,63 @@ impl Setup {
 /// jobs. Errors here are setup errors (status 2).
 pub fn prepare(source: &DistSource, opts: &TestOptions) -> Result<Plan> {
     let started = Instant::now();
-    if opts.packages.is_empty() {
-        bail!("no package given (try `pyodide-test msgpack`, or `pyodide-test --help`)");
-    }
-    if opts.run.tests.is_some() && opts.packages.len() != 1 {
-        bail!("--tests DIR needs exactly one package");
-    }
-    // Typed flags are checked before anything is fetched.
-    jobs(opts.run.jobs)?;
+    check(opts)?;
     let setup = Setup::new(source)?;
+    prepare_with(setup, opts, started)
+}
+
+/// The checks of a test run's options that come before anything is
+/// fetched: a package or `--tests DIR`, `--tests` with one package at
+/// most, typed flags.
+pub fn check(opts: &TestOptions) -> Result<()> {
+    if opts.packages.is_empty() && opts.run.tests.is_none() {
+        bail!(
+            "no package given (try `pyodide-test msgpack`, `pyodide-test --tests DIR`, or `pyodide-test --help`)"
+        );
+    }
+    if opts.run.tests.is_some() && opts.packages.len() > 1 {
+        bail!("--tests DIR takes one package, or none (a reproducer directory)");
+    }
+    jobs(opts.run.jobs)?;
+    Ok(())
+}
+
+/// The packages a run reports: those given, or the reproducer
+/// directory's name when `--tests DIR` comes alone.
+pub fn package_names(opts: &TestOptions) -> Vec<String> {
+    match (&opts.run.tests, opts.packages.is_empty()) {
+        (Some(dir), true) => vec![super::suite::reproducer_name(dir)],
+        _ => opts.packages.clone(),
+    }
+}
+
+/// [`prepare`] with the dist already set up.
+pub fn prepare_with(setup: Setup, opts: &TestOptions, started: Instant) -> Result<Plan> {
+    check(opts)?;
     let suite_opts = SuiteOptions {
         with: opts.run.with.clone(),
         tests: opts.run.tests.clone(),
         no_test_deps: opts.run.no_test_deps,
     };
     let mut suites = Vec::new();
-    for package in &opts.packages {
-        let mut suite = Suite::prepare(&setup.dist, &setup.cache, package, &suite_opts)
-            .with_context(|| format!("preparing the tests of {package}"))?;
+    for package in &package_names(opts) {
+        let prepared = match (&opts.run.tests, opts.packages.is_empty()) {
+            (Some(dir), true) => {
+                Suite::prepare_reproducer(&setup.dist, &setup.cache, package, dir, &suite_opts)
+            }
+            _ => Suite::prepare(&setup.dist, &setup.cache, package, &suite_opts),
+        };
+        let mut suite = prepared.with_context(|| format!("preparing the tests of {package}"))?;
         bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache)
             .with_context(|| format!("preparing the tests of {package}"))?;
         eprintln!(
-            "pyodide-test: {} {}: {} test files ({})",
+            "pyodide-test: {}{}: {} test files ({})",
             suite.package,
-            suite.version.as_deref().unwrap_or("?"),
+            suite
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
             suite.test_files.len(),
             suite.source
         );
@@ -203,7 +246,9 @@ pub fn plan_suites(
         max_memory_given: opts.run.max_memory.is_some(),
         max_fs_given: opts.run.max_fs.is_some(),
         hash_seed,
+        zygotes: !opts.run.fresh_guests,
         started,
+        key: setup.key,
     })
 }
 
@@ -222,7 +267,17 @@ pub struct PlanRun {
 pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Result<PlanRun> {
     let cfg = plan.cfg.clone();
     cfg.stop.store(false, Ordering::SeqCst);
-    let backend = Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?;
+    let backend = if runtime == Runtime::Wasmtime && plan.zygotes {
+        Backend::Zygote(Arc::new(super::zygote::ZygoteBackend::new(
+            &plan.module,
+            &plan.dist,
+            &plan.cache,
+            &cfg.guest,
+            &plan.suites,
+        )?))
+    } else {
+        Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?
+    };
     if runtime == Runtime::Node && plan.max_memory_given {
         warn_unhonoured(
             "--max-memory",
@@ -279,16 +334,23 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         .report
         .snapshot_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from("snapshots"));
+        .unwrap_or_else(|| default_snapshot_dir(&plan.key));
     run_and_report(
         &plan,
         runtime,
         opts,
-        &opts.packages,
+        &package_names(opts),
         snapshot_dir,
         &[],
         false,
     )
+}
+
+/// Where a build's package snapshots are kept when `--snapshot-dir` is not
+/// given: `snapshots/<key>` (`snapshots/pyodide-314.0.7`), one directory
+/// per release or dist directory.
+pub fn default_snapshot_dir(key: &str) -> PathBuf {
+    PathBuf::from(super::report::snapshot::DEFAULT_DIR).join(key)
 }
 
 /// Run a prepared plan and report it: the records in `before` (tests the
@@ -317,6 +379,8 @@ pub fn run_and_report(
         filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
         pyodide_version: plan.dist.pyodide_version(),
         hash_seed: Some(plan.hash_seed),
+        markdown: opts.report.markdown.clone(),
+        build: Some(plan.key.clone()),
         installed: plan
             .suites
             .iter()

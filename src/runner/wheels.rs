@@ -174,6 +174,16 @@ impl Resolution {
         self.files.iter().map(Resolved::installed).collect()
     }
 
+    /// The unpacked directories (in the cache) of the site-packages
+    /// archives, in order.
+    pub fn site_dirs(&self, cache: &Path) -> Result<Vec<PathBuf>> {
+        self.files
+            .iter()
+            .filter(|r| r.install_dir == InstallDir::Site)
+            .map(|r| unpacked(cache, &r.path))
+            .collect()
+    }
+
     /// Every file to place in a guest whose Python is `python`, as
     /// (guest path, host path): each archive unpacked once into the cache,
     /// its files under the directory Pyodide installs it into

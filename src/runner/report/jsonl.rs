@@ -61,6 +61,9 @@ pub struct SummaryLine {
     /// The guests' `PYTHONHASHSEED`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash_seed: Option<u32>,
+    /// The name the build's snapshots are kept under (`pyodide-314.0.7`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
     /// Per package: its counts and the files that ran to the end.
     #[serde(default)]
     pub packages: BTreeMap<String, PackageSummary>,
@@ -103,6 +106,7 @@ impl SummaryLine {
             filtered: opts.filtered,
             pyodide: opts.pyodide_version.clone(),
             hash_seed: opts.hash_seed,
+            build: opts.build.clone(),
             packages: results
                 .iter()
                 .map(|(name, pkg)| {

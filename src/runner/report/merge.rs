@@ -121,6 +121,23 @@ fn complete(parts: &[Part], warnings: &mut Vec<String>) -> bool {
     false
 }
 
+/// Where `merge` keeps the snapshots when `--snapshot-dir` is not given:
+/// `snapshots/<build>` for the build the inputs' summaries name (as a test
+/// run does), plain `snapshots` when they name none or several.
+pub fn default_snapshot_dir(inputs: &[PathBuf]) -> Result<PathBuf> {
+    let mut builds = BTreeSet::new();
+    for path in inputs {
+        if let Some(b) = read_part(path)?.summary.and_then(|s| s.build) {
+            builds.insert(b);
+        }
+    }
+    let base = PathBuf::from(super::snapshot::DEFAULT_DIR);
+    Ok(match builds.len() {
+        1 => base.join(builds.into_iter().next().unwrap_or_default()),
+        _ => base,
+    })
+}
+
 /// Join the JSON Lines reports `inputs` into one report (`opts.json`,
 /// `opts.junit`), compare with the snapshots in `opts.snapshot_dir`
 /// (updated with `opts.update`), and print the summary to stderr.
@@ -175,6 +192,15 @@ pub fn merge_to(
     }
     if opts.pyodide_version.is_none() {
         opts.pyodide_version = versions.iter().next().map(|v| v.to_string());
+    }
+    if opts.build.is_none() {
+        let builds: BTreeSet<&str> = summaries
+            .iter()
+            .filter_map(|s| s.build.as_deref())
+            .collect();
+        if builds.len() == 1 {
+            opts.build = builds.iter().next().map(|b| b.to_string());
+        }
     }
     opts.filtered = filtered;
     opts.partition = None;

@@ -17,6 +17,7 @@
 //! - [`normalize`]: the test ids snapshots key tests by ([`normalize_id`]);
 //! - [`jsonl`]: `--json FILE`, JSON Lines;
 //! - [`junit`]: `--junit FILE`, JUnit XML;
+//! - [`markdown`]: `--markdown FILE`, a short summary for a CI job's page;
 //! - [`progress`]: the live progress bar, or plain lines;
 //! - [`summary`]: the final summary and the changes against the snapshots;
 //! - [`mod@merge`]: `pyodide-test merge`, partitions' JSON Lines into one report;
@@ -32,6 +33,7 @@
 
 pub mod jsonl;
 pub mod junit;
+pub mod markdown;
 pub mod merge;
 pub mod normalize;
 pub mod options;

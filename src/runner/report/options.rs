@@ -37,6 +37,12 @@ pub struct ReportOptions {
     /// Per package, the distributions installed for its guests (name,
     /// version, source), recorded in the JSON summary and the snapshots.
     pub installed: std::collections::BTreeMap<String, Vec<crate::runner::lock::Installed>>,
+    /// `--markdown FILE`: a short summary of the run and its changes for a
+    /// CI job's page.
+    pub markdown: Option<PathBuf>,
+    /// The name the build's snapshots are kept under (`pyodide-314.0.7`),
+    /// recorded in the JSON summary so that `merge` finds them.
+    pub build: Option<String>,
     /// Colour the output: `None` decides (stderr is a terminal and
     /// `NO_COLOR` is unset).
     pub color: Option<bool>,
@@ -56,6 +62,8 @@ impl Default for ReportOptions {
             pyodide_version: None,
             hash_seed: None,
             installed: Default::default(),
+            markdown: None,
+            build: None,
             color: None,
         }
     }

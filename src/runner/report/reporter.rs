@@ -11,7 +11,7 @@ use anyhow::Result;
 use super::options::{ReportOptions, RunVerdict};
 use super::results::{PackageResults, Results, file_of};
 use super::snapshot::{self, Coverage, PackageChanges, Snapshot};
-use super::{jsonl, junit, progress, summary};
+use super::{jsonl, junit, markdown, progress, summary};
 use crate::runner::outcome::TestRecord;
 
 /// Collects results as they come and writes them out.
@@ -247,6 +247,20 @@ impl Reporter {
                     written.push(new.save(dir)?);
                 }
             }
+        }
+
+        if let Some(path) = &self.opts.markdown {
+            let text = markdown::render(&markdown::MarkdownInput {
+                results: &self.results,
+                changes: &changes,
+                elapsed,
+                interrupted,
+                update: self.opts.update,
+                snapshot_dir: &self.opts.snapshot_dir,
+                partition: self.opts.partition,
+                pyodide: self.opts.pyodide_version.as_deref(),
+            });
+            crate::atomic_file::write(path, text.as_bytes())?;
         }
 
         let text = summary::render(&summary::SummaryInput {

@@ -1,0 +1,351 @@
+//! Speed against Node as its users run it, and against native CPython, in
+//! one run (issue 12's figures):
+//!
+//! - the CPU set (`benches/cpu.py`: six workloads, each the best of 3 in
+//!   one process) under `pyodide-test python`, `--runtime node python`
+//!   (one `loadPyodide`) and the host's `python3`;
+//! - import time of big wheels (`python --with W -c 'import w'`, minus the
+//!   same start with `-c pass`);
+//! - the pinned package suites (`tests/common/suites.rs`) at `-j 1` and
+//!   `-j 2` against Node running pytest over the whole suite in one
+//!   `loadPyodide` (as pytest-pyodide and `pyodide venv` do): the same
+//!   staged files (the runner's `Suite`), the same pytest arguments less
+//!   our plugin, one guest.
+//!
+//! `cargo bench --bench speed`. `BENCH_RUNS` (default 3; medians are
+//! printed), `BENCH_SUITES` (comma-separated; default msgpack, bitarray,
+//! cytoolz, simplejson, pydantic-core), `BENCH_SKIP` (`cpu`, `imports`,
+//! `suites`). One untimed run of each configuration fills the caches.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use pyodide_test::host::spec::{GuestEnd, Stdio as GuestStdio};
+use pyodide_test::runner::bytecode;
+use pyodide_test::runner::dist::DistSource;
+use pyodide_test::runner::fetch::DEFAULT_PYODIDE_VERSION;
+use pyodide_test::runner::node::NodeBackend;
+use pyodide_test::runner::suite::{PLUGIN_MODULE, Suite, SuiteOptions};
+use pyodide_test::runner::test_cmd::Setup;
+use pyodide_test::syscalls::{Null, OutputSink};
+
+#[path = "../tests/common/suites.rs"]
+#[allow(dead_code)]
+mod suites;
+
+/// Output kept in memory.
+#[derive(Default)]
+struct Keep(Mutex<Vec<u8>>);
+
+impl OutputSink for Keep {
+    fn write(&self, data: &[u8]) -> std::io::Result<()> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(())
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn geomean(v: &[f64]) -> f64 {
+    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
+}
+
+fn runs() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1)
+}
+
+fn skipped(what: &str) -> bool {
+    std::env::var("BENCH_SKIP")
+        .map(|s| s.split(',').any(|x| x.trim() == what))
+        .unwrap_or(false)
+}
+
+/// Run `cmd` to success; its stdout and wall time in seconds.
+fn timed(cmd: &mut Command) -> (String, f64) {
+    let t = Instant::now();
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let took = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (String::from_utf8_lossy(&out.stdout).into_owned(), took)
+}
+
+fn tool(root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pyodide-test"));
+    c.current_dir(root);
+    c
+}
+
+fn cpu_set(root: &Path) {
+    let cpu = root.join("benches/cpu.py");
+    let cpu = cpu.to_str().unwrap();
+    let parse = |out: &str| -> Vec<(String, f64)> {
+        let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+        v.as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+            .collect()
+    };
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut rows: Vec<(&str, Vec<(String, f64)>)> = Vec::new();
+    for (label, mut cmd) in [
+        ("pyodide-test", {
+            let mut c = tool(root);
+            c.args(["python", cpu]);
+            c
+        }),
+        ("node", {
+            let mut c = tool(root);
+            c.args(["--runtime", "node", "python", cpu]);
+            c
+        }),
+        ("native", {
+            let mut c = Command::new(&python);
+            c.arg(cpu);
+            c
+        }),
+    ] {
+        timed(&mut cmd); // caches
+        let all: Vec<Vec<(String, f64)>> = (0..runs()).map(|_| parse(&timed(&mut cmd).0)).collect();
+        let names: Vec<String> = all[0].iter().map(|(k, _)| k.clone()).collect();
+        let med = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), median(all.iter().map(|r| r[i].1).collect())))
+            .collect();
+        rows.push((label, med));
+    }
+    println!("CPU set (seconds, median of {} runs of best-of-3):", runs());
+    print!("{:>14}", "");
+    for (n, _) in &rows[0].1 {
+        print!("{n:>9}");
+    }
+    println!("{:>9}", "geomean");
+    for (label, r) in &rows {
+        print!("{label:>14}");
+        for (_, t) in r {
+            print!("{t:>9.4}");
+        }
+        println!(
+            "{:>9.4}",
+            geomean(&r.iter().map(|(_, t)| *t).collect::<Vec<_>>())
+        );
+    }
+    for (other, idx) in [("node", 1), ("native", 2)] {
+        let ratios: Vec<f64> = rows[0]
+            .1
+            .iter()
+            .zip(&rows[idx].1)
+            .map(|((_, a), (_, b))| a / b)
+            .collect();
+        print!("{:>14}", format!("ours/{other}"));
+        for r in &ratios {
+            print!("{r:>9.2}");
+        }
+        println!("{:>9.2}", geomean(&ratios));
+    }
+}
+
+fn imports(root: &Path) {
+    println!(
+        "import time of wheels (median of {}, minus `-c pass`):",
+        runs()
+    );
+    for (wheel, module) in [
+        ("pydantic-core==2.50.5", "pydantic_core"),
+        ("msgpack==1.2.4", "msgpack"),
+        ("bitarray==3.12.3", "bitarray"),
+    ] {
+        let mut per = Vec::new();
+        for runtime in ["wasmtime", "node"] {
+            let run = |code: &str| {
+                let mut c = tool(root);
+                c.args(["--runtime", runtime, "python", "--with", wheel, "-c", code]);
+                timed(&mut c);
+                median((0..runs()).map(|_| timed(&mut c).1).collect())
+            };
+            let base = run("pass");
+            let with = run(&format!("import {module}"));
+            per.push(((with - base) * 1e3).max(0.0));
+        }
+        println!(
+            "  {module:<16} pyodide-test {:>7.1} ms   node {:>7.1} ms",
+            per[0], per[1]
+        );
+    }
+}
+
+/// Pytest's last line's counts ("N passed, M skipped ...").
+fn pytest_total(text: &str) -> u64 {
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.contains(" in ") && (l.contains("passed") || l.contains("failed")))
+        .unwrap_or("");
+    let words: Vec<&str> = line
+        .split([',', ' ', '='])
+        .filter(|w| !w.is_empty())
+        .collect();
+    words
+        .windows(2)
+        .filter(|w| {
+            [
+                "passed", "failed", "skipped", "xfailed", "xpassed", "error", "errors",
+            ]
+            .contains(&w[1])
+        })
+        .filter_map(|w| w[0].parse::<u64>().ok())
+        .sum()
+}
+
+/// Node as its users run a suite: one guest, pytest over every file.
+fn node_one_process(setup: &Setup, node: &NodeBackend, suite: &Suite) -> (u64, f64) {
+    let mut spec = setup.dist.guest(4 << 30).unwrap();
+    spec.files.push(suite.files.clone());
+    spec.cwd = suite.cwd.clone();
+    spec.env.push(("PYTHONHASHSEED".into(), "0".into()));
+    let first = &suite.test_files[0].rel;
+    let mut argv = suite.job_argv(first, None, &[]);
+    if let Some(i) = argv.iter().position(|a| a == PLUGIN_MODULE) {
+        argv.drain(i - 1..=i);
+    }
+    // A file that fails to collect must not stop the others (our runner
+    // records it and goes on).
+    argv.push("--continue-on-collection-errors".into());
+    for f in &suite.test_files[1..] {
+        argv.push(format!("{}/{}", suite.root, f.rel));
+    }
+    spec.argv = argv;
+    let out = Arc::new(Keep::default());
+    spec.stdio = GuestStdio::to_sinks(out.clone(), Arc::new(Null));
+    let t = Instant::now();
+    let end = node.run(&spec).expect("node");
+    let took = t.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
+    assert!(
+        matches!(end, GuestEnd::Exited(0 | 1)),
+        "node's run ended {end:?}:\n{text}"
+    );
+    (pytest_total(&text), took)
+}
+
+fn ours(root: &Path, s: &suites::Suite, jobs: usize) -> (u64, f64) {
+    let json = std::env::temp_dir().join(format!("pt-speed-{}.jsonl", std::process::id()));
+    let mut c = tool(root);
+    c.args(["--constraint", suites::CONSTRAINTS, s.package]);
+    for w in s.with.iter().chain(suites::PYTEST) {
+        c.args(["--with", w]);
+    }
+    c.args(["-j", &jobs.to_string(), "--json"])
+        .arg(&json)
+        .arg("--snapshot-dir")
+        .arg(
+            root.join("snapshots")
+                .join(format!("pyodide-{DEFAULT_PYODIDE_VERSION}")),
+        );
+    let (_, took) = timed(&mut c);
+    let text = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    let total = text
+        .lines()
+        .rev()
+        .find_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            v["summary"]["total"].as_u64()
+        })
+        .expect("a summary");
+    (total, took)
+}
+
+fn package_suites(root: &Path) {
+    let wanted: Vec<String> = std::env::var("BENCH_SUITES")
+        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect())
+        .unwrap_or_else(|_| {
+            suites::SUITES
+                .iter()
+                .map(|s| s.package.to_string())
+                .collect()
+        });
+    let source = DistSource {
+        version: DEFAULT_PYODIDE_VERSION.to_string(),
+        dir: std::env::var_os("PYODIDE_DIST").map(PathBuf::from),
+        package_base_url: None,
+        constraints: Some(root.join(suites::CONSTRAINTS)),
+        refresh: false,
+    };
+    let setup = Setup::new(&source).expect("the dist");
+    let node = NodeBackend::new(&setup.cache, &setup.dist).expect("node");
+    println!(
+        "package suites, wall seconds (median of {}), start-up included; Node: one loadPyodide, pytest over the suite:",
+        runs()
+    );
+    println!(
+        "{:>14} {:>7} {:>9} {:>9} {:>7} {:>9} {:>11} {:>11}",
+        "suite", "tests", "ours -j1", "ours -j2", "node n", "node", "node/j1", "node/j2"
+    );
+    for name in &wanted {
+        let s = suites::suite(name);
+        let opts = SuiteOptions {
+            with: s
+                .with
+                .iter()
+                .chain(suites::PYTEST)
+                .map(|w| w.to_string())
+                .collect(),
+            ..SuiteOptions::default()
+        };
+        let mut suite =
+            Suite::prepare(&setup.dist, &setup.cache, s.package, &opts).expect("the suite");
+        // Node gets the same precompiled bytecode as our guests.
+        bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
+        ours(root, s, 2);
+        node_one_process(&setup, &node, &suite);
+        let j1: Vec<(u64, f64)> = (0..runs()).map(|_| ours(root, s, 1)).collect();
+        let j2: Vec<(u64, f64)> = (0..runs()).map(|_| ours(root, s, 2)).collect();
+        let nd: Vec<(u64, f64)> = (0..runs())
+            .map(|_| node_one_process(&setup, &node, &suite))
+            .collect();
+        let m = |v: &[(u64, f64)]| median(v.iter().map(|x| x.1).collect());
+        let (t1, t2, tn) = (m(&j1), m(&j2), m(&nd));
+        println!(
+            "{:>14} {:>7} {:>9.2} {:>9.2} {:>7} {:>9.2} {:>10.2}x {:>10.2}x",
+            name,
+            j1[0].0,
+            t1,
+            t2,
+            nd[0].0,
+            tn,
+            tn / t1,
+            tn / t2
+        );
+    }
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !skipped("cpu") {
+        cpu_set(&root);
+    }
+    if !skipped("imports") {
+        imports(&root);
+    }
+    if !skipped("suites") {
+        package_suites(&root);
+    }
+}

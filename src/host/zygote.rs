@@ -1,0 +1,855 @@
+//! A zygote: one single-threaded process that boots a guest up to a
+//! snapshot point (CPython started, the suite's modules imported) and then
+//! forks a child per job, each resuming the guest where the zygote left it.
+//!
+//! The snapshot point is a host call: the guest's prelude reads its job
+//! from stdin, and the zygote's stdin ([`ForkPoint`]) does not return to the
+//! guest. It serves the control socket instead: for every `run` request it
+//! forks; in the child the read returns that job's description and the
+//! guest goes on from there. The OS gives each child a copy-on-write copy of
+//! everything — linear memory, tables, side modules, the kernel's MEMFS, the
+//! host's own state — so one job's files, globals and imports are gone for
+//! the next. A child is stopped by killing it, so the zygote's engine needs
+//! no epoch interruption.
+//!
+//! Protocol (a `SOCK_SEQPACKET` socket pair; the zygote's end is fd
+//! [`CONTROL_FD`]):
+//! - runner → zygote: `run ID` with five descriptors passed along
+//!   (`SCM_RIGHTS`): the job's input (read end: the job description, then
+//!   end of file), stdout, stderr, events (write ends) and the result
+//!   channel (write end); `kill ID`.
+//! - zygote → runner: `ready MS` once (the boot took MS milliseconds) or
+//!   `failed MESSAGE`.
+//! - on the result channel: the child writes `end JSON` (its
+//!   [`GuestEnd`]) before it exits; the zygote, having reaped it, writes
+//!   `wait STATUS` (the raw wait status) and closes its copy. End of file
+//!   there means the job is over.
+//!
+//! When the runner closes its end, the zygote kills its children and exits.
+//! The zygote boots once from a [`GuestSpec`] sent on its stdin
+//! ([`encode_boot`]).
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::process::{Child, Command, Stdio as ProcStdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::boot::PyodideModule;
+use super::spec::{GuestEnd, GuestSpec, Interrupt, Limits, Mount, Stdio, StopReason};
+use crate::syscalls::{HostFd, InputSource, OutputSink};
+
+/// The zygote's end of the control socket.
+pub const CONTROL_FD: RawFd = 3;
+/// Where the guest's events device writes, in the zygote and its children.
+pub const EVENTS_FD: RawFd = 250;
+/// Native stack of the zygote's main thread (`RLIMIT_STACK`), which runs
+/// the guest: as the guest threads of the runner.
+const ZYGOTE_STACK_BYTES: u64 = super::engine::HOST_THREAD_STACK_BYTES as u64 + (16 << 20);
+/// Descriptors passed with a `run` request, in order.
+const RUN_FDS: usize = 5;
+/// How long a zygote may take to boot.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
+
+// ---------------------------------------------------------------------
+// The boot description
+// ---------------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct BootHeader {
+    python: (u32, u32),
+    stdlib_len: u64,
+    /// Each file set: (path, length) in order.
+    files: Vec<Vec<(String, u64)>>,
+    mounts: Vec<(String, String, bool)>,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    max_memory: u64,
+    max_fs: Option<u64>,
+}
+
+/// The zygote's guest as bytes: everything of `spec` but its stdio, events
+/// and interrupt (the zygote has its own). A JSON header, then the stdlib
+/// and every file's contents.
+pub fn encode_boot(spec: &GuestSpec) -> Result<Vec<u8>> {
+    let header = BootHeader {
+        python: spec.python,
+        stdlib_len: spec.stdlib_zip.len() as u64,
+        files: spec
+            .files
+            .iter()
+            .map(|set| {
+                set.iter()
+                    .map(|(p, d)| (p.clone(), d.len() as u64))
+                    .collect()
+            })
+            .collect(),
+        mounts: spec
+            .mounts
+            .iter()
+            .map(|m| {
+                (
+                    m.host.to_string_lossy().into_owned(),
+                    m.guest.clone(),
+                    m.read_only,
+                )
+            })
+            .collect(),
+        argv: spec.argv.clone(),
+        env: spec.env.clone(),
+        max_memory: spec.limits.max_memory,
+        max_fs: spec.limits.max_fs,
+    };
+    let head = serde_json::to_vec(&header)?;
+    let total = 8
+        + head.len()
+        + spec.stdlib_zip.len()
+        + spec
+            .files
+            .iter()
+            .flat_map(|s| s.iter())
+            .map(|(_, d)| d.len())
+            .sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&spec.stdlib_zip);
+    for (_, data) in spec.files.iter().flat_map(|s| s.iter()) {
+        out.extend_from_slice(data);
+    }
+    Ok(out)
+}
+
+/// The [`GuestSpec`] that [`encode_boot`] wrote (host stdio, no events).
+pub fn decode_boot(bytes: &[u8]) -> Result<GuestSpec> {
+    let take = |at: &mut usize, n: usize| -> Result<&[u8]> {
+        let end = at.checked_add(n).context("boot description: overflow")?;
+        let s = bytes.get(*at..end).context("boot description: truncated")?;
+        *at = end;
+        Ok(s)
+    };
+    let mut at = 0;
+    let len = u64::from_le_bytes(take(&mut at, 8)?.try_into()?) as usize;
+    let header: BootHeader = serde_json::from_slice(take(&mut at, len)?)?;
+    let stdlib: Arc<[u8]> = Arc::from(take(&mut at, header.stdlib_len as usize)?);
+    let mut files = Vec::new();
+    for set in &header.files {
+        let mut out = Vec::with_capacity(set.len());
+        for (path, n) in set {
+            out.push((path.clone(), Arc::from(take(&mut at, *n as usize)?)));
+        }
+        files.push(Arc::new(out));
+    }
+    let mut spec = GuestSpec::new(header.python, stdlib, header.max_memory);
+    spec.files = files;
+    spec.mounts = header
+        .mounts
+        .into_iter()
+        .map(|(host, guest, read_only)| Mount {
+            host: host.into(),
+            guest,
+            read_only,
+        })
+        .collect();
+    spec.argv = header.argv;
+    spec.env = header.env;
+    spec.limits = Limits {
+        max_memory: header.max_memory,
+        max_fs: header.max_fs,
+        interrupt: None,
+    };
+    Ok(spec)
+}
+
+// ---------------------------------------------------------------------
+// Descriptors and messages
+// ---------------------------------------------------------------------
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// A pipe: (read end, write end), both close-on-exec.
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 just opened both and nothing else owns them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// A `SOCK_SEQPACKET` pair, close-on-exec.
+fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors socketpair writes.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    // SAFETY: socketpair just opened both and nothing else owns them.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Send one message with descriptors attached.
+fn send_msg(sock: RawFd, data: &[u8], fds: &[RawFd]) -> io::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut _,
+        iov_len: data.len(),
+    };
+    // SAFETY: CMSG_SPACE is a pure computation.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of_val(fds) as u32) } as usize;
+    let mut control = vec![0u8; space.max(1)];
+    // SAFETY: zeroed msghdr is a valid empty header; every pointer set below
+    // points at live buffers of the given lengths.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !fds.is_empty() {
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = space as _;
+        // SAFETY: the control buffer is CMSG_SPACE(len) bytes, room for one
+        // header and `fds`.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of_val(fds) as u32) as _;
+            std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast(), fds.len());
+        }
+    }
+    loop {
+        // SAFETY: `msg` is fully initialised above.
+        let n = unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) };
+        if n >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Receive one message (up to 64 KiB) and the descriptors that came with
+/// it; `None` at end of file.
+fn recv_msg(sock: RawFd) -> io::Result<Option<(Vec<u8>, Vec<OwnedFd>)>> {
+    let mut buf = vec![0u8; 1 << 16];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: a pure computation.
+    let space = unsafe { libc::CMSG_SPACE((RUN_FDS * std::mem::size_of::<RawFd>()) as u32) };
+    let mut control = vec![0u8; space as usize];
+    // SAFETY: zeroed msghdr is a valid empty header; the pointers set below
+    // point at live buffers of the given lengths.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = control.len() as _;
+    let n = loop {
+        // SAFETY: `msg` describes the buffers above.
+        let n = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    };
+    let mut fds = Vec::new();
+    // SAFETY: walking the control messages recvmsg filled in; every
+    // descriptor in an SCM_RIGHTS message is new and ours.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let data = libc::CMSG_DATA(cmsg) as *const RawFd;
+                let count = ((*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize)
+                    / std::mem::size_of::<RawFd>();
+                for i in 0..count {
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    if n == 0 && fds.is_empty() {
+        return Ok(None);
+    }
+    buf.truncate(n);
+    Ok(Some((buf, fds)))
+}
+
+fn write_all(fd: RawFd, mut data: &[u8]) -> io::Result<()> {
+    while !data.is_empty() {
+        // SAFETY: the pointer/length pair describes `data`.
+        let n = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        data = &data[n as usize..];
+    }
+    Ok(())
+}
+
+fn read_some(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: the pointer/length pair describes `buf`.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// How a job's guest ended, as the child reports it.
+#[derive(Serialize, Deserialize)]
+enum EndWire {
+    Exited(i32),
+    Crashed(String),
+}
+
+// ---------------------------------------------------------------------
+// The zygote process
+// ---------------------------------------------------------------------
+
+/// What a child keeps of its job after the fork.
+struct ChildJob {
+    /// The job description (read end).
+    input: RawFd,
+    /// Where `end JSON` goes.
+    result: RawFd,
+}
+
+/// Set in a child right after the fork.
+static CHILD: OnceLock<ChildJob> = OnceLock::new();
+
+/// The zygote's stdin: the fork point (see the module documentation).
+struct ForkPoint {
+    started: Instant,
+}
+
+impl InputSource for ForkPoint {
+    fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if CHILD.get().is_none() {
+            // In the zygote: this returns only in a child.
+            serve(self.started);
+        }
+        let job = CHILD.get().expect("set by the fork");
+        read_some(job.input, buf)
+    }
+}
+
+/// A live child of the zygote.
+struct Kid {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    result: OwnedFd,
+}
+
+/// The threads of this process.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn report_failure(message: &str) -> ! {
+    let _ = send_msg(CONTROL_FD, format!("failed {message}").as_bytes(), &[]);
+    // SAFETY: ends the process without running anything else.
+    unsafe { libc::_exit(1) }
+}
+
+/// The zygote's loop; returns only in a forked child.
+fn serve(started: Instant) {
+    if thread_count() != 1 {
+        report_failure(&format!(
+            "the zygote has {} threads at the fork point; it must have one",
+            thread_count()
+        ));
+    }
+    let ready = format!("ready {}", started.elapsed().as_millis());
+    if send_msg(CONTROL_FD, ready.as_bytes(), &[]).is_err() {
+        // SAFETY: ends the process; the runner is gone.
+        unsafe { libc::_exit(0) }
+    }
+    let mut kids: HashMap<u64, Kid> = HashMap::new();
+    loop {
+        let mut polls: Vec<libc::pollfd> = vec![libc::pollfd {
+            fd: CONTROL_FD,
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        let ids: Vec<u64> = kids.keys().copied().collect();
+        for id in &ids {
+            polls.push(libc::pollfd {
+                fd: kids[id].pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        // SAFETY: `polls` is a live array of pollfd of the given length.
+        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, -1) };
+        if n < 0 {
+            continue; // EINTR
+        }
+        for (i, id) in ids.iter().enumerate() {
+            if polls[i + 1].revents != 0
+                && let Some(kid) = kids.remove(id)
+            {
+                let mut status = 0;
+                // SAFETY: `kid.pid` is our child, not yet reaped.
+                unsafe { libc::waitpid(kid.pid, &mut status, 0) };
+                let _ = write_all(
+                    kid.result.as_raw_fd(),
+                    format!("wait {status}\n").as_bytes(),
+                );
+            }
+        }
+        if polls[0].revents == 0 {
+            continue;
+        }
+        let msg = match recv_msg(CONTROL_FD) {
+            Ok(Some(m)) => m,
+            // The runner is gone (or the socket broke): end every child.
+            Ok(None) | Err(_) => {
+                for kid in kids.values() {
+                    // SAFETY: signalling and reaping our own children.
+                    unsafe {
+                        libc::kill(kid.pid, libc::SIGKILL);
+                        libc::waitpid(kid.pid, std::ptr::null_mut(), 0);
+                    }
+                }
+                // SAFETY: ends the zygote.
+                unsafe { libc::_exit(0) }
+            }
+        };
+        let (text, fds) = msg;
+        let text = String::from_utf8_lossy(&text).into_owned();
+        let (verb, arg) = text.split_once(' ').unwrap_or((&text, ""));
+        let Ok(id) = arg.trim().parse::<u64>() else {
+            continue;
+        };
+        match verb {
+            "kill" => {
+                if let Some(kid) = kids.get(&id) {
+                    // SAFETY: not yet reaped, so the pid is still our child's.
+                    unsafe { libc::kill(kid.pid, libc::SIGKILL) };
+                }
+            }
+            "run" if fds.len() == RUN_FDS => {
+                if let Some(()) = fork_job(id, fds, &mut kids) {
+                    return; // in the child
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Fork a child for job `id`; `Some` in the child.
+fn fork_job(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<()> {
+    let [input, stdout, stderr, events, result]: [OwnedFd; RUN_FDS] = fds.try_into().ok()?;
+    // SAFETY: the process is single-threaded (checked before serving), so
+    // the child's only thread is this one, holding no lock of another.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        let _ = write_all(
+            result.as_raw_fd(),
+            format!(
+                "end {}\n",
+                serde_json::to_string(&EndWire::Crashed(format!(
+                    "the zygote could not fork: {}",
+                    io::Error::last_os_error()
+                )))
+                .unwrap_or_default()
+            )
+            .as_bytes(),
+        );
+        return None;
+    }
+    if pid == 0 {
+        // The child: its stdio and events on the job's pipes, nothing of the
+        // zygote's (the control socket, the other children's descriptors).
+        // SAFETY: plain descriptor operations on descriptors we own.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            libc::dup2(stdout.as_raw_fd(), 1);
+            libc::dup2(stderr.as_raw_fd(), 2);
+            libc::dup2(events.as_raw_fd(), EVENTS_FD);
+            libc::close(CONTROL_FD);
+        }
+        for kid in kids.drain().map(|(_, k)| k) {
+            drop(kid);
+        }
+        drop((stdout, stderr, events));
+        let job = ChildJob {
+            input: std::mem::ManuallyDrop::new(input).as_raw_fd(),
+            result: std::mem::ManuallyDrop::new(result).as_raw_fd(),
+        };
+        let _ = CHILD.set(job);
+        return Some(());
+    }
+    // The zygote keeps the result channel (to report the wait status) and a
+    // pidfd to learn of the child's end.
+    // SAFETY: pidfd_open on our own child.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        // Cannot watch it: stop it rather than lose it.
+        // SAFETY: our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        return None;
+    }
+    // SAFETY: pidfd_open returned a new descriptor that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
+    kids.insert(id, Kid { pid, pidfd, result });
+    None
+}
+
+/// The zygote's body (its process's main thread): boot `spec`'s guest to
+/// its fork point under `module` (whose engine has no epochs) and serve the
+/// control socket. Never returns: the zygote and each child end here.
+pub fn serve_forever(module: &PyodideModule, mut spec: GuestSpec, started: Instant) -> ! {
+    // The guest's stdout and stderr are the process's fds 1 and 2 (the
+    // job's pipes in a child); its events go to EVENTS_FD.
+    // SAFETY: opening /dev/null and placing it at EVENTS_FD until a child
+    // gets its own.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if null >= 0 {
+            libc::dup2(null, EVENTS_FD);
+            libc::close(null);
+        }
+    }
+    spec.stdio = Stdio::Streams {
+        stdin: Arc::new(ForkPoint { started }),
+        stdout: Arc::new(HostFd(1)),
+        stderr: Arc::new(HostFd(2)),
+    };
+    spec.events = Some(Arc::new(HostFd(EVENTS_FD)));
+    spec.limits.interrupt = None;
+    let end = module.run(&spec);
+    let Some(job) = CHILD.get() else {
+        // The guest ended before its fork point.
+        let why = match end {
+            Ok(GuestEnd::Exited(s)) => format!("the guest exited with status {s} while booting"),
+            Ok(other) => format!("the guest ended while booting: {other:?}"),
+            Err(e) => format!("{e:#}"),
+        };
+        report_failure(&why);
+    };
+    let wire = match end {
+        Ok(GuestEnd::Exited(s)) => EndWire::Exited(s),
+        Ok(GuestEnd::Crashed(m)) => EndWire::Crashed(m),
+        Ok(GuestEnd::Stopped(r)) => EndWire::Crashed(format!("stopped: {r}")),
+        Err(e) => EndWire::Crashed(format!("{e:#}")),
+    };
+    let line = format!("end {}\n", serde_json::to_string(&wire).unwrap_or_default());
+    let _ = write_all(job.result, line.as_bytes());
+    // SAFETY: ends the child without running the zygote's destructors.
+    unsafe { libc::_exit(0) }
+}
+
+/// The zygote's half of [`Zygote::spawn`]'s setup, at the top of its
+/// process: read the boot description from stdin, then put `/dev/null` on
+/// stdin.
+pub fn read_boot() -> Result<GuestSpec> {
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .context("reading the boot description")?;
+    // SAFETY: replacing fd 0 with /dev/null.
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::close(null);
+        }
+    }
+    decode_boot(&bytes)
+}
+
+// ---------------------------------------------------------------------
+// The runner's side
+// ---------------------------------------------------------------------
+
+/// One job for a zygote's child: run `module` as `python -m module args`
+/// would, after setting `env` and writing `files`.
+#[derive(Serialize, Clone, Debug, Default)]
+pub struct Job {
+    /// The module to run (`-m`).
+    pub module: String,
+    /// Its arguments (`sys.argv[1:]`).
+    pub args: Vec<String>,
+    /// Environment variables to set.
+    pub env: Vec<(String, String)>,
+    /// Files to write first: (absolute guest path, contents in base64).
+    pub files: Vec<(String, String)>,
+    /// Finalise the interpreter at the end as a normal run does (clear
+    /// `sys.modules`, collect, `Py_FinalizeEx`); otherwise the child runs
+    /// the exit handlers, flushes and ends.
+    pub finalize: bool,
+}
+
+/// A running zygote (see the module documentation).
+pub struct Zygote {
+    control: OwnedFd,
+    send: Mutex<()>,
+    process: Mutex<Child>,
+    next: AtomicU64,
+    /// How long the zygote took from its start to the fork point.
+    pub boot: Duration,
+}
+
+impl Zygote {
+    /// Start `command` (this program's hidden zygote subcommand) as a
+    /// zygote booting `boot` (from [`encode_boot`]), and wait until it is
+    /// at its fork point.
+    pub fn spawn(mut command: Command, boot: &[u8]) -> Result<Zygote> {
+        let started = Instant::now();
+        let (ours, theirs) = seqpacket_pair().context("creating the zygote's socket")?;
+        let theirs_fd = theirs.as_raw_fd();
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(move || {
+                if libc::dup2(theirs_fd, CONTROL_FD) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // Its own process group: a terminal's Ctrl-C goes to the
+                // runner, which stops the jobs itself.
+                libc::setpgid(0, 0);
+                // The guest runs on the zygote's main thread.
+                let mut old: libc::rlimit = std::mem::zeroed();
+                libc::getrlimit(libc::RLIMIT_STACK, &mut old);
+                let stack = libc::rlimit {
+                    rlim_max: old.rlim_max,
+                    rlim_cur: ZYGOTE_STACK_BYTES.min(old.rlim_max),
+                };
+                libc::setrlimit(libc::RLIMIT_STACK, &stack);
+                Ok(())
+            });
+        }
+        command
+            .stdin(ProcStdio::piped())
+            .stdout(ProcStdio::null())
+            .stderr(ProcStdio::inherit());
+        let mut child = command.spawn().context("starting the zygote")?;
+        drop(theirs);
+        {
+            let mut stdin = child.stdin.take().context("the zygote's stdin")?;
+            if let Err(e) = stdin.write_all(boot) {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("sending the zygote its guest: {e}");
+            }
+        }
+        let mut zygote = Zygote {
+            control: ours,
+            send: Mutex::new(()),
+            process: Mutex::new(child),
+            next: AtomicU64::new(1),
+            boot: Duration::ZERO,
+        };
+        // Wait for `ready` (or `failed`, or its end).
+        let mut poll = libc::pollfd {
+            fd: zygote.control.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd.
+        let n = unsafe { libc::poll(&mut poll, 1, BOOT_TIMEOUT.as_millis() as i32) };
+        if n == 0 {
+            bail!("the zygote did not boot in {} s", BOOT_TIMEOUT.as_secs());
+        }
+        let reply = recv_msg(zygote.control.as_raw_fd()).context("the zygote's reply")?;
+        let Some((text, _)) = reply else {
+            bail!("the zygote ended while booting");
+        };
+        let text = String::from_utf8_lossy(&text).into_owned();
+        match text.split_once(' ') {
+            Some(("ready", _)) => {
+                zygote.boot = started.elapsed();
+                Ok(zygote)
+            }
+            Some(("failed", why)) => bail!("the zygote failed to boot: {why}"),
+            _ => bail!("unexpected reply from the zygote: {text:?}"),
+        }
+    }
+
+    fn send(&self, text: &str, fds: &[RawFd]) -> io::Result<()> {
+        let _guard = self.send.lock().unwrap_or_else(|e| e.into_inner());
+        send_msg(self.control.as_raw_fd(), text.as_bytes(), fds)
+    }
+
+    /// Run `job` in a new child: its stdout, stderr and events go to the
+    /// sinks as they come; `interrupt` is checked about ten times a second
+    /// (a reason kills the child).
+    pub fn run(
+        &self,
+        job: &Job,
+        stdout: &dyn OutputSink,
+        stderr: &dyn OutputSink,
+        events: Option<&dyn OutputSink>,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<GuestEnd> {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        let (input_r, input_w) = pipe()?;
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        let (ev_r, ev_w) = pipe()?;
+        let (res_r, res_w) = pipe()?;
+        self.send(
+            &format!("run {id}"),
+            &[
+                input_r.as_raw_fd(),
+                out_w.as_raw_fd(),
+                err_w.as_raw_fd(),
+                ev_w.as_raw_fd(),
+                res_w.as_raw_fd(),
+            ],
+        )
+        .context("sending a job to the zygote")?;
+        drop((input_r, out_w, err_w, ev_w, res_w));
+        let payload = serde_json::to_vec(job)?;
+        // A child that is gone before reading it shows on the result channel.
+        let _ = write_all(input_w.as_raw_fd(), &payload);
+        drop(input_w);
+
+        let mut open: Vec<(OwnedFd, u8)> = vec![(out_r, 0), (err_r, 1), (ev_r, 2), (res_r, 3)];
+        let mut result = Vec::new();
+        let mut stopped: Option<StopReason> = None;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut last_check = Instant::now();
+        while !open.is_empty() {
+            let mut polls: Vec<libc::pollfd> = open
+                .iter()
+                .map(|(fd, _)| libc::pollfd {
+                    fd: fd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: a live array of pollfd of the given length.
+            let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, 100) };
+            if n > 0 {
+                let mut closed = Vec::new();
+                for (i, p) in polls.iter().enumerate() {
+                    if p.revents == 0 {
+                        continue;
+                    }
+                    let (fd, which) = &open[i];
+                    let got = read_some(fd.as_raw_fd(), &mut buf).unwrap_or(0);
+                    if got == 0 {
+                        closed.push(i);
+                        continue;
+                    }
+                    let data = &buf[..got];
+                    let _ = match which {
+                        0 => stdout.write(data),
+                        1 => stderr.write(data),
+                        2 => events.map_or(Ok(()), |e| e.write(data)),
+                        _ => {
+                            result.extend_from_slice(data);
+                            Ok(())
+                        }
+                    };
+                }
+                for i in closed.into_iter().rev() {
+                    open.remove(i);
+                }
+            }
+            if stopped.is_none() && last_check.elapsed() >= Duration::from_millis(100) {
+                last_check = Instant::now();
+                if let Some(reason) = interrupt.and_then(|check| check()) {
+                    stopped = Some(reason);
+                    let _ = self.send(&format!("kill {id}"), &[]);
+                }
+            }
+        }
+        let _ = stdout.flush();
+        let _ = stderr.flush();
+        if let Some(e) = events {
+            let _ = e.flush();
+        }
+        if let Some(reason) = stopped {
+            return Ok(GuestEnd::Stopped(reason));
+        }
+        let text = String::from_utf8_lossy(&result);
+        let mut end = None;
+        let mut wait = None;
+        for line in text.lines() {
+            if let Some(json) = line.strip_prefix("end ") {
+                end = serde_json::from_str::<EndWire>(json).ok();
+            } else if let Some(s) = line.strip_prefix("wait ") {
+                wait = s.trim().parse::<i32>().ok();
+            }
+        }
+        Ok(match (end, wait) {
+            (Some(EndWire::Exited(s)), _) => GuestEnd::Exited(s),
+            (Some(EndWire::Crashed(m)), _) => GuestEnd::Crashed(m),
+            (None, Some(status)) if libc::WIFSIGNALED(status) => GuestEnd::Crashed(format!(
+                "the guest's process was killed by signal {}",
+                libc::WTERMSIG(status)
+            )),
+            (None, Some(status)) => GuestEnd::Crashed(format!(
+                "the guest's process exited with status {} without an end",
+                libc::WEXITSTATUS(status)
+            )),
+            (None, None) => GuestEnd::Crashed("the zygote is gone".to_string()),
+        })
+    }
+}
+
+impl Drop for Zygote {
+    fn drop(&mut self) {
+        // Closing our end ends the zygote (it kills and reaps its
+        // children); one that does not end soon (still booting) is killed.
+        // SAFETY: shutting down our own socket; the fd is closed by OwnedFd.
+        unsafe { libc::shutdown(self.control.as_raw_fd(), libc::SHUT_RDWR) };
+        let mut child = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// In the zygote, before its fork point: tell the runner why it cannot
+/// serve, and end.
+pub fn fail(message: &str) -> ! {
+    report_failure(message)
+}

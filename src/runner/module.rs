@@ -1,0 +1,37 @@
+//! Loading a dist's main module (compiled once, kept in the cache).
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::dist::Dist;
+use crate::host::asm_consts::AsmConsts;
+use crate::host::boot::PyodideModule;
+use crate::host::engine::{self, EngineOptions};
+use crate::host::module_cache::ModuleCache;
+
+/// Load the dist's main module through the compiled-module cache under
+/// `cache` (side modules loaded later are cached there too).
+pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
+    load_module_with(dist, cache, EngineOptions::default())
+}
+
+/// [`load_module`] with an engine built with `opts`.
+pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Result<PyodideModule> {
+    let t = std::time::Instant::now();
+    let engine = engine::new_engine_with(opts)?;
+    let wasm = dist.read_wasm()?;
+    let modules = ModuleCache::new(cache.join("modules"));
+    let module = modules.load(&engine, &wasm, "pyodide.asm.wasm")?;
+    let asm = AsmConsts::parse(&dist.read_glue()?)?;
+    // A main module without `dylink.0` needs no layout from it.
+    let dylink = crate::host::dylink::parse_module(&wasm).unwrap_or_default();
+    let module = PyodideModule::new(&engine, module, &dylink, asm, modules);
+    if std::env::var_os("PYODIDE_TEST_PHASES").is_some() {
+        eprintln!(
+            "pyodide-test: phase load module (read, key, check, deserialize): {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    module
+}

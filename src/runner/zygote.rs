@@ -1,0 +1,208 @@
+//! Test files through zygotes (see `host/zygote.rs`): one zygote process
+//! per suite boots CPython, imports pytest and the package once (the suite
+//! snapshot point), and forks a child per test file.
+//!
+//! [`ZygoteBackend::run`] takes the same [`GuestSpec`] as every backend:
+//! a spec that extends a registered suite's (the same file sets, then more;
+//! the same environment, then more; `-m MODULE ARGS`) runs in a child of
+//! that suite's zygote, the extra files and variables going with the job.
+//! Anything else runs in-process as before.
+//!
+//! The default for test runs under Wasmtime; `--fresh-guests` boots every
+//! file's guest from scratch instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+
+use super::dist::{Dist, DistSource};
+use super::fetch;
+use super::module::load_module_with;
+use super::suite::Suite;
+use crate::host::boot::PyodideModule;
+use crate::host::engine::EngineOptions;
+use crate::host::spec::{FileSet, GuestEnd, GuestSpec, file_set, site_packages};
+use crate::host::zygote::{self, Job, Zygote};
+
+/// The hidden subcommand that runs a zygote.
+pub const SUBCOMMAND: &str = "__zygote";
+/// The prelude's module name (`-m NAME`).
+pub const PRELUDE_MODULE: &str = "_pyodide_test_zygote";
+/// The prelude (see the file).
+pub const PRELUDE_SOURCE: &str = include_str!("zygote_prelude.py");
+
+/// A suite a zygote can serve.
+struct ZygoteSuite {
+    /// The spec every job of the suite extends.
+    base: GuestSpec,
+    /// What the zygote boots: `base`, the prelude, `-m PRELUDE NAMES`.
+    boot: GuestSpec,
+    /// Started on first use; an error is kept (then jobs run in-process).
+    zygote: Mutex<Option<Result<Arc<Zygote>, String>>>,
+}
+
+/// Runs suites' test files in zygotes' children.
+pub struct ZygoteBackend {
+    /// For guests no zygote serves.
+    module: Arc<PyodideModule>,
+    dist_dir: PathBuf,
+    cache: PathBuf,
+    suites: Vec<ZygoteSuite>,
+}
+
+impl ZygoteBackend {
+    /// A backend for `suites`, whose jobs extend `guest` (the workers'
+    /// base spec) with the suite's files. Compiles the zygotes' engine's
+    /// main module into the cache (on all cores) so that the zygotes only
+    /// load it.
+    pub fn new(
+        module: &Arc<PyodideModule>,
+        dist: &Dist,
+        cache: &Path,
+        guest: &GuestSpec,
+        suites: &[Suite],
+    ) -> Result<Self> {
+        load_module_with(dist, cache, EngineOptions::uninterrupted())
+            .context("compiling the module for the zygotes")?;
+        let site = site_packages(guest.python);
+        let prelude: FileSet = file_set([(
+            format!("{site}/{PRELUDE_MODULE}.py"),
+            PRELUDE_SOURCE.as_bytes().to_vec(),
+        )]);
+        let suites = suites
+            .iter()
+            .map(|s| {
+                let mut base = guest.clone();
+                base.files.push(s.files.clone());
+                let mut boot = base.clone();
+                boot.files.push(prelude.clone());
+                boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
+                ZygoteSuite {
+                    base,
+                    boot,
+                    zygote: Mutex::new(None),
+                }
+            })
+            .collect();
+        Ok(Self {
+            module: module.clone(),
+            dist_dir: dist.dir().to_path_buf(),
+            cache: cache.to_path_buf(),
+            suites,
+        })
+    }
+
+    /// Start the guest `spec` describes and run it to its end: in a child
+    /// of a zygote when one serves it, else in-process.
+    pub fn run(&self, spec: &GuestSpec) -> Result<GuestEnd> {
+        let Some((suite, job)) = self
+            .suites
+            .iter()
+            .find_map(|s| job_for(&s.base, spec).map(|job| (s, job)))
+        else {
+            return self.module.run(spec);
+        };
+        let zygote = {
+            let mut slot = suite.zygote.lock().unwrap_or_else(|e| e.into_inner());
+            if slot.is_none() {
+                *slot = Some(self.start(&suite.boot).map(Arc::new).map_err(|e| {
+                    eprintln!("pyodide-test: warning: {e:#}; running in-process");
+                    format!("{e:#}")
+                }));
+            }
+            match slot.as_ref().expect("set above") {
+                Ok(z) => z.clone(),
+                Err(_) => return self.module.run(spec),
+            }
+        };
+        let (_, stdout, stderr) = spec.stdio.streams();
+        zygote.run(
+            &job,
+            &*stdout,
+            &*stderr,
+            spec.events.as_deref(),
+            spec.limits.interrupt.as_ref(),
+        )
+    }
+
+    fn start(&self, boot: &GuestSpec) -> Result<Zygote> {
+        let exe = match std::env::var_os("PYODIDE_TEST_EXE") {
+            Some(p) => PathBuf::from(p),
+            None => std::env::current_exe().context("finding this program")?,
+        };
+        let mut command = Command::new(exe);
+        command
+            .arg("--dist")
+            .arg(&self.dist_dir)
+            .arg(SUBCOMMAND)
+            .env("PYODIDE_TEST_CACHE", &self.cache);
+        let zygote = Zygote::spawn(command, &zygote::encode_boot(boot)?)?;
+        if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+            eprintln!(
+                "pyodide-test: zygote booted in {} ms",
+                zygote.boot.as_millis()
+            );
+        }
+        Ok(zygote)
+    }
+}
+
+/// The job that turns `base` into `spec`, when `spec` extends it.
+fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
+    let same_files = spec.files.len() >= base.files.len()
+        && base
+            .files
+            .iter()
+            .zip(&spec.files)
+            .all(|(a, b)| Arc::ptr_eq(a, b));
+    if !same_files
+        || spec.python != base.python
+        || !Arc::ptr_eq(&spec.stdlib_zip, &base.stdlib_zip)
+        || spec.mounts != base.mounts
+        || spec.limits.max_memory != base.limits.max_memory
+        || spec.limits.max_fs != base.limits.max_fs
+        || !spec.env.starts_with(&base.env)
+        || spec.events.is_none()
+    {
+        return None;
+    }
+    let [flag, module, args @ ..] = &spec.argv[..] else {
+        return None;
+    };
+    if flag != "-m" {
+        return None;
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Some(Job {
+        module: module.clone(),
+        args: args.to_vec(),
+        env: spec.env[base.env.len()..].to_vec(),
+        files: spec.files[base.files.len()..]
+            .iter()
+            .flat_map(|set| set.iter())
+            .map(|(path, data)| (path.clone(), b64.encode(data)))
+            .collect(),
+        finalize: std::env::var_os("PYODIDE_TEST_ZYGOTE_FINALIZE").is_some(),
+    })
+}
+
+/// The hidden subcommand: be a zygote for the dist of `source` (the runner
+/// gives `--dist DIR`); the guest comes on stdin. Never returns.
+pub fn zygote_main(source: &DistSource) -> ! {
+    let started = Instant::now();
+    let boot = (|| -> Result<(PyodideModule, GuestSpec)> {
+        let spec = zygote::read_boot()?;
+        let cache = fetch::cache_root();
+        let dist = source.resolve(&cache)?;
+        let module = load_module_with(&dist, &cache, EngineOptions::zygote())?;
+        Ok((module, spec))
+    })();
+    match boot {
+        Ok((module, spec)) => zygote::serve_forever(&module, spec, started),
+        Err(e) => zygote::fail(&format!("{e:#}")),
+    }
+}

@@ -1,0 +1,427 @@
+//! `matrix` and `bisect` on real Pyodide releases (fetched by the tool
+//! with `npm pack` into its cache) with a small reproducer directory of
+//! pure-Python tests that check what really changed between 314.0.x
+//! releases:
+//!
+//! - 314.0.3 dropped the pure-Python `zoneinfo._zoneinfo` from the stdlib
+//!   zip (314.0.0 to 314.0.2 ship it);
+//! - 314.0.7 added the `dedent` parameter to `_pyodide._base.eval_code`.
+//!
+//! Also: a build that does not boot (a dist whose module is broken) is a row
+//! that says so, and the commands that take one build refuse lists, ranges
+//! and repeated `--dist` in one line.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use common::exe;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("pyodide-test-matrix-{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The reproducer directory `repro/` in `dir`.
+fn repro(dir: &Path) -> PathBuf {
+    let repro = dir.join("repro");
+    fs::create_dir_all(&repro).unwrap();
+    fs::write(
+        repro.join("test_releases.py"),
+        r#"import importlib.util
+import inspect
+
+
+def test_pure_python_zoneinfo():
+    assert importlib.util.find_spec("zoneinfo._zoneinfo") is not None
+
+
+def test_eval_code_dedent():
+    from _pyodide._base import eval_code
+
+    assert "dedent" in inspect.signature(eval_code).parameters
+
+
+def test_arithmetic():
+    assert sum(range(10)) == 45
+"#,
+    )
+    .unwrap();
+    repro
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(exe())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pyodide-test")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A copy of the release's dist whose main module is not a valid module.
+fn broken_dist(dir: &Path) -> PathBuf {
+    // Fetch 314.0.7 if needed and find it through `fetch`'s cache layout.
+    let out = run(dir, &["--pyodide", "314.0.7", "fetch"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cache = std::env::var_os("PYODIDE_TEST_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pyodide-test")
+        });
+    let release = cache.join("pyodide/314.0.7");
+    let broken = dir.join("broken");
+    fs::create_dir_all(&broken).unwrap();
+    for f in [
+        "pyodide.asm.mjs",
+        "python_stdlib.zip",
+        "pyodide-lock.json",
+        "package.json",
+    ] {
+        fs::copy(release.join(f), broken.join(f)).unwrap();
+    }
+    // The wasm header, then a section that runs past the end.
+    fs::write(
+        broken.join("pyodide.asm.wasm"),
+        b"\0asm\x01\0\0\0\x01\xff\xff\x03",
+    )
+    .unwrap();
+    broken
+}
+
+#[test]
+fn matrix_rows_changes_and_page() {
+    let dir = scratch("matrix");
+    let repro = repro(&dir);
+    let broken = broken_dist(&dir);
+    let html = dir.join("matrix.html");
+    let json = dir.join("matrix.json");
+    let md = dir.join("matrix.md");
+    let out = run(
+        &dir,
+        &[
+            "matrix",
+            "--pyodide",
+            "314.0.2,314.0.3,314.0.7",
+            "--dist",
+            broken.to_str().unwrap(),
+            "--tests",
+            repro.to_str().unwrap(),
+            "-j",
+            "2",
+            "--html",
+            html.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--markdown",
+            md.to_str().unwrap(),
+        ],
+    );
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    // Changes, and a build that did not boot: 1.
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("build"), "{stdout}");
+    let row = |label: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no row {label}: {stdout}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+    };
+    // build, Pyodide, Python, Emscripten, tests, passed, failed, skipped, crashed
+    assert_eq!(
+        row("314.0.2"),
+        [
+            "314.0.2", "314.0.2", "3.14.2", "5.0.3", "3", "2", "1", "0", "0"
+        ]
+    );
+    assert_eq!(
+        row("314.0.3"),
+        [
+            "314.0.3", "314.0.3", "3.14.2", "5.0.3", "3", "1", "2", "0", "0"
+        ]
+    );
+    assert_eq!(
+        row("314.0.7"),
+        [
+            "314.0.7", "314.0.7", "3.14.2", "5.0.3", "3", "2", "1", "0", "0"
+        ]
+    );
+    let broken_row = lines
+        .iter()
+        .find(|l| l.starts_with(broken.to_str().unwrap()))
+        .expect("a row for the broken dist");
+    assert!(broken_row.contains("does not boot: "), "{broken_row}");
+    assert!(
+        !broken_row.contains('\n') && broken_row.len() < 400,
+        "{broken_row}"
+    );
+    // The changes, between neighbours.
+    assert!(
+        stdout.contains("Tests whose outcome changes between neighbouring builds (2):"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  314.0.2 -> 314.0.3:\n    repro/test_releases.py::test_pure_python_zoneinfo  passed -> failed"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  314.0.3 -> 314.0.7:\n    repro/test_releases.py::test_eval_code_dedent  failed -> passed"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("test_arithmetic"), "{stdout}");
+
+    // The page: self-contained, a grid of builds x changed tests.
+    let page = fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(!page.contains("<script") && !page.contains("src=") && !page.contains("href="));
+    assert!(page.contains("<table class=\"grid\">"));
+    let grid = &page[page.find("<table class=\"grid\">").unwrap()..];
+    assert_eq!(grid.matches("<th class=\"build\">").count(), 4);
+    assert_eq!(grid.matches("<td class=\"test\">").count(), 2);
+    assert!(grid.contains(
+        "<td class=\"test\">repro/test_releases.py::test_pure_python_zoneinfo</td><td class=\"passed\""
+    ));
+    assert_eq!(grid.matches("<td class=\"noboot\">").count(), 2);
+
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["builds"].as_array().unwrap().len(), 4);
+    assert_eq!(report["builds"][3]["status"], "does not boot");
+    assert_eq!(report["changes"].as_array().unwrap().len(), 2);
+    let summary = fs::read_to_string(&md).unwrap();
+    assert!(
+        summary.starts_with("### pyodide-test matrix: 4 builds, 2 tests change, 1 skipped"),
+        "{summary}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bisect_finds_the_release_that_dropped_a_module() {
+    let dir = scratch("bisect");
+    let repro = repro(&dir);
+    let builds = "314.0.0,314.0.1,314.0.2,314.0.3,314.0.4,314.0.5,314.0.6,314.0.7";
+    let n = builds.split(',').count();
+    let out = run(
+        &dir,
+        &[
+            "bisect",
+            "--pyodide",
+            builds,
+            "--tests",
+            repro.to_str().unwrap(),
+            "-k",
+            "zoneinfo",
+            "-j",
+            "1",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let ran: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("bisect: ["))
+        .collect();
+    let bound = (n as f64).log2().ceil() as usize + 2;
+    assert!(
+        ran.len() <= bound,
+        "{} builds run, more than {bound}:\n{stdout}",
+        ran.len()
+    );
+    // Each build it ran, with its verdict.
+    assert!(
+        ran[0].starts_with(
+            "bisect: [1] 314.0.0 (Python 3.14.2, Emscripten 5.0.3): reference (1 test: 1 passed"
+        ),
+        "{stdout}"
+    );
+    assert!(ran[1].starts_with("bisect: [2] 314.0.7 (Python 3.14.2, Emscripten 5.0.3): changed: repro/test_releases.py::test_pure_python_zoneinfo passed -> failed"), "{stdout}");
+    for l in &ran[2..] {
+        assert!(l.ends_with(": same") || l.contains(": changed: "), "{l}");
+    }
+    let last = stdout.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "bisect: {} builds run; the outcomes change between 314.0.2 (Python 3.14.2, Emscripten 5.0.3) and 314.0.3 (Python 3.14.2, Emscripten 5.0.3)",
+            ran.len()
+        )
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bisect_with_no_change_says_so() {
+    let dir = scratch("nochange");
+    let repro = repro(&dir);
+    let out = run(
+        &dir,
+        &[
+            "bisect",
+            "--pyodide",
+            "314.0.3,314.0.5,314.0.6",
+            "--tests",
+            repro.to_str().unwrap(),
+            "-k",
+            "zoneinfo",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.lines().last().unwrap().starts_with(
+            "bisect: 2 builds run; no change: 314.0.6 (Python 3.14.2, Emscripten 5.0.3) has the outcomes of 314.0.3"
+        ),
+        "{stdout}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn one_build_commands_refuse_lists_ranges_and_repeated_dists() {
+    let dir = scratch("refuse");
+    let cases: &[&[&str]] = &[
+        &["--pyodide", "314.0.3,314.0.7", "python", "-c", "pass"],
+        &["--pyodide", "314.0.3..314.0.7", "msgpack"],
+        &["--pyodide", "314.0.3..314.0.7", "test", "msgpack"],
+        &["--pyodide", "314.0.3,314.0.7", "cpython", "test_json"],
+        &["--pyodide", "314.0.3,314.0.7", "compare", "msgpack"],
+        &["--pyodide", "314.0.3,314.0.7", "fetch"],
+        &["--dist", "a", "--dist", "b", "python", "-c", "pass"],
+        &["--dist", "a", "--dist", "b", "imports"],
+    ];
+    for args in cases {
+        let out = run(&dir, args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("runs one build") && err.contains("`matrix` and `bisect`"),
+            "{args:?}: {err}"
+        );
+    }
+    // matrix and bisect check their lists in one line too.
+    for (args, want) in [
+        (
+            &["matrix", "--pyodide", "314.0.3,,314.0.7", "msgpack"][..],
+            "empty item",
+        ),
+        (
+            &["bisect", "--pyodide", "314.0.7", "msgpack"][..],
+            "at least two builds",
+        ),
+        (
+            &["bisect", "--pyodide", "314.0.7..314.0.3", "msgpack"][..],
+            "comes after",
+        ),
+    ] {
+        let out = run(&dir, args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_package_named_like_a_subcommand_and_a_reproducer_alone() {
+    let dir = scratch("names");
+    let repro = repro(&dir);
+    // A local wheel of a package called `matrix`: `test matrix` runs it.
+    let wheel = dir.join("matrix-1.0-py3-none-any.whl");
+    {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(fs::File::create(&wheel).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        for (name, text) in [
+            ("matrix/__init__.py", "ANSWER = 42\n"),
+            (
+                "matrix-1.0.dist-info/METADATA",
+                "Metadata-Version: 2.1\nName: matrix\nVersion: 1.0\n",
+            ),
+            (
+                "matrix-1.0.dist-info/WHEEL",
+                "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            ),
+            ("matrix-1.0.dist-info/RECORD", ""),
+        ] {
+            zip.start_file(name, opts).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let tests = dir.join("matrix-tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(
+        tests.join("test_answer.py"),
+        "import matrix\n\ndef test_answer():\n    assert matrix.ANSWER == 42\n",
+    )
+    .unwrap();
+    let out = run(
+        &dir,
+        &[
+            "--pyodide",
+            "314.0.7",
+            "test",
+            "matrix",
+            "--with",
+            wheel.to_str().unwrap(),
+            "--tests",
+            tests.to_str().unwrap(),
+            "--snapshot-dir",
+            dir.join("snaps").to_str().unwrap(),
+            "--update",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("matrix  1 test: 1 passed"), "{err}");
+    assert!(dir.join("snaps/matrix.json").is_file());
+    // The help says how.
+    let help = text(&run(&dir, &["--help"]).stdout);
+    assert!(help.contains("`pyodide-test test NAME`"), "{help}");
+
+    // `--tests DIR` alone runs the directory's tests as their own suite,
+    // named after the directory.
+    let out = run(
+        &dir,
+        &[
+            "--pyodide",
+            "314.0.7",
+            "--tests",
+            repro.to_str().unwrap(),
+            "--snapshot-dir",
+            dir.join("snaps").to_str().unwrap(),
+            "--update",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("repro  3 tests: 2 passed, 1 failed"), "{err}");
+    let snap = fs::read_to_string(dir.join("snaps/repro.json")).unwrap();
+    assert!(snap.contains("\"repro/test_releases.py::test_pure_python_zoneinfo\": \"failed\""));
+    let _ = fs::remove_dir_all(&dir);
+}

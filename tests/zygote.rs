@@ -1,0 +1,105 @@
+//! Test files through a zygote (the default) and fresh guests
+//! (`--fresh-guests`): the same
+//! outcomes and messages as fresh in-process guests for crashes, exits, the
+//! memory limit, timeouts and ordinary outcomes; and nothing of one file's
+//! job (files in `/tmp`, module globals, imports, environment) reaches the
+//! next.
+
+mod common;
+
+use std::fs;
+
+use common::local_suite::{outcomes, run_suite, scratch, stderr};
+
+const CRASH_TESTS: &str = r#"
+import ctypes, os, sys
+import pytest
+import crashy
+
+def test_before():
+    assert crashy.VALUE == 42
+
+def test_abort():
+    os.abort()
+
+def test_trap():
+    ctypes.string_at(0xFFFFFFF0, 64)
+
+def test_after_trap_fails():
+    assert 1 == 2
+
+def test_memory():
+    hoard = [bytearray(10**8) for _ in range(100)]
+
+@pytest.mark.xfail(reason="expected to fail")
+def test_after_memory_xfail():
+    assert False
+
+def test_exit():
+    os._exit(3)
+
+def test_forever():
+    while True:
+        pass
+
+@pytest.mark.skip(reason="skipped on purpose")
+def test_last():
+    pass
+"#;
+
+/// Each file checks that the other's marks are absent, then leaves its own.
+fn isolation_test(me: &str, other: &str) -> String {
+    format!(
+        r#"
+import json, os, sys
+
+def test_isolated_{me}():
+    assert not os.path.exists("/tmp/x_{other}")
+    assert not hasattr(json, "mark_{other}")
+    assert "test_{other}" not in sys.modules
+    assert os.environ.get("MARK_{other}") is None
+    with open("/tmp/x_{me}", "w") as f:
+        f.write("{me}")
+    json.mark_{me} = 1
+    os.environ["MARK_{me}"] = "1"
+"#
+    )
+}
+
+#[test]
+fn a_zygote_gives_the_outcomes_of_fresh_guests() {
+    let dir = scratch("zygote");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_crash.py"), CRASH_TESTS).unwrap();
+    fs::write(tests.join("test_a.py"), isolation_test("a", "b")).unwrap();
+    fs::write(tests.join("test_b.py"), isolation_test("b", "a")).unwrap();
+    let args = ["--timeout", "3", "--max-memory", "256M"];
+    let mut runs = Vec::new();
+    for (fresh, jobs) in [(true, "1"), (false, "1"), (false, "2")] {
+        let mut extra = args.to_vec();
+        extra.extend(["-j", jobs]);
+        if fresh {
+            extra.push("--fresh-guests");
+        }
+        let (out, records) = run_suite(&dir, &tests, &extra);
+        let got = outcomes(&records);
+        let err = stderr(&out);
+        assert_eq!(got.len(), 11, "{got:#?}\n{err}");
+        for id in [
+            "tests/test_a.py::test_isolated_a",
+            "tests/test_b.py::test_isolated_b",
+        ] {
+            assert_eq!(got[id].0, "passed", "{id}: {}\n{err}", got[id].1);
+        }
+        let outcome = |id: &str| got[&format!("tests/test_crash.py::{id}")].0.clone();
+        assert_eq!(outcome("test_abort"), "crashed");
+        assert_eq!(outcome("test_trap"), "crashed");
+        assert_eq!(outcome("test_exit"), "crashed");
+        assert_eq!(outcome("test_forever"), "timeout");
+        runs.push(got);
+    }
+    assert_eq!(runs[0], runs[1], "in-process and zygote (-j 1) differ");
+    assert_eq!(runs[0], runs[2], "in-process and zygote (-j 2) differ");
+    let _ = fs::remove_dir_all(&dir);
+}
