@@ -68,6 +68,8 @@ struct BootHeader {
     files: Vec<Vec<(String, u64)>>,
     mounts: Vec<(String, String, bool)>,
     argv: Vec<String>,
+    /// The working directory (None: the default home).
+    cwd: Option<String>,
     env: Vec<(String, String)>,
     max_memory: u64,
     max_fs: Option<u64>,
@@ -101,6 +103,7 @@ pub fn encode_boot(spec: &GuestSpec) -> Result<Vec<u8>> {
             })
             .collect(),
         argv: spec.argv.clone(),
+        cwd: spec.cwd.clone(),
         env: spec.env.clone(),
         max_memory: spec.limits.max_memory,
         max_fs: spec.limits.max_fs,
@@ -157,6 +160,7 @@ pub fn decode_boot(bytes: &[u8]) -> Result<GuestSpec> {
         })
         .collect();
     spec.argv = header.argv;
+    spec.cwd = header.cwd;
     spec.env = header.env;
     spec.limits = Limits {
         max_memory: header.max_memory,

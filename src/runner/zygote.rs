@@ -78,6 +78,9 @@ impl ZygoteBackend {
             .map(|s| {
                 let mut base = guest.clone();
                 base.files.push(s.files.clone());
+                // The zygote starts where the suite's guests start: `-m`
+                // puts the working directory first on sys.path.
+                base.cwd = s.cwd.clone();
                 let mut boot = base.clone();
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
@@ -163,6 +166,7 @@ fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
         || spec.python != base.python
         || !Arc::ptr_eq(&spec.stdlib_zip, &base.stdlib_zip)
         || spec.mounts != base.mounts
+        || spec.cwd != base.cwd
         || spec.limits.max_memory != base.limits.max_memory
         || spec.limits.max_fs != base.limits.max_fs
         || !spec.env.starts_with(&base.env)
