@@ -33,6 +33,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -91,6 +92,27 @@ pub fn normalize_name(package: &str) -> String {
 
 /// The snapshot file of a package.
 pub fn path(dir: &Path, package: &str) -> PathBuf {
+    let plain = plain_path(dir, package);
+    let gz = gz_path(&plain);
+    if !plain.exists() && gz.exists() {
+        gz
+    } else {
+        plain
+    }
+}
+
+/// Snapshots larger than this are kept gzipped (see [`Snapshot::save`]).
+pub const COMPRESS_OVER: usize = 1 << 20;
+
+/// The gzipped form of a snapshot's path.
+fn gz_path(plain: &Path) -> PathBuf {
+    let mut name = plain.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
+}
+
+/// `<dir>/<name>.json`.
+fn plain_path(dir: &Path, package: &str) -> PathBuf {
     dir.join(format!("{}.json", normalize_name(package)))
 }
 
@@ -141,12 +163,30 @@ impl Snapshot {
         Ok(file.snapshot)
     }
 
-    /// Read a package's snapshot; `None` when there is no file.
+    /// Read a package's snapshot (`<name>.json`, else `<name>.json.gz`);
+    /// `None` when there is neither.
     pub fn load(dir: &Path, package: &str) -> Result<Option<Snapshot>> {
-        let path = path(dir, package);
+        let path = plain_path(dir, package);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let gz = gz_path(&path);
+                match std::fs::File::open(&gz) {
+                    Ok(f) => {
+                        let mut t = String::new();
+                        flate2::read::GzDecoder::new(f)
+                            .read_to_string(&mut t)
+                            .with_context(|| format!("reading {}", gz.display()))?;
+                        let snap = Snapshot::parse(&t)
+                            .with_context(|| format!("reading {}", gz.display()))?;
+                        return Ok(Some(snap));
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("reading {}", gz.display()));
+                    }
+                }
+            }
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         let snap = Snapshot::parse(&text).with_context(|| format!("reading {}", path.display()))?;
@@ -154,11 +194,24 @@ impl Snapshot {
     }
 
     /// Write the snapshot into `dir` (created if missing), atomically;
-    /// returns its path.
+    /// returns its path. A snapshot whose text is over [`COMPRESS_OVER`]
+    /// (CPython's whole suite) is written gzipped as `<name>.json.gz`, so
+    /// that no large file is kept in a repository; the other form is
+    /// removed.
     pub fn save(&self, dir: &Path) -> Result<PathBuf> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let path = path(dir, &self.package);
-        crate::atomic_file::write(&path, self.render().as_bytes())?;
+        let plain = plain_path(dir, &self.package);
+        let gz = gz_path(&plain);
+        let text = self.render();
+        let (path, other, bytes) = if text.len() > COMPRESS_OVER {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            enc.write_all(text.as_bytes())?;
+            (gz, plain, enc.finish()?)
+        } else {
+            (plain, gz, text.into_bytes())
+        };
+        crate::atomic_file::write(&path, &bytes)?;
+        let _ = std::fs::remove_file(other);
         Ok(path)
     }
 
