@@ -2,8 +2,10 @@
 //! (`--fresh-guests`): the same
 //! outcomes and messages as fresh in-process guests for crashes, exits, the
 //! memory limit, timeouts and ordinary outcomes; and nothing of one file's
-//! job (files in `/tmp`, module globals, imports, environment) reaches the
-//! next.
+//! job (files in `/tmp`, module globals, imports, environment, what the
+//! conftest's `pytest_configure` built: the zygote configures pytest once)
+//! reaches the next. A suite whose pytest stops before collecting (a broken
+//! conftest) gives the same outcomes both ways too.
 
 mod common;
 
@@ -47,13 +49,27 @@ def test_last():
     pass
 "#;
 
+/// Configured once per pytest session: under a zygote, once for all files.
+const CONFTEST: &str = r#"
+import os
+
+def pytest_configure(config):
+    config.pyodide_test_marks = []
+    with open("/tmp/configured", "a") as f:
+        f.write("x")
+"#;
+
 /// Each file checks that the other's marks are absent, then leaves its own.
 fn isolation_test(me: &str, other: &str) -> String {
     format!(
         r#"
 import json, os, sys
 
-def test_isolated_{me}():
+def test_isolated_{me}(pytestconfig):
+    assert pytestconfig.pyodide_test_marks == []
+    pytestconfig.pyodide_test_marks.append("{me}")
+    with open("/tmp/configured") as f:
+        assert f.read() == "x"
     assert not os.path.exists("/tmp/x_{other}")
     assert not hasattr(json, "mark_{other}")
     assert "test_{other}" not in sys.modules
@@ -72,6 +88,7 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
     let tests = dir.join("tests");
     fs::create_dir_all(&tests).unwrap();
     fs::write(tests.join("test_crash.py"), CRASH_TESTS).unwrap();
+    fs::write(tests.join("conftest.py"), CONFTEST).unwrap();
     fs::write(tests.join("test_a.py"), isolation_test("a", "b")).unwrap();
     fs::write(tests.join("test_b.py"), isolation_test("b", "a")).unwrap();
     let args = ["--timeout", "3", "--max-memory", "256M"];
@@ -101,5 +118,45 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
     }
     assert_eq!(runs[0], runs[1], "in-process and zygote (-j 1) differ");
     assert_eq!(runs[0], runs[2], "in-process and zygote (-j 2) differ");
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
+    let dir = scratch("zygote-broken");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(
+        tests.join("conftest.py"),
+        "raise RuntimeError('broken conftest')\n",
+    )
+    .unwrap();
+    fs::write(tests.join("test_one.py"), "def test_one():\n    pass\n").unwrap();
+    fs::write(tests.join("test_two.py"), "def test_two():\n    pass\n").unwrap();
+    let mut runs = Vec::new();
+    for fresh in [true, false] {
+        let mut extra = vec!["-j", "1"];
+        if fresh {
+            extra.push("--fresh-guests");
+        }
+        let (out, records) = run_suite(&dir, &tests, &extra);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{err}");
+        assert!(err.contains("broken conftest"), "{err}");
+        if !fresh {
+            assert!(
+                err.contains("each test file configures pytest itself"),
+                "{err}"
+            );
+        }
+        let got = outcomes(&records);
+        assert_eq!(got.len(), 2, "{got:#?}");
+        for (outcome, message) in got.values() {
+            assert_eq!(outcome, "error", "{message}");
+            assert!(message.contains("broken conftest"), "{message}");
+        }
+        runs.push(got);
+    }
+    assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
     let _ = fs::remove_dir_all(&dir);
 }

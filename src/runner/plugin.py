@@ -22,6 +22,9 @@ after a crash).
 
 import json
 import os
+import sys
+
+import pytest
 
 _PATH = os.environ.get("PYODIDE_TEST_EVENTS")
 
@@ -135,15 +138,17 @@ def _check_package_origin():
 
 class _Tracker:
     def __init__(self):
-        self.resume = _resume_ids()
         self.state = {}
 
     def pytest_collection_modifyitems(self, session, config, items):
-        if not self.resume:
+        # Read here, not at configuration: a zygote configures pytest once
+        # for every file, and a resumed job's list comes with the job.
+        resume = _resume_ids()
+        if not resume:
             return
         keep, drop = [], []
         for item in items:
-            (drop if item.nodeid in self.resume else keep).append(item)
+            (drop if item.nodeid in resume else keep).append(item)
         if drop:
             items[:] = keep
 
@@ -218,6 +223,15 @@ class _Tracker:
 
     def pytest_sessionfinish(self, session, exitstatus):
         _emit(ev="done", status=int(exitstatus))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    """A zygote that configured pytest for the whole suite forks here (see
+    the zygote prelude); elsewhere nothing happens."""
+    fork = getattr(sys, "_pyodide_test_fork", None)
+    if fork is not None:
+        fork(session)
 
 
 def pytest_configure(config):

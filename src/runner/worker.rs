@@ -26,6 +26,8 @@ use crate::host::spec::{
 
 /// Where the resume list goes in the guest.
 const RESUME_PATH: &str = "/tmp/.pyodide-test-resume";
+/// The variable that names [`RESUME_PATH`] to the guest's driver.
+pub const RESUME_VAR: &str = "PYODIDE_TEST_RESUME";
 
 /// How long a guest may run outside any test (start-up, collection, module
 /// fixtures) without an event, at least.
@@ -250,8 +252,7 @@ fn run_guest(
         let resume = (list.join("\n") + "\n").into_bytes();
         spec.files
             .push(file_set([(RESUME_PATH.to_string(), resume)]));
-        spec.env
-            .push(("PYODIDE_TEST_RESUME".into(), RESUME_PATH.into()));
+        spec.env.push((RESUME_VAR.into(), RESUME_PATH.into()));
     }
     spec.argv = suite.job_argv(file, cfg.keyword.as_deref(), &cfg.pytest_args);
     spec.limits.interrupt = Some(interrupt);

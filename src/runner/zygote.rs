@@ -8,6 +8,15 @@
 //! that suite's zygote, the extra files and variables going with the job.
 //! Anything else runs in-process as before.
 //!
+//! A pytest suite's zygote goes further: it runs pytest itself over the
+//! whole suite, so that pytest's configuration (its plugins, the conftests'
+//! `pytest_configure`, the session's start) happens once, and forks at the
+//! start of collection; each child collects and runs its own test file.
+//! Jobs whose pytest arguments differ from that zygote's (other than the
+//! file) go to a zygote forked before pytest starts, as do all jobs of a
+//! suite whose pytest stops before collecting (bad options, a conftest that
+//! does not import: every file then reports it itself).
+//!
 //! The default for test runs under Wasmtime; `--fresh-guests` boots every
 //! file's guest from scratch instead.
 
@@ -22,7 +31,8 @@ use base64::Engine as _;
 use super::dist::{Dist, DistSource};
 use super::fetch;
 use super::module::load_module_with;
-use super::suite::Suite;
+use super::suite::{Driver, Suite};
+use super::worker::RESUME_VAR;
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
 use crate::host::spec::{FileSet, GuestEnd, GuestSpec, file_set, site_packages};
@@ -43,6 +53,21 @@ struct ZygoteSuite {
     boot: GuestSpec,
     /// Started on first use; an error is kept (then jobs run in-process).
     zygote: Mutex<Option<Result<Arc<Zygote>, String>>>,
+    /// A pytest suite's test files as its jobs name them (the last
+    /// argument); `None` for other drivers.
+    pytest_files: Option<Vec<String>>,
+    /// Zygotes forked at pytest's collection, one per distinct pytest
+    /// command line (less the file) and environment; an error is kept.
+    pytest: Mutex<Vec<PytestZygote>>,
+}
+
+/// A zygote that configured pytest for a whole suite.
+struct PytestZygote {
+    /// pytest's arguments before the test file.
+    prefix: Vec<String>,
+    /// The job variables the zygote was booted with.
+    env: Vec<(String, String)>,
+    zygote: Result<Arc<Zygote>, String>,
 }
 
 /// Runs suites' test files in zygotes' children.
@@ -84,10 +109,18 @@ impl ZygoteBackend {
                 let mut boot = base.clone();
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
+                let pytest_files = (s.driver == Driver::Pytest).then(|| {
+                    s.test_files
+                        .iter()
+                        .map(|f| format!("{}/{}", s.root, f.rel))
+                        .collect()
+                });
                 ZygoteSuite {
                     base,
                     boot,
                     zygote: Mutex::new(None),
+                    pytest_files,
+                    pytest: Mutex::new(Vec::new()),
                 }
             })
             .collect();
@@ -109,6 +142,19 @@ impl ZygoteBackend {
         else {
             return self.module.run(spec);
         };
+        let (_, stdout, stderr) = spec.stdio.streams();
+        let run = |zygote: &Zygote, job: &Job| {
+            zygote.run(
+                job,
+                &*stdout,
+                &*stderr,
+                spec.events.as_deref(),
+                spec.limits.interrupt.as_ref(),
+            )
+        };
+        if let Some((zygote, job)) = self.pytest_zygote(suite, &job) {
+            return run(&zygote, &job);
+        }
         let zygote = {
             let mut slot = suite.zygote.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
@@ -122,14 +168,60 @@ impl ZygoteBackend {
                 Err(_) => return self.module.run(spec),
             }
         };
-        let (_, stdout, stderr) = spec.stdio.streams();
-        zygote.run(
-            &job,
-            &*stdout,
-            &*stderr,
-            spec.events.as_deref(),
-            spec.limits.interrupt.as_ref(),
-        )
+        run(&zygote, &job)
+    }
+
+    /// The zygote at pytest's collection that serves `job` (`python -m
+    /// pytest ... FILE` on one of the suite's files), started on first use,
+    /// and the job it runs there: the file, and what the zygote's
+    /// environment lacks. `None`: the job needs a zygote forked before
+    /// pytest starts.
+    fn pytest_zygote(&self, suite: &ZygoteSuite, job: &Job) -> Option<(Arc<Zygote>, Job)> {
+        let files = suite.pytest_files.as_ref()?;
+        let (file, prefix) = job.args.split_last()?;
+        if job.module != "pytest" || !files.contains(file) {
+            return None;
+        }
+        // A resumed file's list of finished tests comes with its job; the
+        // rest of the environment is the zygote's, set before pytest starts.
+        let (rest, env): (Vec<_>, Vec<_>) =
+            job.env.iter().cloned().partition(|(k, _)| k == RESUME_VAR);
+        let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
+        let index = match zygotes
+            .iter()
+            .position(|z| z.prefix == prefix && z.env == env)
+        {
+            Some(i) => i,
+            None => {
+                let mut boot = suite.boot.clone();
+                boot.env.extend(env.iter().cloned());
+                let mut args = prefix.to_vec();
+                args.extend(files.iter().cloned());
+                let package = boot.argv.pop().unwrap_or_default();
+                boot.argv.push("--pytest".into());
+                boot.argv.push(serde_json::to_string(&args).ok()?);
+                boot.argv.push(package);
+                let zygote = self.start(&boot).map(Arc::new).map_err(|e| {
+                    eprintln!("pyodide-test: note: {e:#}; each test file configures pytest itself");
+                    format!("{e:#}")
+                });
+                zygotes.push(PytestZygote {
+                    prefix: prefix.to_vec(),
+                    env,
+                    zygote,
+                });
+                zygotes.len() - 1
+            }
+        };
+        let zygote = zygotes[index].zygote.as_ref().ok()?.clone();
+        Some((
+            zygote,
+            Job {
+                args: vec![file.clone()],
+                env: rest,
+                ..job.clone()
+            },
+        ))
     }
 
     fn start(&self, boot: &GuestSpec) -> Result<Zygote> {

@@ -11,6 +11,15 @@ ARGS`` would, in the state the zygote left.
 Only modules that pytest imports itself before any plugin are warmed here:
 a ``-p`` or entry-point plugin imported early would miss pytest's
 assertion rewriting (and pytest would warn).
+
+``python -m _pyodide_test_zygote --pytest JSON NAME...`` goes further for a
+pytest suite: after the warming it runs ``python -m pytest ARGS`` itself,
+ARGS (the JSON list) ending in every test file of the suite, so that
+pytest's configuration, its plugins' and the conftests' ``pytest_configure``
+and the session's start happen once. The fork point is then the start of
+collection (our plugin calls ``sys._pyodide_test_fork``): each child
+collects and runs only its job's ``args`` (its test file), exactly as
+``python -m pytest`` over the whole suite would run that file's tests.
 """
 
 import atexit
@@ -75,13 +84,19 @@ def _warm(dists):
                 pass
 
 
+# The fork point's descriptor (the zygote's stdin), kept apart from fd 0:
+# pytest's capturing puts /dev/null on fd 0 before collection.
+_JOB_FD = os.dup(0)
+
+
 def _read_job():
     chunks = []
     while True:
-        chunk = os.read(0, 1 << 16)
+        chunk = os.read(_JOB_FD, 1 << 16)
         if not chunk:
             break
         chunks.append(chunk)
+    os.close(_JOB_FD)
     return json.loads(b"".join(chunks))
 
 
@@ -95,8 +110,8 @@ def _exit_status(code):
     return 1
 
 
-def _main():
-    _warm(sys.argv[1:])
+def _fork():
+    """The fork point: returns the job, in a child only."""
     # What the zygote holds lives as long as every child: no collection
     # needs to look at it (and a collection that did would copy every page
     # of the heap into the child).
@@ -104,7 +119,7 @@ def _main():
     gc.freeze()
     sys.stdout.flush()
     sys.stderr.flush()
-    job = _read_job()  # the fork point
+    job = _read_job()
     os.environ.update(dict(job["env"]))
     for path, data in job["files"]:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -113,14 +128,10 @@ def _main():
     # Every child would otherwise draw the zygote's random numbers.
     if "random" in sys.modules:
         sys.modules["random"].seed()
-    sys.argv = [""] + job["args"]
-    import runpy
+    return job
 
-    try:
-        runpy.run_module(job["module"], run_name="__main__", alter_sys=True)
-        status = 0
-    except SystemExit as e:
-        status = _exit_status(e.code)
+
+def _end(status, job):
     if not job.get("finalize"):
         # The process ends with the job: exit handlers and buffered output,
         # but no clearing of modules, collection or finalisation of what
@@ -133,6 +144,56 @@ def _main():
                 pass
         os._exit(status)
     sys.exit(status)
+
+
+def _run_module(module, args):
+    """``python -m MODULE ARGS``: the exit status."""
+    import runpy
+
+    sys.argv = [""] + list(args)
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        return 0
+    except SystemExit as e:
+        return _exit_status(e.code)
+
+
+def _serve_pytest(args):
+    """Run pytest over the whole suite up to its collection, the fork
+    point; each child goes on with its own test file."""
+    job = None
+
+    def fork_at_collection(session):
+        nonlocal job
+        del sys._pyodide_test_fork
+        job = _fork()
+        config = session.config
+        config.args = list(job["args"])
+        for namespace in (config.option, config.known_args_namespace):
+            namespace.file_or_dir = list(job["args"])
+
+    sys._pyodide_test_fork = fork_at_collection
+    status = _run_module("pytest", args)
+    if job is None:
+        # pytest ended before collecting: the zygote cannot serve.
+        print(
+            f"pyodide-test zygote: pytest ended before collecting (status {status})",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        os._exit(status or 1)
+    _end(status, job)
+
+
+def _main():
+    argv = sys.argv[1:]
+    if argv[:1] == ["--pytest"]:
+        _warm(argv[2:])
+        _serve_pytest(json.loads(argv[1]))
+        return
+    _warm(argv)
+    job = _fork()
+    _end(_run_module(job["module"], job["args"]), job)
 
 
 _main()
