@@ -31,10 +31,8 @@ fn pins(suite: &str) -> &'static [&'static str] {
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+mod common;
+use common::median;
 
 fn main() {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_pyodide-test"));

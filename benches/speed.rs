@@ -1,6 +1,8 @@
 //! Speed against Node as its users run it, and against native CPython, in
 //! one run (issue 12's figures):
 //!
+//! - start-up: `python -c pass` cached, `--runtime node` (one
+//!   `loadPyodide`) and the host's CPython (resolved through any shim);
 //! - the CPU set (`benches/cpu.py`: six workloads, each the best of 3 in
 //!   one process) under `pyodide-test python`, `--runtime node python`
 //!   (one `loadPyodide`) and the host's `python3`;
@@ -14,12 +16,12 @@
 //!
 //! `cargo bench --bench speed`. `BENCH_RUNS` (default 3; medians are
 //! printed), `BENCH_SUITES` (comma-separated; default msgpack, bitarray,
-//! cytoolz, simplejson, pydantic-core), `BENCH_SKIP` (`cpu`, `imports`,
-//! `suites`). One untimed run of each configuration fills the caches.
+//! cytoolz, simplejson, pydantic-core), `BENCH_SKIP` (`start`, `cpu`,
+//! `imports`, `suites`). One untimed run of each configuration fills the caches.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use pyodide_test::host::spec::{GuestEnd, Stdio as GuestStdio};
@@ -29,27 +31,14 @@ use pyodide_test::runner::fetch::DEFAULT_PYODIDE_VERSION;
 use pyodide_test::runner::node::NodeBackend;
 use pyodide_test::runner::suite::{PLUGIN_MODULE, Suite, SuiteOptions};
 use pyodide_test::runner::test_cmd::Setup;
-use pyodide_test::syscalls::{Null, OutputSink};
+use pyodide_test::syscalls::Null;
 
 #[path = "../tests/common/suites.rs"]
 #[allow(dead_code)]
 mod suites;
 
-/// Output kept in memory.
-#[derive(Default)]
-struct Keep(Mutex<Vec<u8>>);
-
-impl OutputSink for Keep {
-    fn write(&self, data: &[u8]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(data);
-        Ok(())
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+mod common;
+use common::{Keep, median, native_python};
 
 fn geomean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
@@ -91,6 +80,47 @@ fn tool(root: &Path) -> Command {
     c
 }
 
+/// `python -c pass`: ours (cached module), Node (`--runtime node`: Node's
+/// start and one `loadPyodide`, as its CLI), native CPython.
+fn start_up(root: &Path) {
+    let python = native_python();
+    let mut rows = Vec::new();
+    for (label, mut cmd) in [
+        ("pyodide-test", {
+            let mut c = tool(root);
+            c.args(["python", "-c", "pass"]);
+            c
+        }),
+        ("node", {
+            let mut c = tool(root);
+            c.args(["--runtime", "node", "python", "-c", "pass"]);
+            c
+        }),
+        ("native", {
+            let mut c = Command::new(&python);
+            c.args(["-c", "pass"]);
+            c
+        }),
+    ] {
+        timed(&mut cmd); // caches
+        let n = runs().max(5);
+        rows.push((label, median((0..n).map(|_| timed(&mut cmd).1).collect())));
+    }
+    println!(
+        "start-up, `python -c pass` (median of {} runs):",
+        runs().max(5)
+    );
+    for (label, t) in &rows {
+        println!("{label:>14} {:>9.1} ms", t * 1e3);
+    }
+    println!(
+        "{:>14} {:>9.2}x   ours/native {:.2}x   ({python})",
+        "node/ours",
+        rows[1].1 / rows[0].1,
+        rows[0].1 / rows[2].1
+    );
+}
+
 fn cpu_set(root: &Path) {
     let cpu = root.join("benches/cpu.py");
     let cpu = cpu.to_str().unwrap();
@@ -102,7 +132,7 @@ fn cpu_set(root: &Path) {
             .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
             .collect()
     };
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = native_python();
     let mut rows: Vec<(&str, Vec<(String, f64)>)> = Vec::new();
     for (label, mut cmd) in [
         ("pyodide-test", {
@@ -237,7 +267,7 @@ fn node_one_process(setup: &Setup, node: &NodeBackend, suite: &Suite) -> (u64, f
     let t = Instant::now();
     let end = node.run(&spec).expect("node");
     let took = t.elapsed().as_secs_f64();
-    let text = String::from_utf8_lossy(&out.0.lock().unwrap()).into_owned();
+    let text = out.text();
     assert!(
         matches!(end, GuestEnd::Exited(0 | 1)),
         "node's run ended {end:?}:\n{text}"
@@ -339,6 +369,9 @@ fn package_suites(root: &Path) {
 
 fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !skipped("start") {
+        start_up(&root);
+    }
     if !skipped("cpu") {
         cpu_set(&root);
     }

@@ -24,10 +24,8 @@ fn time_once(cmd: &mut Command) -> Duration {
     took
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+mod common;
+use common::{median, native_python};
 
 fn main() {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_pyodide-test"));
@@ -84,7 +82,7 @@ fn main() {
             })
             .collect(),
     );
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = native_python();
     let native = median(
         (0..RUNS)
             .map(|_| time_once(Command::new(&python).args(["-c", "pass"])))

@@ -8,8 +8,8 @@
 //! cProfile and prints its top functions. Needs the default release and
 //! msgpack in the cache (run `pyodide-test msgpack` once).
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use pyodide_test::host::spec::{GuestEnd, GuestSpec, Stdio, file_set};
 use pyodide_test::runner::bytecode;
@@ -18,25 +18,12 @@ use pyodide_test::runner::fetch::DEFAULT_PYODIDE_VERSION;
 use pyodide_test::runner::suite::{Suite, SuiteOptions};
 use pyodide_test::runner::test_cmd::Setup;
 use pyodide_test::runner::zygote::ZygoteBackend;
-use pyodide_test::syscalls::{Null, OutputSink};
+use pyodide_test::syscalls::Null;
 
 const JOBS: usize = 15;
 
-/// Output kept in memory.
-#[derive(Default)]
-struct Keep(Mutex<Vec<u8>>);
-
-impl OutputSink for Keep {
-    fn write(&self, data: &[u8]) -> std::io::Result<()> {
-        self.0.lock().unwrap().extend_from_slice(data);
-        Ok(())
-    }
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
+mod common;
+use common::{Keep, median};
 
 fn main() {
     // SAFETY: no other thread runs yet.

@@ -7,7 +7,14 @@
 //! hash), the target, and the source of our own code that rewrites or
 //! configures it ([`SHAPING_SOURCES`]). Each artifact has a CRC-32 beside it
 //! (`.crc`); one that does not match (truncated, tampered, half-written) is
-//! compiled again, never loaded.
+//! compiled again, never loaded. Reading a 25 MB artifact to check it costs
+//! more than loading it, so a check that passed leaves a stamp (`.checked`:
+//! the artifact's length, times, device and inode, and the checksum):
+//! while those are unchanged the artifact is not read again.
+//!
+//! A module read from a file ([`ModuleCache::load_file`]) keeps the digest
+//! of its bytes in the same way (`digests/`, by the file's path, length,
+//! modification time and inode), so that a start does not hash it again.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -41,11 +48,16 @@ impl ModuleCache {
 
     /// The artifact path for `wasm` compiled by `engine`.
     pub fn artifact_path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+        self.artifact_path_for_digest(engine, &Sha256::digest(wasm))
+    }
+
+    /// The artifact path for the module whose bytes have SHA-256 `digest`.
+    fn artifact_path_for_digest(&self, engine: &Engine, digest: &[u8]) -> PathBuf {
         use std::hash::{Hash, Hasher};
         let mut config = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut config);
         let mut hasher = Sha256::new();
-        hasher.update(wasm);
+        hasher.update(digest);
         hasher.update(b"\0wasmtime-48.0.8\0");
         hasher.update(config.finish().to_le_bytes());
         hasher.update(std::env::consts::ARCH.as_bytes());
@@ -60,9 +72,59 @@ impl ModuleCache {
     /// Load `wasm` as a module: from the cache when present, else prepare,
     /// compile and store it.
     pub fn load(&self, engine: &Engine, wasm: &[u8], what: &str) -> Result<Module> {
-        let phases = std::env::var_os("PYODIDE_TEST_PHASES").is_some();
         let t = std::time::Instant::now();
         let path = self.artifact_path(engine, wasm);
+        self.load_artifact(engine, &path, wasm, what, t)
+    }
+
+    /// [`ModuleCache::load`] for `wasm` read from the file `origin`: the
+    /// digest of its bytes is remembered by the file's identity.
+    pub fn load_file(
+        &self,
+        engine: &Engine,
+        origin: &Path,
+        wasm: &[u8],
+        what: &str,
+    ) -> Result<Module> {
+        let t = std::time::Instant::now();
+        let memo = identity(origin).map(|id| {
+            let name = Sha256::digest(format!("{}\0{id}", origin.display()));
+            let hex: String = name.iter().take(20).map(|b| format!("{b:02x}")).collect();
+            self.dir.join("digests").join(hex)
+        });
+        let remembered = memo
+            .as_ref()
+            .and_then(|m| fs::read_to_string(m).ok())
+            .and_then(|text| hex_decode(text.trim()));
+        let digest = match remembered {
+            Some(d) => d,
+            None => {
+                let d = Sha256::digest(wasm).to_vec();
+                if let Some(m) = &memo {
+                    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+                    let _ = m
+                        .parent()
+                        .map(fs::create_dir_all)
+                        .transpose()
+                        .ok()
+                        .and_then(|_| crate::atomic_file::write(m, hex.as_bytes()).ok());
+                }
+                d
+            }
+        };
+        let path = self.artifact_path_for_digest(engine, &digest);
+        self.load_artifact(engine, &path, wasm, what, t)
+    }
+
+    fn load_artifact(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        wasm: &[u8],
+        what: &str,
+        t: std::time::Instant,
+    ) -> Result<Module> {
+        let phases = std::env::var_os("PYODIDE_TEST_PHASES").is_some();
         if phases {
             eprintln!(
                 "pyodide-test: phase {what}: cache key: {:.1} ms",
@@ -71,7 +133,7 @@ impl ModuleCache {
         }
         if path.is_file() {
             let t = std::time::Instant::now();
-            let ok = intact(&path);
+            let ok = intact(path);
             if phases {
                 eprintln!(
                     "pyodide-test: phase {what}: checksum: {:.1} ms",
@@ -82,15 +144,15 @@ impl ModuleCache {
                 // SAFETY: the file was written by `Module::serialize` of this
                 // same Wasmtime version and configuration (both are part of
                 // the key), and its checksum matches what was written.
-                if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
+                if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
                     return Ok(module);
                 }
             }
             // A stale, truncated or altered artifact: compile again below.
-            let _ = fs::remove_file(&path);
+            let _ = fs::remove_file(path);
         }
         let module = compile(engine, wasm, what)?;
-        if let Err(e) = store_artifact(&path, &module) {
+        if let Err(e) = store_artifact(path, &module) {
             eprintln!("pyodide-test: warning: could not cache {what}: {e:#}");
         }
         Ok(module)
@@ -114,15 +176,60 @@ fn crc_path(artifact: &Path) -> PathBuf {
     artifact.with_extension("crc")
 }
 
-/// Whether the artifact's bytes match the checksum written beside it.
+/// The stamp of an artifact whose checksum matched.
+fn stamp_path(artifact: &Path) -> PathBuf {
+    artifact.with_extension("checked")
+}
+
+/// A file's identity on disk: length, modification and change times,
+/// device and inode (a write in place changes the change time, which
+/// cannot be set back; a rewrite by rename changes the inode).
+fn identity(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some(format!(
+        "{} {}.{:09} {}.{:09} {} {}",
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+        m.dev(),
+        m.ino()
+    ))
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Whether the artifact's bytes match the checksum written beside it:
+/// read and checked once, then known by its stamp while unchanged.
 fn intact(artifact: &Path) -> bool {
     let Ok(expected) = fs::read_to_string(crc_path(artifact)) else {
         return false;
     };
+    let Some(id) = identity(artifact) else {
+        return false;
+    };
+    let stamp = format!("{id} {}\n", expected.trim());
+    if fs::read_to_string(stamp_path(artifact)).is_ok_and(|s| s == stamp) {
+        return true;
+    }
     let Ok(bytes) = fs::read(artifact) else {
         return false;
     };
-    format!("{:08x}", crc32fast::hash(&bytes)) == expected.trim()
+    let ok = format!("{:08x}", crc32fast::hash(&bytes)) == expected.trim();
+    if ok {
+        let _ = crate::atomic_file::write(&stamp_path(artifact), stamp.as_bytes());
+    }
+    ok
 }
 
 fn store_artifact(path: &Path, module: &Module) -> Result<()> {

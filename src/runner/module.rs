@@ -22,7 +22,12 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
     let engine = engine::new_engine_with(opts)?;
     let wasm = dist.read_wasm()?;
     let modules = ModuleCache::new(cache.join("modules"));
-    let module = modules.load(&engine, &wasm, "pyodide.asm.wasm")?;
+    let module = modules.load_file(
+        &engine,
+        &dist.path("pyodide.asm.wasm"),
+        &wasm,
+        "pyodide.asm.wasm",
+    )?;
     let asm = AsmConsts::parse(&dist.read_glue()?)?;
     // A main module without `dylink.0` needs no layout from it.
     let dylink = crate::host::dylink::parse_module(&wasm).unwrap_or_default();

@@ -1,0 +1,48 @@
+//! What the benches share: an in-memory output sink, the median, and the
+//! host's real CPython (not a shim in front of it).
+
+#![allow(dead_code)]
+
+use std::process::Command;
+use std::sync::Mutex;
+
+use pyodide_test::syscalls::OutputSink;
+
+/// Output kept in memory.
+#[derive(Default)]
+pub struct Keep(pub Mutex<Vec<u8>>);
+
+impl OutputSink for Keep {
+    fn write(&self, data: &[u8]) -> std::io::Result<()> {
+        self.0.lock().unwrap().extend_from_slice(data);
+        Ok(())
+    }
+}
+
+impl Keep {
+    /// What was written, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    v[v.len() / 2]
+}
+
+/// The native CPython to compare with: `PYTHON`, else `python3`, resolved
+/// to the interpreter itself (a version manager's `python3` is often a
+/// shell script that costs more than CPython's start).
+pub fn native_python() -> String {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    Command::new(&python)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty())
+        .unwrap_or(python)
+}
