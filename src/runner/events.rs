@@ -301,6 +301,27 @@ pub fn short(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// A sink on `channel` for `t/test_a.py`, its records' receiver and
+    /// its progress.
+    fn sink_on(
+        channel: Channel,
+    ) -> (
+        EventSink,
+        std::sync::mpsc::Receiver<Msg>,
+        Arc<Mutex<Progress>>,
+    ) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let progress = Arc::new(Mutex::new(Progress::default()));
+        let sink = EventSink {
+            progress: progress.clone(),
+            tx,
+            package: "p".into(),
+            file: "t/test_a.py".into(),
+            channel,
+        };
+        (sink, rx, progress)
+    }
+
     #[test]
     fn plugin_writes_to_the_event_device() {
         let src = include_str!("plugin.py");
@@ -332,15 +353,7 @@ mod tests {
 
     #[test]
     fn overlong_event_lines_are_dropped() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let progress = Arc::new(Mutex::new(Progress::default()));
-        let sink = EventSink {
-            progress: progress.clone(),
-            tx,
-            package: "p".into(),
-            file: "t/test_a.py".into(),
-            channel: Channel::Events,
-        };
+        let (sink, rx, progress) = sink_on(Channel::Events);
         let chunk = vec![b'x'; 1 << 20];
         for _ in 0..70 {
             sink.write(&chunk).unwrap();
@@ -357,15 +370,7 @@ mod tests {
 
     #[test]
     fn sink_parses_events_across_writes() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let progress = Arc::new(Mutex::new(Progress::default()));
-        let sink = EventSink {
-            progress: progress.clone(),
-            tx,
-            package: "p".into(),
-            file: "t/test_a.py".into(),
-            channel: Channel::Events,
-        };
+        let (sink, rx, progress) = sink_on(Channel::Events);
         let line = |s: &str| format!("{s}\n");
         sink.write(b"noise\n").unwrap();
         sink.write(

@@ -150,7 +150,45 @@ struct Installer<'a> {
     installed: Vec<Installed>,
 }
 
-impl Installer<'_> {
+/// Resolve the `--with` items, then each of `needed` that they do not
+/// already provide.
+fn resolve_with(dist: &Dist, cache: &Path, with: &[String], needed: &[&str]) -> Result<Resolution> {
+    let mut resolution = wheels::resolve_all(dist, cache, with)?;
+    for name in needed {
+        let wanted = wheels::normalize(name);
+        if resolution
+            .files
+            .iter()
+            .any(|f| wheels::normalize(&f.name) == wanted)
+        {
+            continue;
+        }
+        let found = wheels::resolve_all(dist, cache, &[name.to_string()])
+            .with_context(|| format!("installing {name}"))?;
+        resolution.files.extend(found.files);
+    }
+    Ok(resolution)
+}
+
+impl<'a> Installer<'a> {
+    /// An installer for a guest of CPython `python`, with our pytest
+    /// plugin already in its site-packages.
+    fn new(cache: &'a Path, python: (u32, u32)) -> Self {
+        let mut files = test_sources::Files::default();
+        files.insert(
+            format!("{}/{PLUGIN_MODULE}.py", site_packages(python)),
+            PLUGIN_SOURCE.as_bytes().to_vec(),
+        );
+        Self {
+            cache,
+            python,
+            seen: HashSet::new(),
+            files,
+            wheel_dirs: Vec::new(),
+            installed: Vec::new(),
+        }
+    }
+
     /// Place every file of `resolution` not placed yet; returns the
     /// unpacked directory and version of `wanted` when it was placed.
     fn place(
@@ -194,38 +232,12 @@ impl Suite {
         let wanted = wheels::normalize(package);
         // --with items first; then the package unless a --with wheel is it;
         // then pytest unless given.
-        let mut resolution = wheels::resolve_all(dist, cache, &opts.with)?;
-        let has = |r: &Resolution, name: &str| {
-            r.files
-                .iter()
-                .any(|f| wheels::normalize(&f.name) == wheels::normalize(name))
-        };
-        if !has(&resolution, &wanted) {
-            let found = wheels::resolve_all(dist, cache, &[package.to_string()])
-                .with_context(|| format!("installing {package}"))?;
-            resolution.files.extend(found.files);
-        }
-        if !has(&resolution, "pytest") {
-            let found = wheels::resolve_all(dist, cache, &["pytest".to_string()])
-                .context("installing pytest")?;
-            resolution.files.extend(found.files);
-        }
-        let mut install = Installer {
-            cache,
-            python: dist.python_major_minor()?,
-            seen: HashSet::new(),
-            files: test_sources::Files::default(),
-            wheel_dirs: Vec::new(),
-            installed: Vec::new(),
-        };
+        let resolution = resolve_with(dist, cache, &opts.with, &[package, "pytest"])?;
+        let mut install = Installer::new(cache, dist.python_major_minor()?);
         let own = install.place(&resolution, &wanted)?;
         let Some((own_dir, version, own_name)) = own else {
             bail!("no wheel of {package} was found among the resolved wheels");
         };
-        install.files.insert(
-            format!("{site}/{PLUGIN_MODULE}.py"),
-            PLUGIN_SOURCE.as_bytes().to_vec(),
-        );
 
         let mut sdist = test_sources::SdistSetup::default();
         let files = &mut install.files;
@@ -306,30 +318,9 @@ impl Suite {
         dir: &Path,
         opts: &SuiteOptions,
     ) -> Result<Suite> {
-        let site = site_packages(dist.python_major_minor()?);
-        let mut resolution = wheels::resolve_all(dist, cache, &opts.with)?;
-        if !resolution
-            .files
-            .iter()
-            .any(|f| wheels::normalize(&f.name) == "pytest")
-        {
-            let found = wheels::resolve_all(dist, cache, &["pytest".to_string()])
-                .context("installing pytest")?;
-            resolution.files.extend(found.files);
-        }
-        let mut install = Installer {
-            cache,
-            python: dist.python_major_minor()?,
-            seen: HashSet::new(),
-            files: test_sources::Files::default(),
-            wheel_dirs: Vec::new(),
-            installed: Vec::new(),
-        };
+        let resolution = resolve_with(dist, cache, &opts.with, &["pytest"])?;
+        let mut install = Installer::new(cache, dist.python_major_minor()?);
         install.place(&resolution, "")?;
-        install.files.insert(
-            format!("{site}/{PLUGIN_MODULE}.py"),
-            PLUGIN_SOURCE.as_bytes().to_vec(),
-        );
         let (root, test_files, source) =
             test_sources::tests_from_dir(dir, name, &mut install.files)?;
         if test_files.is_empty() {
