@@ -53,6 +53,13 @@ pub enum Msg {
         /// Wall time of the whole job.
         seconds: f64,
     },
+    /// pytest wrote a rewritten module (kept for the next run).
+    Rewritten {
+        /// The suite's package.
+        package: String,
+        /// The module.
+        module: super::rewritten::Rewritten,
+    },
 }
 
 /// A file's progress across the guests that run it.
@@ -167,6 +174,11 @@ enum Event {
         #[serde(default)]
         status: i32,
     },
+    Pyc {
+        source: String,
+        pyc: String,
+        data: String,
+    },
 }
 
 /// One of a guest's streams ([`Channel`]): the event device's lines are
@@ -230,6 +242,14 @@ impl EventSink {
                 }
             }
             Event::Done { status } => p.session_done = Some(status),
+            Event::Pyc { source, pyc, data } => {
+                if let Some(data) = super::rewritten::decode(&data) {
+                    let _ = self.tx.send(Msg::Rewritten {
+                        package: self.package.clone(),
+                        module: super::rewritten::Rewritten { source, pyc, data },
+                    });
+                }
+            }
         }
     }
 

@@ -28,6 +28,7 @@ pub mod options;
 pub mod outcome;
 pub mod python;
 pub mod report;
+pub mod rewritten;
 pub mod scheduler;
 pub mod sdist;
 pub mod suite;

@@ -14,6 +14,11 @@ go to a copy of fd 1. Events:
 - ``{"ev": "collect_error", "id", "message"}``: a file (or other
   collector) failed to collect.
 - ``{"ev": "done"}``: the session finished.
+- ``{"ev": "pyc", "source", "pyc", "data"}``: pytest rewrote ``source``;
+  ``data`` (base64) is the ``pyc`` pytest would have written (the guest's
+  CPython writes no bytecode); the runner keeps it for the next run, which places it in ``/tmp/.pyodide-test-rewritten`` (see the
+  runner's ``rewritten.rs``). That table is read, its modules written where
+  pytest looks for them, and removed at ``pytest_configure``.
 
 ``PYODIDE_TEST_RESUME`` names a file of node ids (one a line) that already
 have a result; they are deselected silently (a fresh guest resuming a file
@@ -223,6 +228,100 @@ class _Tracker:
 
     def pytest_sessionfinish(self, session, exitstatus):
         _emit(ev="done", status=int(exitstatus))
+        _report_rewritten()
+
+
+_TABLE = "/tmp/.pyodide-test-rewritten"
+# Sources whose rewritten module came from the table (not reported again).
+_placed = set()
+
+
+def _place_rewritten(config):
+    """Write the modules of the runner's table whose source this session
+    may collect where pytest looks for them."""
+    import struct
+
+    try:
+        with open(_TABLE, "rb") as f:
+            table = f.read()
+        os.remove(_TABLE)
+    except OSError:
+        return
+    wanted = [os.path.abspath(str(a).split("::")[0]) for a in config.args]
+    pos = 0
+    while pos < len(table):
+        fields = []
+        for _ in range(3):
+            (n,) = struct.unpack_from("<I", table, pos)
+            fields.append(table[pos + 4 : pos + 4 + n])
+            pos += 4 + n
+        source, pyc, data = fields[0].decode(), fields[1].decode(), fields[2]
+        if os.path.basename(source) != "conftest.py" and not any(
+            source == w or source.startswith(w.rstrip(os.sep) + os.sep) for w in wanted
+        ):
+            continue
+        try:
+            if data[4:8] == b"\0\0\0\0":
+                # A pytest whose pycs hold the source's time and size.
+                st = os.stat(source)
+                data = (
+                    data[:8]
+                    + (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+                    + (st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+                    + data[16:]
+                )
+            os.makedirs(os.path.dirname(pyc), exist_ok=True)
+            with open(pyc, "wb") as f:
+                f.write(data)
+        except OSError:
+            continue
+        _placed.add(source)
+
+
+# Modules pytest rewrote in this guest: source -> what its `_rewrite_test`
+# returned. The guest's CPython does not write bytecode, so pytest does
+# not keep them itself.
+_fresh = {}
+
+
+def _record_rewrites():
+    """Keep what pytest's rewriting returns, to report it at the end."""
+    try:
+        from _pytest.assertion import rewrite
+
+        original = rewrite._rewrite_test
+    except Exception:
+        return
+
+    def _rewrite_test(fn, config):
+        result = original(fn, config)
+        _fresh[str(fn)] = (fn, result)
+        return result
+
+    rewrite._rewrite_test = _rewrite_test
+
+
+def _report_rewritten():
+    """Report the modules pytest rewrote in this guest, as the pycs pytest
+    would have written."""
+    import base64
+    import io
+
+    try:
+        from _pytest.assertion.rewrite import PYC_TAIL, _write_pyc_fp, get_cache_dir
+    except Exception:
+        return
+    for source, (fn, (stamp, code)) in list(_fresh.items()):
+        if source in _placed:
+            continue
+        _placed.add(source)
+        buf = io.BytesIO()
+        try:
+            _write_pyc_fp(buf, stamp, code)
+            pyc = get_cache_dir(fn) / (fn.name[:-3] + PYC_TAIL)
+        except Exception:
+            continue
+        _emit(ev="pyc", source=source, pyc=str(pyc), data=base64.b64encode(buf.getvalue()).decode())
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -235,6 +334,8 @@ def pytest_collection(session):
 
 
 def pytest_configure(config):
+    _place_rewritten(config)
+    _record_rewrites()
     config.pluginmanager.register(_Tracker(), "pyodide-test-tracker")
     # pytest-timeout cannot work in the guest and is not installed; its
     # mark must not be an unknown-mark error (the runner's --timeout applies).

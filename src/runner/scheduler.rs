@@ -143,6 +143,8 @@ pub struct RunSummary {
     pub durations: Durations,
     /// Records received.
     pub records: usize,
+    /// Rewritten test modules pytest wrote, by package.
+    pub rewritten: BTreeMap<String, Vec<super::rewritten::Rewritten>>,
 }
 
 /// Where the results of a run go, on the scheduler's calling thread: the
@@ -232,6 +234,9 @@ pub fn run(
                         failure = Some(e);
                         cfg.stop.store(true, Ordering::SeqCst);
                     }
+                }
+                Msg::Rewritten { package, module } => {
+                    summary.rewritten.entry(package).or_default().push(module);
                 }
                 Msg::FileDone {
                     package,

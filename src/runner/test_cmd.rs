@@ -88,6 +88,9 @@ pub struct Plan {
     pub started: Instant,
     /// The name the build's snapshots are kept under.
     pub key: String,
+    /// Per suite, the cache key of its rewritten test modules (see
+    /// `rewritten.rs`); `None` for suites that do not run pytest.
+    pub rewritten: Vec<Option<String>>,
 }
 
 /// The dist of a run, its compiled module and the tool's cache.
@@ -211,7 +214,7 @@ pub fn prepare_with(setup: Setup, opts: &TestOptions, started: Instant) -> Resul
 /// Plan the jobs of prepared `suites` and the workers' settings.
 pub fn plan_suites(
     setup: Setup,
-    suites: Vec<Suite>,
+    mut suites: Vec<Suite>,
     opts: &TestOptions,
     started: Instant,
 ) -> Result<Plan> {
@@ -234,6 +237,16 @@ pub fn plan_suites(
         stop: Arc::new(AtomicBool::new(false)),
     };
     let threads = threads.min(jobs.len().max(1));
+    let rewritten = suites
+        .iter_mut()
+        .map(|suite| {
+            let mut args = suite.job_argv("", cfg.keyword.as_deref(), &cfg.pytest_args);
+            args.pop();
+            let key = super::rewritten::key(suite, &args)?;
+            super::rewritten::stage(&setup.cache, suite, &key);
+            Some(key)
+        })
+        .collect();
     Ok(Plan {
         dist: setup.dist,
         module: setup.module,
@@ -249,7 +262,21 @@ pub fn plan_suites(
         zygotes: !opts.run.fresh_guests,
         started,
         key: setup.key,
+        rewritten,
     })
+}
+
+/// Keep the rewritten test modules the run's pytest wrote, per suite (an
+/// interrupted run's too: each module is whole).
+pub fn save_rewritten(plan: &Plan, summary: &scheduler::RunSummary) {
+    for (suite, key) in plan.suites.iter().zip(&plan.rewritten) {
+        let (Some(key), Some(modules)) = (key, summary.rewritten.get(&suite.package)) else {
+            continue;
+        };
+        if let Err(e) = super::rewritten::store(&plan.cache, suite, key, modules) {
+            eprintln!("pyodide-test: warning: could not keep pytest's rewritten modules: {e:#}");
+        }
+    }
 }
 
 /// How [`run_plan`] went.
@@ -409,6 +436,7 @@ pub fn run_and_report(
         }
         let _ = scheduler::save_durations(&plan.cache, &latest);
     }
+    save_rewritten(plan, &run.summary);
     let verdict = reporter.finish(interrupted)?;
     if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
         eprintln!(

@@ -1,0 +1,307 @@
+//! pytest's rewritten test modules, kept between runs.
+//!
+//! pytest compiles every test module (and conftest) it imports with its
+//! asserts rewritten, in Python: msgpack's 60 KB of tests take 0.3 s of a
+//! 2 s run. It keeps the result beside the source
+//! (`__pycache__/NAME.cpython-314-pytest-9.2.0.pyc`), which a guest's file
+//! system forgets when the guest ends. Our plugin reports each such file
+//! that pytest wrote (event `pyc`); the runner keeps them in the cache, per
+//! suite ([`store`]). The next run places them in the guest ([`stage`]:
+//! [`GUEST_TABLE`]), and the plugin, at `pytest_configure`, writes those
+//! whose source is about to be collected where pytest looks, with the
+//! header's source time and size set to the source's in this guest: pytest
+//! then loads them instead of rewriting, as it would on a second run on a
+//! disk.
+//!
+//! The cache key covers what shapes the rewriting besides a module's own
+//! source: the suite's conftests and configuration files, the pytest
+//! arguments and what is installed (pytest's version among it). Each entry
+//! carries the SHA-256 of its source, and is placed only while the suite's
+//! copy of that source has the same.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::suite::{Driver, Suite};
+
+/// Where the guest finds the table of rewritten modules (the plugin reads
+/// and removes it at `pytest_configure`).
+pub const GUEST_TABLE: &str = "/tmp/.pyodide-test-rewritten";
+
+/// Files whose content can change how pytest rewrites a module.
+const SHAPING_NAMES: [&str; 5] = [
+    "conftest.py",
+    "pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+];
+
+/// A rewritten module, as the plugin reports it and the cache keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Rewritten {
+    /// The module's source file in the guest.
+    pub source: String,
+    /// Where pytest wrote the compiled module in the guest.
+    pub pyc: String,
+    /// The file's bytes (base64 in JSON).
+    #[serde(with = "b64")]
+    pub data: Vec<u8>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    /// SHA-256 (hex) of the source the module was compiled from.
+    sha: String,
+    #[serde(flatten)]
+    module: Rewritten,
+}
+
+mod b64 {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(data))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cache key of `suite`'s rewritten modules when its jobs run pytest
+/// with `args` (a job's arguments less its file); `None` for a suite that
+/// does not run pytest.
+pub fn key(suite: &Suite, args: &[String]) -> Option<String> {
+    if suite.driver != Driver::Pytest {
+        return None;
+    }
+    let mut h = Sha256::new();
+    h.update(b"rewritten 1\0");
+    for a in args {
+        h.update(a.as_bytes());
+        h.update(b"\0");
+    }
+    for i in &suite.installed {
+        h.update(format!("{} {}\0", i.name, i.version).as_bytes());
+    }
+    let mut shaping: Vec<&(String, Arc<[u8]>)> = suite
+        .files
+        .iter()
+        .filter(|(path, _)| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            SHAPING_NAMES.contains(&name)
+        })
+        .collect();
+    shaping.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, data) in shaping {
+        h.update(path.as_bytes());
+        h.update(b"\0");
+        h.update(Sha256::digest(data));
+    }
+    Some(hex(&h.finalize()[..20]))
+}
+
+fn table_path(cache: &Path, key: &str) -> PathBuf {
+    cache.join("rewritten").join(format!("{key}.json"))
+}
+
+fn load(cache: &Path, key: &str) -> Vec<Entry> {
+    std::fs::read(table_path(cache, key))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// SHA-256 (hex) of each file of the suite, by guest path.
+fn source_shas(suite: &Suite) -> BTreeMap<&str, String> {
+    suite
+        .files
+        .iter()
+        .filter(|(path, _)| path.ends_with(".py"))
+        .map(|(path, data)| (path.as_str(), hex(&Sha256::digest(data))))
+        .collect()
+}
+
+/// Add the kept modules of `suite` (under `key`) whose source is unchanged
+/// to its files, as [`GUEST_TABLE`]; returns how many.
+pub fn stage(cache: &Path, suite: &mut Suite, key: &str) -> usize {
+    let entries = load(cache, key);
+    if entries.is_empty() {
+        return 0;
+    }
+    let shas = source_shas(suite);
+    // The table: for each module, three length-prefixed (u32, little
+    // endian) fields: source path, pyc path, the pyc's bytes.
+    let mut table = Vec::new();
+    let mut count = 0;
+    for e in &entries {
+        if shas.get(e.module.source.as_str()) != Some(&e.sha) {
+            continue;
+        }
+        for field in [
+            e.module.source.as_bytes(),
+            e.module.pyc.as_bytes(),
+            &e.module.data,
+        ] {
+            table.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            table.extend_from_slice(field);
+        }
+        count += 1;
+    }
+    if count > 0 {
+        Arc::make_mut(&mut suite.files).push((GUEST_TABLE.to_string(), Arc::from(table)));
+    }
+    count
+}
+
+/// Keep `modules` (reported by a run of `suite` under `key`) with what the
+/// cache holds for the key of the suite's files: a module replaces the
+/// kept one of the same source.
+pub fn store(cache: &Path, suite: &Suite, key: &str, modules: &[Rewritten]) -> Result<()> {
+    if modules.is_empty() {
+        return Ok(());
+    }
+    let shas = source_shas(suite);
+    // Only the suite's files stay (a table does not grow with files that
+    // are gone).
+    let mut by_source: BTreeMap<String, Entry> = load(cache, key)
+        .into_iter()
+        .filter(|e| shas.contains_key(e.module.source.as_str()))
+        .map(|e| (e.module.source.clone(), e))
+        .collect();
+    for m in modules {
+        let Some(sha) = shas.get(m.source.as_str()) else {
+            continue; // not a file of the suite (written by a test)
+        };
+        // pytest's header: magic, flags, then the source's time and size.
+        if m.data.len() < 16 || !m.pyc.ends_with(".pyc") {
+            continue;
+        }
+        by_source.insert(
+            m.source.clone(),
+            Entry {
+                sha: sha.clone(),
+                module: m.clone(),
+            },
+        );
+    }
+    let entries: Vec<&Entry> = by_source.values().collect();
+    let path = table_path(cache, key);
+    let dir = path.parent().context("the table's directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::atomic_file::write(&path, &serde_json::to_vec(&entries)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// A `pyc` event's payload: the module's bytes in base64.
+pub fn decode(data: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(data).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::spec::file_set;
+    use crate::runner::test_sources::{TestFile, TestSource};
+
+    fn suite(files: &[(&str, &str)]) -> Suite {
+        Suite {
+            package: "p".into(),
+            version: None,
+            files: file_set(
+                files
+                    .iter()
+                    .map(|(p, d)| (p.to_string(), d.as_bytes().to_vec())),
+            ),
+            root: "/r".into(),
+            test_files: vec![TestFile {
+                rel: "test_a.py".into(),
+                size: 1,
+            }],
+            source: TestSource::Dir("x".into()),
+            wheel_dirs: Vec::new(),
+            skipped_links: Vec::new(),
+            driver: Driver::Pytest,
+            cwd: None,
+            pytest_args: Vec::new(),
+            notes: Vec::new(),
+            modules: Vec::new(),
+            installed: Vec::new(),
+        }
+    }
+
+    fn module(source: &str, data: &[u8]) -> Rewritten {
+        Rewritten {
+            source: source.into(),
+            pyc: format!("{source}c"),
+            data: data.to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_key_follows_conftests_and_arguments_not_tests() {
+        let a = suite(&[("/r/test_a.py", "x"), ("/r/conftest.py", "1")]);
+        let b = suite(&[("/r/test_a.py", "y"), ("/r/conftest.py", "1")]);
+        let c = suite(&[("/r/test_a.py", "x"), ("/r/conftest.py", "2")]);
+        let args = vec!["-q".to_string()];
+        assert_eq!(key(&a, &args), key(&b, &args));
+        assert_ne!(key(&a, &args), key(&c, &args));
+        assert_ne!(key(&a, &args), key(&a, &["-v".to_string()]));
+        let mut unittest = a.clone();
+        unittest.driver = Driver::Unittest {
+            testdir: "/t".into(),
+            resources: Vec::new(),
+        };
+        assert_eq!(key(&unittest, &args), None);
+    }
+
+    #[test]
+    fn only_modules_of_unchanged_sources_are_staged() {
+        let cache = std::env::temp_dir().join(format!("pt-rewritten-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&cache);
+        let before = suite(&[("/r/test_a.py", "x"), ("/r/test_b.py", "y")]);
+        let pyc = [7u8; 20];
+        store(
+            &cache,
+            &before,
+            "k",
+            &[
+                module("/r/test_a.py", &pyc),
+                module("/r/test_b.py", &pyc),
+                // Not the suite's, and too short to be a pyc: not kept.
+                module("/tmp/generated.py", &pyc),
+                module("/r/test_a.py", b"short"),
+            ],
+        )
+        .unwrap();
+        let mut after = suite(&[("/r/test_a.py", "x"), ("/r/test_b.py", "changed")]);
+        assert_eq!(stage(&cache, &mut after, "k"), 1);
+        let (path, table) = after.files.last().unwrap();
+        assert_eq!(path, GUEST_TABLE);
+        let mut expected = Vec::new();
+        for field in [&b"/r/test_a.py"[..], b"/r/test_a.pyc", &pyc] {
+            expected.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            expected.extend_from_slice(field);
+        }
+        assert_eq!(&table[..], &expected[..]);
+        let mut other = suite(&[("/r/test_a.py", "x")]);
+        assert_eq!(stage(&cache, &mut other, "another key"), 0);
+        assert_eq!(other.files.len(), 1);
+        let _ = std::fs::remove_dir_all(&cache);
+    }
+}

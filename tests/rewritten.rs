@@ -1,0 +1,96 @@
+//! pytest's rewritten test modules kept between runs (`rewritten.rs`): a
+//! second run loads the modules the first one reported instead of
+//! rewriting them (it reports none, so the kept table is not written
+//! again), with the same outcomes and messages; a module whose source
+//! changed is rewritten again, never served stale. Under a zygote and with
+//! fresh guests alike.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::local_suite::{outcomes, run_suite, scratch, stderr};
+use pyodide_test::runner::fetch::cache_root;
+
+fn test_file(name: &str, expected: i32) -> String {
+    format!("def test_{name}():\n    value = 2\n    assert value == {expected}\n")
+}
+
+/// The kept table that holds the modules of the crashy suite's tests.
+fn kept_table() -> Option<PathBuf> {
+    fs::read_dir(cache_root().join("rewritten"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            fs::read_to_string(p).is_ok_and(|t| t.contains("/crashy-tests/tests/test_one.py"))
+        })
+}
+
+/// Both tests' suites have the same key, so the same kept table.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn check(mode: &[&str], name: &str) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(stale) = kept_table() {
+        let _ = fs::remove_file(stale);
+    }
+    let dir = scratch(name);
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_one.py"), test_file("one", 2)).unwrap();
+    fs::write(tests.join("test_two.py"), test_file("two", 3)).unwrap();
+    let run = || {
+        let (out, records) = run_suite(&dir, &tests, mode);
+        let got = outcomes(&records);
+        (got, stderr(&out))
+    };
+
+    let (first, err) = run();
+    assert_eq!(first["tests/test_one.py::test_one"].0, "passed", "{err}");
+    let (outcome, message) = &first["tests/test_two.py::test_two"];
+    assert_eq!(outcome, "failed", "{err}");
+    // pytest's rewritten assert says what the value was.
+    assert!(message.contains("assert 2 == 3"), "{message}");
+
+    // The second run loads both kept modules: pytest rewrites nothing, so
+    // nothing new is reported and the table stays as it was.
+    let table = kept_table().expect("the first run's modules are kept");
+    let kept = fs::read_to_string(&table).unwrap();
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&kept).unwrap();
+    assert_eq!(entries.len(), 2, "{kept}");
+    let modified = || fs::metadata(&table).unwrap().modified().unwrap();
+    let before = modified();
+    let (second, err) = run();
+    assert_eq!(second, first, "{err}");
+    assert_eq!(
+        modified(),
+        before,
+        "pytest rewrote a module the first run kept"
+    );
+
+    // A changed source is rewritten again: its kept module is not placed
+    // (and pytest would refuse it), and the new one replaces it.
+    fs::write(tests.join("test_one.py"), test_file("one", 5)).unwrap();
+    let (changed, err) = run();
+    let (outcome, message) = &changed["tests/test_one.py::test_one"];
+    assert_eq!(outcome, "failed", "{changed:#?}\n{err}");
+    assert!(message.contains("assert 2 == 5"), "{message}");
+    let now = fs::read_to_string(&table).unwrap();
+    assert_ne!(now, kept, "the changed module is kept in place of the old");
+    let (again, err) = run();
+    assert_eq!(again, changed, "{err}");
+    let _ = fs::remove_file(&table);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn kept_modules_are_loaded_and_never_stale_in_a_zygote() {
+    check(&["-j", "1"], "rewritten-zygote");
+}
+
+#[test]
+fn kept_modules_are_loaded_and_never_stale_in_fresh_guests() {
+    check(&["-j", "1", "--fresh-guests"], "rewritten-fresh");
+}
