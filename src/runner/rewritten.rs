@@ -15,7 +15,8 @@
 //!
 //! The cache key covers what shapes the rewriting besides a module's own
 //! source: the suite's conftests and configuration files, the pytest
-//! arguments and what is installed (pytest's version among it). Each entry
+//! arguments, what is installed (pytest's version among it) and our plugin
+//! (which writes what it reports). Each entry
 //! carries the SHA-256 of its source, and is placed only while the suite's
 //! copy of that source has the same.
 
@@ -92,6 +93,8 @@ pub fn key(suite: &Suite, args: &[String]) -> Option<String> {
     }
     let mut h = Sha256::new();
     h.update(b"rewritten 1\0");
+    // The plugin writes the modules it reports.
+    h.update(Sha256::digest(super::suite::PLUGIN_SOURCE));
     for a in args {
         h.update(a.as_bytes());
         h.update(b"\0");
