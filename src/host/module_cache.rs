@@ -87,6 +87,28 @@ impl ModuleCache {
         what: &str,
     ) -> Result<Module> {
         let t = std::time::Instant::now();
+        let path = self.artifact_path_for_file(engine, origin, wasm);
+        self.load_artifact(engine, &path, wasm, what, t)
+    }
+
+    /// Make sure the artifact of `wasm` (read from `origin`) is in the
+    /// cache, compiling it if not, without loading it.
+    pub fn ensure_file(
+        &self,
+        engine: &Engine,
+        origin: &Path,
+        wasm: &[u8],
+        what: &str,
+    ) -> Result<()> {
+        let path = self.artifact_path_for_file(engine, origin, wasm);
+        if path.is_file() && intact(&path) {
+            return Ok(());
+        }
+        self.load_artifact(engine, &path, wasm, what, std::time::Instant::now())
+            .map(drop)
+    }
+
+    fn artifact_path_for_file(&self, engine: &Engine, origin: &Path, wasm: &[u8]) -> PathBuf {
         let memo = identity(origin).map(|id| {
             let name = Sha256::digest(format!("{}\0{id}", origin.display()));
             let hex: String = name.iter().take(20).map(|b| format!("{b:02x}")).collect();
@@ -112,8 +134,7 @@ impl ModuleCache {
                 d
             }
         };
-        let path = self.artifact_path_for_digest(engine, &digest);
-        self.load_artifact(engine, &path, wasm, what, t)
+        self.artifact_path_for_digest(engine, &digest)
     }
 
     fn load_artifact(

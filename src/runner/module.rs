@@ -40,3 +40,17 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
     }
     module
 }
+
+/// Make sure the dist's main module, compiled for an engine built with
+/// `opts`, is in the cache (compiling it on all cores if not), without
+/// loading it: for processes started later that only load it.
+pub fn ensure_compiled(dist: &Dist, cache: &Path, opts: EngineOptions) -> Result<()> {
+    let engine = engine::new_engine_with(opts)?;
+    let wasm = dist.read_wasm()?;
+    ModuleCache::new(cache.join("modules")).ensure_file(
+        &engine,
+        &dist.path("pyodide.asm.wasm"),
+        &wasm,
+        "pyodide.asm.wasm",
+    )
+}

@@ -30,7 +30,7 @@ use base64::Engine as _;
 
 use super::dist::{Dist, DistSource};
 use super::fetch;
-use super::module::load_module_with;
+use super::module::{ensure_compiled, load_module_with};
 use super::suite::{Driver, Suite};
 use super::worker::RESUME_VAR;
 use crate::host::boot::PyodideModule;
@@ -91,7 +91,7 @@ impl ZygoteBackend {
         guest: &GuestSpec,
         suites: &[Suite],
     ) -> Result<Self> {
-        load_module_with(dist, cache, EngineOptions::uninterrupted())
+        ensure_compiled(dist, cache, EngineOptions::uninterrupted())
             .context("compiling the module for the zygotes")?;
         let site = site_packages(guest.python);
         let prelude: FileSet = file_set([(
