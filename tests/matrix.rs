@@ -5,7 +5,10 @@
 //!
 //! - 314.0.3 dropped the pure-Python `zoneinfo._zoneinfo` from the stdlib
 //!   zip (314.0.0 to 314.0.2 ship it);
-//! - 314.0.7 added the `dedent` parameter to `_pyodide._base.eval_code`.
+//! - 314.0.7 added the `dedent` parameter to `_pyodide._base.eval_code`;
+//!
+//! and one that needs Python 3.13 (`copy.replace`), bisected over every
+//! stable release from 0.26.4 to 314.0.7: 0.28.0 brought CPython 3.13.
 //!
 //! Also: a build that does not boot (a dist whose module is broken) is a row
 //! that says so, and the commands that take one build refuse lists, ranges
@@ -266,6 +269,104 @@ fn bisect_finds_the_release_that_dropped_a_module() {
         last,
         format!(
             "bisect: {} builds run; the outcomes change between 314.0.2 (Python 3.14.2, Emscripten 5.0.3) and 314.0.3 (Python 3.14.2, Emscripten 5.0.3)",
+            ran.len()
+        )
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A reproducer whose test needs Python 3.13: `copy.replace` is new in
+/// 3.13 (Pyodide 0.26 and 0.27 ship CPython 3.12, 0.28 ships 3.13.2).
+fn repro_py313(dir: &Path) -> PathBuf {
+    let repro = dir.join("repro313");
+    fs::create_dir_all(&repro).unwrap();
+    fs::write(
+        repro.join("test_py313.py"),
+        r#"import copy
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: int
+
+
+def test_copy_replace():
+    assert copy.replace(Point(1, 2), y=5) == Point(1, 5)
+"#,
+    )
+    .unwrap();
+    repro
+}
+
+/// Across every stable release from 0.26.4 to 314.0.7 (28 builds, three
+/// CPython minor versions, three Emscripten majors), the bisect finds the
+/// release that brought Python 3.13 in at most 8 runs, ends included.
+#[test]
+fn bisect_finds_the_release_that_brought_python_3_13() {
+    let dir = scratch("bisect313");
+    let repro = repro_py313(&dir);
+    let out = run(
+        &dir,
+        &[
+            "bisect",
+            "--pyodide",
+            "0.26.4..314.0.7",
+            "--tests",
+            repro.to_str().unwrap(),
+            "-j",
+            "1",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0], "bisect: 28 builds from 0.26.4 to 314.0.7: at most 7 runs if every build boots",
+        "{stdout}"
+    );
+    let ran: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("bisect: ["))
+        .collect();
+    assert!(ran.len() <= 8, "{} builds run:\n{stdout}", ran.len());
+    assert!(
+        ran[0].starts_with(
+            "bisect: [1] 0.26.4 (Python 3.12.1, Emscripten 3.1.58): reference (1 test: 0 passed, 1 failed"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        ran[1],
+        "bisect: [2] 314.0.7 (Python 3.14.2, Emscripten 5.0.3): changed: repro313/test_py313.py::test_copy_replace failed -> passed",
+        "{stdout}"
+    );
+    // Every build it ran: on the 3.12 side the same as 0.26.4, on the 3.13
+    // and later side changed.
+    for l in &ran[2..] {
+        let python = l.split("(Python ").nth(1).unwrap_or_default();
+        if python.starts_with("3.12.") {
+            assert!(l.ends_with(": same"), "{l}");
+        } else {
+            assert!(
+                l.ends_with(
+                    ": changed: repro313/test_py313.py::test_copy_replace failed -> passed"
+                ),
+                "{l}"
+            );
+        }
+    }
+    assert_eq!(
+        *lines.last().unwrap(),
+        format!(
+            "bisect: {} builds run; the outcomes change between 0.27.8 (Python 3.12.7, Emscripten 3.1.58) and 0.28.0 (Python 3.13.2, Emscripten 4.0.9)",
             ran.len()
         )
     );
