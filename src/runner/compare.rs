@@ -1,6 +1,8 @@
 //! `pyodide-test compare`: the same plan under Wasmtime and under Node (the
 //! reference), and the tests whose outcome differs; or, with `--scripts
-//! DIR`, the scripts whose stdout or exit status differs.
+//! DIR`, the scripts whose stdout or exit status differs. With several
+//! builds (`--pyodide LIST|RANGE`, `--dist` repeated) it compares on each
+//! in turn and ends with a line per build ([`run_builds`]).
 //!
 //! Known differences come from a file (`--known FILE`, e.g.
 //! `conformance/known-differences.txt`): `KEY: reason` lines, `#` comments.
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::backend::Runtime;
+use super::builds::Build;
 use super::dist::DistSource;
 use super::options::{Size, warn_unhonoured};
 use super::outcome::{Outcome, TestRecord};
@@ -134,9 +137,72 @@ struct Difference {
     known: Option<String>,
 }
 
-/// `pyodide-test compare PACKAGE...`: returns 0 when both runtimes agree
+/// How one comparison ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared {
+    /// Its exit status: 0 when both runtimes agree (apart from known
+    /// differences), 1 when they differ, 2 when some script could not run,
+    /// 130 if interrupted.
+    pub status: i32,
+    /// Its last line (`compare: 54 tests: 54 agree, ...`), already printed.
+    pub summary: String,
+}
+
+impl Compared {
+    fn new(status: i32, summary: String) -> Compared {
+        Compared { status, summary }
+    }
+}
+
+/// `compare` over several builds (`--pyodide LIST|RANGE`, or `--dist`
+/// repeated): `one` compares the runtimes on each build in turn, under a
+/// `compare: [i/n] BUILD` line; then a line per build with its summary.
+/// A build that cannot be compared (not fetched, no Node for it, ...) is a
+/// line that says why. Returns the worst status: 2 if some build could not
+/// be compared, else 1 if some differ, else 0 (130 if interrupted).
+pub fn run_builds(
+    base: &DistSource,
+    builds: &[Build],
+    mut one: impl FnMut(&DistSource) -> Result<Compared>,
+) -> Result<i32> {
+    let n = builds.len();
+    let mut rows = Vec::with_capacity(n);
+    for (i, build) in builds.iter().enumerate() {
+        let label = build.label();
+        println!("compare: [{}/{n}] {label}", i + 1);
+        eprintln!("pyodide-test: compare [{}/{n}] {label}", i + 1);
+        let (status, summary) = match one(&build.source(base)) {
+            Ok(c) if c.status == INTERRUPTED_STATUS => return Ok(INTERRUPTED_STATUS),
+            Ok(c) => {
+                let summary = c.summary.strip_prefix("compare: ").unwrap_or(&c.summary);
+                (c.status, summary.to_string())
+            }
+            Err(e) => {
+                let why = e.chain().map(|e| e.to_string()).collect::<Vec<_>>();
+                let why = format!("could not compare: {}", why.join(": "));
+                println!("compare: {why}");
+                (2, why)
+            }
+        };
+        rows.push((label, status, summary));
+    }
+    let count = |s: i32| rows.iter().filter(|r| r.1 == s).count();
+    println!(
+        "compare: {n} builds: {} agree, {} differ, {} could not be compared",
+        count(0),
+        count(1),
+        n - count(0) - count(1)
+    );
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    for (label, _, summary) in &rows {
+        println!("  {label:width$}  {summary}");
+    }
+    Ok(rows.iter().map(|r| r.1).max().unwrap_or(0))
+}
+
+/// `pyodide-test compare PACKAGE...`: status 0 when both runtimes agree
 /// (apart from known differences), 1 when they differ, 130 if interrupted.
-pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> Result<i32> {
+pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> Result<Compared> {
     let plan = test_cmd::prepare(source, opts)?;
     // SAFETY: isatty only inspects the descriptor number.
     let tty = unsafe { libc::isatty(2) == 1 };
@@ -156,7 +222,7 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
         }
         if run.interrupted {
             eprintln!("pyodide-test: interrupted");
-            return Ok(INTERRUPTED_STATUS);
+            return Ok(Compared::new(INTERRUPTED_STATUS, "interrupted".into()));
         }
         eprintln!(
             "pyodide-test: {name}: {} files, {} results in {:.1} s",
@@ -168,7 +234,18 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
     }
     let node = runs.pop().unwrap_or_default();
     let wasmtime = runs.pop().unwrap_or_default();
-    let (diffs, agree) = differences(wasmtime, node, known);
+    let (diffs, agreed) = differences(wasmtime, node, known);
+    let agree: usize = agreed.values().sum();
+    // What the tests that agree did, e.g. "(50 passed, 4 skipped)".
+    let agreed = agreed
+        .iter()
+        .map(|(o, n)| format!("{n} {}", o.as_str()))
+        .collect::<Vec<_>>();
+    let agreed = if agreed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", agreed.join(", "))
+    };
     let mut out = std::io::stdout().lock();
     print_differences(&mut out, &diffs)?;
     let count = |f: &dyn Fn(&Difference) -> bool| diffs.iter().filter(|d| f(d)).count();
@@ -176,21 +253,24 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
     let only_w = count(&|d| d.node.is_none());
     let only_n = count(&|d| d.wasmtime.is_none());
     let known_n = count(&|d| d.known.is_some());
-    writeln!(
-        out,
-        "compare: {} tests: {agree} agree, {differ} differ, {only_w} only under wasmtime, {only_n} only under node ({known_n} known differences)",
+    let summary = format!(
+        "compare: {} tests: {agree} agree{agreed}, {differ} differ, {only_w} only under wasmtime, {only_n} only under node ({known_n} known differences)",
         agree + diffs.len()
-    )?;
-    Ok(i32::from(diffs.iter().any(|d| d.known.is_none())))
+    );
+    writeln!(out, "{summary}")?;
+    Ok(Compared::new(
+        i32::from(diffs.iter().any(|d| d.known.is_none())),
+        summary,
+    ))
 }
 
 /// Match the records of both runs by (package, normalised id); returns the
-/// differences and the number of tests that agree.
+/// differences and how many tests agree, by their (common) outcome.
 fn differences(
     wasmtime: Vec<TestRecord>,
     node: Vec<TestRecord>,
     known: &Known,
-) -> (Vec<Difference>, usize) {
+) -> (Vec<Difference>, BTreeMap<Outcome, usize>) {
     type Sides = (Vec<TestRecord>, Vec<TestRecord>);
     let mut by_key: BTreeMap<(String, String), Sides> = BTreeMap::new();
     for r in wasmtime {
@@ -202,7 +282,7 @@ fn differences(
         by_key.entry(k).or_default().1.push(r);
     }
     let mut diffs = Vec::new();
-    let mut agree = 0;
+    let mut agree = BTreeMap::new();
     for ((package, id), (mut w, mut n)) in by_key {
         // Ids equal after normalisation: pair them up by outcome.
         w.sort_by_key(|r| r.outcome);
@@ -217,7 +297,7 @@ fn differences(
             if let (Some(a), Some(b)) = (&a, &b)
                 && a.outcome == b.outcome
             {
-                agree += 1;
+                *agree.entry(a.outcome).or_insert(0) += 1;
                 continue;
             }
             diffs.push(Difference {
@@ -306,7 +386,7 @@ struct ScriptRun {
 
 /// `pyodide-test compare --scripts DIR`: every script under both runtimes;
 /// prints those whose stdout or exit status differs.
-pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> Result<i32> {
+pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> Result<Compared> {
     let mut names: Vec<String> = std::fs::read_dir(&opts.dir)
         .with_context(|| format!("reading {}", opts.dir.display()))?
         .filter_map(|e| e.ok())
@@ -424,17 +504,19 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
             writeln!(out, "    known: {reason}")?;
         }
     }
-    writeln!(
-        out,
+    let summary = format!(
         "compare: {} scripts: {} agree, {differ} differ ({known_n} known differences), {failed} could not run; {:.1} s",
         names.len(),
         names.len() - differ - failed,
         started.elapsed().as_secs_f64()
-    )?;
-    if failed > 0 {
-        return Ok(2);
-    }
-    Ok(i32::from(differ > known_n))
+    );
+    writeln!(out, "{summary}")?;
+    let status = if failed > 0 {
+        2
+    } else {
+        i32::from(differ > known_n)
+    };
+    Ok(Compared::new(status, summary))
 }
 
 fn status_text(s: Option<i32>) -> String {
@@ -614,7 +696,7 @@ mod tests {
             rec("p", "t.py::d", Outcome::Passed),
         ];
         let (d, agree) = differences(w, n, &Known::default());
-        assert_eq!(agree, 1);
+        assert_eq!(agree, BTreeMap::from([(Outcome::Passed, 1)]));
         let keys: Vec<_> = d
             .iter()
             .map(|d| {
