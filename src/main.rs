@@ -482,6 +482,14 @@ fn compare(
         None => runner::compare::Known::default(),
     };
     let one = |source: &runner::DistSource| -> anyhow::Result<runner::compare::Compared> {
+        // The known differences of this build's release.
+        let version = match &source.dir {
+            Some(dir) => runner::dist::Dist::open(dir)
+                .ok()
+                .and_then(|d| d.pyodide_version()),
+            None => Some(source.version.clone()),
+        };
+        let known = known.for_release(version.as_deref());
         if let Some(dir) = &args.scripts {
             let Seconds(timeout) = args.run.timeout;
             return runner::compare::run_scripts(

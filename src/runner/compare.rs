@@ -34,9 +34,20 @@ use super::test_cmd::{self, INTERRUPTED_STATUS, TestOptions};
 /// The runtimes compared, in report order.
 const RUNTIMES: [Runtime; 2] = [Runtime::Wasmtime, Runtime::Node];
 
-/// Known differences: (key, reason).
+/// Known differences: `KEY: reason` lines, each for every build or, with
+/// a `[FROM..TO]` prefix, for the releases from FROM to TO only.
 #[derive(Debug, Default, Clone)]
-pub struct Known(Vec<(String, String)>);
+pub struct Known(Vec<Entry>);
+
+/// One known difference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    /// The releases it is for (`[FROM..TO]`, either end open, or
+    /// `[VERSION]`), both ends included; `None`: every build.
+    releases: Option<(Option<String>, Option<String>)>,
+    key: String,
+    reason: String,
+}
 
 impl Known {
     /// Read `KEY: reason` lines (`#` comments, blank lines ignored).
@@ -53,18 +64,71 @@ impl Known {
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .filter_map(|l| {
+                    // A leading `[FROM..TO]` or `[VERSION]`: the releases.
+                    let (releases, l) = match l.strip_prefix('[').and_then(|r| r.split_once(']')) {
+                        Some((spec, rest)) => {
+                            let end =
+                                |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+                            let range = match spec.split_once("..") {
+                                Some((from, to)) => (end(from), end(to)),
+                                None => (end(spec), end(spec)),
+                            };
+                            (Some(range), rest.trim_start())
+                        }
+                        None => (None, l),
+                    };
                     // The key ends at the first ": " (ids hold "::").
                     let at = l.find(": ").or_else(|| l.strip_suffix(':').map(str::len))?;
                     let (k, r) = l.split_at(at);
-                    Some((k.trim().to_string(), r[1..].trim().to_string()))
+                    Some(Entry {
+                        releases,
+                        key: k.trim().to_string(),
+                        reason: r[1..].trim().to_string(),
+                    })
                 })
                 .collect(),
         )
     }
 
+    /// The known differences of the release `version` (`None`: a build
+    /// whose version is not known): those for every build, and those whose
+    /// `[FROM..TO]` holds it. Only these are consulted by the lookups
+    /// below; entries for some releases apply once chosen here.
+    pub fn for_release(&self, version: Option<&str>) -> Known {
+        use super::builds::compare_versions;
+        use std::cmp::Ordering;
+        let holds = |(from, to): &(Option<String>, Option<String>)| {
+            version.is_some_and(|v| {
+                from.as_deref()
+                    .is_none_or(|f| compare_versions(v, f) != Ordering::Less)
+                    && to
+                        .as_deref()
+                        .is_none_or(|t| compare_versions(v, t) != Ordering::Greater)
+            })
+        };
+        Known(
+            self.0
+                .iter()
+                .filter(|e| e.releases.as_ref().is_none_or(holds))
+                .map(|e| Entry {
+                    releases: None,
+                    ..e.clone()
+                })
+                .collect(),
+        )
+    }
+
+    /// The entries for every build (see [`Known::for_release`]): (key, reason).
+    fn general(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0
+            .iter()
+            .filter(|e| e.releases.is_none())
+            .map(|e| (&e.key, &e.reason))
+    }
+
     /// The reason a test of `package` with (normalised) `id` may differ.
     pub fn test(&self, package: &str, id: &str) -> Option<&str> {
-        self.0.iter().find_map(|(k, r)| {
+        self.general().find_map(|(k, r)| {
             let (p, prefix) = k.split_once("::")?;
             (p == package && id.starts_with(prefix)).then_some(r.as_str())
         })
@@ -72,8 +136,7 @@ impl Known {
 
     /// The reason script `name` may differ as a whole (a key `NAME`).
     pub fn script(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
+        self.general()
             .find_map(|(k, r)| (k == name).then_some(r.as_str()))
     }
 
@@ -81,8 +144,7 @@ impl Known {
     /// `NAME@TEXT`, the lines containing TEXT (on either side), with the
     /// reason. The rest of the output is still compared.
     pub fn script_lines(&self, name: &str) -> Vec<(&str, &str)> {
-        self.0
-            .iter()
+        self.general()
             .filter_map(|(k, r)| {
                 let (n, text) = k.split_once('@')?;
                 (n == name && !text.is_empty()).then_some((text, r.as_str()))
@@ -662,6 +724,28 @@ mod tests {
         );
         assert_eq!(k.test("msgpack", "test/test_a.py::test_c"), None);
         assert_eq!(k.test("pydantic-core", "anything"), Some("all"));
+    }
+
+    #[test]
+    fn known_for_some_releases() {
+        let k = Known::parse(
+            "a: all\n[0.23.4..0.27.8] b: old\n[..0.25.1] c@x: older\n[0.28.0..] d: new\n[0.27.8] e: one\n",
+        );
+        let keys = |v: Option<&str>| {
+            let k = k.for_release(v);
+            ["a", "b", "c", "d", "e"]
+                .into_iter()
+                .filter(|n| k.script(n).is_some() || !k.script_lines(n).is_empty())
+                .collect::<Vec<_>>()
+        };
+        // Not chosen for a release: only the general ones.
+        assert_eq!(k.script("b"), None);
+        assert_eq!(k.script("a"), Some("all"));
+        assert_eq!(keys(Some("0.23.4")), ["a", "b", "c"]);
+        assert_eq!(keys(Some("0.27.8")), ["a", "b", "e"]);
+        assert_eq!(keys(Some("0.28.0")), ["a", "d"]);
+        assert_eq!(keys(Some("314.0.0-alpha.1")), ["a", "d"]);
+        assert_eq!(keys(None), ["a"]);
     }
 
     #[test]
