@@ -448,6 +448,43 @@ fn compare_agrees_with_node_on_each_release() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The conformance scripts under both runtimes on releases with
+/// Emscripten 3.1's glue, from the oldest to the newest: every difference
+/// is listed for its releases, with its reason, in
+/// conformance/known-differences.txt.
+#[test]
+#[ignore = "runs 72 scripts under both runtimes on five releases (about 25 minutes here)"]
+fn conformance_scripts_on_older_releases_differ_only_as_known() {
+    let dir = scratch("conformance");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = run(
+        &dir,
+        &[
+            "compare",
+            "--pyodide",
+            "0.23.4,0.24.1,0.25.1,0.26.4,0.27.8",
+            "--scripts",
+            &format!("{root}/conformance/scripts"),
+            "--known",
+            &format!("{root}/conformance/known-differences.txt"),
+            "-j",
+            "2",
+        ],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("compare: 5 builds: 5 agree, 0 differ, 0 could not be compared"),
+        "{stdout}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bisect_with_no_change_says_so() {
     let dir = scratch("nochange");
