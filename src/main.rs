@@ -18,13 +18,13 @@ use pyodide_test::runner::{self, Runtime, fetch::DEFAULT_PYODIDE_VERSION};
 #[command(name = "pyodide-test", version, about, subcommand_negates_reqs = true)]
 struct Cli {
     /// Pyodide release to use (default: 314.0.7), fetched with `npm pack`
-    /// into the cache. `matrix` and `bisect` also take a list
+    /// into the cache. `matrix`, `bisect` and `compare` also take a list
     /// (0.27.7,314.0.7) or a range over the releases npm lists
     /// (0.26.4..314.0.7; stable ones unless --pre).
     #[arg(long, global = true, value_name = "VERSION|LIST|RANGE")]
     pyodide: Option<String>,
     /// Use this local Pyodide distribution directory instead of a release
-    /// (`matrix` and `bisect`: repeat it for several builds).
+    /// (`matrix`, `bisect` and `compare`: repeat it for several builds).
     #[arg(long, global = true, value_name = "DIR")]
     dist: Vec<PathBuf>,
     /// Where the packages of the dist's pyodide-lock.json that are not in
@@ -159,6 +159,9 @@ struct CompareArgs {
     /// `script: reason` lines; listed differences do not fail the comparison.
     #[arg(long, value_name = "FILE")]
     known: Option<PathBuf>,
+    /// With a --pyodide range: include pre-releases.
+    #[arg(long)]
+    pre: bool,
     #[command(flatten)]
     run: RunArgs,
 }
@@ -271,7 +274,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let runtime = cli.runtime;
-    // Several builds are for `matrix` and `bisect` only.
+    // Several builds are for `matrix`, `bisect` and `compare` only.
     let builds = match &cli.command {
         Some(Command::Matrix(MatrixArgs { pre, .. }) | Command::Bisect(BisectArgs { pre, .. })) => {
             let pyodide = match (&cli.pyodide, cli.dist.is_empty()) {
@@ -279,6 +282,27 @@ fn main() -> ExitCode {
                 (p, _) => p.as_deref(),
             };
             match runner::builds::parse(pyodide, &cli.dist, *pre, runner::builds::npm_releases) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("pyodide-test: error: {}", one_line(&e));
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        // `compare` takes one build, or several to compare on each.
+        Some(Command::Compare(CompareArgs { pre, .. }))
+            if cli
+                .pyodide
+                .as_deref()
+                .is_some_and(runner::builds::is_several)
+                || cli.dist.len() > 1 =>
+        {
+            match runner::builds::parse(
+                cli.pyodide.as_deref(),
+                &cli.dist,
+                *pre,
+                runner::builds::npm_releases,
+            ) {
                 Ok(b) => b,
                 Err(e) => {
                     eprintln!("pyodide-test: error: {}", one_line(&e));
@@ -345,7 +369,7 @@ fn main() -> ExitCode {
                 },
             ),
             Some(Command::Merge(args)) => merge(args),
-            Some(Command::Compare(args)) => compare(&source, args),
+            Some(Command::Compare(args)) => compare(&source, &builds, args),
             Some(Command::Cpython(args)) => runner::cpython::run(
                 &source,
                 runtime,
@@ -446,36 +470,56 @@ fn command_name(command: &Command) -> &'static str {
     }
 }
 
-/// `pyodide-test compare`.
-fn compare(source: &runner::DistSource, args: CompareArgs) -> anyhow::Result<i32> {
+/// `pyodide-test compare`, on one build or (`builds`, when several were
+/// given) on each.
+fn compare(
+    source: &runner::DistSource,
+    builds: &[runner::builds::Build],
+    args: CompareArgs,
+) -> anyhow::Result<i32> {
     let known = match &args.known {
         Some(path) => runner::compare::Known::load(path)?,
         None => runner::compare::Known::default(),
     };
-    if let Some(dir) = args.scripts {
-        let Seconds(timeout) = args.run.timeout;
-        return runner::compare::run_scripts(
+    let one = |source: &runner::DistSource| -> anyhow::Result<runner::compare::Compared> {
+        // The known differences of this build's release.
+        let version = match &source.dir {
+            Some(dir) => runner::dist::Dist::open(dir)
+                .ok()
+                .and_then(|d| d.pyodide_version()),
+            None => Some(source.version.clone()),
+        };
+        let known = known.for_release(version.as_deref());
+        if let Some(dir) = &args.scripts {
+            let Seconds(timeout) = args.run.timeout;
+            return runner::compare::run_scripts(
+                source,
+                &runner::compare::ScriptOptions {
+                    dir: dir.clone(),
+                    names: args.names.clone(),
+                    jobs: jobs(args.run.jobs)?,
+                    timeout,
+                    max_memory: args.run.max_memory,
+                    max_fs: args.run.max_fs,
+                },
+                &known,
+            );
+        }
+        runner::compare::run_packages(
             source,
-            &runner::compare::ScriptOptions {
-                dir,
-                names: args.names,
-                jobs: jobs(args.run.jobs)?,
-                timeout,
-                max_memory: args.run.max_memory,
-                max_fs: args.run.max_fs,
+            &runner::test_cmd::TestOptions {
+                packages: args.names.clone(),
+                run: args.run.clone(),
+                report: ReportArgs::default(),
             },
             &known,
-        );
+        )
+    };
+    if builds.len() > 1 {
+        runner::compare::run_builds(source, builds, one)
+    } else {
+        one(source).map(|c| c.status)
     }
-    runner::compare::run_packages(
-        source,
-        &runner::test_cmd::TestOptions {
-            packages: args.names,
-            run: args.run,
-            report: ReportArgs::default(),
-        },
-        &known,
-    )
 }
 
 /// A command line clap refused: help and version as clap prints them, any

@@ -202,21 +202,22 @@ async function main() {
     }
   }
 
+  const env = Object.assign(
+    {
+      // As the CLI: stop loadPyodide's default PYTHONINSPECT=1.
+      PYTHONINSPECT: "",
+      PYTHONEXECUTABLE: opts.executable,
+      HOME: "/home/pyodide",
+    },
+    opts.env,
+  );
   let py;
   try {
     py = await loadPyodide({
       indexURL: dist + path.sep,
       args: opts.pythonArgs,
       _sysExecutable: opts.executable,
-      env: Object.assign(
-        {
-          // As the CLI: stop loadPyodide's default PYTHONINSPECT=1.
-          PYTHONINSPECT: "",
-          PYTHONEXECUTABLE: opts.executable,
-          HOME: "/home/pyodide",
-        },
-        opts.env,
-      ),
+      env,
       fsInit,
     });
   } catch (e) {
@@ -226,7 +227,15 @@ async function main() {
   }
   // Releases before 0.24 have no fsInit hook: place the files now, after
   // CPython's start and before the command line runs.
-  if (!fsInitDone) fsInit(py.FS);
+  const before024 = !fsInitDone;
+  if (before024) fsInit(py.FS);
+  // Nor an `env` option: set the variables now, through os.environ (which
+  // also puts them into C's environment). Those CPython reads only at its
+  // start (PYTHONHASHSEED, ...) come too late to take effect there.
+  if (before024) {
+    const json = JSON.stringify(JSON.stringify(env));
+    py.runPython(`import json as _j, os as _o; _o.environ.update(_j.loads(${json})); del _j, _o`);
+  }
   // Default Node streams: raw fs.writeSync on fds 1/2 (no line batching).
   py.setStdout();
   py.setStderr();
@@ -267,7 +276,9 @@ loop._keyboard_interrupt_handler = lambda: handleExit(130)
 
   let errcode;
   try {
-    if (py._module.jspiSupported) {
+    // 0.25 and 0.26 know JSPI but have no promisingRunMain: their main
+    // runs synchronously, as on a runtime without JSPI.
+    if (py._module.jspiSupported && py._module.promisingRunMain) {
       errcode = await py._module.promisingRunMain();
     } else {
       errcode = py._module._run_main();

@@ -1,4 +1,4 @@
-//! The builds `matrix` and `bisect` run over: `--pyodide` lists
+//! The builds `matrix`, `bisect` and `compare` run over: `--pyodide` lists
 //! (`0.26.4,0.27.7,314.0.7`) and ranges (`0.26.4..314.0.7`, over the
 //! releases npm lists for the `pyodide` package, stable ones unless
 //! `--pre`), and repeated `--dist DIR`. Every other command takes one
@@ -55,12 +55,12 @@ pub fn is_several(pyodide: &str) -> bool {
 pub fn several(command: &str, pyodide: Option<&str>, dists: &[PathBuf]) -> Option<String> {
     if let Some(p) = pyodide.filter(|p| is_several(p)) {
         return Some(format!(
-            "`{command}` runs one build, and --pyodide {p} names several: lists and ranges are for `matrix` and `bisect`"
+            "`{command}` runs one build, and --pyodide {p} names several: lists and ranges are for `matrix`, `bisect` and `compare`"
         ));
     }
     if dists.len() > 1 {
         return Some(format!(
-            "`{command}` runs one build, and --dist was given {} times: repeated --dist is for `matrix` and `bisect`",
+            "`{command}` runs one build, and --dist was given {} times: repeated --dist is for `matrix`, `bisect` and `compare`",
             dists.len()
         ));
     }

@@ -1,6 +1,8 @@
 //! `pyodide-test compare`: the same plan under Wasmtime and under Node (the
 //! reference), and the tests whose outcome differs; or, with `--scripts
-//! DIR`, the scripts whose stdout or exit status differs.
+//! DIR`, the scripts whose stdout or exit status differs. With several
+//! builds (`--pyodide LIST|RANGE`, `--dist` repeated) it compares on each
+//! in turn and ends with a line per build ([`run_builds`]).
 //!
 //! Known differences come from a file (`--known FILE`, e.g.
 //! `conformance/known-differences.txt`): `KEY: reason` lines, `#` comments.
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use super::backend::Runtime;
+use super::builds::Build;
 use super::dist::DistSource;
 use super::options::{Size, warn_unhonoured};
 use super::outcome::{Outcome, TestRecord};
@@ -31,9 +34,20 @@ use super::test_cmd::{self, INTERRUPTED_STATUS, TestOptions};
 /// The runtimes compared, in report order.
 const RUNTIMES: [Runtime; 2] = [Runtime::Wasmtime, Runtime::Node];
 
-/// Known differences: (key, reason).
+/// Known differences: `KEY: reason` lines, each for every build or, with
+/// a `[FROM..TO]` prefix, for the releases from FROM to TO only.
 #[derive(Debug, Default, Clone)]
-pub struct Known(Vec<(String, String)>);
+pub struct Known(Vec<Entry>);
+
+/// One known difference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    /// The releases it is for (`[FROM..TO]`, either end open, or
+    /// `[VERSION]`), both ends included; `None`: every build.
+    releases: Option<(Option<String>, Option<String>)>,
+    key: String,
+    reason: String,
+}
 
 impl Known {
     /// Read `KEY: reason` lines (`#` comments, blank lines ignored).
@@ -50,18 +64,71 @@ impl Known {
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .filter_map(|l| {
+                    // A leading `[FROM..TO]` or `[VERSION]`: the releases.
+                    let (releases, l) = match l.strip_prefix('[').and_then(|r| r.split_once(']')) {
+                        Some((spec, rest)) => {
+                            let end =
+                                |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+                            let range = match spec.split_once("..") {
+                                Some((from, to)) => (end(from), end(to)),
+                                None => (end(spec), end(spec)),
+                            };
+                            (Some(range), rest.trim_start())
+                        }
+                        None => (None, l),
+                    };
                     // The key ends at the first ": " (ids hold "::").
                     let at = l.find(": ").or_else(|| l.strip_suffix(':').map(str::len))?;
                     let (k, r) = l.split_at(at);
-                    Some((k.trim().to_string(), r[1..].trim().to_string()))
+                    Some(Entry {
+                        releases,
+                        key: k.trim().to_string(),
+                        reason: r[1..].trim().to_string(),
+                    })
                 })
                 .collect(),
         )
     }
 
+    /// The known differences of the release `version` (`None`: a build
+    /// whose version is not known): those for every build, and those whose
+    /// `[FROM..TO]` holds it. Only these are consulted by the lookups
+    /// below; entries for some releases apply once chosen here.
+    pub fn for_release(&self, version: Option<&str>) -> Known {
+        use super::builds::compare_versions;
+        use std::cmp::Ordering;
+        let holds = |(from, to): &(Option<String>, Option<String>)| {
+            version.is_some_and(|v| {
+                from.as_deref()
+                    .is_none_or(|f| compare_versions(v, f) != Ordering::Less)
+                    && to
+                        .as_deref()
+                        .is_none_or(|t| compare_versions(v, t) != Ordering::Greater)
+            })
+        };
+        Known(
+            self.0
+                .iter()
+                .filter(|e| e.releases.as_ref().is_none_or(holds))
+                .map(|e| Entry {
+                    releases: None,
+                    ..e.clone()
+                })
+                .collect(),
+        )
+    }
+
+    /// The entries for every build (see [`Known::for_release`]): (key, reason).
+    fn general(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0
+            .iter()
+            .filter(|e| e.releases.is_none())
+            .map(|e| (&e.key, &e.reason))
+    }
+
     /// The reason a test of `package` with (normalised) `id` may differ.
     pub fn test(&self, package: &str, id: &str) -> Option<&str> {
-        self.0.iter().find_map(|(k, r)| {
+        self.general().find_map(|(k, r)| {
             let (p, prefix) = k.split_once("::")?;
             (p == package && id.starts_with(prefix)).then_some(r.as_str())
         })
@@ -69,8 +136,7 @@ impl Known {
 
     /// The reason script `name` may differ as a whole (a key `NAME`).
     pub fn script(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
+        self.general()
             .find_map(|(k, r)| (k == name).then_some(r.as_str()))
     }
 
@@ -78,8 +144,7 @@ impl Known {
     /// `NAME@TEXT`, the lines containing TEXT (on either side), with the
     /// reason. The rest of the output is still compared.
     pub fn script_lines(&self, name: &str) -> Vec<(&str, &str)> {
-        self.0
-            .iter()
+        self.general()
             .filter_map(|(k, r)| {
                 let (n, text) = k.split_once('@')?;
                 (n == name && !text.is_empty()).then_some((text, r.as_str()))
@@ -134,9 +199,72 @@ struct Difference {
     known: Option<String>,
 }
 
-/// `pyodide-test compare PACKAGE...`: returns 0 when both runtimes agree
+/// How one comparison ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compared {
+    /// Its exit status: 0 when both runtimes agree (apart from known
+    /// differences), 1 when they differ, 2 when some script could not run,
+    /// 130 if interrupted.
+    pub status: i32,
+    /// Its last line (`compare: 54 tests: 54 agree, ...`), already printed.
+    pub summary: String,
+}
+
+impl Compared {
+    fn new(status: i32, summary: String) -> Compared {
+        Compared { status, summary }
+    }
+}
+
+/// `compare` over several builds (`--pyodide LIST|RANGE`, or `--dist`
+/// repeated): `one` compares the runtimes on each build in turn, under a
+/// `compare: [i/n] BUILD` line; then a line per build with its summary.
+/// A build that cannot be compared (not fetched, no Node for it, ...) is a
+/// line that says why. Returns the worst status: 2 if some build could not
+/// be compared, else 1 if some differ, else 0 (130 if interrupted).
+pub fn run_builds(
+    base: &DistSource,
+    builds: &[Build],
+    mut one: impl FnMut(&DistSource) -> Result<Compared>,
+) -> Result<i32> {
+    let n = builds.len();
+    let mut rows = Vec::with_capacity(n);
+    for (i, build) in builds.iter().enumerate() {
+        let label = build.label();
+        println!("compare: [{}/{n}] {label}", i + 1);
+        eprintln!("pyodide-test: compare [{}/{n}] {label}", i + 1);
+        let (status, summary) = match one(&build.source(base)) {
+            Ok(c) if c.status == INTERRUPTED_STATUS => return Ok(INTERRUPTED_STATUS),
+            Ok(c) => {
+                let summary = c.summary.strip_prefix("compare: ").unwrap_or(&c.summary);
+                (c.status, summary.to_string())
+            }
+            Err(e) => {
+                let why = e.chain().map(|e| e.to_string()).collect::<Vec<_>>();
+                let why = format!("could not compare: {}", why.join(": "));
+                println!("compare: {why}");
+                (2, why)
+            }
+        };
+        rows.push((label, status, summary));
+    }
+    let count = |s: i32| rows.iter().filter(|r| r.1 == s).count();
+    println!(
+        "compare: {n} builds: {} agree, {} differ, {} could not be compared",
+        count(0),
+        count(1),
+        n - count(0) - count(1)
+    );
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    for (label, _, summary) in &rows {
+        println!("  {label:width$}  {summary}");
+    }
+    Ok(rows.iter().map(|r| r.1).max().unwrap_or(0))
+}
+
+/// `pyodide-test compare PACKAGE...`: status 0 when both runtimes agree
 /// (apart from known differences), 1 when they differ, 130 if interrupted.
-pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> Result<i32> {
+pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> Result<Compared> {
     let plan = test_cmd::prepare(source, opts)?;
     // SAFETY: isatty only inspects the descriptor number.
     let tty = unsafe { libc::isatty(2) == 1 };
@@ -156,7 +284,7 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
         }
         if run.interrupted {
             eprintln!("pyodide-test: interrupted");
-            return Ok(INTERRUPTED_STATUS);
+            return Ok(Compared::new(INTERRUPTED_STATUS, "interrupted".into()));
         }
         eprintln!(
             "pyodide-test: {name}: {} files, {} results in {:.1} s",
@@ -168,7 +296,18 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
     }
     let node = runs.pop().unwrap_or_default();
     let wasmtime = runs.pop().unwrap_or_default();
-    let (diffs, agree) = differences(wasmtime, node, known);
+    let (diffs, agreed) = differences(wasmtime, node, known);
+    let agree: usize = agreed.values().sum();
+    // What the tests that agree did, e.g. "(50 passed, 4 skipped)".
+    let agreed = agreed
+        .iter()
+        .map(|(o, n)| format!("{n} {}", o.as_str()))
+        .collect::<Vec<_>>();
+    let agreed = if agreed.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", agreed.join(", "))
+    };
     let mut out = std::io::stdout().lock();
     print_differences(&mut out, &diffs)?;
     let count = |f: &dyn Fn(&Difference) -> bool| diffs.iter().filter(|d| f(d)).count();
@@ -176,21 +315,24 @@ pub fn run_packages(source: &DistSource, opts: &TestOptions, known: &Known) -> R
     let only_w = count(&|d| d.node.is_none());
     let only_n = count(&|d| d.wasmtime.is_none());
     let known_n = count(&|d| d.known.is_some());
-    writeln!(
-        out,
-        "compare: {} tests: {agree} agree, {differ} differ, {only_w} only under wasmtime, {only_n} only under node ({known_n} known differences)",
+    let summary = format!(
+        "compare: {} tests: {agree} agree{agreed}, {differ} differ, {only_w} only under wasmtime, {only_n} only under node ({known_n} known differences)",
         agree + diffs.len()
-    )?;
-    Ok(i32::from(diffs.iter().any(|d| d.known.is_none())))
+    );
+    writeln!(out, "{summary}")?;
+    Ok(Compared::new(
+        i32::from(diffs.iter().any(|d| d.known.is_none())),
+        summary,
+    ))
 }
 
 /// Match the records of both runs by (package, normalised id); returns the
-/// differences and the number of tests that agree.
+/// differences and how many tests agree, by their (common) outcome.
 fn differences(
     wasmtime: Vec<TestRecord>,
     node: Vec<TestRecord>,
     known: &Known,
-) -> (Vec<Difference>, usize) {
+) -> (Vec<Difference>, BTreeMap<Outcome, usize>) {
     type Sides = (Vec<TestRecord>, Vec<TestRecord>);
     let mut by_key: BTreeMap<(String, String), Sides> = BTreeMap::new();
     for r in wasmtime {
@@ -202,7 +344,7 @@ fn differences(
         by_key.entry(k).or_default().1.push(r);
     }
     let mut diffs = Vec::new();
-    let mut agree = 0;
+    let mut agree = BTreeMap::new();
     for ((package, id), (mut w, mut n)) in by_key {
         // Ids equal after normalisation: pair them up by outcome.
         w.sort_by_key(|r| r.outcome);
@@ -217,7 +359,7 @@ fn differences(
             if let (Some(a), Some(b)) = (&a, &b)
                 && a.outcome == b.outcome
             {
-                agree += 1;
+                *agree.entry(a.outcome).or_insert(0) += 1;
                 continue;
             }
             diffs.push(Difference {
@@ -306,7 +448,7 @@ struct ScriptRun {
 
 /// `pyodide-test compare --scripts DIR`: every script under both runtimes;
 /// prints those whose stdout or exit status differs.
-pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> Result<i32> {
+pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> Result<Compared> {
     let mut names: Vec<String> = std::fs::read_dir(&opts.dir)
         .with_context(|| format!("reading {}", opts.dir.display()))?
         .filter_map(|e| e.ok())
@@ -424,17 +566,19 @@ pub fn run_scripts(source: &DistSource, opts: &ScriptOptions, known: &Known) -> 
             writeln!(out, "    known: {reason}")?;
         }
     }
-    writeln!(
-        out,
+    let summary = format!(
         "compare: {} scripts: {} agree, {differ} differ ({known_n} known differences), {failed} could not run; {:.1} s",
         names.len(),
         names.len() - differ - failed,
         started.elapsed().as_secs_f64()
-    )?;
-    if failed > 0 {
-        return Ok(2);
-    }
-    Ok(i32::from(differ > known_n))
+    );
+    writeln!(out, "{summary}")?;
+    let status = if failed > 0 {
+        2
+    } else {
+        i32::from(differ > known_n)
+    };
+    Ok(Compared::new(status, summary))
 }
 
 fn status_text(s: Option<i32>) -> String {
@@ -583,6 +727,28 @@ mod tests {
     }
 
     #[test]
+    fn known_for_some_releases() {
+        let k = Known::parse(
+            "a: all\n[0.23.4..0.27.8] b: old\n[..0.25.1] c@x: older\n[0.28.0..] d: new\n[0.27.8] e: one\n",
+        );
+        let keys = |v: Option<&str>| {
+            let k = k.for_release(v);
+            ["a", "b", "c", "d", "e"]
+                .into_iter()
+                .filter(|n| k.script(n).is_some() || !k.script_lines(n).is_empty())
+                .collect::<Vec<_>>()
+        };
+        // Not chosen for a release: only the general ones.
+        assert_eq!(k.script("b"), None);
+        assert_eq!(k.script("a"), Some("all"));
+        assert_eq!(keys(Some("0.23.4")), ["a", "b", "c"]);
+        assert_eq!(keys(Some("0.27.8")), ["a", "b", "e"]);
+        assert_eq!(keys(Some("0.28.0")), ["a", "d"]);
+        assert_eq!(keys(Some("314.0.0-alpha.1")), ["a", "d"]);
+        assert_eq!(keys(None), ["a"]);
+    }
+
+    #[test]
     fn known_lines_excuse_only_those_lines() {
         let k = Known::parse("time_funcs@sleep(-1): why\n");
         assert_eq!(k.script("time_funcs"), None);
@@ -614,7 +780,7 @@ mod tests {
             rec("p", "t.py::d", Outcome::Passed),
         ];
         let (d, agree) = differences(w, n, &Known::default());
-        assert_eq!(agree, 1);
+        assert_eq!(agree, BTreeMap::from([(Outcome::Passed, 1)]));
         let keys: Vec<_> = d
             .iter()
             .map(|d| {
