@@ -34,18 +34,28 @@ import zipimport
 
 
 def _install(path="/lib/pyodide-test-stdlib.marshal"):
+    # The table: an 8-byte length, the marshalled index (path -> offset
+    # and length of its code after the index), then the code objects, read
+    # whole; each module's code is unmarshalled when it is imported.
     try:
         with open(path, "rb") as f:
-            table = marshal.load(f)
-    except (OSError, ValueError, EOFError):
+            table = memoryview(f.read())
+        size = int.from_bytes(table[:8], "little")
+        index = marshal.loads(table[8 : 8 + size])
+    except Exception:
         return
+    base = 8 + size
     compile_source = zipimport._compile_source
 
     # CPython 3.15 passes the module name too.
     def _compile_source(pathname, source, *rest):
-        code = table.get(pathname)
-        if code is not None:
-            return marshal.loads(code)
+        entry = index.get(pathname)
+        if entry is not None:
+            start = base + entry[0]
+            try:
+                return marshal.loads(table[start : start + entry[1]])
+            except Exception:
+                pass
         return compile_source(pathname, source, *rest)
 
     zipimport._compile_source = _compile_source
@@ -235,7 +245,7 @@ fn run_script(
 const STDLIB_SCRIPT: &str = r#"
 import marshal, sys, zipfile
 archive = sys.argv[1]
-table = {}
+index, blobs, offset = {}, [], 0
 with zipfile.ZipFile(archive) as z:
     for name in z.namelist():
         if not name.endswith(".py"):
@@ -246,9 +256,16 @@ with zipfile.ZipFile(archive) as z:
             code = compile(source, path, "exec", dont_inherit=True)
         except Exception:
             continue
-        table[path] = marshal.dumps(code)
+        blob = marshal.dumps(code)
+        index[path] = (offset, len(blob))
+        blobs.append(blob)
+        offset += len(blob)
+head = marshal.dumps(index)
 with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
-    marshal.dump(table, f)
+    f.write(len(head).to_bytes(8, "little"))
+    f.write(head)
+    for blob in blobs:
+        f.write(blob)
 "#;
 
 /// The stdlib's bytecode table for `dist` (compiled once, cached).
@@ -261,7 +278,13 @@ pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
         .map(|b| format!("{b:02x}"))
         .collect();
     let (major, minor) = dist.python_major_minor()?;
-    let dir = cache.join("pyc").join(format!("stdlib-{key}"));
+    // The table's format is the compiling script's and the hook's.
+    let ours: String = sha2::Sha256::digest(format!("{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}"))
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = cache.join("pyc").join(format!("stdlib-{key}-{ours}"));
     let path = dir.join("stdlib.marshal");
     if let Ok(data) = fs::read(&path) {
         return Ok(data);

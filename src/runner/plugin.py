@@ -324,13 +324,16 @@ def _report_rewritten():
         _emit(ev="pyc", source=source, pyc=str(pyc), data=base64.b64encode(buf.getvalue()).decode())
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_collection(session):
     """A zygote that configured pytest for the whole suite forks here (see
-    the zygote prelude); elsewhere nothing happens."""
+    the zygote prelude), before any other implementation (a wrapper runs
+    first, and one that returns a result would stop the rest); elsewhere
+    nothing happens."""
     fork = getattr(sys, "_pyodide_test_fork", None)
     if fork is not None:
         fork(session)
+    yield
 
 
 def pytest_configure(config):
