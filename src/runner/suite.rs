@@ -21,6 +21,9 @@ use crate::host::spec::{FileSet, file_set, site_packages};
 pub const PLUGIN_SOURCE: &str = include_str!("plugin.py");
 /// The plugin's module name (`-p NAME`).
 pub const PLUGIN_MODULE: &str = "_pyodide_test_plugin";
+/// The variable that names, to a guest's driver, the file of the node ids
+/// that already have a result (a file resumed after a crash).
+pub const RESUME_VAR: &str = "PYODIDE_TEST_RESUME";
 
 /// A package's suite, ready to run.
 #[derive(Debug, Clone)]

@@ -19,15 +19,13 @@ use anyhow::Result;
 use super::backend::Backend;
 use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
-use super::suite::Suite;
+use super::suite::{RESUME_VAR, Suite};
 use crate::host::spec::{
     EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
 };
 
 /// Where the resume list goes in the guest.
 const RESUME_PATH: &str = "/tmp/.pyodide-test-resume";
-/// The variable that names [`RESUME_PATH`] to the guest's driver.
-pub const RESUME_VAR: &str = "PYODIDE_TEST_RESUME";
 
 /// How long a guest may run outside any test (start-up, collection, module
 /// fixtures) without an event, at least.
