@@ -49,11 +49,15 @@ fn main() {
     let suites = vec![suite.clone()];
     let backend = ZygoteBackend::new(&setup.module, &setup.dist, &setup.cache, &base, &suites)
         .expect("zygote backend");
-    let noop = file_set([("/home/pyodide/noop_job.py".to_string(), b"".to_vec())]);
+    // In the suite's working directory, where `-m` finds it.
+    let home = suite.cwd.clone().unwrap_or_else(|| "/home/pyodide".into());
+    let noop = file_set([(format!("{home}/noop_job.py"), b"".to_vec())]);
     let job = |argv: Vec<String>, stdout: Arc<Keep>| {
         let mut spec: GuestSpec = base.clone();
         spec.files.push(suite.files.clone());
         spec.files.push(noop.clone());
+        // The suite's guests start where it does (else no zygote serves).
+        spec.cwd = suite.cwd.clone();
         spec.argv = argv;
         spec.stdio = Stdio::to_sinks(stdout, Arc::new(Null));
         spec.events = Some(Arc::new(Null));
