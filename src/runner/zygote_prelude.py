@@ -27,6 +27,7 @@ import binascii
 import gc
 import json
 import os
+import runpy  # every child runs its job through it
 import sys
 
 
@@ -148,8 +149,6 @@ def _end(status, job):
 
 def _run_module(module, args):
     """``python -m MODULE ARGS``: the exit status."""
-    import runpy
-
     sys.argv = [""] + list(args)
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
