@@ -65,8 +65,8 @@ impl ModuleCache {
             hasher.update(Sha256::digest(source.as_bytes()));
         }
         let digest = hasher.finalize();
-        let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{hex}.cwasm"))
+        self.dir
+            .join(format!("{}.cwasm", crate::hex::encode(&digest[..20])))
     }
 
     /// Load `wasm` as a module: from the cache when present, else prepare,
@@ -111,25 +111,23 @@ impl ModuleCache {
     fn artifact_path_for_file(&self, engine: &Engine, origin: &Path, wasm: &[u8]) -> PathBuf {
         let memo = identity(origin).map(|id| {
             let name = Sha256::digest(format!("{}\0{id}", origin.display()));
-            let hex: String = name.iter().take(20).map(|b| format!("{b:02x}")).collect();
-            self.dir.join("digests").join(hex)
+            self.dir
+                .join("digests")
+                .join(crate::hex::encode(&name[..20]))
         });
         let remembered = memo
             .as_ref()
             .and_then(|m| fs::read_to_string(m).ok())
-            .and_then(|text| hex_decode(text.trim()));
+            .and_then(|text| crate::hex::decode(text.trim()))
+            .filter(|d| d.len() == 32);
         let digest = match remembered {
             Some(d) => d,
             None => {
                 let d = Sha256::digest(wasm).to_vec();
                 if let Some(m) = &memo {
-                    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-                    let _ = m
-                        .parent()
-                        .map(fs::create_dir_all)
-                        .transpose()
-                        .ok()
-                        .and_then(|_| crate::atomic_file::write(m, hex.as_bytes()).ok());
+                    // A memo that cannot be written only costs the hash.
+                    let _ = fs::create_dir_all(self.dir.join("digests"));
+                    let _ = crate::atomic_file::write(m, crate::hex::encode(&d).as_bytes());
                 }
                 d
             }
@@ -218,16 +216,6 @@ fn identity(path: &Path) -> Option<String> {
         m.dev(),
         m.ino()
     ))
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// Whether the artifact's bytes match the checksum written beside it:

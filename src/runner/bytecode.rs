@@ -272,18 +272,12 @@ with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
 pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<Vec<u8>> {
     use sha2::Digest;
     let zip = dist.stdlib_zip()?;
-    let key: String = sha2::Sha256::digest(&zip)
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = crate::hex::encode(&sha2::Sha256::digest(&zip)[..16]);
     let (major, minor) = dist.python_major_minor()?;
     // The table's format is the compiling script's and the hook's.
-    let ours: String = sha2::Sha256::digest(format!("{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}"))
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let ours = crate::hex::encode(
+        &sha2::Sha256::digest(format!("{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}"))[..8],
+    );
     let dir = cache.join("pyc").join(format!("stdlib-{key}-{ours}"));
     let path = dir.join("stdlib.marshal");
     if let Ok(data) = fs::read(&path) {

@@ -67,11 +67,7 @@ pub fn driver_path(cache: &Path) -> Result<PathBuf> {
 
 fn short_hash(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::encode(&sha2::Sha256::digest(bytes)[..8])
 }
 
 /// The dist's npm dependencies (`dependencies` of its `package.json`),

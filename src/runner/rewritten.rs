@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::suite::{Driver, Suite};
+use crate::hex::encode as hex;
 
 /// Where the guest finds the table of rewritten modules (the plugin reads
 /// and removes it at `pytest_configure`).
@@ -78,10 +79,6 @@ mod b64 {
             .decode(text)
             .map_err(serde::de::Error::custom)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The cache key of `suite`'s rewritten modules when its jobs run pytest

@@ -93,11 +93,7 @@ impl Target {
                 let text =
                     fs::read(path).with_context(|| format!("--constraint {}", path.display()))?;
                 let abs = fs::canonicalize(path)?;
-                let hash: String = Sha256::digest(&text)
-                    .iter()
-                    .take(8)
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let hash = crate::hex::encode(&Sha256::digest(&text)[..8]);
                 Some((abs, hash))
             }
             None => None,
@@ -375,14 +371,12 @@ fn pip_download(
     fs::create_dir_all(dir.join(".resolved"))
         .with_context(|| format!("creating {}", dir.display()))?;
     let constraints = target.constraints.as_ref().map_or("", |(_, h)| h.as_str());
-    let key: String = Sha256::digest(format!(
-        "{requirement}\0{with_deps}\0{}\0{constraints}",
-        target.python_version
-    ))
-    .iter()
-    .take(12)
-    .map(|b| format!("{b:02x}"))
-    .collect();
+    let key = crate::hex::encode(
+        &Sha256::digest(format!(
+            "{requirement}\0{with_deps}\0{}\0{constraints}",
+            target.python_version
+        ))[..12],
+    );
     let memo = dir.join(".resolved").join(key);
     let wanted = requirement_name(requirement);
     let remembered = |memo: &Path| -> Option<Vec<PathBuf>> {
