@@ -1,11 +1,15 @@
 //! Test files through a zygote (the default) and fresh guests
 //! (`--fresh-guests`): the same
 //! outcomes and messages as fresh in-process guests for crashes, exits, the
-//! memory limit, timeouts and ordinary outcomes; and nothing of one file's
-//! job (files in `/tmp`, module globals, imports, environment, what the
-//! conftest's `pytest_configure` built: the zygote configures pytest once)
-//! reaches the next. A suite whose pytest stops before collecting (a broken
-//! conftest) gives the same outcomes both ways too.
+//! memory limit, timeouts and ordinary outcomes; and nothing that one
+//! file's tests do (files in `/tmp`, module globals, imports, environment,
+//! changes to what the conftest's `pytest_configure` built: the zygote
+//! configures pytest once) reaches the next. The zygote collects the whole
+//! suite, as pytest over a suite does (and Node): every test module is
+//! imported before any test runs. A suite whose pytest stops before
+//! collecting (a broken conftest), collection errors, and a test module
+//! that ends the guest while it is imported give the same outcomes both
+//! ways too.
 
 mod common;
 
@@ -59,7 +63,9 @@ def pytest_configure(config):
         f.write("x")
 "#;
 
-/// Each file checks that the other's marks are absent, then leaves its own.
+/// Each file checks that the other's marks are absent, then leaves its own
+/// (a file, a global of a shared module, a module it imports, a variable,
+/// a change to the configuration).
 fn isolation_test(me: &str, other: &str) -> String {
     format!(
         r#"
@@ -72,11 +78,12 @@ def test_isolated_{me}(pytestconfig):
         assert f.read() == "x"
     assert not os.path.exists("/tmp/x_{other}")
     assert not hasattr(json, "mark_{other}")
-    assert "test_{other}" not in sys.modules
+    assert "helper_{other}" not in sys.modules
     assert os.environ.get("MARK_{other}") is None
     with open("/tmp/x_{me}", "w") as f:
         f.write("{me}")
     json.mark_{me} = 1
+    import helper_{me}
     os.environ["MARK_{me}"] = "1"
 "#
     )
@@ -91,6 +98,9 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
     fs::write(tests.join("conftest.py"), CONFTEST).unwrap();
     fs::write(tests.join("test_a.py"), isolation_test("a", "b")).unwrap();
     fs::write(tests.join("test_b.py"), isolation_test("b", "a")).unwrap();
+    for me in ["a", "b"] {
+        fs::write(tests.join(format!("helper_{me}.py")), "").unwrap();
+    }
     let args = ["--timeout", "3", "--max-memory", "256M"];
     let mut runs = Vec::new();
     for (fresh, jobs) in [(true, "1"), (false, "1"), (false, "2")] {
@@ -159,4 +169,58 @@ fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
     }
     assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
     let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn collection_errors_and_crashes_stay_with_their_file() {
+    // A module that fails to import is its file's collection error only;
+    // one that ends the guest while imported cannot be collected with the
+    // others (the zygote then lets each file collect itself, with a note).
+    for (bad, note) in [
+        ("raise ImportError('no such thing')\n", None),
+        (
+            "import os\nos._exit(7)\n",
+            Some("each test file is collected on its own"),
+        ),
+    ] {
+        let dir = scratch("zygote-collect");
+        let tests = dir.join("tests");
+        fs::create_dir_all(&tests).unwrap();
+        fs::write(tests.join("test_bad.py"), bad).unwrap();
+        fs::write(
+            tests.join("test_good.py"),
+            "def test_one():\n    pass\n\ndef test_two():\n    assert False\n",
+        )
+        .unwrap();
+        let mut runs = Vec::new();
+        for fresh in [true, false] {
+            let mut extra = vec!["-j", "1"];
+            if fresh {
+                extra.push("--fresh-guests");
+            }
+            let (out, records) = run_suite(&dir, &tests, &extra);
+            let err = stderr(&out);
+            if let (Some(note), false) = (note, fresh) {
+                assert!(err.contains(note), "{err}");
+            }
+            let got = outcomes(&records);
+            assert_eq!(
+                got["tests/test_good.py::test_one"].0, "passed",
+                "{got:#?}\n{err}"
+            );
+            assert_eq!(
+                got["tests/test_good.py::test_two"].0, "failed",
+                "{got:#?}\n{err}"
+            );
+            let bad: Vec<_> = got.keys().filter(|k| k.contains("test_bad")).collect();
+            assert_eq!(bad.len(), 1, "{got:#?}\n{err}");
+            assert!(
+                matches!(got[bad[0]].0.as_str(), "error" | "crashed"),
+                "{got:#?}\n{err}"
+            );
+            runs.push(got);
+        }
+        assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -144,6 +144,57 @@ def _check_package_origin():
 class _Tracker:
     def __init__(self):
         self.state = {}
+        # (node id, message) of every collector that failed to collect.
+        self.collect_failures = []
+
+    def narrow(self, session, files):
+        """In a child of a zygote that collected the whole suite: keep the
+        tests of ``files`` (absolute paths) and their collection errors, as
+        if pytest had been given these files alone, and report them."""
+        config = session.config
+        root = str(config.rootpath)
+        wanted = {os.path.normpath(f.split("::")[0]) for f in files}
+
+        def applies(nodeid):
+            # A failed collector of one of the files, of a directory above
+            # one (a conftest, a package's __init__), or of the session.
+            path = nodeid.split("::")[0]
+            if not path:
+                return True
+            full = os.path.normpath(os.path.join(root, path))
+            prefix = full.rstrip(os.sep) + os.sep
+            return any(f == full or f.startswith(prefix) for f in wanted)
+
+        global _report_only
+        _report_only = (wanted, {os.path.normpath(os.path.abspath(str(a).split("::")[0])) for a in config.args})
+        failures = [(i, m) for i, m in self.collect_failures if applies(i)]
+        resume = _resume_ids()
+        session.items[:] = [
+            item
+            for item in session.items
+            if os.path.normpath(str(item.path)) in wanted and item.nodeid not in resume
+        ]
+        session.testscollected = len(session.items)
+        session.testsfailed = len(failures)
+        session.shouldstop = False
+        maxfail = config.getvalue("maxfail")
+        session.shouldfail = (
+            f"stopping after {len(failures)} failures"
+            if maxfail and len(failures) >= maxfail
+            else False
+        )
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and "error" in reporter.stats:
+            reporter.stats["error"] = [
+                r for r in reporter.stats["error"] if applies(getattr(r, "nodeid", ""))
+            ]
+        for nodeid, message in failures:
+            _emit(ev="collect_error", id=nodeid, message=message)
+        _check_package_origin()
+        _emit(ev="collected", ids=[item.nodeid for item in session.items])
+        config.args = list(files)
+        for namespace in (config.option, config.known_args_namespace):
+            namespace.file_or_dir = list(files)
 
     def pytest_collection_modifyitems(self, session, config, items):
         # Read here, not at configuration: a zygote configures pytest once
@@ -163,11 +214,9 @@ class _Tracker:
 
     def pytest_collectreport(self, report):
         if report.failed:
-            _emit(
-                ev="collect_error",
-                id=report.nodeid,
-                message=_longrepr_message(report),
-            )
+            message = _longrepr_message(report)
+            self.collect_failures.append((report.nodeid, message))
+            _emit(ev="collect_error", id=report.nodeid, message=message)
 
     def pytest_runtest_logstart(self, nodeid, location):
         self.state[nodeid] = {"outcome": None, "duration": 0.0, "message": ""}
@@ -282,6 +331,10 @@ def _place_rewritten(config):
 # returned. The guest's CPython does not write bytecode, so pytest does
 # not keep them itself.
 _fresh = {}
+# In a child of a zygote that collected the whole suite: (its own files,
+# every file the zygote collected). Of the suite's test files, a child
+# reports only its own rewritten modules (the rest: conftests, helpers).
+_report_only = None
 
 
 def _record_rewrites():
@@ -314,6 +367,11 @@ def _report_rewritten():
     for source, (fn, (stamp, code)) in list(_fresh.items()):
         if source in _placed:
             continue
+        if _report_only is not None:
+            own, suite = _report_only
+            norm = os.path.normpath(source)
+            if norm in suite and norm not in own:
+                continue
         _placed.add(source)
         buf = io.BytesIO()
         try:
@@ -327,13 +385,19 @@ def _report_rewritten():
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_collection(session):
     """A zygote that configured pytest for the whole suite forks here (see
-    the zygote prelude), before any other implementation (a wrapper runs
-    first, and one that returns a result would stop the rest); elsewhere
-    nothing happens."""
+    the zygote prelude): before any other implementation (a wrapper runs
+    first, and one that returns a result would stop the rest), or, for a
+    zygote that collects the whole suite, after every one, the child then
+    keeping its own file's tests; elsewhere nothing happens."""
     fork = getattr(sys, "_pyodide_test_fork", None)
-    if fork is not None:
+    after = getattr(fork, "after_collection", False)
+    if fork is not None and not after:
         fork(session)
-    yield
+    outcome = yield
+    if fork is not None and after and outcome.excinfo is None:
+        files = fork(session)
+        tracker = session.config.pluginmanager.get_plugin("pyodide-test-tracker")
+        tracker.narrow(session, files)
 
 
 def pytest_configure(config):

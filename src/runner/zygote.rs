@@ -10,12 +10,18 @@
 //!
 //! A pytest suite's zygote goes further: it runs pytest itself over the
 //! whole suite, so that pytest's configuration (its plugins, the conftests'
-//! `pytest_configure`, the session's start) happens once, and forks at the
-//! start of collection; each child collects and runs its own test file.
-//! Jobs whose pytest arguments differ from that zygote's (other than the
-//! file) go to a zygote forked before pytest starts, as do all jobs of a
-//! suite whose pytest stops before collecting (bad options, a conftest that
-//! does not import: every file then reports it itself).
+//! `pytest_configure`, the session's start) and its collection happen
+//! once, as when pytest runs a whole suite in one process (the way Node
+//! runs it): every test module is imported and its tests collected before
+//! any test runs. It forks when collection is over; each child keeps its
+//! own file's tests and collection errors and runs them. If collecting
+//! the whole suite in one guest fails (a test module that crashes or
+//! exits the guest while imported), a zygote forked at the start of
+//! collection serves instead: each child collects its own file. Jobs whose
+//! pytest arguments differ from that zygote's (other than the file) go to
+//! a zygote forked before pytest starts, as do all jobs of a suite whose
+//! pytest stops before collecting (bad options, a conftest that does not
+//! import: every file then reports it itself).
 //!
 //! The default for test runs under Wasmtime; `--fresh-guests` boots every
 //! file's guest from scratch instead.
@@ -197,13 +203,31 @@ impl ZygoteBackend {
                 let mut args = prefix.to_vec();
                 args.extend(files.iter().cloned());
                 let package = boot.argv.pop().unwrap_or_default();
-                boot.argv.push("--pytest".into());
-                boot.argv.push(serde_json::to_string(&args).ok()?);
-                boot.argv.push(package);
-                let zygote = self.start(&boot).map(Arc::new).map_err(|e| {
-                    eprintln!("pyodide-test: note: {e:#}; each test file configures pytest itself");
-                    format!("{e:#}")
-                });
+                let start = |mode: &str| {
+                    let mut boot = boot.clone();
+                    boot.argv.push(mode.into());
+                    boot.argv
+                        .push(serde_json::to_string(&args).unwrap_or_default());
+                    boot.argv.push(package.clone());
+                    self.start(&boot).map(Arc::new)
+                };
+                // Collect the whole suite once; if that cannot be done in
+                // one guest (a test module that crashes or exits while
+                // imported), each file collects itself; if pytest cannot
+                // even be configured, each file configures it too.
+                let zygote = start("--pytest-collected")
+                    .or_else(|e| {
+                        eprintln!(
+                            "pyodide-test: note: {e:#}; each test file is collected on its own"
+                        );
+                        start("--pytest")
+                    })
+                    .map_err(|e| {
+                        eprintln!(
+                            "pyodide-test: note: {e:#}; each test file configures pytest itself"
+                        );
+                        format!("{e:#}")
+                    });
                 zygotes.push(PytestZygote {
                     prefix: prefix.to_vec(),
                     env,

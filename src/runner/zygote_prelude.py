@@ -20,6 +20,12 @@ and the session's start happen once. The fork point is then the start of
 collection (our plugin calls ``sys._pyodide_test_fork``): each child
 collects and runs only its job's ``args`` (its test file), exactly as
 ``python -m pytest`` over the whole suite would run that file's tests.
+
+``--pytest-collected JSON NAME...`` goes further still: the zygote collects
+every test file, as pytest over the whole suite does before running any
+test (and as Node runs a suite), and forks once collection is over; each
+child keeps its own file's tests and collection errors (our plugin
+narrows the session) and runs them.
 """
 
 import atexit
@@ -157,9 +163,10 @@ def _run_module(module, args):
         return _exit_status(e.code)
 
 
-def _serve_pytest(args):
-    """Run pytest over the whole suite up to its collection, the fork
-    point; each child goes on with its own test file."""
+def _serve_pytest(args, collected):
+    """Run pytest over the whole suite up to the fork point: the start of
+    collection, or (``collected``) its end; each child goes on with its own
+    test file."""
     job = None
 
     def fork_at_collection(session):
@@ -171,12 +178,22 @@ def _serve_pytest(args):
         for namespace in (config.option, config.known_args_namespace):
             namespace.file_or_dir = list(job["args"])
 
-    sys._pyodide_test_fork = fork_at_collection
+    def fork_after_collection(session):
+        # Our plugin calls this once collection is over, and narrows the
+        # session to the files returned.
+        nonlocal job
+        del sys._pyodide_test_fork
+        job = _fork()
+        return [os.path.abspath(a) for a in job["args"]]
+
+    fork_after_collection.after_collection = True
+    sys._pyodide_test_fork = fork_after_collection if collected else fork_at_collection
     status = _run_module("pytest", args)
     if job is None:
-        # pytest ended before collecting: the zygote cannot serve.
+        # pytest ended before the fork point: the zygote cannot serve.
+        when = "finishing its collection" if collected else "collecting"
         print(
-            f"pyodide-test zygote: pytest ended before collecting (status {status})",
+            f"pyodide-test zygote: pytest ended before {when} (status {status})",
             file=sys.stderr,
         )
         sys.stderr.flush()
@@ -186,9 +203,9 @@ def _serve_pytest(args):
 
 def _main():
     argv = sys.argv[1:]
-    if argv[:1] == ["--pytest"]:
+    if argv[:1] in (["--pytest"], ["--pytest-collected"]):
         _warm(argv[2:])
-        _serve_pytest(json.loads(argv[1]))
+        _serve_pytest(json.loads(argv[1]), argv[0] == "--pytest-collected")
         return
     _warm(argv)
     job = _fork()
