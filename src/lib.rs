@@ -9,6 +9,7 @@
 //! - [`atomic_file`]: files written safely while other runs read or write them.
 
 pub mod atomic_file;
+pub mod file_digest;
 pub mod hex;
 pub mod host;
 pub mod runner;

@@ -97,8 +97,8 @@ impl PyodideModule {
             engine: engine.clone(),
             main,
             abi,
-            trampoline: trampoline::module(engine)?,
-            count_args: trampoline::count_args_module(engine)?,
+            trampoline: trampoline::module(engine, &modules)?,
+            count_args: trampoline::count_args_module(engine, &modules)?,
             asm_consts: Arc::new(asm_consts),
             modules,
         })

@@ -74,72 +74,66 @@ impl ModuleCache {
     pub fn load(&self, engine: &Engine, wasm: &[u8], what: &str) -> Result<Module> {
         let t = std::time::Instant::now();
         let path = self.artifact_path(engine, wasm);
-        self.load_artifact(engine, &path, wasm, what, t)
+        self.load_artifact(engine, &path, &|| Ok(wasm.to_vec()), what, t)
     }
 
-    /// [`ModuleCache::load`] for `wasm` read from the file `origin`: the
-    /// digest of its bytes is remembered by the file's identity.
+    /// [`ModuleCache::load`] for the module in the file `origin`, whose
+    /// bytes `read` gives: the digest of its bytes is remembered by the
+    /// file's identity, and the file is read only to hash or compile it.
     pub fn load_file(
         &self,
         engine: &Engine,
         origin: &Path,
-        wasm: &[u8],
+        read: &dyn Fn() -> Result<Vec<u8>>,
         what: &str,
     ) -> Result<Module> {
         let t = std::time::Instant::now();
-        let path = self.artifact_path_for_file(engine, origin, wasm);
-        self.load_artifact(engine, &path, wasm, what, t)
+        let path = self.artifact_path_for_file(engine, origin, read)?;
+        self.load_artifact(engine, &path, &|| read(), what, t)
     }
 
-    /// Make sure the artifact of `wasm` (read from `origin`) is in the
-    /// cache, compiling it if not, without loading it.
+    /// Make sure the artifact of the module in `origin` (whose bytes `read`
+    /// gives) is in the cache, compiling it if not, without loading it.
     pub fn ensure_file(
         &self,
         engine: &Engine,
         origin: &Path,
-        wasm: &[u8],
+        read: &dyn Fn() -> Result<Vec<u8>>,
         what: &str,
     ) -> Result<()> {
-        let path = self.artifact_path_for_file(engine, origin, wasm);
+        let path = self.artifact_path_for_file(engine, origin, read)?;
         if path.is_file() && intact(&path) {
             return Ok(());
         }
-        self.load_artifact(engine, &path, wasm, what, std::time::Instant::now())
+        self.load_artifact(engine, &path, &|| read(), what, std::time::Instant::now())
             .map(drop)
     }
 
-    fn artifact_path_for_file(&self, engine: &Engine, origin: &Path, wasm: &[u8]) -> PathBuf {
-        let memo = identity(origin).map(|id| {
-            let name = Sha256::digest(format!("{}\0{id}", origin.display()));
-            self.dir
-                .join("digests")
-                .join(crate::hex::encode(&name[..20]))
+    fn artifact_path_for_file(
+        &self,
+        engine: &Engine,
+        origin: &Path,
+        read: &dyn Fn() -> Result<Vec<u8>>,
+    ) -> Result<PathBuf> {
+        let mut failure = None;
+        let digest = crate::file_digest::sha256(&self.dir.join("digests"), origin, || {
+            read().map_err(|e| {
+                failure = Some(e);
+                std::io::Error::other("reading the module")
+            })
         });
-        let remembered = memo
-            .as_ref()
-            .and_then(|m| fs::read_to_string(m).ok())
-            .and_then(|text| crate::hex::decode(text.trim()))
-            .filter(|d| d.len() == 32);
-        let digest = match remembered {
-            Some(d) => d,
-            None => {
-                let d = Sha256::digest(wasm).to_vec();
-                if let Some(m) = &memo {
-                    // A memo that cannot be written only costs the hash.
-                    let _ = fs::create_dir_all(self.dir.join("digests"));
-                    let _ = crate::atomic_file::write(m, crate::hex::encode(&d).as_bytes());
-                }
-                d
-            }
-        };
-        self.artifact_path_for_digest(engine, &digest)
+        match (digest, failure) {
+            (Ok(d), _) => Ok(self.artifact_path_for_digest(engine, &d)),
+            (Err(_), Some(e)) => Err(e),
+            (Err(e), None) => Err(e).with_context(|| format!("reading {}", origin.display())),
+        }
     }
 
     fn load_artifact(
         &self,
         engine: &Engine,
         path: &Path,
-        wasm: &[u8],
+        wasm: &dyn Fn() -> Result<Vec<u8>>,
         what: &str,
         t: std::time::Instant,
     ) -> Result<Module> {
@@ -170,7 +164,7 @@ impl ModuleCache {
             // A stale, truncated or altered artifact: compile again below.
             let _ = fs::remove_file(path);
         }
-        let module = compile(engine, wasm, what)?;
+        let module = compile(engine, &wasm()?, what)?;
         if let Err(e) = store_artifact(path, &module) {
             eprintln!("pyodide-test: warning: could not cache {what}: {e:#}");
         }
@@ -200,31 +194,13 @@ fn stamp_path(artifact: &Path) -> PathBuf {
     artifact.with_extension("checked")
 }
 
-/// A file's identity on disk: length, modification and change times,
-/// device and inode (a write in place changes the change time, which
-/// cannot be set back; a rewrite by rename changes the inode).
-fn identity(path: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let m = fs::metadata(path).ok()?;
-    Some(format!(
-        "{} {}.{:09} {}.{:09} {} {}",
-        m.len(),
-        m.mtime(),
-        m.mtime_nsec(),
-        m.ctime(),
-        m.ctime_nsec(),
-        m.dev(),
-        m.ino()
-    ))
-}
-
 /// Whether the artifact's bytes match the checksum written beside it:
 /// read and checked once, then known by its stamp while unchanged.
 fn intact(artifact: &Path) -> bool {
     let Ok(expected) = fs::read_to_string(crc_path(artifact)) else {
         return false;
     };
-    let Some(id) = identity(artifact) else {
+    let Some(id) = crate::file_digest::identity(artifact) else {
         return false;
     };
     let stamp = format!("{id} {}\n", expected.trim());

@@ -11,9 +11,9 @@
 //! stay in wasm. CPython 3.12/3.13 builds take a smaller helper that only
 //! counts the callee's arguments ([`COUNT_ARGS_WAT`]).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use super::WasmContext;
+use super::module_cache::ModuleCache;
 use wasmtime::{Engine, Module};
 
 /// The trampoline in wat: `trampoline_call(ok_ptr, func, a1, a2, a3) -> i32`.
@@ -45,9 +45,17 @@ pub const TRAMPOLINE_WAT: &str = r#"
     (i32.const 0)))
 "#;
 
-/// Compile the trampoline module (small: compiled at every start).
-pub fn module(engine: &Engine) -> Result<Module> {
-    Module::new(engine, TRAMPOLINE_WAT).ctx("compiling the call trampoline")
+/// The trampoline module, compiled once and kept in `modules` (compiling
+/// it at every start cost a few milliseconds, mostly starting Wasmtime's
+/// compilation threads).
+pub fn module(engine: &Engine, modules: &ModuleCache) -> Result<Module> {
+    cached(engine, modules, TRAMPOLINE_WAT, "the call trampoline")
+}
+
+/// `wat` compiled through the module cache.
+fn cached(engine: &Engine, modules: &ModuleCache, wat: &str, what: &str) -> Result<Module> {
+    let wasm = wat::parse_str(wat).with_context(|| format!("assembling {what}"))?;
+    modules.load(engine, &wasm, what)
 }
 
 /// CPython 3.12 and 3.13 on Emscripten ask instead for a function that
@@ -73,7 +81,7 @@ pub const COUNT_ARGS_WAT: &str = r#"
     (i32.const -1)))
 "#;
 
-/// Compile the count-args module.
-pub fn count_args_module(engine: &Engine) -> Result<Module> {
-    Module::new(engine, COUNT_ARGS_WAT).ctx("compiling the count-args helper")
+/// The count-args module, compiled once and kept in `modules`.
+pub fn count_args_module(engine: &Engine, modules: &ModuleCache) -> Result<Module> {
+    cached(engine, modules, COUNT_ARGS_WAT, "the count-args helper")
 }

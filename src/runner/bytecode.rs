@@ -105,7 +105,7 @@ pub fn add_to(suite: &mut Suite, module: &PyodideModule, dist: &Dist, cache: &Pa
     let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
     for (guest, data) in extra {
         if !present.contains(&guest) {
-            files.push((guest, data.into()));
+            files.push((guest, data));
         }
     }
     Ok(())
@@ -120,20 +120,22 @@ pub fn guest_files(
     dist: &Dist,
     cache: &Path,
     wheel_dirs: &[PathBuf],
-) -> Result<Vec<(String, Vec<u8>)>> {
+) -> Result<Vec<(String, Arc<[u8]>)>> {
     let site = site_packages(dist.python_major_minor()?);
-    let mut out: Vec<(String, Vec<u8>)> = for_wheels(module, dist, cache, wheel_dirs)?
+    let mut out: Vec<(String, Arc<[u8]>)> = for_wheels(module, dist, cache, wheel_dirs)?
         .into_iter()
-        .map(|(rel, data)| (format!("{site}/{rel}"), data))
+        .map(|(rel, data)| (format!("{site}/{rel}"), data.into()))
         .collect();
     out.push((STDLIB_TABLE.to_string(), stdlib_table(module, dist, cache)?));
     out.push((
         format!("{site}/{STDLIB_HOOK}.py"),
-        STDLIB_HOOK_SOURCE.as_bytes().to_vec(),
+        STDLIB_HOOK_SOURCE.as_bytes().into(),
     ));
     out.push((
         format!("{site}/{STDLIB_HOOK}.pth"),
-        format!("import {STDLIB_HOOK}, sys; sys.modules.pop({STDLIB_HOOK:?}, None)\n").into_bytes(),
+        format!("import {STDLIB_HOOK}, sys; sys.modules.pop({STDLIB_HOOK:?}, None)\n")
+            .into_bytes()
+            .into(),
     ));
     Ok(out)
 }
@@ -269,10 +271,15 @@ with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
 "#;
 
 /// The stdlib's bytecode table for `dist` (compiled once, cached).
-pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<Vec<u8>> {
+pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<Arc<[u8]>> {
     use sha2::Digest;
     let zip = dist.stdlib_zip()?;
-    let key = crate::hex::encode(&sha2::Sha256::digest(&zip)[..16]);
+    let digest = crate::file_digest::sha256(
+        &cache.join("digests"),
+        &dist.path("python_stdlib.zip"),
+        || Ok(zip.clone()),
+    )?;
+    let key = crate::hex::encode(&digest[..16]);
     let (major, minor) = dist.python_major_minor()?;
     // The table's format is the compiling script's and the hook's.
     let ours = crate::hex::encode(
@@ -280,7 +287,7 @@ pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
     );
     let dir = cache.join("pyc").join(format!("stdlib-{key}-{ours}"));
     let path = dir.join("stdlib.marshal");
-    if let Ok(data) = fs::read(&path) {
+    if let Ok(data) = super::dist::read_shared(&path) {
         return Ok(data);
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -301,7 +308,7 @@ pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
     let unique = dir.join(format!("stdlib.marshal.{}", std::process::id()));
     fs::rename(&tmp, &unique)?;
     fs::rename(&unique, &path)?;
-    Ok(fs::read(&path)?)
+    Ok(super::dist::read_shared(&path)?)
 }
 
 fn compile(

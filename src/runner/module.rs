@@ -20,17 +20,18 @@ pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
 pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Result<PyodideModule> {
     let t = std::time::Instant::now();
     let engine = engine::new_engine_with(opts)?;
-    let wasm = dist.read_wasm()?;
     let modules = ModuleCache::new(cache.join("modules"));
+    // The 10 MB module is read only to be hashed or compiled (both
+    // remembered); its `dylink.0` section comes first.
     let module = modules.load_file(
         &engine,
         &dist.path("pyodide.asm.wasm"),
-        &wasm,
+        &|| dist.read_wasm(),
         "pyodide.asm.wasm",
     )?;
     let asm = AsmConsts::parse(&dist.read_glue()?)?;
     // A main module without `dylink.0` needs no layout from it.
-    let dylink = crate::host::dylink::parse_module(&wasm).unwrap_or_default();
+    let dylink = crate::host::dylink::parse_module(&dist.read_wasm_head()?).unwrap_or_default();
     let module = PyodideModule::new(&engine, module, &dylink, asm, modules);
     if std::env::var_os("PYODIDE_TEST_PHASES").is_some() {
         eprintln!(
@@ -46,11 +47,10 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
 /// loading it: for processes started later that only load it.
 pub fn ensure_compiled(dist: &Dist, cache: &Path, opts: EngineOptions) -> Result<()> {
     let engine = engine::new_engine_with(opts)?;
-    let wasm = dist.read_wasm()?;
     ModuleCache::new(cache.join("modules")).ensure_file(
         &engine,
         &dist.path("pyodide.asm.wasm"),
-        &wasm,
+        &|| dist.read_wasm(),
         "pyodide.asm.wasm",
     )
 }

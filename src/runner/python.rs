@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
@@ -14,7 +15,7 @@ use super::fetch;
 use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
 use super::wheels;
 use crate::host::layout;
-use crate::host::spec::{GuestEnd, Mount, file_set};
+use crate::host::spec::{GuestEnd, Mount};
 
 /// Options of `pyodide-test python` besides CPython's own arguments.
 #[derive(Debug, Clone, Default)]
@@ -106,7 +107,7 @@ pub fn run(
     let mut contents = Vec::with_capacity(files.len());
     for (host, guest) in files {
         let data = std::fs::read(&host).with_context(|| format!("reading {}", host.display()))?;
-        contents.push((guest, data));
+        contents.push((guest, Arc::<[u8]>::from(data)));
     }
     if runtime == Runtime::Node && opts.max_memory.is_some() {
         warn_unhonoured(
@@ -145,7 +146,7 @@ pub fn run(
             .ok_or_else(|| anyhow::anyhow!("invalid --env {var:?}: expected NAME=VALUE"))?;
         spec.env.push((name.to_string(), value.to_string()));
     }
-    spec.files.push(file_set(contents));
+    spec.files.push(Arc::new(contents));
     let end = backend.run(&spec)?;
     if let GuestEnd::Crashed(crash) = &end {
         eprintln!("pyodide-test: the guest crashed: {crash}");
