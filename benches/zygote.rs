@@ -47,8 +47,16 @@ fn main() {
     bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
     let base = setup.dist.guest(1 << 30).expect("guest");
     let suites = vec![suite.clone()];
-    let backend = ZygoteBackend::new(&setup.module, &setup.dist, &setup.cache, &base, &suites)
-        .expect("zygote backend");
+    let planned = vec![suite.test_files.iter().map(|f| f.rel.clone()).collect()];
+    let backend = ZygoteBackend::new(
+        &setup.module,
+        &setup.dist,
+        &setup.cache,
+        &base,
+        &suites,
+        &planned,
+    )
+    .expect("zygote backend");
     // In the suite's working directory, where `-m` finds it.
     let home = suite.cwd.clone().unwrap_or_else(|| "/home/pyodide".into());
     let noop = file_set([(format!("{home}/noop_job.py"), b"".to_vec())]);

@@ -295,12 +295,19 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
     let cfg = plan.cfg.clone();
     cfg.stop.store(false, Ordering::SeqCst);
     let backend = if runtime == Runtime::Wasmtime && plan.zygotes {
+        // A pytest zygote collects the files this run has jobs for (a
+        // partition's, not every file of the suite).
+        let mut planned = vec![Vec::new(); plan.suites.len()];
+        for job in &plan.jobs {
+            planned[job.suite].push(job.file.clone());
+        }
         Backend::Zygote(Arc::new(super::zygote::ZygoteBackend::new(
             &plan.module,
             &plan.dist,
             &plan.cache,
             &cfg.guest,
             &plan.suites,
+            &planned,
         )?))
     } else {
         Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?

@@ -86,7 +86,9 @@ pub struct ZygoteBackend {
 
 impl ZygoteBackend {
     /// A backend for `suites`, whose jobs extend `guest` (the workers'
-    /// base spec) with the suite's files. Compiles the zygotes' engine's
+    /// base spec) with the suite's files; `planned[i]` are the test files
+    /// (relative to its root) of `suites[i]` that the run has jobs for,
+    /// which its pytest zygote collects. Compiles the zygotes' engine's
     /// main module into the cache (on all cores) so that the zygotes only
     /// load it.
     pub fn new(
@@ -95,6 +97,7 @@ impl ZygoteBackend {
         cache: &Path,
         guest: &GuestSpec,
         suites: &[Suite],
+        planned: &[Vec<String>],
     ) -> Result<Self> {
         ensure_compiled(dist, cache, EngineOptions::uninterrupted())
             .context("compiling the module for the zygotes")?;
@@ -105,7 +108,8 @@ impl ZygoteBackend {
         )]);
         let suites = suites
             .iter()
-            .map(|s| {
+            .zip(planned)
+            .map(|(s, planned)| {
                 let mut base = guest.clone();
                 base.files.push(s.files.clone());
                 // The zygote starts where the suite's guests start: `-m`
@@ -117,6 +121,7 @@ impl ZygoteBackend {
                 let pytest_files = (s.driver == Driver::Pytest).then(|| {
                     s.test_files
                         .iter()
+                        .filter(|f| planned.contains(&f.rel))
                         .map(|f| format!("{}/{}", s.root, f.rel))
                         .collect()
                 });
