@@ -14,6 +14,8 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
+use std::process::Output;
 
 use common::local_suite::{outcomes, run_suite, scratch, stderr};
 
@@ -131,6 +133,22 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The suite in `tests` run with fresh guests, then through the zygote
+/// (`-j 1`): whether fresh, the output and the records, each.
+fn both_ways(dir: &Path, tests: &Path) -> Vec<(bool, Output, Vec<serde_json::Value>)> {
+    [true, false]
+        .into_iter()
+        .map(|fresh| {
+            let mut extra = vec!["-j", "1"];
+            if fresh {
+                extra.push("--fresh-guests");
+            }
+            let (out, records) = run_suite(dir, tests, &extra);
+            (fresh, out, records)
+        })
+        .collect()
+}
+
 #[test]
 fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
     let dir = scratch("zygote-broken");
@@ -144,12 +162,7 @@ fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
     fs::write(tests.join("test_one.py"), "def test_one():\n    pass\n").unwrap();
     fs::write(tests.join("test_two.py"), "def test_two():\n    pass\n").unwrap();
     let mut runs = Vec::new();
-    for fresh in [true, false] {
-        let mut extra = vec!["-j", "1"];
-        if fresh {
-            extra.push("--fresh-guests");
-        }
-        let (out, records) = run_suite(&dir, &tests, &extra);
+    for (fresh, out, records) in both_ways(&dir, &tests) {
         let err = stderr(&out);
         assert!(!out.status.success(), "{err}");
         assert!(err.contains("broken conftest"), "{err}");
@@ -193,12 +206,7 @@ fn collection_errors_and_crashes_stay_with_their_file() {
         )
         .unwrap();
         let mut runs = Vec::new();
-        for fresh in [true, false] {
-            let mut extra = vec!["-j", "1"];
-            if fresh {
-                extra.push("--fresh-guests");
-            }
-            let (out, records) = run_suite(&dir, &tests, &extra);
+        for (fresh, out, records) in both_ways(&dir, &tests) {
             let err = stderr(&out);
             if let (Some(note), false) = (note, fresh) {
                 assert!(err.contains(note), "{err}");
