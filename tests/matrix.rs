@@ -637,3 +637,56 @@ fn a_package_named_like_a_subcommand_and_a_reproducer_alone() {
     assert!(snap.contains("\"repro/test_releases.py::test_pure_python_zoneinfo\": \"failed\""));
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Under Node, pytest up to 0.27 fails after its session when its fd
+/// capture is on (`os.fstat` of an unlinked file), having run nothing: the
+/// file is an error that says so, never a silent "0 tests".
+#[test]
+fn a_pytest_that_fails_after_its_session_is_an_error() {
+    if !Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        println!("node not found on PATH: skipping");
+        return;
+    }
+    let dir = scratch("after-session");
+    let json = dir.join("out.jsonl");
+    let out = run(
+        &dir,
+        &[
+            "--runtime",
+            "node",
+            "--pyodide",
+            "0.27.8",
+            "iniconfig",
+            "--with",
+            "iniconfig==2.3.1",
+            "--with",
+            "pytest==9.2.0",
+            "--json",
+            json.to_str().unwrap(),
+            "--snapshot-dir",
+            dir.join("snap").to_str().unwrap(),
+        ],
+    );
+    let records = fs::read_to_string(&json).unwrap_or_default();
+    let errors: Vec<&str> = records
+        .lines()
+        .filter(|l| l.contains("\"outcome\":\"error\""))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "{records}\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        errors[0].contains("pytest failed after its session"),
+        "{}",
+        errors[0]
+    );
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -78,6 +78,8 @@ pub struct Progress {
     pub last_activity: Option<Instant>,
     /// The session finished (pytest's exit status).
     pub session_done: Option<i32>,
+    /// The status the guest exited with, when it exited.
+    pub exit_status: Option<i32>,
     /// Errors reported for collectors (files, conftests).
     pub collect_errors: usize,
     /// Tail of the guest's other stdout.

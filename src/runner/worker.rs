@@ -19,7 +19,7 @@ use anyhow::Result;
 use super::backend::Backend;
 use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
-use super::suite::{RESUME_VAR, Suite};
+use super::suite::{Driver, RESUME_VAR, Suite};
 use crate::host::spec::{
     EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
 };
@@ -130,6 +130,46 @@ pub fn run_file(
                     Outcome::Error,
                     0.0,
                     format!("pytest exited with status {status}: {}", short(&detail)),
+                );
+            } else if !collection_seen
+                && p.session_done.is_none()
+                && done.is_empty()
+                && p.collect_errors == 0
+            {
+                // Not one event: the driver never reported (its channel
+                // broken, or it never started). Never silence.
+                let said = if stderr_line.is_empty() {
+                    &detail
+                } else {
+                    &stderr_line
+                };
+                send(
+                    file.to_string(),
+                    Outcome::Error,
+                    0.0,
+                    format!(
+                        "the guest ended without its test driver reporting anything: {}",
+                        short(said)
+                    ),
+                );
+            } else if suite.driver == Driver::Pytest
+                && done.is_empty()
+                && p.collect_errors == 0
+                && let (Some(reported), Some(exited)) = (p.session_done, p.exit_status)
+                && reported != exited
+            {
+                // pytest reported its session with one status and then
+                // ended with another: it failed after the session (e.g.
+                // its fd capture under Node up to 0.27), having run
+                // nothing. An error, not a silent "no tests".
+                send(
+                    file.to_string(),
+                    Outcome::Error,
+                    0.0,
+                    format!(
+                        "pytest failed after its session (status {reported}, then exit status {exited}): {}",
+                        short(&stderr_line)
+                    ),
                 );
             }
             break;
@@ -268,6 +308,7 @@ fn run_guest(
         GuestEnd::Exited(status) => status,
     };
     let mut p = progress.lock().unwrap_or_else(|e| e.into_inner());
+    p.exit_status = Some(status);
     if p.session_done.is_some() && p.current.is_none() {
         return Ok(None);
     }
