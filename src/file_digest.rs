@@ -27,13 +27,14 @@ pub fn identity(path: &Path) -> Option<String> {
 }
 
 /// The SHA-256 of the file at `path`, whose bytes `read` gives when they
-/// must be hashed: remembered under `memo_dir` by the file's path and
-/// identity (a memo that cannot be written only costs the hash next time).
-pub fn sha256<B: AsRef<[u8]>>(
+/// must be hashed (its error is returned as it is): remembered under
+/// `memo_dir` by the file's path and identity (a memo that cannot be
+/// written only costs the hash next time).
+pub fn sha256<B: AsRef<[u8]>, E>(
     memo_dir: &Path,
     path: &Path,
-    read: impl FnOnce() -> std::io::Result<B>,
-) -> std::io::Result<[u8; 32]> {
+    read: impl FnOnce() -> Result<B, E>,
+) -> Result<[u8; 32], E> {
     let memo = identity(path).map(|id| {
         let name = Sha256::digest(format!("{}\0{id}", path.display()));
         memo_dir.join(crate::hex::encode(&name[..20]))

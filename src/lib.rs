@@ -13,4 +13,5 @@ pub mod file_digest;
 pub mod hex;
 pub mod host;
 pub mod runner;
+pub mod shared_file;
 pub mod syscalls;

@@ -68,6 +68,32 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("running pyodide-test")
 }
 
+/// `bisect --pyodide BUILDS --tests REPRO EXTRA...` in `dir`.
+fn bisect(dir: &Path, builds: &str, repro: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "bisect",
+        "--pyodide",
+        builds,
+        "--tests",
+        repro.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    run(dir, &args)
+}
+
+/// Node must be on PATH (CI installs it): a test that needs it fails
+/// without it, never passes by returning early.
+fn require_node() {
+    let found = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "node (Node.js 20) is not on PATH; this test runs Pyodide under it"
+    );
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -223,20 +249,7 @@ fn bisect_finds_the_release_that_dropped_a_module() {
     let repro = repro(&dir);
     let builds = "314.0.0,314.0.1,314.0.2,314.0.3,314.0.4,314.0.5,314.0.6,314.0.7";
     let n = builds.split(',').count();
-    let out = run(
-        &dir,
-        &[
-            "bisect",
-            "--pyodide",
-            builds,
-            "--tests",
-            repro.to_str().unwrap(),
-            "-k",
-            "zoneinfo",
-            "-j",
-            "1",
-        ],
-    );
+    let out = bisect(&dir, builds, &repro, &["-k", "zoneinfo", "-j", "1"]);
     let stdout = text(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -308,18 +321,7 @@ def test_copy_replace():
 fn bisect_finds_the_release_that_brought_python_3_13() {
     let dir = scratch("bisect313");
     let repro = repro_py313(&dir);
-    let out = run(
-        &dir,
-        &[
-            "bisect",
-            "--pyodide",
-            "0.26.4..314.0.7",
-            "--tests",
-            repro.to_str().unwrap(),
-            "-j",
-            "1",
-        ],
-    );
+    let out = bisect(&dir, "0.26.4..314.0.7", &repro, &["-j", "1"]);
     let stdout = text(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -385,14 +387,7 @@ const COMPARED: &str = "0.23.4,0.26.4,0.27.8,0.28.3,0.29.5,314.0.7,315.0.0-alpha
 /// unlinked file (pytest's fd capture), and pytest there collects nothing.
 #[test]
 fn compare_agrees_with_node_on_each_release() {
-    if !Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        println!("node not found on PATH: skipping");
-        return;
-    }
+    require_node();
     let dir = scratch("compare");
     let out = run(
         &dir,
@@ -489,18 +484,7 @@ fn conformance_scripts_on_older_releases_differ_only_as_known() {
 fn bisect_with_no_change_says_so() {
     let dir = scratch("nochange");
     let repro = repro(&dir);
-    let out = run(
-        &dir,
-        &[
-            "bisect",
-            "--pyodide",
-            "314.0.3,314.0.5,314.0.6",
-            "--tests",
-            repro.to_str().unwrap(),
-            "-k",
-            "zoneinfo",
-        ],
-    );
+    let out = bisect(&dir, "314.0.3,314.0.5,314.0.6", &repro, &["-k", "zoneinfo"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
@@ -643,14 +627,7 @@ fn a_package_named_like_a_subcommand_and_a_reproducer_alone() {
 /// file is an error that says so, never a silent "0 tests".
 #[test]
 fn a_pytest_that_fails_after_its_session_is_an_error() {
-    if !Command::new("node")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        println!("node not found on PATH: skipping");
-        return;
-    }
+    require_node();
     let dir = scratch("after-session");
     let json = dir.join("out.jsonl");
     let out = run(

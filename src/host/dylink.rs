@@ -8,6 +8,7 @@
 //! each `type: u8, size: uleb32, payload`. Unknown subsections are skipped.
 
 use std::collections::HashSet;
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
@@ -60,6 +61,44 @@ pub fn parse_module(wasm: &[u8]) -> Result<DylinkInfo> {
         }
     }
     bail!("not a dynamic library: no `dylink.0` section")
+}
+
+/// The start of the wasm module in the file `path`: its header and its
+/// first section, where `dylink.0` is when the module has one (a 10 MB
+/// main module need not be read for it).
+pub fn read_head(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let context = || format!("reading {}", path.display());
+    let file = std::fs::File::open(path).with_context(context)?;
+    let len = file.metadata().with_context(context)?.len();
+    // The header, the first section's id and its size (LEB128, 5 bytes at
+    // most).
+    let mut head = Vec::new();
+    (&file)
+        .take(14)
+        .read_to_end(&mut head)
+        .with_context(context)?;
+    if head.len() < 8 || &head[..4] != b"\0asm" {
+        bail!("{} is not a wasm module", path.display());
+    }
+    if head.len() < 10 {
+        return Ok(head);
+    }
+    let mut r = Reader {
+        data: &head[9..],
+        pos: 0,
+    };
+    let size = u64::from(r.leb().with_context(context)?);
+    let end = 9 + r.pos as u64 + size;
+    if end > len {
+        bail!("{} is truncated", path.display());
+    }
+    // The rest of the section, from where the first read stopped.
+    (&file)
+        .take(end.saturating_sub(head.len() as u64))
+        .read_to_end(&mut head)
+        .with_context(context)?;
+    Ok(head)
 }
 
 /// Parse the payload of a `dylink.0` custom section.
@@ -271,5 +310,30 @@ mod tests {
         assert_eq!(info.needed.len(), 2);
         let plain = wat::parse_str("(module)").unwrap();
         assert!(parse_module(&plain).is_err());
+    }
+
+    #[test]
+    fn the_head_of_a_file_is_its_first_section() {
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        let mut custom = Vec::new();
+        string("dylink.0", &mut custom);
+        custom.extend(sample_section());
+        wasm.push(0);
+        leb(custom.len() as u32, &mut wasm);
+        wasm.extend(custom);
+        let section_end = wasm.len();
+        // What follows (here a type section) is not read.
+        wasm.extend([1, 4, 1, 0x60, 0, 0]);
+        let path = std::env::temp_dir().join(format!("pt-dylink-head-{}", std::process::id()));
+        std::fs::write(&path, &wasm).unwrap();
+        let head = read_head(&path).unwrap();
+        assert_eq!(head, wasm[..section_end]);
+        assert_eq!(parse_module(&head).unwrap().needed.len(), 2);
+        // A section claiming more bytes than the file has.
+        std::fs::write(&path, &wasm[..section_end - 1]).unwrap();
+        assert!(read_head(&path).is_err());
+        std::fs::write(&path, b"not wasm at all").unwrap();
+        assert!(read_head(&path).is_err());
+        let _ = std::fs::remove_file(&path);
     }
 }

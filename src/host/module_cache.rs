@@ -89,7 +89,7 @@ impl ModuleCache {
     ) -> Result<Module> {
         let t = std::time::Instant::now();
         let path = self.artifact_path_for_file(engine, origin, read)?;
-        self.load_artifact(engine, &path, &|| read(), what, t)
+        self.load_artifact(engine, &path, read, what, t)
     }
 
     /// Make sure the artifact of the module in `origin` (whose bytes `read`
@@ -105,7 +105,7 @@ impl ModuleCache {
         if path.is_file() && intact(&path) {
             return Ok(());
         }
-        self.load_artifact(engine, &path, &|| read(), what, std::time::Instant::now())
+        self.load_artifact(engine, &path, read, what, std::time::Instant::now())
             .map(drop)
     }
 
@@ -115,18 +115,8 @@ impl ModuleCache {
         origin: &Path,
         read: &dyn Fn() -> Result<Vec<u8>>,
     ) -> Result<PathBuf> {
-        let mut failure = None;
-        let digest = crate::file_digest::sha256(&self.dir.join("digests"), origin, || {
-            read().map_err(|e| {
-                failure = Some(e);
-                std::io::Error::other("reading the module")
-            })
-        });
-        match (digest, failure) {
-            (Ok(d), _) => Ok(self.artifact_path_for_digest(engine, &d)),
-            (Err(_), Some(e)) => Err(e),
-            (Err(e), None) => Err(e).with_context(|| format!("reading {}", origin.display())),
-        }
+        let digest = crate::file_digest::sha256(&self.dir.join("digests"), origin, read)?;
+        Ok(self.artifact_path_for_digest(engine, &digest))
     }
 
     fn load_artifact(

@@ -277,7 +277,7 @@ pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
     let digest = crate::file_digest::sha256(
         &cache.join("digests"),
         &dist.path("python_stdlib.zip"),
-        || Ok(zip.clone()),
+        || Ok::<_, anyhow::Error>(zip.clone()),
     )?;
     let key = crate::hex::encode(&digest[..16]);
     let (major, minor) = dist.python_major_minor()?;
@@ -287,7 +287,7 @@ pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
     );
     let dir = cache.join("pyc").join(format!("stdlib-{key}-{ours}"));
     let path = dir.join("stdlib.marshal");
-    if let Ok(data) = super::dist::read_shared(&path) {
+    if let Ok(data) = crate::shared_file::read(&path) {
         return Ok(data);
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -308,7 +308,7 @@ pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
     let unique = dir.join(format!("stdlib.marshal.{}", std::process::id()));
     fs::rename(&tmp, &unique)?;
     fs::rename(&unique, &path)?;
-    Ok(super::dist::read_shared(&path)?)
+    Ok(crate::shared_file::read(&path)?)
 }
 
 fn compile(

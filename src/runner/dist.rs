@@ -228,43 +228,6 @@ impl Dist {
         Ok(bytes)
     }
 
-    /// The start of `pyodide.asm.wasm`: its header and first section
-    /// (where a main module's `dylink.0` is), without reading the rest.
-    pub fn read_wasm_head(&self) -> Result<Vec<u8>> {
-        use std::io::Read;
-        let path = self.path("pyodide.asm.wasm");
-        let context = || format!("reading {}", path.display());
-        let mut file = fs::File::open(&path).with_context(context)?;
-        let mut head = vec![0u8; 8];
-        file.read_exact(&mut head).with_context(context)?;
-        if &head[..4] != b"\0asm" {
-            bail!("{} is not a wasm module", path.display());
-        }
-        // The first section: its id, its size (unsigned LEB128), its bytes.
-        let mut size: u64 = 0;
-        let mut byte = [0u8; 1];
-        if file.read(&mut byte).with_context(context)? == 0 {
-            return Ok(head);
-        }
-        head.push(byte[0]);
-        for shift in (0..35).step_by(7) {
-            file.read_exact(&mut byte).with_context(context)?;
-            head.push(byte[0]);
-            size |= u64::from(byte[0] & 0x7f) << shift;
-            if byte[0] & 0x80 == 0 {
-                break;
-            }
-        }
-        let len = file.metadata().with_context(context)?.len();
-        if size > len {
-            bail!("{} is truncated", path.display());
-        }
-        let start = head.len();
-        head.resize(start + size as usize, 0);
-        file.read_exact(&mut head[start..]).with_context(context)?;
-        Ok(head)
-    }
-
     /// The lock file: `pyodide-lock.json`, or `repodata.json` in releases
     /// before 0.24.
     pub fn lock_path(&self) -> PathBuf {
@@ -289,7 +252,8 @@ impl Dist {
             return Ok(zip.clone());
         }
         let path = self.path("python_stdlib.zip");
-        let bytes = read_shared(&path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::shared_file::read(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         if bytes.len() < 22 || &bytes[..2] != b"PK" {
             bail!("{} is not a zip file", path.display());
         }
@@ -305,19 +269,4 @@ impl Dist {
             max_memory,
         ))
     }
-}
-
-/// The file at `path`, read straight into shared memory (reading into a
-/// vector and then into an `Arc` copies it twice: the stdlib zip and the
-/// 10 MB bytecode table are read at every start).
-pub fn read_shared(path: &Path) -> std::io::Result<Arc<[u8]>> {
-    use std::io::Read;
-    let mut file = fs::File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
-    let mut data = Arc::<[u8]>::new_zeroed_slice(len);
-    // SAFETY: zeroed bytes are valid `u8`s.
-    let slice = unsafe { Arc::get_mut(&mut data).expect("unshared").assume_init_mut() };
-    file.read_exact(slice)?;
-    // SAFETY: every byte is initialised (zeroed, then read over).
-    Ok(unsafe { data.assume_init() })
 }

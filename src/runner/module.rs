@@ -31,7 +31,8 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
     )?;
     let asm = AsmConsts::parse(&dist.read_glue()?)?;
     // A main module without `dylink.0` needs no layout from it.
-    let dylink = crate::host::dylink::parse_module(&dist.read_wasm_head()?).unwrap_or_default();
+    let head = crate::host::dylink::read_head(&dist.path("pyodide.asm.wasm"))?;
+    let dylink = crate::host::dylink::parse_module(&head).unwrap_or_default();
     let module = PyodideModule::new(&engine, module, &dylink, asm, modules);
     if std::env::var_os("PYODIDE_TEST_PHASES").is_some() {
         eprintln!(

@@ -166,7 +166,7 @@ class _Tracker:
             return any(f == full or f.startswith(prefix) for f in wanted)
 
         global _report_only
-        _report_only = (wanted, {os.path.normpath(os.path.abspath(str(a).split("::")[0])) for a in config.args})
+        _report_only = (wanted, {os.path.normpath(str(item.path)) for item in session.items})
         failures = [(i, m) for i, m in self.collect_failures if applies(i)]
         resume = _resume_ids()
         session.items[:] = [
@@ -192,9 +192,6 @@ class _Tracker:
             _emit(ev="collect_error", id=nodeid, message=message)
         _check_package_origin()
         _emit(ev="collected", ids=[item.nodeid for item in session.items])
-        config.args = list(files)
-        for namespace in (config.option, config.known_args_namespace):
-            namespace.file_or_dir = list(files)
 
     def pytest_collection_modifyitems(self, session, config, items):
         # Read here, not at configuration: a zygote configures pytest once
@@ -332,8 +329,8 @@ def _place_rewritten(config):
 # not keep them itself.
 _fresh = {}
 # In a child of a zygote that collected the whole suite: (its own files,
-# every file the zygote collected). Of the suite's test files, a child
-# reports only its own rewritten modules (the rest: conftests, helpers).
+# every file the zygote collected tests from). Of those, a child reports
+# only its own rewritten modules (and the rest: conftests, helpers).
 _report_only = None
 
 

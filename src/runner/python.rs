@@ -106,8 +106,9 @@ pub fn run(
     }
     let mut contents = Vec::with_capacity(files.len());
     for (host, guest) in files {
-        let data = std::fs::read(&host).with_context(|| format!("reading {}", host.display()))?;
-        contents.push((guest, Arc::<[u8]>::from(data)));
+        let data = crate::shared_file::read(&host)
+            .with_context(|| format!("reading {}", host.display()))?;
+        contents.push((guest, data));
     }
     if runtime == Runtime::Node && opts.max_memory.is_some() {
         warn_unhonoured(

@@ -132,12 +132,15 @@ pub fn run_file(
                     format!("pytest exited with status {status}: {}", short(&detail)),
                 );
             } else if !collection_seen
-                && p.session_done.is_none()
+                && p.session_done == Some(0)
                 && done.is_empty()
                 && p.collect_errors == 0
             {
-                // Not one event: the driver never reported (its channel
-                // broken, or it never started). Never silence.
+                // Not one event, and a clean exit (both drivers report
+                // their collection before they finish; `run_guest` takes
+                // the exit status as the session's when nothing came): the
+                // driver never reported (its channel broken, or it never
+                // ran, as under `--version`). Never silence.
                 let said = if stderr_line.is_empty() {
                     &detail
                 } else {

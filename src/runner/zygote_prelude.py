@@ -169,7 +169,11 @@ def _serve_pytest(args, collected):
     test file."""
     job = None
 
-    def fork_at_collection(session):
+    def fork(session):
+        """Our plugin's fork point (the start of collection, or with
+        ``collected`` its end): in the child pytest is given the job's
+        files alone; returns them (absolute), to which the plugin narrows a
+        session that is already collected."""
         nonlocal job
         del sys._pyodide_test_fork
         job = _fork()
@@ -177,17 +181,10 @@ def _serve_pytest(args, collected):
         config.args = list(job["args"])
         for namespace in (config.option, config.known_args_namespace):
             namespace.file_or_dir = list(job["args"])
-
-    def fork_after_collection(session):
-        # Our plugin calls this once collection is over, and narrows the
-        # session to the files returned.
-        nonlocal job
-        del sys._pyodide_test_fork
-        job = _fork()
         return [os.path.abspath(a) for a in job["args"]]
 
-    fork_after_collection.after_collection = True
-    sys._pyodide_test_fork = fork_after_collection if collected else fork_at_collection
+    fork.after_collection = collected
+    sys._pyodide_test_fork = fork
     status = _run_module("pytest", args)
     if job is None:
         # pytest ended before the fork point: the zygote cannot serve.

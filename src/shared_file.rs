@@ -1,0 +1,38 @@
+//! Reading a file straight into shared memory (`Arc<[u8]>`, what guest
+//! file sets hold): reading into a vector and then into an `Arc` copies it
+//! twice, and the stdlib zip and the 10 MB bytecode table are read at every
+//! start.
+
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The contents of the file at `path`, read once into shared memory.
+pub fn read(path: &Path) -> std::io::Result<Arc<[u8]>> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+    let mut data = Arc::<[u8]>::new_zeroed_slice(len);
+    // SAFETY: zeroed bytes are valid `u8`s.
+    let slice = unsafe { Arc::get_mut(&mut data).expect("unshared").assume_init_mut() };
+    file.read_exact(slice)?;
+    // SAFETY: every byte is initialised (zeroed, then read over).
+    Ok(unsafe { data.assume_init() })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_the_whole_file() {
+        let dir = std::env::temp_dir().join(format!("pt-shared-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("f");
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(&*super::read(&path).unwrap(), &bytes[..]);
+        std::fs::write(&path, b"").unwrap();
+        assert!(super::read(&path).unwrap().is_empty());
+        assert!(super::read(&dir.join("missing")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
