@@ -297,8 +297,8 @@ mod tests {
         assert!(parse_section(&[NEEDED, 2, 1, 5]).is_err());
     }
 
-    #[test]
-    fn finds_the_section_in_a_module() {
+    /// A module whose only section is `dylink.0` with [`sample_section`].
+    fn module_with_dylink() -> Vec<u8> {
         let mut wasm = b"\0asm\x01\0\0\0".to_vec();
         let mut custom = Vec::new();
         string("dylink.0", &mut custom);
@@ -306,6 +306,12 @@ mod tests {
         wasm.push(0);
         leb(custom.len() as u32, &mut wasm);
         wasm.extend(custom);
+        wasm
+    }
+
+    #[test]
+    fn finds_the_section_in_a_module() {
+        let wasm = module_with_dylink();
         let info = parse_module(&wasm).unwrap();
         assert_eq!(info.needed.len(), 2);
         let plain = wat::parse_str("(module)").unwrap();
@@ -314,13 +320,7 @@ mod tests {
 
     #[test]
     fn the_head_of_a_file_is_its_first_section() {
-        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
-        let mut custom = Vec::new();
-        string("dylink.0", &mut custom);
-        custom.extend(sample_section());
-        wasm.push(0);
-        leb(custom.len() as u32, &mut wasm);
-        wasm.extend(custom);
+        let mut wasm = module_with_dylink();
         let section_end = wasm.len();
         // What follows (here a type section) is not read.
         wasm.extend([1, 4, 1, 0x60, 0, 0]);
