@@ -447,8 +447,8 @@ fn invoke_body<T: JsEhHost>(ty: &FuncType) -> Box<HostBody<T>> {
         a.len() == b.len() && a.zip(b).all(|(x, y)| ValType::eq(&x, y))
     };
     Box::new(move |mut c, params, results| {
-        let h = handles(&c)?;
-        let sp = h.stack_pointer.map(|g| g.get(&mut c));
+        let sp_global = handles(&c)?.stack_pointer;
+        let sp = sp_global.map(|g| g.get(&mut c));
         let index = params.first().and_then(Val::i32).unwrap_or(0) as u32;
         let func = table_func(&mut c, index)?;
         let callee = func.ty(&c);
@@ -478,7 +478,7 @@ fn invoke_body<T: JsEhHost>(ty: &FuncType) -> Box<HostBody<T>> {
         match outcome {
             Ok(()) => Ok(()),
             Err(e) if is_js_throw(&e) => {
-                if let (Some(g), Some(v)) = (h.stack_pointer, sp) {
+                if let (Some(g), Some(v)) = (sp_global, sp) {
                     g.set(&mut c, v)?;
                 }
                 set_threw(&mut c, 1, 0)?;

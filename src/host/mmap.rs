@@ -37,7 +37,7 @@ pub fn mmap_js<T: HostState>(
         Err(errno) => return Ok(errno.to_neg()),
     };
     let size = (bytes.len() as u64).div_ceil(65536) * 65536;
-    let Some(memalign) = handles(&caller)?.memalign else {
+    let Some(memalign) = handles(&caller)?.memalign.clone() else {
         return Ok(-ENOMEM);
     };
     let ptr = memalign.call(&mut caller, (65536, size as i32))? as u32;

@@ -559,7 +559,13 @@ pub fn serve_forever(module: &PyodideModule, mut spec: GuestSpec, started: Insta
     };
     spec.events = Some(Arc::new(HostFd(EVENTS_FD)));
     spec.limits.interrupt = None;
-    let end = module.run(&spec);
+    // A child reports its end and leaves at once: the process goes, so
+    // nothing of the store needs freeing.
+    let end = module.run_then(&spec, &mut |end| {
+        if let Some(job) = CHILD.get() {
+            report_end(job, Ok(end.clone()));
+        }
+    });
     let Some(job) = CHILD.get() else {
         // The guest ended before its fork point.
         let why = match end {
@@ -569,6 +575,12 @@ pub fn serve_forever(module: &PyodideModule, mut spec: GuestSpec, started: Insta
         };
         report_failure(&why);
     };
+    report_end(job, end)
+}
+
+/// Send a child's end to the runner and end the child, without running
+/// destructors (the zygote's, or the store's).
+fn report_end(job: &ChildJob, end: Result<GuestEnd>) -> ! {
     let wire = match end {
         Ok(GuestEnd::Exited(s)) => EndWire::Exited(s),
         Ok(GuestEnd::Crashed(m)) => EndWire::Crashed(m),
@@ -577,7 +589,7 @@ pub fn serve_forever(module: &PyodideModule, mut spec: GuestSpec, started: Insta
     };
     let line = format!("end {}\n", serde_json::to_string(&wire).unwrap_or_default());
     let _ = write_all(job.result, line.as_bytes());
-    // SAFETY: ends the child without running the zygote's destructors.
+    // SAFETY: ends the child without running destructors.
     unsafe { libc::_exit(0) }
 }
 
