@@ -47,7 +47,7 @@ pub trait HostState: Send + 'static {
 /// A reference, not a copy: host imports run this on every call, and
 /// cloning the typed functions in [`MainHandles`] takes a lock in
 /// Wasmtime's type registry (3% of a compute-bound suite's time).
-pub fn handles<'a, T: HostState>(cx: &'a impl AsContext<Data = T>) -> Result<&'a MainHandles> {
+pub fn handles<T: HostState>(cx: &impl AsContext<Data = T>) -> Result<&MainHandles> {
     cx.as_context().data().main().ok_or_else(|| {
         wasmtime::format_err!("import called before the main module is instantiated")
     })
