@@ -55,6 +55,7 @@ fn main() {
         &base,
         &suites,
         &planned,
+        1,
     )
     .expect("zygote backend");
     // In the suite's working directory, where `-m` finds it.

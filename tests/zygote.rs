@@ -133,13 +133,15 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
     let _ = fs::remove_dir_all(&dir);
 }
 
-/// The suite in `tests` run with fresh guests, then through the zygote
-/// (`-j 1`): whether fresh, the output and the records, each.
+/// The suite in `tests` run with fresh guests, then through the zygote at
+/// `-j 1`, then at `-j 2` (where a suite of four files or more is
+/// collected by two zygotes, half each, side by side): whether fresh, the
+/// output and the records, each.
 fn both_ways(dir: &Path, tests: &Path) -> Vec<(bool, Output, Vec<serde_json::Value>)> {
-    [true, false]
+    [(true, "1"), (false, "1"), (false, "2")]
         .into_iter()
-        .map(|fresh| {
-            let mut extra = vec!["-j", "1"];
+        .map(|(fresh, jobs)| {
+            let mut extra = vec!["-j", jobs];
             if fresh {
                 extra.push("--fresh-guests");
             }
@@ -181,6 +183,10 @@ fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
         runs.push(got);
     }
     assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
+    assert_eq!(
+        runs[0], runs[2],
+        "fresh guests and the zygotes (-j 2) differ"
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -205,12 +211,20 @@ fn collection_errors_and_crashes_stay_with_their_file() {
             "def test_one():\n    pass\n\ndef test_two():\n    assert False\n",
         )
         .unwrap();
+        // Enough files for two collecting zygotes at -j 2: the bad file
+        // is in one group, good files in both.
+        for name in ["test_more1.py", "test_more2.py"] {
+            fs::write(tests.join(name), "def test_more():\n    pass\n").unwrap();
+        }
         let mut runs = Vec::new();
-        for (fresh, out, records) in both_ways(&dir, &tests) {
+        for (i, (fresh, out, records)) in both_ways(&dir, &tests).into_iter().enumerate() {
             let err = stderr(&out);
             if let (Some(note), false) = (note, fresh) {
                 assert!(err.contains(note), "{err}");
             }
+            // At -j 2 two zygotes collect (and boot) side by side.
+            let booted = err.matches("zygote booted in").count();
+            assert_eq!(booted, [0, 1, 2][i], "{err}");
             let got = outcomes(&records);
             assert_eq!(
                 got["tests/test_good.py::test_one"].0, "passed",
@@ -220,6 +234,10 @@ fn collection_errors_and_crashes_stay_with_their_file() {
                 got["tests/test_good.py::test_two"].0, "failed",
                 "{got:#?}\n{err}"
             );
+            for name in ["test_more1", "test_more2"] {
+                let id = format!("tests/{name}.py::test_more");
+                assert_eq!(got[&id].0, "passed", "{got:#?}\n{err}");
+            }
             let bad: Vec<_> = got.keys().filter(|k| k.contains("test_bad")).collect();
             assert_eq!(bad.len(), 1, "{got:#?}\n{err}");
             assert!(
@@ -229,6 +247,10 @@ fn collection_errors_and_crashes_stay_with_their_file() {
             runs.push(got);
         }
         assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
+        assert_eq!(
+            runs[0], runs[2],
+            "fresh guests and the zygotes (-j 2) differ"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -390,6 +390,10 @@ def pytest_collection(session):
     after = getattr(fork, "after_collection", False)
     if fork is not None and not after:
         fork(session)
+    others = getattr(fork, "others", None) if after else None
+    if others:
+        # Other zygotes collect these files of the suite.
+        session.config.args = [a for a in session.config.args if a not in others]
     outcome = yield
     if fork is not None and after and outcome.excinfo is None:
         files = fork(session)

@@ -308,6 +308,7 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
             &cfg.guest,
             &plan.suites,
             &planned,
+            plan.threads,
         )?))
     } else {
         Backend::with_module(runtime, &plan.dist, &plan.cache, &plan.module)?

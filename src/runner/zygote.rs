@@ -59,10 +59,12 @@ struct ZygoteSuite {
     /// Started on first use; an error is kept (then jobs run in-process).
     zygote: Mutex<Option<Result<Arc<Zygote>, String>>>,
     /// A pytest suite's test files as its jobs name them (the last
-    /// argument); `None` for other drivers.
-    pytest_files: Option<Vec<String>>,
-    /// Zygotes forked at pytest's collection, one per distinct pytest
-    /// command line (less the file) and environment; an error is kept.
+    /// argument), in the groups that collect them (one group per
+    /// collecting zygote); `None` for other drivers.
+    pytest_groups: Option<Vec<Vec<String>>>,
+    /// Zygotes forked at pytest's collection, one per group and distinct
+    /// pytest command line (less the file) and environment; an error is
+    /// kept.
     pytest: Mutex<Vec<PytestZygote>>,
 }
 
@@ -72,6 +74,8 @@ struct PytestZygote {
     prefix: Vec<String>,
     /// The job variables the zygote was booted with.
     env: Vec<(String, String)>,
+    /// The test files it collected (and serves).
+    files: Vec<String>,
     zygote: Result<Arc<Zygote>, String>,
 }
 
@@ -88,9 +92,10 @@ impl ZygoteBackend {
     /// A backend for `suites`, whose jobs extend `guest` (the workers'
     /// base spec) with the suite's files; `planned[i]` are the test files
     /// (relative to its root) of `suites[i]` that the run has jobs for,
-    /// which its pytest zygote collects. Compiles the zygotes' engine's
-    /// main module into the cache (on all cores) so that the zygotes only
-    /// load it.
+    /// which its pytest zygotes collect: `collectors` of them (the run's
+    /// workers), each a share of the files, in parallel. Compiles the
+    /// zygotes' engine's main module into the cache (on all cores) so that
+    /// the zygotes only load it.
     pub fn new(
         module: &Arc<PyodideModule>,
         dist: &Dist,
@@ -98,6 +103,7 @@ impl ZygoteBackend {
         guest: &GuestSpec,
         suites: &[Suite],
         planned: &[Vec<String>],
+        collectors: usize,
     ) -> Result<Self> {
         ensure_compiled(dist, cache, EngineOptions::uninterrupted())
             .context("compiling the module for the zygotes")?;
@@ -118,18 +124,20 @@ impl ZygoteBackend {
                 let mut boot = base.clone();
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
-                let pytest_files = (s.driver == Driver::Pytest).then(|| {
-                    s.test_files
+                let pytest_groups = (s.driver == Driver::Pytest).then(|| {
+                    let files: Vec<(String, u64)> = s
+                        .test_files
                         .iter()
                         .filter(|f| planned.contains(&f.rel))
-                        .map(|f| format!("{}/{}", s.root, f.rel))
-                        .collect()
+                        .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
+                        .collect();
+                    collection_groups(&files, collectors)
                 });
                 ZygoteSuite {
                     base,
                     boot,
                     zygote: Mutex::new(None),
-                    pytest_files,
+                    pytest_groups,
                     pytest: Mutex::new(Vec::new()),
                 }
             })
@@ -187,9 +195,9 @@ impl ZygoteBackend {
     /// environment lacks. `None`: the job needs a zygote forked before
     /// pytest starts.
     fn pytest_zygote(&self, suite: &ZygoteSuite, job: &Job) -> Option<(Arc<Zygote>, Job)> {
-        let files = suite.pytest_files.as_ref()?;
+        let groups = suite.pytest_groups.as_ref()?;
         let (file, prefix) = job.args.split_last()?;
-        if job.module != "pytest" || !files.contains(file) {
+        if job.module != "pytest" || !groups.iter().any(|g| g.contains(file)) {
             return None;
         }
         // A resumed file's list of finished tests comes with its job; the
@@ -197,51 +205,40 @@ impl ZygoteBackend {
         let (rest, env): (Vec<_>, Vec<_>) =
             job.env.iter().cloned().partition(|(k, _)| k == RESUME_VAR);
         let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
-        let index = match zygotes
-            .iter()
-            .position(|z| z.prefix == prefix && z.env == env)
-        {
-            Some(i) => i,
-            None => {
-                let mut boot = suite.boot.clone();
-                boot.env.extend(env.iter().cloned());
-                let mut args = prefix.to_vec();
-                args.extend(files.iter().cloned());
-                let package = boot.argv.pop().unwrap_or_default();
-                let start = |mode: &str| {
-                    let mut boot = boot.clone();
-                    boot.argv.push(mode.into());
-                    boot.argv
-                        .push(serde_json::to_string(&args).unwrap_or_default());
-                    boot.argv.push(package.clone());
-                    self.start(&boot).map(Arc::new)
-                };
-                // Collect the whole suite once; if that cannot be done in
-                // one guest (a test module that crashes or exits while
-                // imported), each file collects itself; if pytest cannot
-                // even be configured, each file configures it too.
-                let zygote = start("--pytest-collected")
-                    .or_else(|e| {
-                        eprintln!(
-                            "pyodide-test: note: {e:#}; each test file is collected on its own"
-                        );
-                        start("--pytest")
+        if !zygotes.iter().any(|z| z.prefix == prefix && z.env == env) {
+            // The groups' zygotes boot side by side, each on a core.
+            let started: Vec<PytestZygote> = std::thread::scope(|scope| {
+                let boots: Vec<_> = groups
+                    .iter()
+                    .map(|group| {
+                        let others: Vec<&String> = groups
+                            .iter()
+                            .filter(|g| !std::ptr::eq(*g, group))
+                            .flatten()
+                            .collect();
+                        let (suite, prefix, env) = (&suite, &prefix, &env);
+                        scope.spawn(move || PytestZygote {
+                            prefix: prefix.to_vec(),
+                            env: env.clone(),
+                            files: group.clone(),
+                            zygote: self.start_pytest(suite, prefix, env, group, &others),
+                        })
                     })
-                    .map_err(|e| {
-                        eprintln!(
-                            "pyodide-test: note: {e:#}; each test file configures pytest itself"
-                        );
-                        format!("{e:#}")
-                    });
-                zygotes.push(PytestZygote {
-                    prefix: prefix.to_vec(),
-                    env,
-                    zygote,
-                });
-                zygotes.len() - 1
-            }
-        };
-        let zygote = zygotes[index].zygote.as_ref().ok()?.clone();
+                    .collect();
+                boots
+                    .into_iter()
+                    .map(|b| b.join().expect("a zygote's boot thread"))
+                    .collect()
+            });
+            zygotes.extend(started);
+        }
+        let zygote = zygotes
+            .iter()
+            .find(|z| z.prefix == prefix && z.env == env && z.files.contains(file))?
+            .zygote
+            .as_ref()
+            .ok()?
+            .clone();
         Some((
             zygote,
             Job {
@@ -250,6 +247,50 @@ impl ZygoteBackend {
                 ..job.clone()
             },
         ))
+    }
+
+    /// Boot a zygote that configures pytest with `prefix` and every file of
+    /// the suite's groups, collects `group` (not `others`) and forks after
+    /// collection; if collecting in one guest fails (a test module that
+    /// crashes or exits while imported), one that forks at the start of
+    /// collection, each file then collecting itself; if pytest cannot even
+    /// be configured, an error (each file then configures it itself).
+    fn start_pytest(
+        &self,
+        suite: &ZygoteSuite,
+        prefix: &[String],
+        env: &[(String, String)],
+        group: &[String],
+        others: &[&String],
+    ) -> Result<Arc<Zygote>, String> {
+        let mut boot = suite.boot.clone();
+        boot.env.extend(env.iter().cloned());
+        // pytest is given every file, as over the whole suite (its rootdir
+        // and initial conftests come from them); this zygote collects its
+        // group's.
+        let mut args = prefix.to_vec();
+        args.extend(group.iter().cloned());
+        args.extend(others.iter().map(|f| f.to_string()));
+        let package = boot.argv.pop().unwrap_or_default();
+        let start = |mode: &str| {
+            let mut boot = boot.clone();
+            boot.argv.push(mode.into());
+            boot.argv
+                .push(serde_json::to_string(&args).unwrap_or_default());
+            boot.argv
+                .push(serde_json::to_string(others).unwrap_or_default());
+            boot.argv.push(package.clone());
+            self.start(&boot).map(Arc::new)
+        };
+        start("--pytest-collected")
+            .or_else(|e| {
+                eprintln!("pyodide-test: note: {e:#}; each test file is collected on its own");
+                start("--pytest")
+            })
+            .map_err(|e| {
+                eprintln!("pyodide-test: note: {e:#}; each test file configures pytest itself");
+                format!("{e:#}")
+            })
     }
 
     fn start(&self, boot: &GuestSpec) -> Result<Zygote> {
@@ -272,6 +313,30 @@ impl ZygoteBackend {
         }
         Ok(zygote)
     }
+}
+
+/// Split a suite's test files (path, size in bytes) into at most
+/// `collectors` groups of similar total size (the size stands for the cost
+/// of importing and collecting a file), keeping the suite's order within
+/// each group. A group has two files at least: a zygote's boot (CPython,
+/// pytest, the package) costs more than collecting one file.
+fn collection_groups(files: &[(String, u64)], collectors: usize) -> Vec<Vec<String>> {
+    let n = collectors.min(files.len() / 2).max(1);
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].1));
+    let mut load = vec![0u64; n];
+    let mut owner = vec![0usize; files.len()];
+    for i in order {
+        let g = (0..n).min_by_key(|&g| (load[g], g)).unwrap_or(0);
+        load[g] += files[i].1.max(1);
+        owner[i] = g;
+    }
+    let mut groups = vec![Vec::new(); n];
+    for (i, (path, _)) in files.iter().enumerate() {
+        groups[owner[i]].push(path.clone());
+    }
+    groups.retain(|g| !g.is_empty());
+    groups
 }
 
 /// The job that turns `base` into `spec`, when `spec` extends it.
@@ -328,5 +393,38 @@ pub fn zygote_main(source: &DistSource) -> ! {
     match boot {
         Ok((module, spec)) => zygote::serve_forever(&module, spec, started),
         Err(e) => zygote::fail(&format!("{e:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::collection_groups;
+
+    fn files(sizes: &[u64]) -> Vec<(String, u64)> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (format!("t{i}.py"), s))
+            .collect()
+    }
+
+    #[test]
+    fn groups_balance_size_and_keep_order() {
+        let groups = collection_groups(&files(&[100, 10, 60, 40, 5, 5]), 2);
+        assert_eq!(
+            groups,
+            vec![
+                vec!["t0.py", "t1.py"],
+                vec!["t2.py", "t3.py", "t4.py", "t5.py"]
+            ]
+        );
+    }
+
+    #[test]
+    fn one_group_for_one_collector_or_few_files() {
+        assert_eq!(collection_groups(&files(&[1, 2, 3]), 1).len(), 1);
+        assert_eq!(collection_groups(&files(&[1, 2, 3]), 4).len(), 1);
+        assert_eq!(collection_groups(&files(&[1, 2, 3, 4]), 4).len(), 2);
+        assert_eq!(collection_groups(&files(&[]), 2), Vec::<Vec<String>>::new());
     }
 }

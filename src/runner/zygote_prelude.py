@@ -12,7 +12,7 @@ Only modules that pytest imports itself before any plugin are warmed here:
 a ``-p`` or entry-point plugin imported early would miss pytest's
 assertion rewriting (and pytest would warn).
 
-``python -m _pyodide_test_zygote --pytest JSON NAME...`` goes further for a
+``python -m _pyodide_test_zygote --pytest JSON OTHERS NAME...`` goes further for a
 pytest suite: after the warming it runs ``python -m pytest ARGS`` itself,
 ARGS (the JSON list) ending in every test file of the suite, so that
 pytest's configuration, its plugins' and the conftests' ``pytest_configure``
@@ -21,11 +21,13 @@ collection (our plugin calls ``sys._pyodide_test_fork``): each child
 collects and runs only its job's ``args`` (its test file), exactly as
 ``python -m pytest`` over the whole suite would run that file's tests.
 
-``--pytest-collected JSON NAME...`` goes further still: the zygote collects
-every test file, as pytest over the whole suite does before running any
-test (and as Node runs a suite), and forks once collection is over; each
-child keeps its own file's tests and collection errors (our plugin
-narrows the session) and runs them.
+``--pytest-collected JSON OTHERS NAME...`` goes further still: the zygote
+collects every test file, as pytest over the whole suite does before
+running any test (and as Node runs a suite), and forks once collection is
+over; each child keeps its own file's tests and collection errors (our
+plugin narrows the session) and runs them. OTHERS (a JSON list) are files
+of ARGS that other zygotes collect, side by side with this one: pytest is
+configured with every file, and collects all but those.
 """
 
 import atexit
@@ -163,7 +165,7 @@ def _run_module(module, args):
         return _exit_status(e.code)
 
 
-def _serve_pytest(args, collected):
+def _serve_pytest(args, others, collected):
     """Run pytest over the whole suite up to the fork point: the start of
     collection, or (``collected``) its end; each child goes on with its own
     test file."""
@@ -184,6 +186,8 @@ def _serve_pytest(args, collected):
         return [os.path.abspath(a) for a in job["args"]]
 
     fork.after_collection = collected
+    # Files of the suite that other zygotes collect (this one skips them).
+    fork.others = frozenset(others)
     sys._pyodide_test_fork = fork
     status = _run_module("pytest", args)
     if job is None:
@@ -201,8 +205,8 @@ def _serve_pytest(args, collected):
 def _main():
     argv = sys.argv[1:]
     if argv[:1] in (["--pytest"], ["--pytest-collected"]):
-        _warm(argv[2:])
-        _serve_pytest(json.loads(argv[1]), argv[0] == "--pytest-collected")
+        _warm(argv[3:])
+        _serve_pytest(json.loads(argv[1]), json.loads(argv[2]), argv[0] == "--pytest-collected")
         return
     _warm(argv)
     job = _fork()

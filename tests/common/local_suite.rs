@@ -59,6 +59,8 @@ pub fn run_suite(dir: &Path, tests: &Path, extra: &[&str]) -> (Output, Vec<serde
         .arg(dir.join("snapshots"))
         .args(extra)
         .current_dir(dir)
+        // Says when each zygote has booted (on stderr).
+        .env("PYODIDE_TEST_TIMING", "1")
         .stdin(Stdio::null())
         .output()
         .expect("running pyodide-test");
