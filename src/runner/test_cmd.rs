@@ -330,16 +330,19 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
     // Ctrl-C: a watcher turns the signal flag into the workers' stop flag.
     SIGINT.store(false, Ordering::SeqCst);
     install_sigint_handler();
-    let done = Arc::new(AtomicBool::new(false));
+    // The watcher looks every 50 ms, and goes as soon as the run is over
+    // (the end of the run does not wait out its sleep).
+    let (done, finished) = std::sync::mpsc::channel::<()>();
     let watcher = {
-        let (stop, done) = (cfg.stop.clone(), done.clone());
+        let stop = cfg.stop.clone();
         std::thread::spawn(move || {
-            while !done.load(Ordering::SeqCst) {
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                finished.recv_timeout(Duration::from_millis(50))
+            {
                 if SIGINT.load(Ordering::SeqCst) {
                     stop.store(true, Ordering::SeqCst);
                     break;
                 }
-                std::thread::sleep(Duration::from_millis(50));
             }
         })
     };
@@ -352,7 +355,7 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
         &cfg,
         sink,
     );
-    done.store(true, Ordering::SeqCst);
+    drop(done);
     let _ = watcher.join();
     Ok(PlanRun {
         summary: result?,

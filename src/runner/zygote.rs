@@ -315,6 +315,22 @@ impl ZygoteBackend {
     }
 }
 
+impl Drop for ZygoteBackend {
+    fn drop(&mut self) {
+        // Every zygote ends at once; each `Zygote`'s drop then waits.
+        for suite in &self.suites {
+            let single = suite.zygote.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(Ok(z)) = single.as_ref() {
+                z.shutdown();
+            }
+            let pytest = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
+            for z in pytest.iter().filter_map(|p| p.zygote.as_ref().ok()) {
+                z.shutdown();
+            }
+        }
+    }
+}
+
 /// Split a suite's test files (path, size in bytes) into at most
 /// `collectors` groups of similar total size (the size stands for the cost
 /// of importing and collecting a file), keeping the suite's order within
