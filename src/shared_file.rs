@@ -9,13 +9,17 @@ use std::sync::Arc;
 
 /// The contents of the file at `path`, read once into shared memory.
 pub fn read(path: &Path) -> std::io::Result<Arc<[u8]>> {
-    use std::io::Read;
     let mut file = fs::File::open(path)?;
     let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+    read_exact(&mut file, len)
+}
+
+/// The next `len` bytes of `from`, read once into shared memory.
+pub fn read_exact(from: &mut dyn std::io::Read, len: usize) -> std::io::Result<Arc<[u8]>> {
     let mut data = Arc::<[u8]>::new_zeroed_slice(len);
     // SAFETY: zeroed bytes are valid `u8`s.
     let slice = unsafe { Arc::get_mut(&mut data).expect("unshared").assume_init_mut() };
-    file.read_exact(slice)?;
+    from.read_exact(slice)?;
     // SAFETY: every byte is initialised (zeroed, then read over).
     Ok(unsafe { data.assume_init() })
 }
@@ -33,6 +37,10 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         assert!(super::read(&path).unwrap().is_empty());
         assert!(super::read(&dir.join("missing")).is_err());
+        let mut from = &bytes[..];
+        assert_eq!(&*super::read_exact(&mut from, 10).unwrap(), &bytes[..10]);
+        assert_eq!(&*super::read_exact(&mut from, 5).unwrap(), &bytes[10..15]);
+        assert!(super::read_exact(&mut &b"ab"[..], 3).is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

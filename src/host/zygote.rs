@@ -27,7 +27,7 @@
 //!
 //! When the runner closes its end, the zygote kills its children and exits.
 //! The zygote boots once from a [`GuestSpec`] sent on its stdin
-//! ([`encode_boot`]).
+//! ([`write_boot`]).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -75,10 +75,11 @@ struct BootHeader {
     max_fs: Option<u64>,
 }
 
-/// The zygote's guest as bytes: everything of `spec` but its stdio, events
-/// and interrupt (the zygote has its own). A JSON header, then the stdlib
-/// and every file's contents.
-pub fn encode_boot(spec: &GuestSpec) -> Result<Vec<u8>> {
+/// Write the zygote's guest to `out`: everything of `spec` but its stdio,
+/// events and interrupt (the zygote has its own). A JSON header, then the
+/// stdlib and every file's contents, each written straight from the
+/// spec's memory.
+pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
     let header = BootHeader {
         python: spec.python,
         stdlib_len: spec.stdlib_zip.len() as u64,
@@ -109,42 +110,35 @@ pub fn encode_boot(spec: &GuestSpec) -> Result<Vec<u8>> {
         max_fs: spec.limits.max_fs,
     };
     let head = serde_json::to_vec(&header)?;
-    let total = 8
-        + head.len()
-        + spec.stdlib_zip.len()
-        + spec
-            .files
-            .iter()
-            .flat_map(|s| s.iter())
-            .map(|(_, d)| d.len())
-            .sum::<usize>();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
-    out.extend_from_slice(&head);
-    out.extend_from_slice(&spec.stdlib_zip);
+    out.write_all(&(head.len() as u64).to_le_bytes())?;
+    out.write_all(&head)?;
+    out.write_all(&spec.stdlib_zip)?;
     for (_, data) in spec.files.iter().flat_map(|s| s.iter()) {
-        out.extend_from_slice(data);
+        out.write_all(data)?;
     }
-    Ok(out)
+    out.flush()?;
+    Ok(())
 }
 
-/// The [`GuestSpec`] that [`encode_boot`] wrote (host stdio, no events).
-pub fn decode_boot(bytes: &[u8]) -> Result<GuestSpec> {
-    let take = |at: &mut usize, n: usize| -> Result<&[u8]> {
-        let end = at.checked_add(n).context("boot description: overflow")?;
-        let s = bytes.get(*at..end).context("boot description: truncated")?;
-        *at = end;
-        Ok(s)
+/// The [`GuestSpec`] that [`write_boot`] wrote (host stdio, no events),
+/// each file read once, into its own shared memory.
+pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
+    let mut len = [0u8; 8];
+    from.read_exact(&mut len)
+        .context("boot description: truncated")?;
+    let len = usize::try_from(u64::from_le_bytes(len)).context("boot description: overflow")?;
+    let head = crate::shared_file::read_exact(from, len).context("boot description: truncated")?;
+    let header: BootHeader = serde_json::from_slice(&head)?;
+    let mut take = |n: u64| -> Result<Arc<[u8]>> {
+        let n = usize::try_from(n).context("boot description: overflow")?;
+        crate::shared_file::read_exact(from, n).context("boot description: truncated")
     };
-    let mut at = 0;
-    let len = u64::from_le_bytes(take(&mut at, 8)?.try_into()?) as usize;
-    let header: BootHeader = serde_json::from_slice(take(&mut at, len)?)?;
-    let stdlib: Arc<[u8]> = Arc::from(take(&mut at, header.stdlib_len as usize)?);
+    let stdlib = take(header.stdlib_len)?;
     let mut files = Vec::new();
     for set in &header.files {
         let mut out = Vec::with_capacity(set.len());
         for (path, n) in set {
-            out.push((path.clone(), Arc::from(take(&mut at, *n as usize)?)));
+            out.push((path.clone(), take(*n)?));
         }
         files.push(Arc::new(out));
     }
@@ -606,11 +600,7 @@ fn report_end(job: &ChildJob, end: Result<GuestEnd>) -> ! {
 /// process: read the boot description from stdin, then put `/dev/null` on
 /// stdin.
 pub fn read_boot() -> Result<GuestSpec> {
-    let mut bytes = Vec::new();
-    io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .context("reading the boot description")?;
+    let spec = read_boot_from(&mut io::stdin().lock()).context("reading the boot description")?;
     // SAFETY: replacing fd 0 with /dev/null.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
@@ -619,7 +609,7 @@ pub fn read_boot() -> Result<GuestSpec> {
             libc::close(null);
         }
     }
-    decode_boot(&bytes)
+    Ok(spec)
 }
 
 // ---------------------------------------------------------------------
@@ -656,9 +646,9 @@ pub struct Zygote {
 
 impl Zygote {
     /// Start `command` (this program's hidden zygote subcommand) as a
-    /// zygote booting `boot` (from [`encode_boot`]), and wait until it is
+    /// zygote booting `boot` (as [`write_boot`] writes it), and wait until it is
     /// at its fork point.
-    pub fn spawn(mut command: Command, boot: &[u8]) -> Result<Zygote> {
+    pub fn spawn(mut command: Command, boot: &GuestSpec) -> Result<Zygote> {
         let started = Instant::now();
         let (ours, theirs) = seqpacket_pair().context("creating the zygote's socket")?;
         let theirs_fd = theirs.as_raw_fd();
@@ -691,7 +681,10 @@ impl Zygote {
         drop(theirs);
         {
             let mut stdin = child.stdin.take().context("the zygote's stdin")?;
-            if let Err(e) = stdin.write_all(boot) {
+            // Tens of megabytes go through the pipe: in large pieces.
+            // SAFETY: fcntl on our own pipe; failing leaves the default.
+            unsafe { libc::fcntl(stdin.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
+            if let Err(e) = write_boot(boot, &mut stdin) {
                 let _ = child.kill();
                 let _ = child.wait();
                 bail!("sending the zygote its guest: {e}");

@@ -304,7 +304,7 @@ impl ZygoteBackend {
             .arg(&self.dist_dir)
             .arg(SUBCOMMAND)
             .env("PYODIDE_TEST_CACHE", &self.cache);
-        let zygote = Zygote::spawn(command, &zygote::encode_boot(boot)?)?;
+        let zygote = Zygote::spawn(command, boot)?;
         if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
             eprintln!(
                 "pyodide-test: zygote booted in {} ms",
