@@ -284,12 +284,14 @@ impl Resolved {
     }
 }
 
-/// The sha256 of a file, as lower-case hex.
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher).with_context(|| format!("reading {}", path.display()))?;
-    Ok(crate::hex::encode(&hasher.finalize()))
+/// The sha256 of a file, as lower-case hex, remembered under the cache's
+/// `digests/` by the file's identity (see [`crate::file_digest`]): the
+/// wheels and packages of a run are hashed once, not at every run.
+pub fn sha256_file_cached(cache: &Path, path: &Path) -> Result<String> {
+    let digest = crate::file_digest::sha256(&cache.join("digests"), path, || {
+        fs::read(path).with_context(|| format!("reading {}", path.display()))
+    })?;
+    Ok(crate::hex::encode(&digest))
 }
 
 // ---------------------------------------------------------------------------
@@ -557,7 +559,7 @@ impl Fetcher {
             let local = self.dist.dir().join(&rel);
             if local.is_file() {
                 if let Some(want) = &want {
-                    let got = sha256_file(&local)?;
+                    let got = sha256_file_cached(&self.cache, &local)?;
                     if &got != want {
                         bail!(
                             "{}: sha256 {got} does not match pyodide-lock.json's {want}",
@@ -604,7 +606,7 @@ impl Fetcher {
             }
         };
         if cached.is_file() {
-            if sha256_file(&cached)? == want {
+            if sha256_file_cached(&self.cache, &cached)? == want {
                 return Ok(Fetched::Got(resolved(cached, InstallSource::BaseUrl, url)));
             }
             // A damaged cache entry: fetched again below.

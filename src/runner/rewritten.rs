@@ -127,14 +127,44 @@ fn load(cache: &Path, key: &str) -> Vec<Entry> {
         .unwrap_or_default()
 }
 
-/// SHA-256 (hex) of each file of the suite, by guest path.
-fn source_shas(suite: &Suite) -> BTreeMap<&str, String> {
-    suite
-        .files
-        .iter()
-        .filter(|(path, _)| path.ends_with(".py"))
-        .map(|(path, data)| (path.as_str(), hex(&Sha256::digest(data))))
-        .collect()
+/// The SHA-256 (hex) of a `.py` file of the suite, by guest path, hashed
+/// when first asked for: the suite's files include every installed
+/// wheel's sources (megabytes), of which only the test modules and
+/// conftests are asked about.
+struct SourceShas<'a> {
+    files: std::collections::HashMap<&'a str, &'a [u8]>,
+    hashed: std::cell::RefCell<std::collections::HashMap<&'a str, String>>,
+}
+
+impl<'a> SourceShas<'a> {
+    fn new(suite: &'a Suite) -> Self {
+        Self {
+            files: suite
+                .files
+                .iter()
+                .filter(|(path, _)| path.ends_with(".py"))
+                .map(|(path, data)| (path.as_str(), &data[..]))
+                .collect(),
+            hashed: Default::default(),
+        }
+    }
+
+    /// Is `path` a source of the suite?
+    fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// The digest of `path`, or `None` if it is not a source of the suite.
+    fn get(&self, path: &str) -> Option<String> {
+        let (&key, data) = self.files.get_key_value(path)?;
+        let mut hashed = self.hashed.borrow_mut();
+        Some(
+            hashed
+                .entry(key)
+                .or_insert_with(|| hex(&Sha256::digest(data)))
+                .clone(),
+        )
+    }
 }
 
 /// Add the kept modules of `suite` (under `key`) whose source is unchanged
@@ -144,13 +174,13 @@ pub fn stage(cache: &Path, suite: &mut Suite, key: &str) -> usize {
     if entries.is_empty() {
         return 0;
     }
-    let shas = source_shas(suite);
+    let shas = SourceShas::new(suite);
     // The table: for each module, three length-prefixed (u32, little
     // endian) fields: source path, pyc path, the pyc's bytes.
     let mut table = Vec::new();
     let mut count = 0;
     for e in &entries {
-        if shas.get(e.module.source.as_str()) != Some(&e.sha) {
+        if shas.get(&e.module.source).as_ref() != Some(&e.sha) {
             continue;
         }
         for field in [
@@ -176,16 +206,16 @@ pub fn store(cache: &Path, suite: &Suite, key: &str, modules: &[Rewritten]) -> R
     if modules.is_empty() {
         return Ok(());
     }
-    let shas = source_shas(suite);
+    let shas = SourceShas::new(suite);
     // Only the suite's files stay (a table does not grow with files that
     // are gone).
     let mut by_source: BTreeMap<String, Entry> = load(cache, key)
         .into_iter()
-        .filter(|e| shas.contains_key(e.module.source.as_str()))
+        .filter(|e| shas.contains(&e.module.source))
         .map(|e| (e.module.source.clone(), e))
         .collect();
     for m in modules {
-        let Some(sha) = shas.get(m.source.as_str()) else {
+        let Some(sha) = shas.get(&m.source) else {
             continue; // not a file of the suite (written by a test)
         };
         // pytest's header: magic, flags, then the source's time and size.

@@ -513,7 +513,7 @@ fn file_name(p: &Path) -> String {
 
 /// Unpack `wheel` into the cache once; returns the directory of its files.
 pub fn unpacked(cache: &Path, wheel: &Path) -> Result<PathBuf> {
-    let key = super::lock::sha256_file(wheel)?;
+    let key = super::lock::sha256_file_cached(cache, wheel)?;
     let dir = cache.join("unpacked").join(&key[..32]);
     if dir.join(".complete").is_file() {
         return Ok(dir);
