@@ -375,11 +375,14 @@ fn package_suites(root: &Path) {
         bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
         ours(root, s, 2);
         node_one_process(&setup, &node, &suite);
-        let j1: Vec<(u64, f64)> = (0..runs()).map(|_| ours(root, s, 1)).collect();
-        let j2: Vec<(u64, f64)> = (0..runs()).map(|_| ours(root, s, 2)).collect();
-        let nd: Vec<(u64, f64)> = (0..runs())
-            .map(|_| node_one_process(&setup, &node, &suite))
-            .collect();
+        // Rounds of all three, so that a slow spell of the machine weighs
+        // on each alike.
+        let (mut j1, mut j2, mut nd) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..runs() {
+            j1.push(ours(root, s, 1));
+            j2.push(ours(root, s, 2));
+            nd.push(node_one_process(&setup, &node, &suite));
+        }
         let m = |v: &[(u64, f64)]| median(v.iter().map(|x| x.1).collect());
         let (t1, t2, tn) = (m(&j1), m(&j2), m(&nd));
         println!(
