@@ -133,8 +133,7 @@ fn cpu_set(root: &Path) {
             .collect()
     };
     let python = native_python();
-    let mut rows: Vec<(&str, Vec<(String, f64)>)> = Vec::new();
-    for (label, mut cmd) in [
+    let mut runtimes: Vec<(&str, Command)> = vec![
         ("pyodide-test", {
             let mut c = tool(root);
             c.args(["python", cpu]);
@@ -150,17 +149,31 @@ fn cpu_set(root: &Path) {
             c.arg(cpu);
             c
         }),
-    ] {
-        timed(&mut cmd); // caches
-        let all: Vec<Vec<(String, f64)>> = (0..runs()).map(|_| parse(&timed(&mut cmd).0)).collect();
-        let names: Vec<String> = all[0].iter().map(|(k, _)| k.clone()).collect();
-        let med = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), median(all.iter().map(|r| r[i].1).collect())))
-            .collect();
-        rows.push((label, med));
+    ];
+    for (_, cmd) in &mut runtimes {
+        timed(cmd); // caches
     }
+    // Rounds of the three, so that a slow spell of the machine weighs on
+    // each alike.
+    let mut all: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); runtimes.len()];
+    for _ in 0..runs() {
+        for (i, (_, cmd)) in runtimes.iter_mut().enumerate() {
+            all[i].push(parse(&timed(cmd).0));
+        }
+    }
+    let rows: Vec<(&str, Vec<(String, f64)>)> = runtimes
+        .iter()
+        .zip(&all)
+        .map(|((label, _), all)| {
+            let names: Vec<String> = all[0].iter().map(|(k, _)| k.clone()).collect();
+            let med = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), median(all.iter().map(|r| r[i].1).collect())))
+                .collect();
+            (*label, med)
+        })
+        .collect();
     println!("CPU set (seconds, median of {} runs of best-of-3):", runs());
     print!("{:>14}", "");
     for (n, _) in &rows[0].1 {

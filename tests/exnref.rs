@@ -5,10 +5,11 @@
 //! instructions, with `NAME.expect` listing calls and their outcomes
 //! (`FUNC ARGS => RESULTS`, or `exception` / `trap`). A case translates the
 //! module, validates the result without the legacy-exceptions feature, runs
-//! it in Wasmtime and compares every outcome. When `node` is on PATH, the
-//! *original* module also runs under Node (which implements legacy
-//! exceptions natively) through `tests/exnref/node-check.mjs`, so the
-//! expectations themselves are checked against a reference engine.
+//! it in Wasmtime and compares every outcome. The *original* module also
+//! runs under Node (which implements legacy exceptions natively) through
+//! `tests/exnref/node-check.mjs`, so the expectations themselves are
+//! checked against a reference engine: without `node` on PATH (`.ci/run`
+//! installs it) those tests fail rather than pass unchecked.
 //!
 //! `PYODIDE_TEST_WASM=/path/to/pyodide.asm.wasm` enables the test on the real
 //! Pyodide main module.
@@ -172,26 +173,25 @@ fn run_wasmtime(wasm: &[u8], calls: &[Call]) -> Vec<String> {
         .collect()
 }
 
-fn node_available() -> bool {
+/// Fails the test when `node` cannot run: the cross-check is part of it.
+fn require_node() {
     static NODE: OnceLock<bool> = OnceLock::new();
-    *NODE.get_or_init(|| {
-        let ok = Command::new("node")
+    let ok = *NODE.get_or_init(|| {
+        Command::new("node")
             .arg("--version")
             .output()
             .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
-            println!("node not found on PATH: skipping the Node cross-check");
-        }
-        ok
-    })
+            .unwrap_or(false)
+    });
+    assert!(
+        ok,
+        "node is not on PATH: the Node cross-check cannot run (.ci/run installs Node)"
+    );
 }
 
-/// Run the original (legacy) module under Node; None if node is missing.
-fn run_node(name: &str, legacy: &[u8], expect_path: &Path) -> Option<Vec<String>> {
-    if !node_available() {
-        return None;
-    }
+/// Run the original (legacy) module under Node: each call's outcome.
+fn run_node(name: &str, legacy: &[u8], expect_path: &Path) -> Vec<String> {
+    require_node();
     let dir = std::env::temp_dir().join(format!("exnref-node-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wasm_path = dir.join(format!("{name}.wasm"));
@@ -209,13 +209,11 @@ fn run_node(name: &str, legacy: &[u8], expect_path: &Path) -> Option<Vec<String>
         "node-check failed for {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| l.split_once("=>").expect("=>").1.trim().to_string())
-            .collect(),
-    )
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split_once("=>").expect("=>").1.trim().to_string())
+        .collect()
 }
 
 /// Translate, validate and run a legacy module; check every call against
@@ -245,16 +243,15 @@ fn check_module(name: &str, legacy: &[u8], expect_path: &Path) {
             ));
         }
     }
-    if let Some(node) = run_node(name, legacy, expect_path) {
-        assert_eq!(node.len(), calls.len());
-        for (c, a) in calls.iter().zip(&node) {
-            if *a != c.expect {
-                failures.push(format!(
-                    "node (legacy original): {} => {a} (expected {})",
-                    c.describe(),
-                    c.expect
-                ));
-            }
+    let node = run_node(name, legacy, expect_path);
+    assert_eq!(node.len(), calls.len());
+    for (c, a) in calls.iter().zip(&node) {
+        if *a != c.expect {
+            failures.push(format!(
+                "node (legacy original): {} => {a} (expected {})",
+                c.describe(),
+                c.expect
+            ));
         }
     }
     assert!(failures.is_empty(), "{name}:\n{}", failures.join("\n"));
@@ -629,7 +626,6 @@ fn random_programs_match_node() {
         std::fs::write(&expect, text).unwrap();
         let node = run_node(&format!("random{seed}"), &legacy, &expect);
         let _ = std::fs::remove_dir_all(&dir);
-        let Some(node) = node else { return };
         let mut diffs = Vec::new();
         for ((c, a), n) in calls.iter().zip(&actual).zip(&node) {
             if a != n {
