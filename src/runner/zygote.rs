@@ -76,15 +76,54 @@ struct PytestZygote {
     env: Vec<(String, String)>,
     /// The test files it collected (and serves).
     files: Vec<String>,
-    zygote: Result<Arc<Zygote>, String>,
+    /// Filled when its boot is over (an error is kept).
+    slot: Arc<BootSlot>,
+}
+
+/// Where a zygote booting on a thread of its own is left for the jobs
+/// that wait for it.
+#[derive(Default)]
+struct BootSlot {
+    zygote: Mutex<Option<Result<Arc<Zygote>, String>>>,
+    ready: std::sync::Condvar,
+}
+
+impl BootSlot {
+    fn fill(&self, zygote: Result<Arc<Zygote>, String>) {
+        *self.zygote.lock().unwrap_or_else(|e| e.into_inner()) = Some(zygote);
+        self.ready.notify_all();
+    }
+
+    /// The zygote, once booted.
+    fn wait(&self) -> Result<Arc<Zygote>, String> {
+        let mut slot = self.zygote.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(z) = slot.as_ref() {
+                return z.clone();
+            }
+            slot = self.ready.wait(slot).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The zygote, if its boot is over and went well.
+    fn booted(&self) -> Option<Arc<Zygote>> {
+        let slot = self.zygote.lock().unwrap_or_else(|e| e.into_inner());
+        slot.as_ref().and_then(|z| z.as_ref().ok().cloned())
+    }
+}
+
+/// What starting a zygote process needs.
+#[derive(Clone)]
+struct Launcher {
+    dist_dir: PathBuf,
+    cache: PathBuf,
 }
 
 /// Runs suites' test files in zygotes' children.
 pub struct ZygoteBackend {
     /// For guests no zygote serves.
     module: Arc<PyodideModule>,
-    dist_dir: PathBuf,
-    cache: PathBuf,
+    launcher: Launcher,
     suites: Vec<ZygoteSuite>,
 }
 
@@ -144,8 +183,10 @@ impl ZygoteBackend {
             .collect();
         Ok(Self {
             module: module.clone(),
-            dist_dir: dist.dir().to_path_buf(),
-            cache: cache.to_path_buf(),
+            launcher: Launcher {
+                dist_dir: dist.dir().to_path_buf(),
+                cache: cache.to_path_buf(),
+            },
             suites,
         })
     }
@@ -176,7 +217,7 @@ impl ZygoteBackend {
         let zygote = {
             let mut slot = suite.zygote.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
-                *slot = Some(self.start(&suite.boot).map(Arc::new).map_err(|e| {
+                *slot = Some(self.launcher.start(&suite.boot).map(Arc::new).map_err(|e| {
                     eprintln!("pyodide-test: warning: {e:#}; running in-process");
                     format!("{e:#}")
                 }));
@@ -204,41 +245,45 @@ impl ZygoteBackend {
         // rest of the environment is the zygote's, set before pytest starts.
         let (rest, env): (Vec<_>, Vec<_>) =
             job.env.iter().cloned().partition(|(k, _)| k == RESUME_VAR);
-        let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
-        if !zygotes.iter().any(|z| z.prefix == prefix && z.env == env) {
-            // The groups' zygotes boot side by side, each on a core.
-            let started: Vec<PytestZygote> = std::thread::scope(|scope| {
-                let boots: Vec<_> = groups
-                    .iter()
-                    .map(|group| {
-                        let others: Vec<&String> = groups
-                            .iter()
-                            .filter(|g| !std::ptr::eq(*g, group))
-                            .flatten()
-                            .collect();
-                        let (suite, prefix, env) = (&suite, &prefix, &env);
-                        scope.spawn(move || PytestZygote {
-                            prefix: prefix.to_vec(),
-                            env: env.clone(),
-                            files: group.clone(),
-                            zygote: self.start_pytest(suite, prefix, env, group, &others),
-                        })
-                    })
-                    .collect();
-                boots
-                    .into_iter()
-                    .map(|b| b.join().expect("a zygote's boot thread"))
-                    .collect()
-            });
-            zygotes.extend(started);
-        }
-        let zygote = zygotes
-            .iter()
-            .find(|z| z.prefix == prefix && z.env == env && z.files.contains(file))?
-            .zygote
-            .as_ref()
-            .ok()?
-            .clone();
+        let slot = {
+            let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
+            if !zygotes.iter().any(|z| z.prefix == prefix && z.env == env) {
+                // The groups' zygotes boot side by side, each on a core; a
+                // job waits for its own group's only.
+                for group in groups {
+                    let others: Vec<String> = groups
+                        .iter()
+                        .filter(|g| !std::ptr::eq(*g, group))
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    let slot = Arc::new(BootSlot::default());
+                    let (launcher, boot) = (self.launcher.clone(), suite.boot.clone());
+                    let (prefix, env, group) = (prefix.to_vec(), env.clone(), group.clone());
+                    let filled = slot.clone();
+                    zygotes.push(PytestZygote {
+                        prefix: prefix.clone(),
+                        env: env.clone(),
+                        files: group.clone(),
+                        slot: slot.clone(),
+                    });
+                    let spawned = std::thread::Builder::new()
+                        .name("zygote-boot".into())
+                        .spawn(move || {
+                            filled.fill(launcher.start_pytest(boot, &prefix, &env, &group, &others))
+                        });
+                    if let Err(e) = spawned {
+                        slot.fill(Err(format!("starting a thread to boot a zygote: {e}")));
+                    }
+                }
+            }
+            zygotes
+                .iter()
+                .find(|z| z.prefix == prefix && z.env == env && z.files.contains(file))?
+                .slot
+                .clone()
+        };
+        let zygote = slot.wait().ok()?;
         Some((
             zygote,
             Job {
@@ -248,7 +293,9 @@ impl ZygoteBackend {
             },
         ))
     }
+}
 
+impl Launcher {
     /// Boot a zygote that configures pytest with `prefix` and every file of
     /// the suite's groups, collects `group` (not `others`) and forks after
     /// collection; if collecting in one guest fails (a test module that
@@ -257,20 +304,19 @@ impl ZygoteBackend {
     /// be configured, an error (each file then configures it itself).
     fn start_pytest(
         &self,
-        suite: &ZygoteSuite,
+        mut boot: GuestSpec,
         prefix: &[String],
         env: &[(String, String)],
         group: &[String],
-        others: &[&String],
+        others: &[String],
     ) -> Result<Arc<Zygote>, String> {
-        let mut boot = suite.boot.clone();
         boot.env.extend(env.iter().cloned());
         // pytest is given every file, as over the whole suite (its rootdir
         // and initial conftests come from them); this zygote collects its
         // group's.
         let mut args = prefix.to_vec();
         args.extend(group.iter().cloned());
-        args.extend(others.iter().map(|f| f.to_string()));
+        args.extend(others.iter().cloned());
         let package = boot.argv.pop().unwrap_or_default();
         let start = |mode: &str| {
             let mut boot = boot.clone();
@@ -324,7 +370,7 @@ impl Drop for ZygoteBackend {
                 z.shutdown();
             }
             let pytest = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
-            for z in pytest.iter().filter_map(|p| p.zygote.as_ref().ok()) {
+            for z in pytest.iter().filter_map(|p| p.slot.booted()) {
                 z.shutdown();
             }
         }
