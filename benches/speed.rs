@@ -84,8 +84,7 @@ fn tool(root: &Path) -> Command {
 /// start and one `loadPyodide`, as its CLI), native CPython.
 fn start_up(root: &Path) {
     let python = native_python();
-    let mut rows = Vec::new();
-    for (label, mut cmd) in [
+    let mut runtimes: Vec<(&str, Command)> = vec![
         ("pyodide-test", {
             let mut c = tool(root);
             c.args(["python", "-c", "pass"]);
@@ -101,11 +100,22 @@ fn start_up(root: &Path) {
             c.args(["-c", "pass"]);
             c
         }),
-    ] {
-        timed(&mut cmd); // caches
-        let n = runs().max(5);
-        rows.push((label, median((0..n).map(|_| timed(&mut cmd).1).collect())));
+    ];
+    for (_, cmd) in &mut runtimes {
+        timed(cmd); // caches
     }
+    // In rounds, as the other sections.
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); runtimes.len()];
+    for _ in 0..runs().max(5) {
+        for (i, (_, cmd)) in runtimes.iter_mut().enumerate() {
+            times[i].push(timed(cmd).1);
+        }
+    }
+    let rows: Vec<(&str, f64)> = runtimes
+        .iter()
+        .zip(times)
+        .map(|((label, _), t)| (*label, median(t)))
+        .collect();
     println!(
         "start-up, `python -c pass` (median of {} runs):",
         runs().max(5)
