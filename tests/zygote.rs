@@ -151,6 +151,17 @@ fn both_ways(dir: &Path, tests: &Path) -> Vec<(bool, Output, Vec<serde_json::Val
         .collect()
 }
 
+/// The runs of [`both_ways`] (its order) all gave fresh guests' outcomes.
+fn assert_alike<T: PartialEq + std::fmt::Debug>(runs: &[T]) {
+    for (way, run) in ["the zygote (-j 1)", "the zygotes (-j 2)"]
+        .iter()
+        .zip(&runs[1..])
+    {
+        assert_eq!(&runs[0], run, "fresh guests and {way} differ");
+    }
+    assert_eq!(runs.len(), 3, "a run of both_ways is missing");
+}
+
 #[test]
 fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
     let dir = scratch("zygote-broken");
@@ -182,11 +193,7 @@ fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
         }
         runs.push(got);
     }
-    assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
-    assert_eq!(
-        runs[0], runs[2],
-        "fresh guests and the zygotes (-j 2) differ"
-    );
+    assert_alike(&runs);
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -246,11 +253,7 @@ fn collection_errors_and_crashes_stay_with_their_file() {
             );
             runs.push(got);
         }
-        assert_eq!(runs[0], runs[1], "fresh guests and the zygote differ");
-        assert_eq!(
-            runs[0], runs[2],
-            "fresh guests and the zygotes (-j 2) differ"
-        );
+        assert_alike(&runs);
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -723,6 +723,14 @@ impl Zygote {
         }
     }
 
+    /// Tell the zygote to end (it kills and reaps its children), without
+    /// waiting for it: several zygotes then end side by side before their
+    /// drops wait for each.
+    pub fn shutdown(&self) {
+        // SAFETY: shutting down our own socket; the fd is closed by OwnedFd.
+        unsafe { libc::shutdown(self.control.as_raw_fd(), libc::SHUT_RDWR) };
+    }
+
     fn send(&self, text: &str, fds: &[RawFd]) -> io::Result<()> {
         let _guard = self.send.lock().unwrap_or_else(|e| e.into_inner());
         send_msg(self.control.as_raw_fd(), text.as_bytes(), fds)
@@ -855,16 +863,6 @@ impl Zygote {
             )),
             (None, None) => GuestEnd::Crashed("the zygote is gone".to_string()),
         })
-    }
-}
-
-impl Zygote {
-    /// Tell the zygote to end (it kills and reaps its children), without
-    /// waiting for it: several zygotes then end side by side before their
-    /// drops wait for each.
-    pub fn shutdown(&self) {
-        // SAFETY: shutting down our own socket; the fd is closed by OwnedFd.
-        unsafe { libc::shutdown(self.control.as_raw_fd(), libc::SHUT_RDWR) };
     }
 }
 

@@ -291,7 +291,7 @@ pub fn sha256_file_cached(cache: &Path, path: &Path) -> Result<String> {
     let digest = crate::file_digest::sha256(&cache.join("digests"), path, || {
         fs::read(path).with_context(|| format!("reading {}", path.display()))
     })?;
-    Ok(crate::hex::encode(&digest))
+    Ok(hex(&digest))
 }
 
 // ---------------------------------------------------------------------------

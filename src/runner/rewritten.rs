@@ -127,13 +127,12 @@ fn load(cache: &Path, key: &str) -> Vec<Entry> {
         .unwrap_or_default()
 }
 
-/// The SHA-256 (hex) of a `.py` file of the suite, by guest path, hashed
-/// when first asked for: the suite's files include every installed
+/// The `.py` files of the suite by guest path, each hashed (SHA-256, hex)
+/// only when asked about: the suite's files include every installed
 /// wheel's sources (megabytes), of which only the test modules and
-/// conftests are asked about.
+/// conftests are asked about, once each.
 struct SourceShas<'a> {
     files: std::collections::HashMap<&'a str, &'a [u8]>,
-    hashed: std::cell::RefCell<std::collections::HashMap<&'a str, String>>,
 }
 
 impl<'a> SourceShas<'a> {
@@ -145,7 +144,6 @@ impl<'a> SourceShas<'a> {
                 .filter(|(path, _)| path.ends_with(".py"))
                 .map(|(path, data)| (path.as_str(), &data[..]))
                 .collect(),
-            hashed: Default::default(),
         }
     }
 
@@ -156,14 +154,7 @@ impl<'a> SourceShas<'a> {
 
     /// The digest of `path`, or `None` if it is not a source of the suite.
     fn get(&self, path: &str) -> Option<String> {
-        let (&key, data) = self.files.get_key_value(path)?;
-        let mut hashed = self.hashed.borrow_mut();
-        Some(
-            hashed
-                .entry(key)
-                .or_insert_with(|| hex(&Sha256::digest(data)))
-                .clone(),
-        )
+        self.files.get(path).map(|data| hex(&Sha256::digest(data)))
     }
 }
 
