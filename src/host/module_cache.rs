@@ -134,25 +134,17 @@ impl ModuleCache {
                 t.elapsed().as_secs_f64() * 1e3
             );
         }
-        if path.is_file() {
-            let t = std::time::Instant::now();
-            let ok = intact(path);
-            if phases {
-                eprintln!(
-                    "pyodide-test: phase {what}: checksum: {:.1} ms",
-                    t.elapsed().as_secs_f64() * 1e3
-                );
-            }
-            if ok {
-                // SAFETY: the file was written by `Module::serialize` of this
-                // same Wasmtime version and configuration (both are part of
-                // the key), and its checksum matches what was written.
-                if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
-                    return Ok(module);
-                }
-            }
-            // A stale, truncated or altered artifact: compile again below.
-            let _ = fs::remove_file(path);
+        if let Some(module) = cached(engine, path, what, phases) {
+            return Ok(module);
+        }
+        // One compile at a time per cache, across runs (a test suite's
+        // processes, a matrix's builds): a run that waited for another's
+        // compile of the same module uses its artifact. A compile with
+        // inlining holds gigabytes, and each compile already uses every
+        // core, so two at once would cost memory and gain nothing.
+        let _lock = crate::atomic_file::Lock::acquire(&self.dir.join(".compile.lock"))?;
+        if let Some(module) = cached(engine, path, what, phases) {
+            return Ok(module);
         }
         let module = compile(engine, &wasm()?, what)?;
         if let Err(e) = store_artifact(path, &module) {
@@ -160,6 +152,32 @@ impl ModuleCache {
         }
         Ok(module)
     }
+}
+
+/// The artifact at `path`, when it is there, intact and loads; a stale,
+/// truncated or altered one is removed.
+fn cached(engine: &Engine, path: &Path, what: &str, phases: bool) -> Option<Module> {
+    if !path.is_file() {
+        return None;
+    }
+    let t = std::time::Instant::now();
+    let ok = intact(path);
+    if phases {
+        eprintln!(
+            "pyodide-test: phase {what}: checksum: {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    if ok {
+        // SAFETY: the file was written by `Module::serialize` of this same
+        // Wasmtime version and configuration (both are part of the key),
+        // and its checksum matches what was written.
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
+            return Some(module);
+        }
+    }
+    let _ = fs::remove_file(path);
+    None
 }
 
 /// Prepare and compile `wasm` without any cache.
@@ -171,7 +189,21 @@ pub fn compile(engine: &Engine, wasm: &[u8], what: &str) -> Result<Module> {
     } else {
         wasm.to_vec()
     };
-    Module::new(engine, &prepared).ctx(format!("compiling {what}"))
+    let module = Module::new(engine, &prepared).ctx(format!("compiling {what}"));
+    release_freed_memory();
+    module
+}
+
+/// Give the memory a compile freed back to the system. A compile with
+/// inlining holds gigabytes at its peak, spread over the compiling
+/// threads' malloc arenas, which glibc keeps: a matrix or bisection that
+/// compiles build after build in one process would otherwise hold the sum.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of glibc's heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// The checksum file of an artifact.
