@@ -165,6 +165,29 @@ def _run_module(module, args):
         return _exit_status(e.code)
 
 
+def _collect_directories_once():
+    """pytest collects a test file's directory again for every file named
+    on its command line (so that a file named twice runs twice): with the
+    suite's N files in one directory, that is N*N nodes, and pydantic-core's
+    or simplejson's collection spends most of its time there. The zygote
+    names each file once; a directory's first collection serves them all,
+    as it does when pytest is given the directory."""
+    try:
+        from _pytest import main, nodes
+
+        original = main.Session._collect_one_node
+        directory = nodes.Directory
+    except (ImportError, AttributeError):
+        return
+    if "handle_dupes" not in original.__code__.co_varnames:
+        return
+
+    def _collect_one_node(self, node, handle_dupes=True):
+        return original(self, node, handle_dupes or isinstance(node, directory))
+
+    main.Session._collect_one_node = _collect_one_node
+
+
 def _serve_pytest(args, others, collected):
     """Run pytest over the whole suite up to the fork point: the start of
     collection, or (``collected``) its end; each child goes on with its own
@@ -189,6 +212,7 @@ def _serve_pytest(args, others, collected):
     # Files of the suite that other zygotes collect (this one skips them).
     fork.others = frozenset(others)
     sys._pyodide_test_fork = fork
+    _collect_directories_once()
     status = _run_module("pytest", args)
     if job is None:
         # pytest ended before the fork point: the zygote cannot serve.
