@@ -100,14 +100,37 @@ pub fn new_engine_with(opts: EngineOptions) -> Result<Engine> {
     // and the artifact is about 3x as large. So only the engine that runs
     // tests and `python` (no epochs) inlines; the runner's own in-process
     // engine (epochs) does not, so that a first run compiles one slow
-    // artifact, not two.
-    if !opts.epochs {
+    // artifact, not two. A machine with less memory than such a compile
+    // needs (with room for the run itself) compiles without inlining.
+    if !opts.epochs && memory_total().is_some_and(|m| m >= INLINING_MEMORY) {
         config.compiler_inlining(wasmtime::Inlining::Yes);
     }
     if let Some(knobs) = std::env::var_os("PYODIDE_TEST_ENGINE") {
         apply_experiment(&mut config, &knobs.to_string_lossy())?;
     }
     Engine::new(&config).ctx("configuring the Wasmtime engine")
+}
+
+/// The machine memory below which engines compile without inlining: an
+/// inlining compile of Pyodide 314's main module peaks at about 9 GiB.
+/// The machine's total (not what is free at the moment) decides, so that
+/// the runner and its zygotes, which must agree on the engine, always do.
+const INLINING_MEMORY: u64 = 16 << 30;
+
+/// The machine's memory in bytes (`MemTotal`), where the system says.
+fn memory_total() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_total(&info)
+}
+
+fn parse_mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let mut words = line.split_whitespace().skip(1);
+    let n: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => n.checked_mul(1024),
+        _ => None,
+    }
 }
 
 /// Settings for measuring the engine, from `PYODIDE_TEST_ENGINE`:
@@ -207,4 +230,18 @@ pub fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .expect("spawning the epoch ticker thread");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_mem_total;
+
+    #[test]
+    fn reads_mem_total() {
+        let info = "MemTotal:       24563008 kB\nMemFree:         1000 kB\n";
+        assert_eq!(parse_mem_total(info), Some(24563008 * 1024));
+        assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
+        assert_eq!(parse_mem_total("MemTotal: lots\n"), None);
+        assert_eq!(parse_mem_total("MemTotal: 12 MB\n"), None);
+    }
 }
