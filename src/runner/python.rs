@@ -152,8 +152,8 @@ pub fn run(
     let end = match &backend {
         // `python` ends with its guest: the process exits as soon as the
         // guest has (its output flushed), without freeing the guest's
-        // store, its file system, the module or the engine (about 3 ms of
-        // a `python -c pass`).
+        // store, its file system, the module or the engine (1-3 ms of a
+        // `python -c pass`).
         Backend::Wasmtime(module) => module.run_then(&spec, &mut |end| {
             report_crash(end);
             let _ = std::io::stdout().flush();
