@@ -12,6 +12,7 @@ pub mod atomic_file;
 pub mod file_digest;
 pub mod hex;
 pub mod host;
+pub mod host_bytes;
 pub mod runner;
 pub mod shared_file;
 pub mod syscalls;

@@ -205,3 +205,55 @@ fn env_and_a_copied_script() {
     assert_clean_error(&out, "expected NAME=VALUE");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// The stdlib hook runs as the guest's `sitecustomize` and leaves none
+/// behind; a guest's own `sitecustomize`, in site-packages (the hook then
+/// runs from a `.pth`) or on a later `sys.path` entry, still runs, as it
+/// does under Node.
+#[test]
+fn the_guests_own_sitecustomize_still_runs() {
+    let probe = "import sys\nprint('sitecustomize' in sys.modules)\ntry:\n    import sitecustomize\nexcept ImportError as e:\n    print('none', e.name)\n";
+    let out = python(&["-c", probe], b"", None);
+    assert_eq!(
+        text(&out.stdout),
+        "False\nnone sitecustomize\n",
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = python(
+        &["-c", "import site; print(site.getsitepackages()[0])"],
+        b"",
+        None,
+    );
+    let site = text(&out.stdout).trim().to_string();
+    assert!(site.ends_with("site-packages"), "{site:?}");
+    let dir = std::env::temp_dir().join(format!("pt-cli-sitecustomize-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let own = dir.join("sitecustomize.py");
+    fs::write(&own, "import sys\nsys.MARK = 'own'\n").unwrap();
+    let pth = dir.join("later.pth");
+    fs::write(&pth, "/later\n").unwrap();
+    let show = "import sys, json; m = sys.modules['sitecustomize']; print(sys.MARK, m.__file__, json.__name__)";
+
+    let in_site = format!("{}:{site}/sitecustomize.py", own.display());
+    let out = python(&["--copy", &in_site, "-c", show], b"", None);
+    assert_eq!(
+        text(&out.stdout),
+        format!("own {site}/sitecustomize.py json\n"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let later = format!("{}:/later/sitecustomize.py", own.display());
+    let pth = format!("{}:{site}/later.pth", pth.display());
+    let out = python(&["--copy", &later, "--copy", &pth, "-c", show], b"", None);
+    assert_eq!(
+        text(&out.stdout),
+        "own /later/sitecustomize.py json\n",
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let _ = fs::remove_dir_all(&dir);
+}

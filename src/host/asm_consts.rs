@@ -32,7 +32,7 @@ pub struct AsmConsts {
 impl AsmConsts {
     /// Parse `var ASM_CONSTS={...}` out of the text of `pyodide.asm.mjs`.
     pub fn parse(mjs: &str) -> Result<Self> {
-        let Some(start) = mjs.find("var ASM_CONSTS={") else {
+        let Some(start) = find(mjs, "var ASM_CONSTS={") else {
             bail!("no ASM_CONSTS table in the JS glue");
         };
         let body = &mjs[start + "var ASM_CONSTS={".len()..];
@@ -86,9 +86,7 @@ impl AsmConsts {
 }
 
 fn utc_zone_name(glue: &str) -> Option<String> {
-    let at = glue
-        .find("__tzset_js=")
-        .or_else(|| glue.find("function __tzset_js("))?;
+    let at = find(glue, "__tzset_js=").or_else(|| find(glue, "function __tzset_js("))?;
     let body = &glue[at..glue.len().min(at + 1500)];
     let name = if body.contains("toLocaleTimeString") {
         "UTC"
@@ -98,6 +96,13 @@ fn utc_zone_name(glue: &str) -> Option<String> {
         "UTC-0000"
     };
     Some(name.to_string())
+}
+
+/// Where `needle` first occurs in `haystack`: the glue is 1.25 MB, read at
+/// every start, and `str::find` took about 1 ms over it where `memmem`'s
+/// vectorised search takes a tenth of that.
+fn find(haystack: &str, needle: &str) -> Option<usize> {
+    memchr::memmem::find(haystack.as_bytes(), needle.as_bytes())
 }
 
 /// Split one arrow-function snippet off the front of `s`, balancing braces,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
+use crate::host_bytes::HostBytes;
 use crate::syscalls::{HostFd, InputSource, Null, OutputSink};
 
 /// A host directory made visible to the guest.
@@ -57,14 +58,14 @@ impl Mount {
 
 /// Files placed in the guest's MEMFS before it starts: (absolute guest
 /// path, contents). Shared between guests without copying.
-pub type FileSet = Arc<Vec<(String, Arc<[u8]>)>>;
+pub type FileSet = Arc<Vec<(String, HostBytes)>>;
 
 /// Make a [`FileSet`] from owned contents.
 pub fn file_set(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> FileSet {
     Arc::new(
         files
             .into_iter()
-            .map(|(path, data)| (path, Arc::from(data.into_boxed_slice())))
+            .map(|(path, data)| (path, HostBytes::from(data)))
             .collect(),
     )
 }

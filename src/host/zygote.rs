@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use super::boot::PyodideModule;
 use super::spec::{GuestEnd, GuestSpec, Interrupt, Limits, Mount, Stdio, StopReason};
+use crate::host_bytes::HostBytes;
 use crate::syscalls::{HostFd, InputSource, OutputSink};
 
 /// The zygote's end of the control socket.
@@ -64,8 +65,10 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 struct BootHeader {
     python: (u32, u32),
     stdlib_len: u64,
-    /// Each file set: (path, length) in order.
-    files: Vec<Vec<(String, u64)>>,
+    /// Each file set: (path, length, host file) in order. A file given
+    /// as a host file (a mapped one: see `host_bytes`) is mapped from it
+    /// again, its bytes not sent.
+    files: Vec<Vec<(String, u64, Option<String>)>>,
     mounts: Vec<(String, String, bool)>,
     argv: Vec<String>,
     /// The working directory (None: the default home).
@@ -88,7 +91,10 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
             .iter()
             .map(|set| {
                 set.iter()
-                    .map(|(p, d)| (p.clone(), d.len() as u64))
+                    .map(|(p, d)| {
+                        let mapped = mapped_path(d);
+                        (p.clone(), d.len() as u64, mapped)
+                    })
                     .collect()
             })
             .collect(),
@@ -114,10 +120,18 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
     out.write_all(&head)?;
     out.write_all(&spec.stdlib_zip)?;
     for (_, data) in spec.files.iter().flat_map(|s| s.iter()) {
-        out.write_all(data)?;
+        if mapped_path(data).is_none() {
+            out.write_all(data)?;
+        }
     }
     out.flush()?;
     Ok(())
+}
+
+/// The host file that a zygote maps `data` from itself, rather than
+/// being sent its bytes: a mapped file's (with a path that JSON holds).
+fn mapped_path(data: &HostBytes) -> Option<String> {
+    data.mapped_file()?.path().to_str().map(String::from)
 }
 
 /// The [`GuestSpec`] that [`write_boot`] wrote (host stdio, no events),
@@ -137,8 +151,19 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
     let mut files = Vec::new();
     for set in &header.files {
         let mut out = Vec::with_capacity(set.len());
-        for (path, n) in set {
-            out.push((path.clone(), take(*n)?));
+        for (path, n, mapped) in set {
+            let data = match mapped {
+                Some(host) => {
+                    let data = HostBytes::map(host.as_ref())
+                        .with_context(|| format!("boot description: mapping {host}"))?;
+                    if data.len() as u64 != *n {
+                        bail!("boot description: {host} changed size");
+                    }
+                    data
+                }
+                None => take(*n)?.into(),
+            };
+            out.push((path.clone(), data));
         }
         files.push(Arc::new(out));
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::dist::Dist;
 use crate::host::asm_consts::AsmConsts;
@@ -29,7 +29,9 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
         &|| dist.read_wasm(),
         "pyodide.asm.wasm",
     )?;
-    let asm = AsmConsts::parse(&dist.read_glue()?)?;
+    let glue = dist.map_glue()?;
+    let asm = AsmConsts::parse(std::str::from_utf8(&glue).context("the JS glue is not UTF-8")?)?;
+    drop(glue);
     // A main module without `dylink.0` needs no layout from it.
     let head = crate::host::dylink::read_head(&dist.path("pyodide.asm.wasm"))?;
     let dylink = crate::host::dylink::parse_module(&head).unwrap_or_default();

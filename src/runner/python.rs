@@ -17,6 +17,7 @@ use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
 use super::wheels;
 use crate::host::layout;
 use crate::host::spec::{GuestEnd, Mount};
+use crate::host_bytes::HostBytes;
 
 /// Options of `pyodide-test python` besides CPython's own arguments.
 #[derive(Debug, Clone, Default)]
@@ -109,7 +110,7 @@ pub fn run(
     for (host, guest) in files {
         let data = crate::shared_file::read(&host)
             .with_context(|| format!("reading {}", host.display()))?;
-        contents.push((guest, data));
+        contents.push((guest, HostBytes::from(data)));
     }
     if runtime == Runtime::Node && opts.max_memory.is_some() {
         warn_unhonoured(
@@ -131,7 +132,7 @@ pub fn run(
         // compiled once, not at every start.
         let present: HashSet<String> = contents.iter().map(|(g, _)| g.clone()).collect();
         let site_dirs = resolution.site_dirs(&cache)?;
-        for (guest, data) in bytecode::guest_files(module, &dist, &cache, &site_dirs)? {
+        for (guest, data) in bytecode::guest_files(module, &dist, &cache, &site_dirs, &present)? {
             if !present.contains(&guest) {
                 contents.push((guest, data));
             }

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 use super::suite::{Driver, Suite};
 use crate::hex::encode as hex;
+use crate::host_bytes::HostBytes;
 
 /// Where the guest finds the table of rewritten modules (the plugin reads
 /// and removes it at `pytest_configure`).
@@ -99,7 +100,7 @@ pub fn key(suite: &Suite, args: &[String]) -> Option<String> {
     for i in &suite.installed {
         h.update(format!("{} {}\0", i.name, i.version).as_bytes());
     }
-    let mut shaping: Vec<&(String, Arc<[u8]>)> = suite
+    let mut shaping: Vec<&(String, HostBytes)> = suite
         .files
         .iter()
         .filter(|(path, _)| {
@@ -185,7 +186,7 @@ pub fn stage(cache: &Path, suite: &mut Suite, key: &str) -> usize {
         count += 1;
     }
     if count > 0 {
-        Arc::make_mut(&mut suite.files).push((GUEST_TABLE.to_string(), Arc::from(table)));
+        Arc::make_mut(&mut suite.files).push((GUEST_TABLE.to_string(), table.into()));
     }
     count
 }

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use super::budget::Budget;
 use super::errno::{Errno, SysResult};
+use crate::host_bytes::{HostBytes, MappedFile};
 
 /// Contents of a regular file as the host hands them in and gets them
 /// back. `Shared` holds data handed in by the host (e.g. the stdlib zip)
@@ -30,7 +31,7 @@ use super::errno::{Errno, SysResult};
 #[derive(Clone, Debug)]
 pub enum FileData {
     /// Immutable bytes shared with the host.
-    Shared(Arc<[u8]>),
+    Shared(HostBytes),
     /// Bytes owned by this file (shared with snapshots until written).
     Owned(Arc<Vec<u8>>),
 }
@@ -81,6 +82,11 @@ impl From<&[u8]> for FileData {
 }
 impl From<Arc<[u8]>> for FileData {
     fn from(v: Arc<[u8]>) -> Self {
+        FileData::Shared(v.into())
+    }
+}
+impl From<HostBytes> for FileData {
+    fn from(v: HostBytes) -> Self {
         FileData::Shared(v)
     }
 }
@@ -95,7 +101,7 @@ pub(crate) const RUN_COST: u64 = 256;
 enum Extent {
     /// Bytes the host handed in: `data[off..off + len]` (never charged).
     Shared {
-        data: Arc<[u8]>,
+        data: HostBytes,
         off: usize,
         len: usize,
     },
@@ -235,6 +241,24 @@ impl Contents {
         let back = n.min(self.charged);
         self.charged -= back;
         budget.release(back);
+    }
+
+    /// Where the file's bytes from `pos` to the end of a `len`-byte
+    /// mapping come from, when one mapped host file holds all of them:
+    /// that file and the offset in it of `pos` (the bytes past the file's
+    /// end are zeros). `None` when the range starts in a hole, spans
+    /// several runs, or comes from memory.
+    pub fn host_file_at(&self, pos: u64, len: u64) -> Option<(Arc<MappedFile>, u64)> {
+        let end = pos.checked_add(len)?.min(self.size);
+        let (&start, ext) = self.extents.range(..=pos).next_back()?;
+        let Extent::Shared { data, off, .. } = ext else {
+            return None;
+        };
+        if start + ext.len() < end || pos >= start + ext.len() {
+            return None;
+        }
+        let file = data.mapped_file()?;
+        Some((file.clone(), *off as u64 + (pos - start)))
     }
 
     /// Copies bytes from `pos` into `buf` (holes as zeros); returns the
@@ -575,7 +599,7 @@ mod tests {
         // What the host placed comes back without a copy.
         let whole = Contents::from(FileData::from(data.clone()));
         match whole.to_data().unwrap() {
-            FileData::Shared(a) => assert!(Arc::ptr_eq(&a, &data)),
+            FileData::Shared(a) => assert!(HostBytes::ptr_eq(&a, &data.clone().into())),
             FileData::Owned(_) => panic!("copied"),
         }
         assert_eq!(c.to_data().unwrap().as_slice(), b"0123a");

@@ -433,7 +433,10 @@ mod tests {
         let fd = g.open("/data/hello.txt", O_RDWR, 0);
         assert!(fd >= 0, "{fd}");
         let prot = PROT_WRITE | 1;
-        let mut map = g.k.mmap_read(fd, 16, prot, MAP_SHARED, 0).unwrap();
+        let mut map =
+            g.k.mmap_read(fd, 16, prot, MAP_SHARED, 0)
+                .unwrap()
+                .into_bytes();
         assert_eq!(&map[..11], b"hello host\n");
         assert_eq!(&map[11..], [0; 5]);
         map[..5].copy_from_slice(b"HELLO");

@@ -11,6 +11,44 @@ use super::pipe::Pipe;
 use super::stdio::DEFAULT_TERMIOS;
 use super::vfs::SeekBase;
 
+/// What a guest's mapping of a file holds (see [`Kernel::mmap_read`]).
+pub enum MapContents {
+    /// The mapping's bytes, copied out of the file.
+    Bytes(Vec<u8>),
+    /// A mapped host file holds the file's bytes: `valid` bytes from
+    /// `offset` in it; the rest of the mapping is zeros.
+    HostFile {
+        /// The host file.
+        file: std::sync::Arc<crate::host_bytes::MappedFile>,
+        /// Where the mapping starts in it.
+        offset: u64,
+        /// How many of the mapping's bytes come from it.
+        valid: usize,
+        /// The mapping's length.
+        len: usize,
+    },
+}
+
+impl MapContents {
+    /// The mapping's bytes, copied.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            MapContents::Bytes(bytes) => bytes,
+            MapContents::HostFile {
+                file,
+                offset,
+                valid,
+                len,
+            } => {
+                let mut out = vec![0; len];
+                let from = offset as usize;
+                out[..valid].copy_from_slice(&file.bytes()[from..from + valid]);
+                out
+            }
+        }
+    }
+}
+
 /// Size of one `struct dirent64` record as Emscripten writes them.
 const DIRENT_SIZE: u64 = 280;
 
@@ -560,11 +598,12 @@ impl Kernel {
 
     /// The checks and contents for `_mmap_js(len, prot, flags, fd, offset,
     /// allocated, addr)`: the host allocates `len` bytes of guest memory,
-    /// zeroes them, copies the returned bytes in, and writes `*allocated =
+    /// zeroes them, places the contents there, and writes `*allocated =
     /// 1`, `*addr = ptr`. Errors: `EBADF`, `EACCES` (write-only, or shared
     /// writable mapping without `O_RDWR`), `ENODEV` (not a regular file),
-    /// `EINVAL` (`len == 0`, negative offset). The result is `len` bytes
-    /// long, zero past the end of the file.
+    /// `EINVAL` (`len == 0`, negative offset). The contents are `len`
+    /// bytes, zero past the end of the file: copied, or where a mapped host
+    /// file holds them all, that file to map.
     pub fn mmap_read(
         &mut self,
         fd: i32,
@@ -572,7 +611,7 @@ impl Kernel {
         prot: i32,
         flags: i32,
         offset: i64,
-    ) -> SysResult<Vec<u8>> {
+    ) -> SysResult<MapContents> {
         let o = self.fdt.ofd(fd)?;
         if prot & PROT_WRITE != 0 && flags & MAP_PRIVATE == 0 && o.flags & O_ACCMODE != O_RDWR {
             return Err(Errno::EACCES);
@@ -587,12 +626,22 @@ impl Kernel {
         if len == 0 || offset < 0 {
             return Err(Errno::EINVAL);
         }
+        if let Some((file, at)) = self.host_file_at(id, offset as u64, u64::from(len)) {
+            let size = self.file_size(id)?;
+            let valid = size.saturating_sub(offset as u64).min(u64::from(len)) as usize;
+            return Ok(MapContents::HostFile {
+                file,
+                offset: at,
+                valid,
+                len: len as usize,
+            });
+        }
         let mut out = Vec::new();
         out.try_reserve_exact(len as usize)
             .map_err(|_| Errno::ENOMEM)?;
         out.resize(len as usize, 0);
         self.read_file_at(id, offset as u64, &mut out)?;
-        Ok(out)
+        Ok(MapContents::Bytes(out))
     }
 
     /// Writes back a shared mapping: `bytes` at `offset` of `fd`'s file,

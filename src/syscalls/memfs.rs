@@ -137,6 +137,20 @@ pub(crate) fn read_at(n: &Inode, pos: u64, buf: &mut [u8]) -> usize {
     }
 }
 
+/// The mapped host file that holds all of a regular file's bytes from
+/// `pos` to the end of a `len`-byte mapping, and the offset of `pos` in it
+/// (see [`Contents::host_file_at`](super::filedata::Contents::host_file_at)).
+pub(crate) fn host_file_at(
+    n: &Inode,
+    pos: u64,
+    len: u64,
+) -> Option<(std::sync::Arc<crate::host_bytes::MappedFile>, u64)> {
+    match &n.kind {
+        NodeKind::File(f) => f.host_file_at(pos, len),
+        _ => None,
+    }
+}
+
 /// Writes into the regular file `id` at `pos` (a gap before it stays a
 /// hole). The new bytes are charged: `ENOSPC` over the budget, `EFBIG`
 /// past [`MAX_FILE_SIZE`].

@@ -85,6 +85,7 @@ use std::sync::Arc;
 pub use clock::{Clock, FixedClock, SystemClock, Timespec};
 pub use errno::{Errno, SysResult};
 pub use filedata::FileData;
+pub use io_calls::MapContents;
 pub use stat::StatLayout;
 pub use stdio::{BytesInput, Capture, HostFd, InputSource, Null, OutputSink};
 

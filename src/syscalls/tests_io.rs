@@ -234,23 +234,88 @@ fn mmap_helpers() {
     let ro = g.open("/tmp/f", O_RDONLY, 0);
     let rw = g.open("/tmp/f", O_RDWR, 0);
     assert_eq!(
-        g.k.mmap_read(ro, 16, 1, MAP_SHARED, 4).unwrap(),
+        g.k.mmap_read(ro, 16, 1, MAP_SHARED, 4)
+            .map(MapContents::into_bytes)
+            .unwrap(),
         b"456789\0\0\0\0\0\0\0\0\0\0"
     );
     assert_eq!(
-        g.k.mmap_read(ro, 4, PROT_WRITE, MAP_SHARED, 0),
+        g.k.mmap_read(ro, 4, PROT_WRITE, MAP_SHARED, 0)
+            .map(MapContents::into_bytes),
         Err(Errno::EACCES)
     );
-    assert!(g.k.mmap_read(ro, 4, PROT_WRITE, MAP_PRIVATE, 0).is_ok());
-    assert_eq!(g.k.mmap_read(ro, 0, 1, MAP_SHARED, 0), Err(Errno::EINVAL));
+    assert!(
+        g.k.mmap_read(ro, 4, PROT_WRITE, MAP_PRIVATE, 0)
+            .map(MapContents::into_bytes)
+            .is_ok()
+    );
+    assert_eq!(
+        g.k.mmap_read(ro, 0, 1, MAP_SHARED, 0)
+            .map(MapContents::into_bytes),
+        Err(Errno::EINVAL)
+    );
     let d = g.open("/tmp", O_RDONLY, 0);
-    assert_eq!(g.k.mmap_read(d, 4, 1, MAP_SHARED, 0), Err(Errno::ENODEV));
+    assert_eq!(
+        g.k.mmap_read(d, 4, 1, MAP_SHARED, 0)
+            .map(MapContents::into_bytes),
+        Err(Errno::ENODEV)
+    );
     // msync writes back, clipped to the file size.
     let addr = g.b.bytes(g.m, b"ABCDEFGHIJKLMNOP");
     assert_eq!(g.k.msync_js(g.m, addr as i32, 16, 3, MAP_SHARED, rw, 6), 0);
     assert_eq!(g.k.read_file("/tmp/f").unwrap(), b"012345ABCD");
     assert_eq!(g.k.munmap_js(g.m, addr as i32, 4, 3, MAP_PRIVATE, rw, 0), 0);
     assert_eq!(g.k.read_file("/tmp/f").unwrap(), b"012345ABCD");
+}
+
+#[test]
+fn mapping_a_file_the_host_mapped_hands_over_the_host_file() {
+    use crate::host_bytes::{HostBytes, page_size};
+    let page = page_size();
+    let dir = std::env::temp_dir().join(format!("pt-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let host = dir.join("table");
+    let bytes: Vec<u8> = (0..(3 * page) as u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&host, &bytes).unwrap();
+    let (mut k, mut m) = kernel();
+    k.write_file("/tmp/table", HostBytes::map(&host).unwrap())
+        .unwrap();
+    let mut g = G::new(&mut k, &mut m);
+    let fd = g.open("/tmp/table", O_RDONLY, 0);
+    let len = 4 * page as u32;
+    // Past the end of the file the mapping is zeros (only 2 pages valid).
+    match g.k.mmap_read(fd, len, 1, MAP_SHARED, page as i64).unwrap() {
+        MapContents::HostFile {
+            offset,
+            valid,
+            len: l,
+            ..
+        } => assert_eq!((offset, valid, l), (page as u64, 2 * page, len as usize)),
+        MapContents::Bytes(_) => panic!("copied, not handed over"),
+    }
+    let whole =
+        g.k.mmap_read(fd, len, 1, MAP_SHARED, 0)
+            .unwrap()
+            .into_bytes();
+    assert_eq!(&whole[..bytes.len()], &bytes[..]);
+    assert!(whole[bytes.len()..].iter().all(|&b| b == 0));
+    // Once the guest writes the file, its bytes are no longer all the
+    // host file's: copied, with the write.
+    let rw = g.open("/tmp/table", O_RDWR, 0);
+    assert_eq!(g.write(rw, b"xyz"), Ok(3));
+    match g.k.mmap_read(fd, len, 1, MAP_SHARED, 0).unwrap() {
+        MapContents::Bytes(copy) => {
+            assert_eq!(&copy[..3], b"xyz");
+            assert_eq!(&copy[3..bytes.len()], &bytes[3..]);
+        }
+        MapContents::HostFile { .. } => panic!("the guest's write is not in the host file"),
+    }
+    // The part after the write is still the host file's.
+    assert!(matches!(
+        g.k.mmap_read(fd, page as u32, 1, MAP_SHARED, page as i64),
+        Ok(MapContents::HostFile { .. })
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -847,6 +847,21 @@ impl Kernel {
         }
     }
 
+    /// The mapped host file that holds all the bytes of the MEMFS file of
+    /// description `id` from `pos` to the end of a `len`-byte mapping, and
+    /// the offset of `pos` in it.
+    pub(crate) fn host_file_at(
+        &self,
+        id: usize,
+        pos: u64,
+        len: u64,
+    ) -> Option<(std::sync::Arc<crate::host_bytes::MappedFile>, u64)> {
+        match self.stream(id).ok()? {
+            Stream::File(n) => memfs::host_file_at(self.fs.node(n), pos, len),
+            _ => None,
+        }
+    }
+
     /// Fills `buf` from the regular file of description `id` at `pos`, as
     /// far as the file goes (the rest is left as it is); the position is
     /// not moved.
