@@ -211,7 +211,8 @@ pub fn resolve(dist: &Dist, cache: &Path, items: &[String]) -> Result<Vec<PathBu
 /// Other names and versions go to `pip download` for the dist's platform.
 pub fn resolve_all(dist: &Dist, cache: &Path, items: &[String]) -> Result<Resolution> {
     let target = Target::of(dist)?;
-    let lock = Lock::read(dist)?;
+    // Read only for a name (`python` without `--with` needs none of it).
+    let mut lock: Option<Lock> = None;
     let mut fetcher: Option<Fetcher> = None;
     let mut out = Resolution::default();
     let mut seen = HashSet::new();
@@ -237,7 +238,12 @@ pub fn resolve_all(dist: &Dist, cache: &Path, items: &[String]) -> Result<Resolu
                 target.check(&WheelTags::parse(&file_name(&w))?, &w.display().to_string())?;
                 out.files.push(from_wheel(&w, InstallSource::File));
             }
-        } else if let Some(pkg) = locked(&lock, item) {
+        } else if let Some((lock, pkg)) = {
+            if lock.is_none() {
+                lock = Some(Lock::read(dist)?);
+            }
+            lock.as_ref().and_then(|l| Some((l, locked(l, item)?)))
+        } {
             let fetcher = match &fetcher {
                 Some(f) => f,
                 None => fetcher.insert(Fetcher::new(dist, cache)?),
