@@ -173,7 +173,7 @@ pub struct GuestSpec {
     /// Python's (major, minor) version: decides `/lib/pythonX.Y/...`.
     pub python: (u32, u32),
     /// `python_stdlib.zip`, placed at `/lib/pythonXY.zip`.
-    pub stdlib_zip: Arc<[u8]>,
+    pub stdlib_zip: HostBytes,
     /// Files to place, in order (a later set wins on the same path).
     pub files: Vec<FileSet>,
     /// Host directories to mount.
@@ -201,7 +201,7 @@ pub const EVENTS_DEVICE: &str = "/dev/pyodide-test-events";
 impl GuestSpec {
     /// A guest of Python `python` with `stdlib_zip`, the host's stdio, no
     /// files, mounts or arguments, and `max_memory` bytes of memory.
-    pub fn new(python: (u32, u32), stdlib_zip: Arc<[u8]>, max_memory: u64) -> Self {
+    pub fn new(python: (u32, u32), stdlib_zip: HostBytes, max_memory: u64) -> Self {
         Self {
             python,
             stdlib_zip,

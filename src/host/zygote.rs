@@ -65,6 +65,8 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 struct BootHeader {
     python: (u32, u32),
     stdlib_len: u64,
+    /// The stdlib zip's host file, when it is mapped (its bytes not sent).
+    stdlib_mapped: Option<String>,
     /// Each file set: (path, length, host file) in order. A file given
     /// as a host file (a mapped one: see `host_bytes`) is mapped from it
     /// again, its bytes not sent.
@@ -86,6 +88,7 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
     let header = BootHeader {
         python: spec.python,
         stdlib_len: spec.stdlib_zip.len() as u64,
+        stdlib_mapped: mapped_path(&spec.stdlib_zip),
         files: spec
             .files
             .iter()
@@ -118,7 +121,9 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
     let head = serde_json::to_vec(&header)?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
     out.write_all(&head)?;
-    out.write_all(&spec.stdlib_zip)?;
+    if mapped_path(&spec.stdlib_zip).is_none() {
+        out.write_all(&spec.stdlib_zip)?;
+    }
     for (_, data) in spec.files.iter().flat_map(|s| s.iter()) {
         if mapped_path(data).is_none() {
             out.write_all(data)?;
@@ -147,23 +152,23 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
         let n = usize::try_from(n).context("boot description: overflow")?;
         crate::shared_file::read_exact(from, n).context("boot description: truncated")
     };
-    let stdlib = take(header.stdlib_len)?;
+    let mut bytes = |n: u64, mapped: &Option<String>| -> Result<HostBytes> {
+        let Some(host) = mapped else {
+            return Ok(take(n)?.into());
+        };
+        let data = HostBytes::map(host.as_ref())
+            .with_context(|| format!("boot description: mapping {host}"))?;
+        if data.len() as u64 != n {
+            bail!("boot description: {host} changed size");
+        }
+        Ok(data)
+    };
+    let stdlib = bytes(header.stdlib_len, &header.stdlib_mapped)?;
     let mut files = Vec::new();
     for set in &header.files {
         let mut out = Vec::with_capacity(set.len());
         for (path, n, mapped) in set {
-            let data = match mapped {
-                Some(host) => {
-                    let data = HostBytes::map(host.as_ref())
-                        .with_context(|| format!("boot description: mapping {host}"))?;
-                    if data.len() as u64 != *n {
-                        bail!("boot description: {host} changed size");
-                    }
-                    data
-                }
-                None => take(*n)?.into(),
-            };
-            out.push((path.clone(), data));
+            out.push((path.clone(), bytes(*n, mapped)?));
         }
         files.push(Arc::new(out));
     }

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::host::spec::GuestSpec;
+use crate::host_bytes::HostBytes;
 
 /// Where the Pyodide distribution comes from.
 #[derive(Debug, Clone)]
@@ -33,11 +34,13 @@ pub struct DistSource {
 impl DistSource {
     /// Open the dist, fetching the release into `cache` if needed.
     pub fn resolve(&self, cache: &Path) -> Result<Dist> {
-        let dir = match &self.dir {
-            Some(dir) => dir.clone(),
-            None => super::fetch::ensure_pyodide(cache, &self.version)?,
+        let (dir, fetched) = match &self.dir {
+            Some(dir) => (dir.clone(), false),
+            None => (super::fetch::ensure_pyodide(cache, &self.version)?, true),
         };
-        Ok(Dist::open(&dir)?
+        let dist = Dist::open(&dir)?;
+        let dist = if fetched { dist.unchanging() } else { dist };
+        Ok(dist
             .with_package_base_url(self.package_base_url.clone())
             .with_resolution(self.constraints.clone(), self.refresh))
     }
@@ -48,8 +51,11 @@ impl DistSource {
 pub struct Dist {
     dir: PathBuf,
     lock: LockInfo,
-    /// The stdlib zip, read once.
-    stdlib: Arc<OnceLock<Arc<[u8]>>>,
+    /// The stdlib zip, read (or mapped) once.
+    stdlib: Arc<OnceLock<HostBytes>>,
+    /// Its files are never changed in place (a release in the cache,
+    /// published whole), so they may be mapped rather than read.
+    unchanging: bool,
     /// The package base URL given for it (`--package-base-url`), as given.
     package_base_url: Option<String>,
     /// `--constraint FILE`.
@@ -125,10 +131,18 @@ impl Dist {
             dir: dir.to_path_buf(),
             lock: lock.info,
             stdlib: Arc::default(),
+            unchanging: false,
             package_base_url: None,
             constraints: None,
             refresh: false,
         })
+    }
+
+    /// The same dist, known never to change in place (a fetched release,
+    /// published whole into the cache): its stdlib zip is mapped, not read.
+    pub fn unchanging(mut self) -> Self {
+        self.unchanging = true;
+        self
     }
 
     /// The same dist with the package base URL `url` (`--package-base-url`;
@@ -251,13 +265,19 @@ impl Dist {
     }
 
     /// The standard library zip (read once, then shared).
-    pub fn stdlib_zip(&self) -> Result<Arc<[u8]>> {
+    pub fn stdlib_zip(&self) -> Result<HostBytes> {
         if let Some(zip) = self.stdlib.get() {
             return Ok(zip.clone());
         }
         let path = self.path("python_stdlib.zip");
-        let bytes = crate::shared_file::read(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        // A build directory may be rebuilt while a run maps it: only an
+        // unchanging dist's zip is mapped (2.5 MB not read at each start).
+        let bytes = if self.unchanging {
+            HostBytes::map(&path)
+        } else {
+            crate::shared_file::read(&path).map(HostBytes::from)
+        }
+        .with_context(|| format!("reading {}", path.display()))?;
         if bytes.len() < 22 || &bytes[..2] != b"PK" {
             bail!("{} is not a zip file", path.display());
         }

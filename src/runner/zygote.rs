@@ -411,7 +411,7 @@ fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
             .all(|(a, b)| Arc::ptr_eq(a, b));
     if !same_files
         || spec.python != base.python
-        || !Arc::ptr_eq(&spec.stdlib_zip, &base.stdlib_zip)
+        || !crate::host_bytes::HostBytes::ptr_eq(&spec.stdlib_zip, &base.stdlib_zip)
         || spec.mounts != base.mounts
         || spec.cwd != base.cwd
         || spec.limits.max_memory != base.limits.max_memory
