@@ -225,59 +225,111 @@ impl Drop for MappedFile {
     }
 }
 
+/// Scaffolding for the tests that map files (here, in `host/mmap.rs` and
+/// in the kernel's).
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::PathBuf;
+
+    /// A file of `len` patterned bytes in a fresh temporary directory,
+    /// removed on drop.
+    pub struct TempFile {
+        /// The directory holding it (for more files).
+        pub dir: PathBuf,
+        /// The file.
+        pub path: PathBuf,
+        /// Its bytes (none zero).
+        pub bytes: Vec<u8>,
+    }
+
+    impl TempFile {
+        /// `tag` names the directory apart from other tests'.
+        pub fn new(tag: &str, len: usize) -> Self {
+            let dir = std::env::temp_dir().join(format!("pt-{tag}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("f");
+            let bytes: Vec<u8> = (0..len as u32).map(|i| (i % 251) as u8 + 1).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            Self { dir, path, bytes }
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// Fresh page-aligned anonymous memory, unmapped on drop.
+    pub struct AnonRegion(*mut u8, usize);
+
+    impl AnonRegion {
+        /// `len` bytes of it.
+        pub fn new(len: usize) -> Self {
+            // SAFETY: a fresh anonymous mapping, ours alone.
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            assert_ne!(p, libc::MAP_FAILED);
+            AnonRegion(p.cast(), len)
+        }
+
+        /// Its bytes.
+        pub fn bytes(&mut self) -> &mut [u8] {
+            // SAFETY: mapped for the region's life, borrowed mutably once.
+            unsafe { std::slice::from_raw_parts_mut(self.0, self.1) }
+        }
+    }
+
+    impl Drop for AnonRegion {
+        fn drop(&mut self) {
+            // SAFETY: the mapping made in `new`.
+            unsafe { libc::munmap(self.0.cast(), self.1) };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_support::{AnonRegion, TempFile};
     use super::*;
 
     #[test]
     fn a_mapped_file_reads_and_maps_its_pages() {
         let page = page_size();
-        let dir = std::env::temp_dir().join(format!("pt-host-bytes-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("f");
-        let bytes: Vec<u8> = (0..(2 * page + 100) as u32)
-            .map(|i| (i % 253) as u8)
-            .collect();
-        std::fs::write(&path, &bytes).unwrap();
-        let mapped = HostBytes::map(&path).unwrap();
-        assert_eq!(&mapped[..], &bytes[..]);
+        let f = TempFile::new("host-bytes", 2 * page + 100);
+        let mapped = HostBytes::map(&f.path).unwrap();
+        assert_eq!(&mapped[..], &f.bytes[..]);
         let file = mapped.mapped_file().unwrap().clone();
 
         // Map it over anonymous memory: only the two whole pages it fills.
-        let region = 4 * page;
-        // SAFETY: a fresh anonymous mapping, ours alone.
-        let dst = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                region,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        }
-        .cast::<u8>();
-        assert_ne!(dst.cast(), libc::MAP_FAILED);
-        // SAFETY: `dst` is ours and page-aligned.
-        let got = unsafe { file.map_into(dst, 0, region) }.unwrap();
+        let mut region = AnonRegion::new(4 * page);
+        let view = region.bytes();
+        // SAFETY: `view` is ours and page-aligned.
+        let got = unsafe { file.map_into(view.as_mut_ptr(), 0, view.len()) }.unwrap();
         assert_eq!(got, 2 * page);
-        // SAFETY: the region stays mapped until the munmap below.
-        let view = unsafe { std::slice::from_raw_parts_mut(dst, region) };
-        assert_eq!(&view[..got], &bytes[..got]);
+        assert_eq!(&view[..got], &f.bytes[..got]);
         assert!(view[got..].iter().all(|&b| b == 0));
         // Writes are private: the file and the first mapping keep theirs.
-        view[0] = !bytes[0];
-        assert_eq!(mapped[0], bytes[0]);
-        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        view[0] = 0;
+        assert_eq!(mapped[0], f.bytes[0]);
+        assert_eq!(std::fs::read(&f.path).unwrap(), f.bytes);
         // An offset inside a page maps nothing (the caller copies).
         // SAFETY: as above.
-        assert_eq!(unsafe { file.map_into(dst, 1, page) }.unwrap(), 0);
-        // SAFETY: the mapping made above.
-        unsafe { libc::munmap(dst.cast(), region) };
+        assert_eq!(
+            unsafe { file.map_into(view.as_mut_ptr(), 1, page) }.unwrap(),
+            0
+        );
 
-        std::fs::write(dir.join("empty"), b"").unwrap();
-        assert!(HostBytes::map(&dir.join("empty")).unwrap().is_empty());
-        assert!(HostBytes::map(&dir.join("missing")).is_err());
-        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::write(f.dir.join("empty"), b"").unwrap();
+        assert!(HostBytes::map(&f.dir.join("empty")).unwrap().is_empty());
+        assert!(HostBytes::map(&f.dir.join("missing")).is_err());
     }
 }

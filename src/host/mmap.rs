@@ -93,54 +93,19 @@ fn place(region: &mut [u8], contents: &MapContents) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host_bytes::test_support::{AnonRegion, TempFile};
     use crate::host_bytes::{HostBytes, page_size};
-
-    /// A page-aligned region of fresh anonymous memory (unmapped on drop).
-    struct Region(*mut u8, usize);
-    impl Region {
-        fn new(len: usize) -> Self {
-            // SAFETY: a fresh anonymous mapping, ours alone.
-            let p = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                    -1,
-                    0,
-                )
-            };
-            assert_ne!(p, libc::MAP_FAILED);
-            Region(p.cast(), len)
-        }
-        fn bytes(&mut self) -> &mut [u8] {
-            // SAFETY: mapped for the region's life.
-            unsafe { std::slice::from_raw_parts_mut(self.0, self.1) }
-        }
-    }
-    impl Drop for Region {
-        fn drop(&mut self) {
-            // SAFETY: the mapping made in `new`.
-            unsafe { libc::munmap(self.0.cast(), self.1) };
-        }
-    }
 
     #[test]
     fn a_host_file_is_placed_page_for_page_with_its_tail_copied() {
         let page = page_size();
-        let dir = std::env::temp_dir().join(format!("pt-place-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("f");
-        let bytes: Vec<u8> = (0..(2 * page + 10) as u32)
-            .map(|i| (i % 249) as u8 + 1)
-            .collect();
-        std::fs::write(&path, &bytes).unwrap();
-        let data = HostBytes::map(&path).unwrap();
+        let f = TempFile::new("place", 2 * page + 10);
+        let data = HostBytes::map(&f.path).unwrap();
         let file = data.mapped_file().unwrap().clone();
         for offset in [0, page] {
-            let mut region = Region::new(4 * page);
+            let mut region = AnonRegion::new(4 * page);
             region.bytes().fill(0xee);
-            let valid = bytes.len() - offset;
+            let valid = f.bytes.len() - offset;
             let contents = MapContents::HostFile {
                 file: file.clone(),
                 offset: offset as u64,
@@ -149,13 +114,12 @@ mod tests {
             };
             place(region.bytes(), &contents);
             let got = region.bytes();
-            assert_eq!(&got[..valid], &bytes[offset..]);
+            assert_eq!(&got[..valid], &f.bytes[offset..]);
             assert!(got[valid..].iter().all(|&b| b == 0), "zeros after the file");
             // The guest may write its copy; the file keeps its bytes.
             got[0] = 0;
-            assert_eq!(data[offset], bytes[offset]);
+            assert_eq!(data[offset], f.bytes[offset]);
         }
-        assert_eq!(std::fs::read(&path).unwrap(), bytes);
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(std::fs::read(&f.path).unwrap(), f.bytes);
     }
 }

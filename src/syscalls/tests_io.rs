@@ -270,15 +270,13 @@ fn mmap_helpers() {
 
 #[test]
 fn mapping_a_file_the_host_mapped_hands_over_the_host_file() {
+    use crate::host_bytes::test_support::TempFile;
     use crate::host_bytes::{HostBytes, page_size};
     let page = page_size();
-    let dir = std::env::temp_dir().join(format!("pt-map-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let host = dir.join("table");
-    let bytes: Vec<u8> = (0..(3 * page) as u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(&host, &bytes).unwrap();
+    let f = TempFile::new("map", 3 * page);
+    let (host, bytes) = (&f.path, &f.bytes);
     let (mut k, mut m) = kernel();
-    k.write_file("/tmp/table", HostBytes::map(&host).unwrap())
+    k.write_file("/tmp/table", HostBytes::map(host).unwrap())
         .unwrap();
     let mut g = G::new(&mut k, &mut m);
     let fd = g.open("/tmp/table", O_RDONLY, 0);
@@ -315,7 +313,6 @@ fn mapping_a_file_the_host_mapped_hands_over_the_host_file() {
         g.k.mmap_read(fd, page as u32, 1, MAP_SHARED, page as i64),
         Ok(MapContents::HostFile { .. })
     ));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
