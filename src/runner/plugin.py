@@ -146,6 +146,19 @@ class _Tracker:
         self.state = {}
         # (node id, message) of every collector that failed to collect.
         self.collect_failures = []
+        # The collected items by file (see index_items).
+        self.items_by_path = None
+
+    def index_items(self, session):
+        """In a zygote that collected the whole suite, before it forks:
+        the items by file (in collection order), so that each child keeps
+        its file's without going over every item of the suite, and without
+        copying the pages they live on (pydantic-core: 6,108 items, about
+        22 ms a child)."""
+        by_path = {}
+        for index, item in enumerate(session.items):
+            by_path.setdefault(os.path.normpath(str(item.path)), []).append((index, item))
+        self.items_by_path = by_path
 
     def narrow(self, session, files):
         """In a child of a zygote that collected the whole suite: keep the
@@ -165,15 +178,18 @@ class _Tracker:
             prefix = full.rstrip(os.sep) + os.sep
             return any(f == full or f.startswith(prefix) for f in wanted)
 
+        if self.items_by_path is None:
+            self.index_items(session)
+        by_path = self.items_by_path
         global _report_only
-        _report_only = (wanted, {os.path.normpath(str(item.path)) for item in session.items})
+        _report_only = (wanted, by_path.keys())
         failures = [(i, m) for i, m in self.collect_failures if applies(i)]
         resume = _resume_ids()
-        session.items[:] = [
-            item
-            for item in session.items
-            if os.path.normpath(str(item.path)) in wanted and item.nodeid not in resume
-        ]
+        kept = sorted(
+            (pair for path in wanted for pair in by_path.get(path, ())),
+            key=lambda pair: pair[0],
+        )
+        session.items[:] = [item for _, item in kept if item.nodeid not in resume]
         session.testscollected = len(session.items)
         session.testsfailed = len(failures)
         session.shouldstop = False
@@ -396,8 +412,9 @@ def pytest_collection(session):
         session.config.args = [a for a in session.config.args if a not in others]
     outcome = yield
     if fork is not None and after and outcome.excinfo is None:
-        files = fork(session)
         tracker = session.config.pluginmanager.get_plugin("pyodide-test-tracker")
+        tracker.index_items(session)
+        files = fork(session)
         tracker.narrow(session, files)
 
 
