@@ -185,19 +185,21 @@ if __name__ == "sitecustomize":
 pub fn add_to(suite: &mut Suite, module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<()> {
     let files = Arc::make_mut(&mut suite.files);
     let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
-    for (guest, data) in guest_files(module, dist, cache, &suite.wheel_dirs, &present)? {
-        if !present.contains(&guest) {
-            files.push((guest, data));
-        }
-    }
+    files.extend(guest_files(
+        module,
+        dist,
+        cache,
+        &suite.wheel_dirs,
+        &present,
+    )?);
     Ok(())
 }
 
 /// What a guest whose site-packages holds `wheel_dirs` (unpacked wheels)
 /// needs to start without compiling: the wheels' pycs, the stdlib's table
-/// and the hook that serves it, as (guest path, contents). `present`: the
-/// guest paths already placed, which these must not replace. Compiled on
-/// first use and cached.
+/// and the hook that serves it, as (guest path, contents), less the guest
+/// paths in `present` (already placed: these never replace them).
+/// Compiled on first use and cached.
 pub fn guest_files(
     module: &PyodideModule,
     dist: &Dist,
@@ -211,7 +213,7 @@ pub fn guest_files(
         .into_iter()
         .map(|(rel, data)| (format!("{site}/{rel}"), data.into()))
         .collect();
-    let stdlib = stdlib_table(module, dist, cache)?;
+    let stdlib = stdlib_files(module, dist, cache)?;
     out.push((STDLIB_TABLE.to_string(), stdlib.table));
     let hook = format!("{site}/{STDLIB_HOOK}.py");
     if !present.contains(&hook) {
@@ -237,6 +239,7 @@ pub fn guest_files(
             .into(),
         ));
     }
+    out.retain(|(guest, _)| !present.contains(guest));
     Ok(out)
 }
 
@@ -375,7 +378,7 @@ py_compile.compile(hook, cfile="/pyc-out/hook.pyc", dfile=hook_path, doraise=Tru
 "#;
 
 /// The stdlib's bytecode table and the hook's bytecode (see
-/// [`stdlib_table`]).
+/// [`stdlib_files`]).
 pub struct StdlibFiles {
     /// The table, mapped.
     pub table: HostBytes,
@@ -386,7 +389,7 @@ pub struct StdlibFiles {
 
 /// The stdlib's bytecode table for `dist`, and the hook's bytecode
 /// (compiled once, cached).
-pub fn stdlib_table(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<StdlibFiles> {
+pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<StdlibFiles> {
     use sha2::Digest;
     let zip = dist.stdlib_zip()?;
     let digest = crate::file_digest::sha256(

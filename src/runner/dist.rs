@@ -38,9 +38,8 @@ impl DistSource {
             Some(dir) => (dir.clone(), false),
             None => (super::fetch::ensure_pyodide(cache, &self.version)?, true),
         };
-        let dist = Dist::open(&dir)?;
-        let dist = if fetched { dist.unchanging() } else { dist };
-        Ok(dist
+        Ok(Dist::open(&dir)?
+            .unchanging(fetched)
             .with_package_base_url(self.package_base_url.clone())
             .with_resolution(self.constraints.clone(), self.refresh))
     }
@@ -138,10 +137,11 @@ impl Dist {
         })
     }
 
-    /// The same dist, known never to change in place (a fetched release,
-    /// published whole into the cache): its stdlib zip is mapped, not read.
-    pub fn unchanging(mut self) -> Self {
-        self.unchanging = true;
+    /// The same dist, known (`yes`) never to change in place (a fetched
+    /// release, published whole into the cache): its stdlib zip is then
+    /// mapped, not read.
+    pub fn unchanging(mut self, yes: bool) -> Self {
+        self.unchanging = yes;
         self
     }
 
@@ -254,14 +254,14 @@ impl Dist {
         first_file(&self.dir, REQUIRED[1]).unwrap_or_else(|| self.path("pyodide.asm.mjs"))
     }
 
-    /// The JS glue's bytes (for its `EM_ASM` table), mapped: 1.25 MB read at every start, which
-    /// took 0.7 ms copied and takes 0.3 ms mapped. The mapping lives only
-    /// while the caller parses it (a glue rebuilt in place during those
-    /// moments could fault the process, as with any mapped file).
-    pub fn map_glue(&self) -> Result<crate::host_bytes::HostBytes> {
+    /// The JS glue's bytes (for its `EM_ASM` table), mapped: 1.25 MB read
+    /// at every start, which took 0.7 ms copied and takes 0.3 ms mapped.
+    /// The mapping lives only while the caller parses it (a glue rebuilt in
+    /// place during those moments could fault the process, as with any
+    /// mapped file).
+    pub fn map_glue(&self) -> Result<HostBytes> {
         let path = self.glue_path();
-        crate::host_bytes::HostBytes::map(&path)
-            .with_context(|| format!("reading {}", path.display()))
+        HostBytes::map(&path).with_context(|| format!("reading {}", path.display()))
     }
 
     /// The standard library zip (read once, then shared).

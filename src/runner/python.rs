@@ -132,11 +132,9 @@ pub fn run(
         // compiled once, not at every start.
         let present: HashSet<String> = contents.iter().map(|(g, _)| g.clone()).collect();
         let site_dirs = resolution.site_dirs(&cache)?;
-        for (guest, data) in bytecode::guest_files(module, &dist, &cache, &site_dirs, &present)? {
-            if !present.contains(&guest) {
-                contents.push((guest, data));
-            }
-        }
+        contents.extend(bytecode::guest_files(
+            module, &dist, &cache, &site_dirs, &present,
+        )?);
     }
     let mut spec = dist.guest(opts.max_memory.unwrap_or(DEFAULT_PYTHON_MEMORY).bytes())?;
     spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
