@@ -257,3 +257,65 @@ fn collection_errors_and_crashes_stay_with_their_file() {
         let _ = fs::remove_dir_all(&dir);
     }
 }
+
+/// A file's results are complete when its tests have run: a session
+/// fixture's failing teardown (in its last test's teardown) is that test's
+/// error, and a conftest's `pytest_sessionfinish` that fails changes no
+/// outcome, with fresh guests and through the zygotes alike (whose
+/// children end before the rest of the session's finish runs).
+#[test]
+fn the_session_finish_changes_no_outcome() {
+    let dir = scratch("zygote-finish");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(
+        tests.join("conftest.py"),
+        r#"
+import pytest
+
+@pytest.fixture(scope="session")
+def shared():
+    yield 1
+    raise RuntimeError("teardown of the session fixture")
+
+def pytest_sessionfinish(session, exitstatus):
+    raise RuntimeError("a failing session finish")
+"#,
+    )
+    .unwrap();
+    fs::write(
+        tests.join("test_one.py"),
+        "def test_one(shared):\n    assert shared == 1\n",
+    )
+    .unwrap();
+    fs::write(
+        tests.join("test_two.py"),
+        "def test_two():\n    pass\n\ndef test_three():\n    assert False\n",
+    )
+    .unwrap();
+    // Four files: two zygotes collect at -j 2.
+    for name in ["test_more1.py", "test_more2.py"] {
+        fs::write(tests.join(name), "def test_more():\n    pass\n").unwrap();
+    }
+    let mut runs = Vec::new();
+    for (_, out, records) in both_ways(&dir, &tests) {
+        let err = stderr(&out);
+        let got = outcomes(&records);
+        assert_eq!(got.len(), 5, "{got:#?}\n{err}");
+        let (outcome, message) = &got["tests/test_one.py::test_one"];
+        assert_eq!(outcome, "error", "{message}\n{err}");
+        assert!(
+            message.contains("teardown of the session fixture"),
+            "{message}"
+        );
+        assert_eq!(got["tests/test_two.py::test_two"].0, "passed", "{err}");
+        assert_eq!(got["tests/test_two.py::test_three"].0, "failed", "{err}");
+        for name in ["test_more1", "test_more2"] {
+            let id = format!("tests/{name}.py::test_more");
+            assert_eq!(got[&id].0, "passed", "{id}: {got:#?}\n{err}");
+        }
+        runs.push(got);
+    }
+    assert_alike(&runs);
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -137,6 +137,10 @@ def _fork():
     # Every child would otherwise draw the zygote's random numbers.
     if "random" in sys.modules:
         sys.modules["random"].seed()
+    if not job.get("finalize"):
+        # Our pytest plugin ends the child here once its file's session is
+        # over and reported (see its pytest_sessionfinish).
+        sys._pyodide_test_end = lambda status: _end(status, job)
     return job
 
 
