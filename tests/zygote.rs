@@ -14,7 +14,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::local_suite::{outcomes, run_suite, scratch, stderr};
@@ -93,9 +93,7 @@ def test_isolated_{me}(pytestconfig):
 
 #[test]
 fn a_zygote_gives_the_outcomes_of_fresh_guests() {
-    let dir = scratch("zygote");
-    let tests = dir.join("tests");
-    fs::create_dir_all(&tests).unwrap();
+    let (dir, tests) = suite_dir("zygote");
     fs::write(tests.join("test_crash.py"), CRASH_TESTS).unwrap();
     fs::write(tests.join("conftest.py"), CONFTEST).unwrap();
     fs::write(tests.join("test_a.py"), isolation_test("a", "b")).unwrap();
@@ -151,6 +149,23 @@ fn both_ways(dir: &Path, tests: &Path) -> Vec<(bool, Output, Vec<serde_json::Val
         .collect()
 }
 
+/// A scratch directory `name` with an empty `tests` directory in it:
+/// (the directory, its `tests`).
+fn suite_dir(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    (dir, tests)
+}
+
+/// Two more one-test files (`test_more1.py`, `test_more2.py`, each with a
+/// passing `test_more`) in `tests`.
+fn write_more_files(tests: &Path) {
+    for name in ["test_more1.py", "test_more2.py"] {
+        fs::write(tests.join(name), "def test_more():\n    pass\n").unwrap();
+    }
+}
+
 /// The runs of [`both_ways`] (its order) all gave fresh guests' outcomes.
 fn assert_alike<T: PartialEq + std::fmt::Debug>(runs: &[T]) {
     for (way, run) in ["the zygote (-j 1)", "the zygotes (-j 2)"]
@@ -164,9 +179,7 @@ fn assert_alike<T: PartialEq + std::fmt::Debug>(runs: &[T]) {
 
 #[test]
 fn a_conftest_that_breaks_pytest_gives_the_same_outcomes_in_a_zygote() {
-    let dir = scratch("zygote-broken");
-    let tests = dir.join("tests");
-    fs::create_dir_all(&tests).unwrap();
+    let (dir, tests) = suite_dir("zygote-broken");
     fs::write(
         tests.join("conftest.py"),
         "raise RuntimeError('broken conftest')\n",
@@ -209,9 +222,7 @@ fn collection_errors_and_crashes_stay_with_their_file() {
             Some("each test file is collected on its own"),
         ),
     ] {
-        let dir = scratch("zygote-collect");
-        let tests = dir.join("tests");
-        fs::create_dir_all(&tests).unwrap();
+        let (dir, tests) = suite_dir("zygote-collect");
         fs::write(tests.join("test_bad.py"), bad).unwrap();
         fs::write(
             tests.join("test_good.py"),
@@ -220,9 +231,7 @@ fn collection_errors_and_crashes_stay_with_their_file() {
         .unwrap();
         // Enough files for two collecting zygotes at -j 2: the bad file
         // is in one group, good files in both.
-        for name in ["test_more1.py", "test_more2.py"] {
-            fs::write(tests.join(name), "def test_more():\n    pass\n").unwrap();
-        }
+        write_more_files(&tests);
         let mut runs = Vec::new();
         for (i, (fresh, out, records)) in both_ways(&dir, &tests).into_iter().enumerate() {
             let err = stderr(&out);
@@ -265,9 +274,7 @@ fn collection_errors_and_crashes_stay_with_their_file() {
 /// children end before the rest of the session's finish runs).
 #[test]
 fn the_session_finish_changes_no_outcome() {
-    let dir = scratch("zygote-finish");
-    let tests = dir.join("tests");
-    fs::create_dir_all(&tests).unwrap();
+    let (dir, tests) = suite_dir("zygote-finish");
     fs::write(
         tests.join("conftest.py"),
         r#"
@@ -294,9 +301,7 @@ def pytest_sessionfinish(session, exitstatus):
     )
     .unwrap();
     // Four files: two zygotes collect at -j 2.
-    for name in ["test_more1.py", "test_more2.py"] {
-        fs::write(tests.join(name), "def test_more():\n    pass\n").unwrap();
-    }
+    write_more_files(&tests);
     let mut runs = Vec::new();
     for (_, out, records) in both_ways(&dir, &tests) {
         let err = stderr(&out);
