@@ -647,7 +647,8 @@ pub fn read_boot() -> Result<GuestSpec> {
 // ---------------------------------------------------------------------
 
 /// One job for a zygote's child: run `module` as `python -m module args`
-/// would, after setting `env` and writing `files`.
+/// would, after setting `env` and writing `files`. The child is also told
+/// (`first`) whether it is its zygote's first.
 #[derive(Serialize, Clone, Debug, Default)]
 pub struct Job {
     /// The module to run (`-m`).
@@ -795,7 +796,11 @@ impl Zygote {
         )
         .context("sending a job to the zygote")?;
         drop((input_r, out_w, err_w, ev_w, res_w));
-        let payload = serde_json::to_vec(job)?;
+        // The guest learns whether it is the zygote's first child (for
+        // what only one child of a zygote need do).
+        let mut payload = serde_json::to_value(job)?;
+        payload["first"] = (id == 0).into();
+        let payload = serde_json::to_vec(&payload)?;
         // A child that is gone before reading it shows on the result channel.
         let _ = write_all(input_w.as_raw_fd(), &payload);
         drop(input_w);

@@ -148,6 +148,8 @@ class _Tracker:
         self.collect_failures = []
         # The collected items by file (see index_items).
         self.items_by_path = None
+        # Every test file this zygote collected, items or not (index_items).
+        self.suite_files = frozenset()
 
     def index_items(self, session):
         """In a zygote that collected the whole suite, before it forks:
@@ -159,6 +161,12 @@ class _Tracker:
         for index, item in enumerate(session.items):
             by_path.setdefault(os.path.normpath(str(item.path)), []).append((index, item))
         self.items_by_path = by_path
+        # Files whose tests were all deselected (-k, -m) or that have none
+        # are the suite's too, each its own child's.
+        self.suite_files = frozenset(
+            os.path.normpath(os.path.abspath(str(a).split("::")[0]))
+            for a in session.config.args
+        ) | by_path.keys()
 
     def narrow(self, session, files):
         """In a child of a zygote that collected the whole suite: keep the
@@ -182,7 +190,7 @@ class _Tracker:
             self.index_items(session)
         by_path = self.items_by_path
         global _report_only
-        _report_only = (wanted, by_path.keys())
+        _report_only = (wanted, self.suite_files, frozenset(_fresh))
         failures = [(i, m) for i, m in self.collect_failures if applies(i)]
         resume = _resume_ids()
         kept = sorted(
@@ -347,8 +355,10 @@ def _place_rewritten(config):
 # not keep them itself.
 _fresh = {}
 # In a child of a zygote that collected the whole suite: (its own files,
-# every file the zygote collected tests from). Of those, a child reports
-# only its own rewritten modules (and the rest: conftests, helpers).
+# every test file the zygote collected, the modules the zygote had
+# rewritten when it forked). A child reports the rewritten modules of its
+# own files, and those it rewrote itself; the zygote's other ones
+# (conftests, helpers, plugins) only its first child reports, not each.
 _report_only = None
 
 
@@ -383,9 +393,13 @@ def _report_rewritten():
         if source in _placed:
             continue
         if _report_only is not None:
-            own, suite = _report_only
+            own, suite, inherited = _report_only
             norm = os.path.normpath(source)
-            if norm in suite and norm not in own:
+            if norm not in own and (
+                norm in suite
+                or source in inherited
+                and not getattr(sys, "_pyodide_test_first_child", True)
+            ):
                 continue
         _placed.add(source)
         buf = io.BytesIO()

@@ -134,22 +134,35 @@ def _fork():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(binascii.a2b_base64(data))
+    # Whether this is the zygote's first child: our pytest plugin reports
+    # what the zygote itself rewrote through that one only.
+    sys._pyodide_test_first_child = bool(job.get("first"))
     # Every child would otherwise draw the zygote's random numbers.
     if "random" in sys.modules:
         sys.modules["random"].seed()
     if not job.get("finalize"):
         # Our pytest plugin ends the child here once its file's session is
         # over and reported (see its pytest_sessionfinish).
-        sys._pyodide_test_end = lambda status: _end(status, job)
+        sys._pyodide_test_end = lambda status: _end(status, job, early=True)
     return job
 
 
-def _end(status, job):
+def _end(status, job, early=False):
     if not job.get("finalize"):
         # The process ends with the job: exit handlers and buffered output,
         # but no clearing of modules, collection or finalisation of what
         # the zygote built (PYODIDE_TEST_ZYGOTE_FINALIZE=1 keeps them).
-        atexit._run_exitfuncs()
+        if early:
+            # The session's own cleanup did not run (a plugin's temporary
+            # directory, say): the exit handlers that clean up after it
+            # warn that they do, which says nothing about the tests.
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                atexit._run_exitfuncs()
+        else:
+            atexit._run_exitfuncs()
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
