@@ -134,16 +134,9 @@ def _fork():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(binascii.a2b_base64(data))
-    # Whether this is the zygote's first child: our pytest plugin reports
-    # what the zygote itself rewrote through that one only.
-    sys._pyodide_test_first_child = bool(job.get("first"))
     # Every child would otherwise draw the zygote's random numbers.
     if "random" in sys.modules:
         sys.modules["random"].seed()
-    if not job.get("finalize"):
-        # Our pytest plugin ends the child here once its file's session is
-        # over and reported (see its pytest_sessionfinish).
-        sys._pyodide_test_end = lambda status: _end(status, job, early=True)
     return job
 
 
@@ -219,6 +212,13 @@ def _serve_pytest(args, others, collected):
         nonlocal job
         del sys._pyodide_test_fork
         job = _fork()
+        # Whether this is the zygote's first child: our plugin reports what
+        # the zygote itself rewrote through that one only.
+        sys._pyodide_test_first_child = bool(job.get("first"))
+        if not job.get("finalize"):
+            # Our plugin ends the child once its file's session is over and
+            # reported (see its pytest_sessionfinish).
+            sys._pyodide_test_end = lambda status: _end(status, job, early=True)
         config = session.config
         config.args = list(job["args"])
         for namespace in (config.option, config.known_args_namespace):
