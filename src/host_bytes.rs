@@ -252,6 +252,13 @@ pub(crate) mod test_support {
             std::fs::write(&path, &bytes).unwrap();
             Self { dir, path, bytes }
         }
+
+        /// The file mapped, and its mapped file.
+        pub fn map(&self) -> (super::HostBytes, std::sync::Arc<super::MappedFile>) {
+            let mapped = super::HostBytes::map(&self.path).unwrap();
+            let file = mapped.mapped_file().unwrap().clone();
+            (mapped, file)
+        }
     }
 
     impl Drop for TempFile {
@@ -305,9 +312,8 @@ mod tests {
     fn a_mapped_file_reads_and_maps_its_pages() {
         let page = page_size();
         let f = TempFile::new("host-bytes", 2 * page + 100);
-        let mapped = HostBytes::map(&f.path).unwrap();
+        let (mapped, file) = f.map();
         assert_eq!(&mapped[..], &f.bytes[..]);
-        let file = mapped.mapped_file().unwrap().clone();
 
         // Map it over anonymous memory: only the two whole pages it fills.
         let mut region = AnonRegion::new(4 * page);

@@ -93,15 +93,14 @@ fn place(region: &mut [u8], contents: &MapContents) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host_bytes::page_size;
     use crate::host_bytes::test_support::{AnonRegion, TempFile};
-    use crate::host_bytes::{HostBytes, page_size};
 
     #[test]
     fn a_host_file_is_placed_page_for_page_with_its_tail_copied() {
         let page = page_size();
         let f = TempFile::new("place", 2 * page + 10);
-        let data = HostBytes::map(&f.path).unwrap();
-        let file = data.mapped_file().unwrap().clone();
+        let (data, file) = f.map();
         for offset in [0, page] {
             let mut region = AnonRegion::new(4 * page);
             region.bytes().fill(0xee);

@@ -145,16 +145,15 @@ def _end(status, job, early=False):
         # The process ends with the job: exit handlers and buffered output,
         # but no clearing of modules, collection or finalisation of what
         # the zygote built (PYODIDE_TEST_ZYGOTE_FINALIZE=1 keeps them).
-        if early:
-            # The session's own cleanup did not run (a plugin's temporary
-            # directory, say): the exit handlers that clean up after it
-            # warn that they do, which says nothing about the tests.
-            import warnings
+        import warnings
 
-            with warnings.catch_warnings():
+        with warnings.catch_warnings():
+            if early:
+                # The session's own cleanup did not run (a plugin's
+                # temporary directory, say): the exit handlers that clean
+                # up after it warn that they do, which says nothing about
+                # the tests.
                 warnings.simplefilter("ignore", ResourceWarning)
-                atexit._run_exitfuncs()
-        else:
             atexit._run_exitfuncs()
         for stream in (sys.stdout, sys.stderr):
             try:
