@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::local_suite::{outcomes, run_suite, scratch, stderr};
+use common::local_suite::{outcomes, run_suite, run_suite_with, scratch, stderr};
 
 const CRASH_TESTS: &str = r#"
 import ctypes, os, sys
@@ -322,5 +322,115 @@ def pytest_sessionfinish(session, exitstatus):
         runs.push(got);
     }
     assert_alike(&runs);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// A file that takes most of a suite's time, for `--split-files`: a
+/// function's parametrizations, then a class whose second test needs its
+/// first across the middle of the file (they must stay in one part), then
+/// slow tests.
+const BIG_FILE: &str = r#"
+import time
+import unittest
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_param(n):
+    time.sleep(0.1)
+
+class TestInOrder(unittest.TestCase):
+    seen = []
+
+    def test_1_first(self):
+        self.seen.append(1)
+
+    def test_2_second(self):
+        assert self.seen == [1]
+
+def test_slow_a():
+    time.sleep(0.2)
+
+def test_slow_b():
+    time.sleep(0.2)
+
+def test_fails():
+    assert 1 == 2
+
+def test_slow_c():
+    time.sleep(0.2)
+"#;
+
+#[test]
+fn a_split_file_gives_the_outcomes_of_the_whole_file() {
+    let (dir, tests) = suite_dir("zygote-split");
+    fs::write(tests.join("test_split_big.py"), BIG_FILE).unwrap();
+    fs::write(
+        tests.join("test_split_small.py"),
+        "def test_small():\n    pass\n",
+    )
+    .unwrap();
+    // The first run learns the files' times (the cache, and its --json
+    // report that the next run reads); the second splits the big file.
+    let (first, records) = run_suite(&dir, &tests, &["-j", "2"]);
+    let whole = outcomes(&records);
+    assert_eq!(whole.len(), 11, "{whole:#?}\n{}", stderr(&first));
+    // PYODIDE_TEST_DEBUG: each guest's output (pytest's progress) follows.
+    let (out, records) = run_suite_with(
+        &dir,
+        &tests,
+        &["-j", "2", "--split-files"],
+        &[("PYODIDE_TEST_DEBUG", "1")],
+    );
+    let err = stderr(&out);
+    // Each part ran some of the file's ten tests, and together all of them.
+    let mut ran = Vec::new();
+    let mut lines = err.lines();
+    while let Some(line) = lines.next() {
+        if line.contains("test_split_big.py: stdout ---") {
+            let progress = lines.next().unwrap_or("");
+            ran.push(progress.chars().filter(|c| ".F".contains(*c)).count());
+        }
+    }
+    ran.sort();
+    assert!(
+        ran.len() == 2 && ran.iter().sum::<usize>() == 10 && ran[0] >= 2,
+        "{ran:?}\n{err}"
+    );
+    for part in ["(part 1/2)", "(part 2/2)"] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains("test_split_big.py") && l.contains(part)),
+            "no {part} of the big file:\n{err}"
+        );
+    }
+    let ids: Vec<&str> = records.iter().filter_map(|r| r["id"].as_str()).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "a test reported twice: {ids:#?}");
+    assert_eq!(outcomes(&records), whole, "{err}");
+    assert_eq!(
+        whole["tests/test_split_big.py::TestInOrder::test_2_second"].0,
+        "passed"
+    );
+    assert_eq!(whole["tests/test_split_big.py::test_fails"].0, "failed");
+    // The file is done once, when both parts are (the progress lines).
+    let done = err
+        .lines()
+        .filter(|l| l.starts_with('[') && l.contains("test_split_big.py"))
+        .count();
+    assert_eq!(done, 1, "{err}");
+    // Without zygotes the flag is not applied, and says so.
+    let (fresh, records) = run_suite(
+        &dir,
+        &tests,
+        &["-j", "2", "--split-files", "--fresh-guests"],
+    );
+    assert!(
+        stderr(&fresh).contains("--split-files is not applied under --fresh-guests"),
+        "{}",
+        stderr(&fresh)
+    );
+    assert_eq!(outcomes(&records), whole);
     let _ = fs::remove_dir_all(&dir);
 }

@@ -92,6 +92,15 @@ impl Backend {
         }
     }
 
+    /// How long the calling thread's guests waited, since the last call,
+    /// for a start they share (a zygote's boot): not any one file's time.
+    pub fn take_shared_wait(&self) -> std::time::Duration {
+        match self {
+            Backend::Zygote(_) => super::zygote::take_boot_wait(),
+            _ => std::time::Duration::ZERO,
+        }
+    }
+
     /// Start the guest `spec` describes and run it to its end.
     pub fn run(&self, spec: &GuestSpec) -> Result<GuestEnd> {
         match self {

@@ -44,7 +44,8 @@ pub enum Channel {
 pub enum Msg {
     /// A test finished.
     Record(TestRecord),
-    /// A file finished; `seconds` is its wall time (for scheduling).
+    /// A file (or a part of one) finished; `seconds` is its wall time (for
+    /// scheduling).
     FileDone {
         /// The suite's package.
         package: String,

@@ -221,6 +221,15 @@ pub struct RunArgs {
     /// not change an outcome. Only Wasmtime runs have zygotes.
     #[arg(long)]
     pub fresh_guests: bool,
+    /// With `-j` over 1, split a test file that would hold up the run
+    /// (expected, from earlier runs, to take longer than its share of the
+    /// workers) into parts run side by side, as pytest-xdist spreads a
+    /// file's tests. Each part is a contiguous run of the file's tests (a
+    /// class's tests, and a function's parametrizations, stay together) in
+    /// a child of its own: module- and session-scoped fixtures run once per
+    /// part, and which files are split depends on earlier runs' times.
+    #[arg(long)]
+    pub split_files: bool,
     /// Extra arguments for pytest, after `--` (e.g. `-- -W ignore::DeprecationWarning`).
     #[arg(last = true, value_name = "PYTEST_ARGS")]
     pub pytest_args: Vec<String>,
@@ -239,6 +248,7 @@ impl Default for RunArgs {
             no_test_deps: false,
             hash_seed: HashSeed::default(),
             fresh_guests: false,
+            split_files: false,
             pytest_args: Vec::new(),
         }
     }

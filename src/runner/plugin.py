@@ -90,6 +90,37 @@ def _resume_ids():
         return set()
 
 
+def _scope(item):
+    """What keeps tests together when a file is split: their class, else
+    their function (its parametrizations)."""
+    for node in item.listchain()[::-1]:
+        if isinstance(node, pytest.Class):
+            return node.nodeid
+    parent = item.parent.nodeid if item.parent is not None else ""
+    return (parent, getattr(item, "originalname", None) or item.name)
+
+
+def _part(items):
+    """The items of this job's part (``PYODIDE_TEST_PART=K/N``) of its
+    file: the file's tests in N contiguous runs of about equal length,
+    never splitting a class or a function's parametrizations; the runner
+    gives the parts to different workers. All of them without a part."""
+    spec = os.environ.get("PYODIDE_TEST_PART")
+    if not spec:
+        return items
+    k, n = (int(x) for x in spec.split("/"))
+    kept = []
+    last, start = None, 0
+    for index, item in enumerate(items):
+        scope = _scope(item)
+        if scope != last:
+            last, start = scope, index
+        # A run of one scope belongs to the part its first test falls in.
+        if start * n // max(len(items), 1) == k - 1:
+            kept.append(item)
+    return kept
+
+
 def _longrepr_message(report):
     """The failure's message: the exception line, else the last line."""
     lr = report.longrepr
@@ -197,7 +228,8 @@ class _Tracker:
             (pair for path in wanted for pair in by_path.get(path, ())),
             key=lambda pair: pair[0],
         )
-        session.items[:] = [item for _, item in kept if item.nodeid not in resume]
+        part = _part([item for _, item in kept])
+        session.items[:] = [item for item in part if item.nodeid not in resume]
         session.testscollected = len(session.items)
         session.testsfailed = len(failures)
         session.shouldstop = False
@@ -220,6 +252,11 @@ class _Tracker:
     def pytest_collection_modifyitems(self, session, config, items):
         # Read here, not at configuration: a zygote configures pytest once
         # for every file, and a resumed job's list comes with the job.
+        part = _part(items)
+        if len(part) != len(items):
+            # The other parts' tests are not this job's: not deselected
+            # (nothing reports them), as if never collected.
+            items[:] = part
         resume = _resume_ids()
         if not resume:
             return

@@ -1,12 +1,15 @@
-//! The scheduler: test files of every suite go to `-j N` workers (rayon
+//! The scheduler: test files of every suite (or, with `--split-files`,
+//! parts of the longest: see [`split_long`]) go to `-j N` workers (rayon
 //! threads, each running its own Wasmtime stores), longest first; results
-//! reach the [`Reporter`] on the calling thread as they arrive.
+//! reach the [`Reporter`] on the calling thread as they arrive, a split
+//! file's as one file's.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
@@ -18,7 +21,7 @@ use super::suite::Suite;
 use super::worker::{self, WorkerConfig};
 use crate::host::engine::HOST_THREAD_STACK_BYTES;
 
-/// One job: a test file of a suite.
+/// One job: a test file of a suite, or a part of one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
     /// Index into the suites.
@@ -27,7 +30,13 @@ pub struct Job {
     pub file: String,
     /// Expected seconds (previous runs, else from the file's size).
     pub estimate: f64,
+    /// Part K of N of the file's tests (see [`split_long`]); `None`: all.
+    pub part: Option<(u32, u32)>,
 }
+
+/// A file is split only when it is expected to take this long at least:
+/// each part pays a child's start and the file's module-level setup.
+const SPLIT_MIN_SECS: f64 = 0.5;
 
 /// Known wall times of test files: package -> file -> seconds.
 pub type Durations = BTreeMap<String, BTreeMap<String, f64>>;
@@ -77,15 +86,58 @@ pub fn plan(suites: &[Suite], partition: Option<(u32, u32)>, known: &Durations) 
                 suite,
                 file,
                 estimate,
+                part: None,
             }
         })
         .collect();
+    sort_longest_first(&mut jobs);
+    jobs
+}
+
+fn sort_longest_first(jobs: &mut [Job]) {
     jobs.sort_by(|a, b| {
         b.estimate
             .total_cmp(&a.estimate)
             .then_with(|| a.file.cmp(&b.file))
+            .then_with(|| a.part.cmp(&b.part))
     });
-    jobs
+}
+
+/// Split the pytest files that would hold up a run on `threads` workers
+/// into parts, each a contiguous run of the file's tests (a class's tests,
+/// or a function's parametrizations, stay together), as pytest-xdist
+/// spreads a file's tests: a file expected to take more than the run's
+/// share of one worker (the total over `threads`), and half a second at
+/// least, becomes as many parts as it has shares (at most `threads`).
+/// Each part runs in a guest of its own, so the file's module- and
+/// session-scoped fixtures run once per part.
+pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize) -> Vec<Job> {
+    let total: f64 = jobs.iter().map(|j| j.estimate).sum();
+    if threads < 2 || total <= 0.0 {
+        return jobs;
+    }
+    let share = total / threads as f64;
+    let mut out = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let splittable = job.part.is_none()
+            && suites[job.suite].driver == super::suite::Driver::Pytest
+            && job.estimate >= SPLIT_MIN_SECS
+            && job.estimate > share;
+        if !splittable {
+            out.push(job);
+            continue;
+        }
+        let n = ((job.estimate / share).ceil() as usize).clamp(2, threads) as u32;
+        for k in 1..=n {
+            out.push(Job {
+                estimate: job.estimate / n as f64,
+                part: Some((k, n)),
+                ..job.clone()
+            });
+        }
+    }
+    sort_longest_first(&mut out);
+    out
 }
 
 /// Durations remembered in the cache (`durations.json`), then filled in
@@ -176,6 +228,20 @@ pub fn run(
     reporter: &mut dyn RecordSink,
 ) -> Result<RunSummary> {
     let threads = threads.max(1).min(jobs.len().max(1));
+    // A file run in parts is done when its last part is; a record that
+    // every part sends (a collection error of the file) counts once.
+    // (package, file) -> (parts left, their seconds).
+    let mut parts: BTreeMap<(String, String), (u32, f64)> = BTreeMap::new();
+    for job in &jobs {
+        if let Some((_, n)) = job.part {
+            let key = (suites[job.suite].package.clone(), job.file.clone());
+            parts.insert(key, (n, 0.0));
+        }
+    }
+    let mut seen_in_parts: HashSet<(String, String)> = HashSet::new();
+    // PYODIDE_TEST_TIMING: when each job ran, from the run's start.
+    let timing = std::env::var_os("PYODIDE_TEST_TIMING").is_some();
+    let run_started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .stack_size(HOST_THREAD_STACK_BYTES)
@@ -198,9 +264,21 @@ pub fn run(
                     let job = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                     let Some(job) = job else { break };
                     let suite = &suites[job.suite];
+                    let job_started = Instant::now();
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        worker::run_file(backend, suite, &job.file, cfg, &tx)
+                        worker::run_file(backend, suite, &job.file, job.part, cfg, &tx)
                     }));
+                    if timing {
+                        let part = job.part.map(|(k, n)| format!(" (part {k}/{n})"));
+                        eprintln!(
+                            "pyodide-test: {} {}{}: {:.3} s to {:.3} s",
+                            std::thread::current().name().unwrap_or("worker"),
+                            job.file,
+                            part.unwrap_or_default(),
+                            (job_started - run_started).as_secs_f64(),
+                            run_started.elapsed().as_secs_f64()
+                        );
+                    }
                     let problem = match result {
                         Ok(Ok(())) => None,
                         Ok(Err(e)) => Some(format!("{e:#}")),
@@ -227,6 +305,15 @@ pub fn run(
         for msg in rx {
             match msg {
                 Msg::Record(record) => {
+                    if !parts.is_empty() {
+                        let file = record.id.split("::").next().unwrap_or(&record.id);
+                        let key = (record.package.clone(), file.to_string());
+                        if parts.contains_key(&key)
+                            && !seen_in_parts.insert((record.package.clone(), record.id.clone()))
+                        {
+                            continue;
+                        }
+                    }
                     summary.records += 1;
                     if failure.is_none()
                         && let Err(e) = reporter.record(&record)
@@ -241,8 +328,16 @@ pub fn run(
                 Msg::FileDone {
                     package,
                     file,
-                    seconds,
+                    mut seconds,
                 } => {
+                    if let Some((left, sum)) = parts.get_mut(&(package.clone(), file.clone())) {
+                        *left -= 1;
+                        *sum += seconds;
+                        if *left > 0 {
+                            continue;
+                        }
+                        seconds = *sum;
+                    }
                     reporter.file_done(&package, &file);
                     if seconds > 0.0 {
                         summary
@@ -316,6 +411,82 @@ mod tests {
         sorted.sort();
         assert_eq!(seen, sorted);
         assert_eq!(all.len(), 5);
+    }
+
+    fn known(pkg: &str, times: &[(&str, f64)]) -> Durations {
+        let mut known = Durations::new();
+        let entry = known.entry(pkg.into()).or_default();
+        for (f, t) in times {
+            entry.insert(f.to_string(), *t);
+        }
+        known
+    }
+
+    #[test]
+    fn a_file_that_would_hold_up_the_run_is_split() {
+        let suites = vec![suite(
+            "a",
+            &[("t/big.py", 10), ("t/mid.py", 10), ("t/small.py", 10)],
+        )];
+        let times = known(
+            "a",
+            &[("t/big.py", 6.0), ("t/mid.py", 1.5), ("t/small.py", 0.5)],
+        );
+        let parts = |threads| {
+            split_long(plan(&suites, None, &times), &suites, threads)
+                .into_iter()
+                .map(|j| (j.file, j.part))
+                .collect::<Vec<_>>()
+        };
+        // Two workers: a share is 4 s; big.py (6 s) becomes two parts of
+        // 3 s, run first.
+        assert_eq!(
+            parts(2),
+            vec![
+                ("t/big.py".into(), Some((1, 2))),
+                ("t/big.py".into(), Some((2, 2))),
+                ("t/mid.py".into(), None),
+                ("t/small.py".into(), None),
+            ]
+        );
+        // Four workers (a share of 2 s): three parts, never more parts
+        // than workers; mid.py is within its share.
+        let four = parts(4);
+        assert_eq!(four.len(), 5, "{four:?}");
+        assert!(
+            four[..3]
+                .iter()
+                .all(|(f, p)| f == "t/big.py" && p.unwrap().1 == 3)
+        );
+        // Sixteen (a share of 0.5 s): big.py in twelve parts, mid.py in
+        // three.
+        let sixteen = parts(16);
+        let count = |name: &str| sixteen.iter().filter(|(f, _)| f == name).count();
+        assert_eq!(
+            (count("t/big.py"), count("t/mid.py"), count("t/small.py")),
+            (12, 3, 1)
+        );
+        // One worker: nothing to spread over.
+        assert!(parts(1).iter().all(|(_, p)| p.is_none()));
+    }
+
+    #[test]
+    fn short_files_and_other_drivers_are_never_split() {
+        // Under half a second, however uneven the run.
+        let suites = vec![suite("a", &[("t/big.py", 10), ("t/small.py", 10)])];
+        let times = known("a", &[("t/big.py", 0.4), ("t/small.py", 0.01)]);
+        let jobs = split_long(plan(&suites, None, &times), &suites, 2);
+        assert!(jobs.iter().all(|j| j.part.is_none()), "{jobs:?}");
+        // CPython's suite (its driver is not pytest).
+        let mut cpython = suite("cpython", &[("test_big", 10), ("test_small", 10)]);
+        cpython.driver = crate::runner::suite::Driver::Unittest {
+            testdir: "/lib/python3.14".into(),
+            resources: Vec::new(),
+        };
+        let suites = vec![cpython];
+        let times = known("cpython", &[("test_big", 60.0), ("test_small", 1.0)]);
+        let jobs = split_long(plan(&suites, None, &times), &suites, 2);
+        assert!(jobs.iter().all(|j| j.part.is_none()), "{jobs:?}");
     }
 
     #[test]

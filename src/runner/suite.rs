@@ -24,6 +24,9 @@ pub const PLUGIN_MODULE: &str = "_pyodide_test_plugin";
 /// The variable that names, to a guest's driver, the file of the node ids
 /// that already have a result (a file resumed after a crash).
 pub const RESUME_VAR: &str = "PYODIDE_TEST_RESUME";
+/// The variable that gives a job's part of its file's tests, `K/N` (see
+/// [`super::scheduler::split_long`]); the plugin keeps that part.
+pub const PART_VAR: &str = "PYODIDE_TEST_PART";
 
 /// A package's suite, ready to run.
 #[derive(Debug, Clone)]

@@ -84,6 +84,9 @@ pub struct Plan {
     /// Test files start in children of a zygote per suite (Wasmtime; not
     /// with `--fresh-guests`).
     pub zygotes: bool,
+    /// `--split-files`: files that would hold up a zygotes' run are split
+    /// between its workers.
+    pub split_files: bool,
     /// When the setup started.
     pub started: Instant,
     /// The name the build's snapshots are kept under.
@@ -260,6 +263,7 @@ pub fn plan_suites(
         max_fs_given: opts.run.max_fs.is_some(),
         hash_seed,
         zygotes: !opts.run.fresh_guests,
+        split_files: opts.run.split_files,
         started,
         key: setup.key,
         rewritten,
@@ -346,15 +350,28 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
             }
         })
     };
+    // Forking a part of a file costs a child, not a guest's start: only
+    // zygotes' runs split the files that would hold them up.
+    let zygotes = matches!(backend, Backend::Zygote(_));
+    if plan.split_files && !zygotes {
+        let runtime = if runtime == Runtime::Node {
+            "--runtime node"
+        } else {
+            "--fresh-guests"
+        };
+        warn_unhonoured(
+            "--split-files",
+            runtime,
+            "each part of a file would pay a whole start",
+        );
+    }
+    let jobs = if zygotes && plan.split_files {
+        scheduler::split_long(plan.jobs.clone(), &plan.suites, plan.threads)
+    } else {
+        plan.jobs.clone()
+    };
     let run_started = Instant::now();
-    let result = scheduler::run(
-        &backend,
-        &plan.suites,
-        plan.jobs.clone(),
-        plan.threads,
-        &cfg,
-        sink,
-    );
+    let result = scheduler::run(&backend, &plan.suites, jobs, plan.threads, &cfg, sink);
     drop(done);
     let _ = watcher.join();
     Ok(PlanRun {

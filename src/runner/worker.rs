@@ -19,7 +19,7 @@ use anyhow::Result;
 use super::backend::Backend;
 use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
-use super::suite::{Driver, RESUME_VAR, Suite};
+use super::suite::{Driver, PART_VAR, RESUME_VAR, Suite};
 use crate::host::spec::{
     EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
 };
@@ -60,16 +60,19 @@ enum Stop {
     Exit(i32),
 }
 
-/// Run one test file of `suite` to the end, restarting the guest after
+/// Run one test file of `suite` (or its part K of N: see
+/// [`super::scheduler::split_long`]) to the end, restarting the guest after
 /// crashes; results go to `tx` as they happen.
 pub fn run_file(
     backend: &Backend,
     suite: &Suite,
     file: &str,
+    part: Option<(u32, u32)>,
     cfg: &WorkerConfig,
     tx: &Sender<Msg>,
 ) -> Result<()> {
     let started = Instant::now();
+    backend.take_shared_wait();
     // Node's crash reasons come from its stderr already.
     let node = matches!(backend, Backend::Node(_));
     let mut collected: Vec<String> = Vec::new();
@@ -90,7 +93,7 @@ pub fn run_file(
         }
         let done_before = done.len();
         let progress = Arc::new(Mutex::new(Progress::resuming(done.clone())));
-        let stop = run_guest(backend, suite, file, cfg, tx, &progress, &done)?;
+        let stop = run_guest(backend, suite, file, part, cfg, tx, &progress, &done)?;
         let p = std::mem::take(&mut *progress.lock().unwrap_or_else(|e| e.into_inner()));
         if std::env::var_os("PYODIDE_TEST_DEBUG").is_some() {
             // The guest's own output, for looking into a job.
@@ -242,16 +245,22 @@ pub fn run_file(
     let _ = tx.send(Msg::FileDone {
         package: suite.package.clone(),
         file: file.to_string(),
-        seconds: started.elapsed().as_secs_f64(),
+        // The file's own time (for planning runs): not the suite's boot.
+        seconds: started
+            .elapsed()
+            .saturating_sub(backend.take_shared_wait())
+            .as_secs_f64(),
     });
     Ok(())
 }
 
 /// Start one guest on the file; `None` when the session finished.
+#[allow(clippy::too_many_arguments)]
 fn run_guest(
     backend: &Backend,
     suite: &Suite,
     file: &str,
+    part: Option<(u32, u32)>,
     cfg: &WorkerConfig,
     tx: &Sender<Msg>,
     progress: &Arc<Mutex<Progress>>,
@@ -286,6 +295,9 @@ fn run_guest(
     if !suite.modules.is_empty() {
         spec.env
             .push(("PYODIDE_TEST_PACKAGE".into(), suite.modules.join(",")));
+    }
+    if let Some((k, n)) = part {
+        spec.env.push((PART_VAR.into(), format!("{k}/{n}")));
     }
     if !done.is_empty() {
         let mut list: Vec<&str> = done.iter().map(String::as_str).collect();

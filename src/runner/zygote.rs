@@ -29,7 +29,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use base64::Engine as _;
@@ -37,7 +37,7 @@ use base64::Engine as _;
 use super::dist::{Dist, DistSource};
 use super::fetch;
 use super::module::{ensure_compiled, load_module_with};
-use super::suite::{Driver, RESUME_VAR, Suite};
+use super::suite::{Driver, PART_VAR, RESUME_VAR, Suite};
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
 use crate::host::spec::{FileSet, GuestEnd, GuestSpec, file_set, site_packages};
@@ -110,6 +110,26 @@ impl BootSlot {
         let slot = self.zygote.lock().unwrap_or_else(|e| e.into_inner());
         slot.as_ref().and_then(|z| z.as_ref().ok().cloned())
     }
+}
+
+thread_local! {
+    /// How long this thread's jobs waited for zygotes to boot (see
+    /// [`take_boot_wait`]).
+    static BOOT_WAIT: std::cell::Cell<Duration> = const { std::cell::Cell::new(Duration::ZERO) };
+}
+
+/// How long the calling thread waited for zygotes to boot since the last
+/// call: time of the suite's, not of the job that happened to wait.
+pub fn take_boot_wait() -> Duration {
+    BOOT_WAIT.with(|w| w.replace(Duration::ZERO))
+}
+
+/// `f()`, its time counted as waiting for a boot.
+fn waiting_for_boot<T>(f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    BOOT_WAIT.with(|w| w.set(w.get() + started.elapsed()));
+    out
 }
 
 /// What starting a zygote process needs.
@@ -217,10 +237,14 @@ impl ZygoteBackend {
         let zygote = {
             let mut slot = suite.zygote.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
-                *slot = Some(self.launcher.start(&suite.boot).map(Arc::new).map_err(|e| {
-                    eprintln!("pyodide-test: warning: {e:#}; running in-process");
-                    format!("{e:#}")
-                }));
+                *slot = Some(
+                    waiting_for_boot(|| self.launcher.start(&suite.boot))
+                        .map(Arc::new)
+                        .map_err(|e| {
+                            eprintln!("pyodide-test: warning: {e:#}; running in-process");
+                            format!("{e:#}")
+                        }),
+                );
             }
             match slot.as_ref().expect("set above") {
                 Ok(z) => z.clone(),
@@ -241,10 +265,14 @@ impl ZygoteBackend {
         if job.module != "pytest" || !groups.iter().any(|g| g.contains(file)) {
             return None;
         }
-        // A resumed file's list of finished tests comes with its job; the
-        // rest of the environment is the zygote's, set before pytest starts.
-        let (rest, env): (Vec<_>, Vec<_>) =
-            job.env.iter().cloned().partition(|(k, _)| k == RESUME_VAR);
+        // A resumed file's list of finished tests and a part's number come
+        // with its job; the rest of the environment is the zygote's, set
+        // before pytest starts.
+        let (rest, env): (Vec<_>, Vec<_>) = job
+            .env
+            .iter()
+            .cloned()
+            .partition(|(k, _)| k == RESUME_VAR || k == PART_VAR);
         let slot = {
             let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
             if !zygotes.iter().any(|z| z.prefix == prefix && z.env == env) {
@@ -283,7 +311,7 @@ impl ZygoteBackend {
                 .slot
                 .clone()
         };
-        let zygote = slot.wait().ok()?;
+        let zygote = waiting_for_boot(|| slot.wait()).ok()?;
         Some((
             zygote,
             Job {

@@ -44,6 +44,16 @@ pub fn build_wheel(dir: &Path) -> PathBuf {
 
 /// Run the suite of `crashy` with the tests in `tests`.
 pub fn run_suite(dir: &Path, tests: &Path, extra: &[&str]) -> (Output, Vec<serde_json::Value>) {
+    run_suite_with(dir, tests, extra, &[])
+}
+
+/// [`run_suite`] with more environment variables for the runner.
+pub fn run_suite_with(
+    dir: &Path,
+    tests: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Output, Vec<serde_json::Value>) {
     let wheel = build_wheel(dir);
     let json = dir.join("out.jsonl");
     let out = Command::new(exe())
@@ -61,6 +71,7 @@ pub fn run_suite(dir: &Path, tests: &Path, extra: &[&str]) -> (Output, Vec<serde
         .current_dir(dir)
         // Says when each zygote has booted (on stderr).
         .env("PYODIDE_TEST_TIMING", "1")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("running pyodide-test");
