@@ -471,6 +471,23 @@ def pytest_collection(session):
         tracker.narrow(session, files)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """A zygote's child whose file failed to collect ends here, as pytest
+    would end the session (interrupted: status 2), without the
+    interruption's traceback that pytest formats for its summary (about
+    0.2 s, parsing its own sources), which the child never prints."""
+    end = getattr(sys, "_pyodide_test_end", None)
+    if end is None or not session.testsfailed:
+        return None
+    if session.config.option.continue_on_collection_errors:
+        return None
+    tracker = session.config.pluginmanager.get_plugin("pyodide-test-tracker")
+    if tracker is not None:
+        tracker.finish(pytest.ExitCode.INTERRUPTED)
+    end(int(pytest.ExitCode.INTERRUPTED))
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_sessionfinish(session, exitstatus):
     """The file's tests have run and are reported: the session is done,
