@@ -19,13 +19,22 @@ fn test_file(name: &str, expected: i32) -> String {
 
 /// The kept table that holds the modules of the crashy suite's tests.
 fn kept_table() -> Option<PathBuf> {
-    fs::read_dir(cache_root().join("rewritten"))
-        .ok()?
-        .flatten()
+    kept_tables().into_iter().next()
+}
+
+/// Every kept table with a `test_one.py` of the `crashy` suite: this
+/// test's, and those other tests' suites left (the suites of
+/// `tests/zygote.rs` have a `test_one.py` too).
+fn kept_tables() -> Vec<PathBuf> {
+    let Ok(dir) = fs::read_dir(cache_root().join("rewritten")) else {
+        return Vec::new();
+    };
+    dir.flatten()
         .map(|e| e.path())
-        .find(|p| {
+        .filter(|p| {
             fs::read_to_string(p).is_ok_and(|t| t.contains("/crashy-tests/tests/test_one.py"))
         })
+        .collect()
 }
 
 /// Both tests' suites have the same key, so the same kept table.
@@ -33,7 +42,9 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn check(mode: &[&str], name: &str) {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(stale) = kept_table() {
+    // Tables of earlier runs, this test's or others', would be found
+    // instead of the one this run keeps.
+    for stale in kept_tables() {
         let _ = fs::remove_file(stale);
     }
     let dir = scratch(name);
