@@ -234,22 +234,19 @@ impl ZygoteBackend {
         if let Some((zygote, job)) = self.pytest_zygote(suite, &job) {
             return run(&zygote, &job);
         }
-        let zygote = {
+        // The first job boots the zygote; the others wait for the lock.
+        let booted = waiting_for_boot(|| {
             let mut slot = suite.zygote.lock().unwrap_or_else(|e| e.into_inner());
             if slot.is_none() {
-                *slot = Some(
-                    waiting_for_boot(|| self.launcher.start(&suite.boot))
-                        .map(Arc::new)
-                        .map_err(|e| {
-                            eprintln!("pyodide-test: warning: {e:#}; running in-process");
-                            format!("{e:#}")
-                        }),
-                );
+                *slot = Some(self.launcher.start(&suite.boot).map(Arc::new).map_err(|e| {
+                    eprintln!("pyodide-test: warning: {e:#}; running in-process");
+                    format!("{e:#}")
+                }));
             }
-            match slot.as_ref().expect("set above") {
-                Ok(z) => z.clone(),
-                Err(_) => return self.module.run(spec),
-            }
+            slot.as_ref().expect("set above").clone()
+        });
+        let Ok(zygote) = booted else {
+            return self.module.run(spec);
         };
         run(&zygote, &job)
     }
