@@ -361,8 +361,22 @@ def test_abort():
     os.abort()
 
 def test_slow_c():
-    time.sleep(0.2)
+    time.sleep(0.6)
 "#;
+
+/// From a run's output with `PYODIDE_TEST_DEBUG`: how many tests each
+/// guest of `file` reported (pytest's progress characters).
+fn tests_per_guest(err: &str, file: &str) -> Vec<usize> {
+    let mut ran = Vec::new();
+    let mut lines = err.lines();
+    while let Some(line) = lines.next() {
+        if line.contains(&format!("{file}: stdout ---")) {
+            let progress = lines.next().unwrap_or("");
+            ran.push(progress.chars().filter(|c| ".F".contains(*c)).count());
+        }
+    }
+    ran
+}
 
 #[test]
 fn a_split_file_gives_the_outcomes_of_the_whole_file() {
@@ -389,14 +403,7 @@ fn a_split_file_gives_the_outcomes_of_the_whole_file() {
     // The guests of the parts (one more after the abort) each ran some of
     // the ten tests that report (not the one that aborts), and together
     // all of them.
-    let mut ran = Vec::new();
-    let mut lines = err.lines();
-    while let Some(line) = lines.next() {
-        if line.contains("test_split_big.py: stdout ---") {
-            let progress = lines.next().unwrap_or("");
-            ran.push(progress.chars().filter(|c| ".F".contains(*c)).count());
-        }
-    }
+    let ran = tests_per_guest(&err, "test_split_big.py");
     assert!(
         ran.len() >= 2 && ran.iter().sum::<usize>() == 10 && ran.iter().all(|&n| n < 10),
         "{ran:?}\n{err}"
@@ -426,6 +433,21 @@ fn a_split_file_gives_the_outcomes_of_the_whole_file() {
         .filter(|l| l.starts_with('[') && l.contains("test_split_big.py"))
         .count();
     assert_eq!(done, 1, "{err}");
+    // That run kept the tests' times: now the parts are cut by time, not
+    // by number. The first part is the four parametrizations, the class
+    // and the two slow tests (eight that report, 0.8 s); the second,
+    // from test_fails (its 0.6 s test after the abort).
+    let (out, records) = run_suite_with(
+        &dir,
+        &tests,
+        &["-j", "2", "--split-files"],
+        &[("PYODIDE_TEST_DEBUG", "1")],
+    );
+    let err = stderr(&out);
+    let mut ran = tests_per_guest(&err, "test_split_big.py");
+    ran.sort();
+    assert_eq!(ran, [1, 1, 8], "{err}");
+    assert_eq!(outcomes(&records), whole, "{err}");
     // Without zygotes the flag is not applied, and says so.
     let (fresh, records) = run_suite(
         &dir,

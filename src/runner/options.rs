@@ -224,11 +224,13 @@ pub struct RunArgs {
     /// With `-j` over 1, split a test file that would hold up the run
     /// (expected, from earlier runs, to take longer than its share of the
     /// workers) into parts run side by side, as pytest-xdist spreads a
-    /// file's tests. Each part is a contiguous run of about as many of the
-    /// file's tests (a class's tests, and a function's parametrizations,
-    /// stay together) in a child of its own, so a file whose time is in a
-    /// few tests gains little. Module- and session-scoped fixtures run once
-    /// per part, and which files are split depends on earlier runs' times.
+    /// file's tests. Each part is a contiguous run of the file's tests (a
+    /// class's tests, and a function's parametrizations, stay together) in
+    /// a child of its own, cut by the tests' times in the last run that
+    /// split it (the first time, by number of tests); a file whose time is
+    /// in one test gains little. Module- and session-scoped fixtures run
+    /// once per part, and which files are split depends on earlier runs'
+    /// times.
     #[arg(long)]
     pub split_files: bool,
     /// Extra arguments for pytest, after `--` (e.g. `-- -W ignore::DeprecationWarning`).

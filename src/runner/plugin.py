@@ -102,13 +102,24 @@ def _scope(item):
 
 def _part(items):
     """The items of this job's part (``PYODIDE_TEST_PART=K/N``) of its
-    file: the file's tests in N contiguous runs of about equal length,
-    never splitting a class or a function's parametrizations; the runner
-    gives the parts to different workers. All of them without a part."""
+    file: the file's tests in N contiguous runs, cut where the runner says
+    (``PYODIDE_TEST_PART_CUTS``: by the tests' times in an earlier run),
+    else of about as many tests, never splitting a class or a function's
+    parametrizations; the runner gives the parts to different workers.
+    All of them without a part."""
     spec = os.environ.get("PYODIDE_TEST_PART")
     if not spec:
         return items
     k, n = (int(x) for x in spec.split("/"))
+    cuts = os.environ.get("PYODIDE_TEST_PART_CUTS")
+    if cuts:
+        # Cut by the tests' times (the runner's choice), when every cut is
+        # still a test here, in order: every part decides alike.
+        index = {item.nodeid: i for i, item in enumerate(items)}
+        starts = [index.get(c) for c in cuts.split("\n")]
+        if len(starts) == n - 1 and None not in starts and starts == sorted(starts):
+            bounds = [0] + starts + [len(items)]
+            return items[bounds[k - 1] : bounds[k]]
     kept = []
     last, start = None, 0
     for index, item in enumerate(items):

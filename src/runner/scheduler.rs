@@ -4,7 +4,7 @@
 //! reach the [`Reporter`] on the calling thread as they arrive, a split
 //! file's as one file's.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
@@ -32,7 +32,21 @@ pub struct Job {
     pub estimate: f64,
     /// Part K of N of the file's tests (see [`split_long`]); `None`: all.
     pub part: Option<(u32, u32)>,
+    /// With a part: the first test of each part after the first, cut by
+    /// the tests' known times; empty: parts of about as many tests.
+    pub cuts: Vec<String>,
 }
+
+/// Known times of the tests of files a run may split (those that took
+/// [`SPLIT_MIN_SECS`] at least): package -> file -> (test id, seconds), in
+/// the order they ran.
+pub type TestTimes = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
+
+/// A job's part number (0: the whole file) and its tests in their order.
+type PartOrder = (u32, Vec<String>);
+
+/// Where [`TestTimes`] are kept in the cache.
+const TEST_TIMES_FILE: &str = "test-times.json";
 
 /// A file is split only when it is expected to take this long at least:
 /// each part pays a child's start and the file's module-level setup.
@@ -87,6 +101,7 @@ pub fn plan(suites: &[Suite], partition: Option<(u32, u32)>, known: &Durations) 
                 file,
                 estimate,
                 part: None,
+                cuts: Vec::new(),
             }
         })
         .collect();
@@ -111,7 +126,7 @@ fn sort_longest_first(jobs: &mut [Job]) {
 /// least, becomes as many parts as it has shares (at most `threads`).
 /// Each part runs in a guest of its own, so the file's module- and
 /// session-scoped fixtures run once per part.
-pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize) -> Vec<Job> {
+pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize, times: &TestTimes) -> Vec<Job> {
     let total: f64 = jobs.iter().map(|j| j.estimate).sum();
     if threads < 2 || total <= 0.0 {
         return jobs;
@@ -127,17 +142,123 @@ pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize) -> Vec<Job> 
             out.push(job);
             continue;
         }
-        let n = ((job.estimate / share).ceil() as usize).clamp(2, threads) as u32;
-        for k in 1..=n {
+        let n = ((job.estimate / share).ceil() as usize).clamp(2, threads);
+        let tests = times
+            .get(&suites[job.suite].package)
+            .and_then(|files| files.get(&job.file))
+            .filter(|t| !t.is_empty());
+        let parts: Vec<(f64, Vec<String>)> = match tests {
+            // Cut by the tests' times: each part's estimate is its share.
+            Some(tests) => {
+                let cut = cut_by_time(tests, n);
+                let total: f64 = cut
+                    .iter()
+                    .map(|(secs, _)| secs)
+                    .sum::<f64>()
+                    .max(f64::MIN_POSITIVE);
+                let cuts: Vec<String> =
+                    cut.iter().skip(1).map(|(_, first)| first.clone()).collect();
+                cut.iter()
+                    .map(|(secs, _)| (job.estimate * secs / total, cuts.clone()))
+                    .collect()
+            }
+            None => vec![(job.estimate / n as f64, Vec::new()); n],
+        };
+        if parts.len() < 2 {
+            out.push(job);
+            continue;
+        }
+        let n = parts.len() as u32;
+        for (k, (estimate, cuts)) in (1..=n).zip(parts) {
             out.push(Job {
-                estimate: job.estimate / n as f64,
+                estimate,
                 part: Some((k, n)),
+                cuts,
                 ..job.clone()
             });
         }
     }
     sort_longest_first(&mut out);
     out
+}
+
+/// What keeps tests together in a part: their class (`FILE::Class`),
+/// else their function (`FILE::test`, every parametrization).
+fn scope(id: &str) -> &str {
+    let base = match id.find('[') {
+        Some(i) => &id[..i],
+        None => id,
+    };
+    match base.rsplit_once("::") {
+        Some((head, _)) if head.contains("::") => head,
+        _ => base,
+    }
+}
+
+/// Cut a file's tests (id, seconds, in their order) into at most `n`
+/// contiguous parts of about equal time, never inside a [`scope`]: each
+/// part's (seconds, first test). A scope belongs to the part in which its
+/// first test starts, by the time before it.
+fn cut_by_time(tests: &[(String, f64)], n: usize) -> Vec<(f64, String)> {
+    let total: f64 = tests.iter().map(|(_, t)| t.max(0.0)).sum();
+    let mut parts: Vec<(f64, String)> = Vec::new();
+    let (mut before, mut last_scope, mut part) = (0.0, None, 0usize);
+    for (id, secs) in tests {
+        let here = scope(id);
+        if last_scope != Some(here) {
+            last_scope = Some(here);
+            let wanted = if total > 0.0 {
+                ((before / total * n as f64) as usize).min(n - 1)
+            } else {
+                0
+            };
+            if parts.is_empty() || wanted > part {
+                part = wanted;
+                parts.push((0.0, id.clone()));
+            }
+        }
+        if let Some(last) = parts.last_mut() {
+            last.0 += secs.max(0.0);
+        }
+        before += secs.max(0.0);
+    }
+    parts
+}
+
+/// Test times remembered in the cache (see [`TestTimes`]).
+pub fn load_test_times(cache: &Path) -> TestTimes {
+    std::fs::read_to_string(cache.join(TEST_TIMES_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Remember the tests' times of this run's long files, merged into what
+/// the cache has now (other runs may have saved since).
+pub fn save_test_times(cache: &Path, summary: &RunSummary) -> Result<()> {
+    let mut latest = load_test_times(cache);
+    let mut changed = false;
+    for (pkg, files) in &summary.tests {
+        for (file, tests) in files {
+            let secs = summary.durations.get(pkg).and_then(|d| d.get(file));
+            if secs.is_some_and(|s| *s >= SPLIT_MIN_SECS) {
+                latest
+                    .entry(pkg.clone())
+                    .or_default()
+                    .insert(file.clone(), tests.clone());
+                changed = true;
+            }
+        }
+    }
+    if !changed {
+        return Ok(());
+    }
+    std::fs::create_dir_all(cache)?;
+    let tmp = cache.join(format!(".test-times-{}.json", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string(&latest)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, cache.join(TEST_TIMES_FILE))?;
+    Ok(())
 }
 
 /// Durations remembered in the cache (`durations.json`), then filled in
@@ -197,6 +318,8 @@ pub struct RunSummary {
     pub records: usize,
     /// Rewritten test modules pytest wrote, by package.
     pub rewritten: BTreeMap<String, Vec<super::rewritten::Rewritten>>,
+    /// The tests' times of the files that finished, in their order.
+    pub tests: TestTimes,
 }
 
 /// Where the results of a run go, on the scheduler's calling thread: the
@@ -239,6 +362,10 @@ pub fn run(
         }
     }
     let mut seen_in_parts: HashSet<(String, String)> = HashSet::new();
+    // The tests' times until their file is done, and the order of each of
+    // its jobs' tests (by part).
+    let mut secs: HashMap<(String, String), f64> = HashMap::new();
+    let mut orders: HashMap<(String, String), Vec<PartOrder>> = HashMap::new();
     // PYODIDE_TEST_TIMING: when each job ran, from the run's start.
     let timing = std::env::var_os("PYODIDE_TEST_TIMING").is_some();
     let run_started = Instant::now();
@@ -266,7 +393,7 @@ pub fn run(
                     let suite = &suites[job.suite];
                     let job_started = Instant::now();
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        worker::run_file(backend, suite, &job.file, job.part, cfg, &tx)
+                        worker::run_file(backend, suite, &job.file, job.part, &job.cuts, cfg, &tx)
                     }));
                     if timing {
                         let part = job.part.map(|(k, n)| format!(" (part {k}/{n})"));
@@ -296,6 +423,8 @@ pub fn run(
                             package: suite.package.clone(),
                             file: job.file.clone(),
                             seconds: 0.0,
+                            part: job.part,
+                            order: Vec::new(),
                         });
                     }
                 }
@@ -305,14 +434,15 @@ pub fn run(
         for msg in rx {
             match msg {
                 Msg::Record(record) => {
-                    if !parts.is_empty() {
-                        let file = record.id.split("::").next().unwrap_or(&record.id);
-                        let key = (record.package.clone(), file.to_string());
-                        if parts.contains_key(&key)
-                            && !seen_in_parts.insert((record.package.clone(), record.id.clone()))
-                        {
-                            continue;
-                        }
+                    let file = record.id.split("::").next().unwrap_or(&record.id);
+                    let key = (record.package.clone(), file.to_string());
+                    if parts.contains_key(&key)
+                        && !seen_in_parts.insert((record.package.clone(), record.id.clone()))
+                    {
+                        continue;
+                    }
+                    if record.id.contains("::") {
+                        secs.insert((record.package.clone(), record.id.clone()), record.duration);
                     }
                     summary.records += 1;
                     if failure.is_none()
@@ -329,14 +459,38 @@ pub fn run(
                     package,
                     file,
                     mut seconds,
+                    part,
+                    order,
                 } => {
-                    if let Some((left, sum)) = parts.get_mut(&(package.clone(), file.clone())) {
+                    let key = (package.clone(), file.clone());
+                    let k = part.map_or(0, |(k, _)| k);
+                    orders.entry(key.clone()).or_default().push((k, order));
+                    if let Some((left, sum)) = parts.get_mut(&key) {
                         *left -= 1;
                         *sum += seconds;
                         if *left > 0 {
                             continue;
                         }
                         seconds = *sum;
+                    }
+                    // The file's tests in their order (its parts' in turn),
+                    // with their times.
+                    let mut runs = orders.remove(&key).unwrap_or_default();
+                    runs.sort_by_key(|(k, _)| *k);
+                    let tests: Vec<(String, f64)> = runs
+                        .into_iter()
+                        .flat_map(|(_, order)| order)
+                        .filter_map(|id| {
+                            let t = secs.remove(&(package.clone(), id.clone()))?;
+                            Some((id, t))
+                        })
+                        .collect();
+                    if !tests.is_empty() {
+                        summary
+                            .tests
+                            .entry(package.clone())
+                            .or_default()
+                            .insert(file.clone(), tests);
                     }
                     reporter.file_done(&package, &file);
                     if seconds > 0.0 {
@@ -433,10 +587,15 @@ mod tests {
             &[("t/big.py", 6.0), ("t/mid.py", 1.5), ("t/small.py", 0.5)],
         );
         let parts = |threads| {
-            split_long(plan(&suites, None, &times), &suites, threads)
-                .into_iter()
-                .map(|j| (j.file, j.part))
-                .collect::<Vec<_>>()
+            split_long(
+                plan(&suites, None, &times),
+                &suites,
+                threads,
+                &TestTimes::new(),
+            )
+            .into_iter()
+            .map(|j| (j.file, j.part))
+            .collect::<Vec<_>>()
         };
         // Two workers: a share is 4 s; big.py (6 s) becomes two parts of
         // 3 s, run first.
@@ -471,11 +630,62 @@ mod tests {
     }
 
     #[test]
+    fn parts_are_cut_by_known_times_never_inside_a_class_or_function() {
+        assert_eq!(scope("t/a.py::TestX::test_1"), "t/a.py::TestX");
+        assert_eq!(scope("t/a.py::test_p[1-a::b]"), "t/a.py::test_p");
+        assert_eq!(scope("t/a.py::test_f"), "t/a.py::test_f");
+        let tests: Vec<(String, f64)> = [
+            ("t/a.py::test_p[0]", 1.0),
+            ("t/a.py::test_p[1]", 1.0),
+            ("t/a.py::TestBig::test_slow", 18.0),
+            ("t/a.py::TestBig::test_fast", 0.1),
+            ("t/a.py::test_q", 2.0),
+            ("t/a.py::test_r", 2.0),
+        ]
+        .iter()
+        .map(|(id, t)| (id.to_string(), *t))
+        .collect();
+        // The class holds most of the time: it is a part of its own (with
+        // what comes before it), the rest another.
+        assert_eq!(
+            cut_by_time(&tests, 2),
+            vec![
+                (20.1, "t/a.py::test_p[0]".to_string()),
+                (4.0, "t/a.py::test_q".to_string())
+            ]
+        );
+        // Even times: halves.
+        let even: Vec<(String, f64)> = (0..6).map(|i| (format!("t/b.py::test_{i}"), 1.0)).collect();
+        let cut = cut_by_time(&even, 2);
+        assert_eq!(
+            cut.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(),
+            ["t/b.py::test_0", "t/b.py::test_3"]
+        );
+        // The split follows: part estimates in proportion, the cut ids given.
+        let suites = vec![suite("a", &[("t/a.py", 10), ("t/small.py", 10)])];
+        let durations = known("a", &[("t/a.py", 24.1), ("t/small.py", 1.0)]);
+        let mut times = TestTimes::new();
+        times
+            .entry("a".into())
+            .or_default()
+            .insert("t/a.py".into(), tests.clone());
+        let jobs = split_long(plan(&suites, None, &durations), &suites, 2, &times);
+        let parts: Vec<_> = jobs.iter().filter(|j| j.file == "t/a.py").collect();
+        assert_eq!(parts.len(), 2, "{jobs:?}");
+        assert_eq!(parts[0].part, Some((1, 2)));
+        assert!((parts[0].estimate - 20.1).abs() < 1e-9, "{jobs:?}");
+        assert!(
+            parts.iter().all(|j| j.cuts == ["t/a.py::test_q"]),
+            "{jobs:?}"
+        );
+    }
+
+    #[test]
     fn short_files_and_other_drivers_are_never_split() {
         // Under half a second, however uneven the run.
         let suites = vec![suite("a", &[("t/big.py", 10), ("t/small.py", 10)])];
         let times = known("a", &[("t/big.py", 0.4), ("t/small.py", 0.01)]);
-        let jobs = split_long(plan(&suites, None, &times), &suites, 2);
+        let jobs = split_long(plan(&suites, None, &times), &suites, 2, &TestTimes::new());
         assert!(jobs.iter().all(|j| j.part.is_none()), "{jobs:?}");
         // CPython's suite (its driver is not pytest).
         let mut cpython = suite("cpython", &[("test_big", 10), ("test_small", 10)]);
@@ -485,7 +695,7 @@ mod tests {
         };
         let suites = vec![cpython];
         let times = known("cpython", &[("test_big", 60.0), ("test_small", 1.0)]);
-        let jobs = split_long(plan(&suites, None, &times), &suites, 2);
+        let jobs = split_long(plan(&suites, None, &times), &suites, 2, &TestTimes::new());
         assert!(jobs.iter().all(|j| j.part.is_none()), "{jobs:?}");
     }
 

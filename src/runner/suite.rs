@@ -27,6 +27,9 @@ pub const RESUME_VAR: &str = "PYODIDE_TEST_RESUME";
 /// The variable that gives a job's part of its file's tests, `K/N` (see
 /// [`super::scheduler::split_long`]); the plugin keeps that part.
 pub const PART_VAR: &str = "PYODIDE_TEST_PART";
+/// With [`PART_VAR`]: the first test of each part after the first, one a
+/// line (the parts cut by the tests' known times).
+pub const PART_CUTS_VAR: &str = "PYODIDE_TEST_PART_CUTS";
 
 /// A package's suite, ready to run.
 #[derive(Debug, Clone)]

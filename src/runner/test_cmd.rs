@@ -366,7 +366,8 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
         );
     }
     let jobs = if zygotes && plan.split_files {
-        scheduler::split_long(plan.jobs.clone(), &plan.suites, plan.threads)
+        let times = scheduler::load_test_times(&plan.cache);
+        scheduler::split_long(plan.jobs.clone(), &plan.suites, plan.threads, &times)
     } else {
         plan.jobs.clone()
     };
@@ -463,6 +464,9 @@ pub fn run_and_report(
             latest.entry(pkg.clone()).or_default().extend(files.clone());
         }
         let _ = scheduler::save_durations(&plan.cache, &latest);
+        if plan.split_files {
+            let _ = scheduler::save_test_times(&plan.cache, &run.summary);
+        }
     }
     save_rewritten(plan, &run.summary);
     let verdict = reporter.finish(interrupted)?;

@@ -19,7 +19,7 @@ use anyhow::Result;
 use super::backend::Backend;
 use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
-use super::suite::{Driver, PART_VAR, RESUME_VAR, Suite};
+use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
 use crate::host::spec::{
     EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
 };
@@ -68,6 +68,7 @@ pub fn run_file(
     suite: &Suite,
     file: &str,
     part: Option<(u32, u32)>,
+    cuts: &[String],
     cfg: &WorkerConfig,
     tx: &Sender<Msg>,
 ) -> Result<()> {
@@ -93,7 +94,16 @@ pub fn run_file(
         }
         let done_before = done.len();
         let progress = Arc::new(Mutex::new(Progress::resuming(done.clone())));
-        let stop = run_guest(backend, suite, file, part, cfg, tx, &progress, &done)?;
+        let stop = run_guest(
+            backend,
+            suite,
+            file,
+            (part, cuts),
+            cfg,
+            tx,
+            &progress,
+            &done,
+        )?;
         let p = std::mem::take(&mut *progress.lock().unwrap_or_else(|e| e.into_inner()));
         if std::env::var_os("PYODIDE_TEST_DEBUG").is_some() {
             // The guest's own output, for looking into a job.
@@ -250,6 +260,8 @@ pub fn run_file(
             .elapsed()
             .saturating_sub(backend.take_shared_wait())
             .as_secs_f64(),
+        part,
+        order: collected,
     });
     Ok(())
 }
@@ -260,7 +272,7 @@ fn run_guest(
     backend: &Backend,
     suite: &Suite,
     file: &str,
-    part: Option<(u32, u32)>,
+    (part, cuts): (Option<(u32, u32)>, &[String]),
     cfg: &WorkerConfig,
     tx: &Sender<Msg>,
     progress: &Arc<Mutex<Progress>>,
@@ -298,6 +310,9 @@ fn run_guest(
     }
     if let Some((k, n)) = part {
         spec.env.push((PART_VAR.into(), format!("{k}/{n}")));
+        if !cuts.is_empty() {
+            spec.env.push((PART_CUTS_VAR.into(), cuts.join("\n")));
+        }
     }
     if !done.is_empty() {
         let mut list: Vec<&str> = done.iter().map(String::as_str).collect();

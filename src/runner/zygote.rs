@@ -37,7 +37,7 @@ use base64::Engine as _;
 use super::dist::{Dist, DistSource};
 use super::fetch;
 use super::module::{ensure_compiled, load_module_with};
-use super::suite::{Driver, PART_VAR, RESUME_VAR, Suite};
+use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
 use crate::host::spec::{FileSet, GuestEnd, GuestSpec, file_set, site_packages};
@@ -269,7 +269,7 @@ impl ZygoteBackend {
             .env
             .iter()
             .cloned()
-            .partition(|(k, _)| k == RESUME_VAR || k == PART_VAR);
+            .partition(|(k, _)| k == RESUME_VAR || k == PART_VAR || k == PART_CUTS_VAR);
         let slot = {
             let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
             if !zygotes.iter().any(|z| z.prefix == prefix && z.env == env) {
