@@ -393,13 +393,16 @@ fn a_split_file_gives_the_outcomes_of_the_whole_file() {
     let whole = outcomes(&records);
     assert_eq!(whole.len(), 12, "{whole:#?}\n{}", stderr(&first));
     // PYODIDE_TEST_DEBUG: each guest's output (pytest's progress) follows.
-    let (out, records) = run_suite_with(
-        &dir,
-        &tests,
-        &["-j", "2", "--split-files"],
-        &[("PYODIDE_TEST_DEBUG", "1")],
-    );
-    let err = stderr(&out);
+    let split_run = || {
+        let (out, records) = run_suite_with(
+            &dir,
+            &tests,
+            &["-j", "2", "--split-files"],
+            &[("PYODIDE_TEST_DEBUG", "1")],
+        );
+        (stderr(&out), records)
+    };
+    let (err, records) = split_run();
     // The guests of the parts (one more after the abort) each ran some of
     // the ten tests that report (not the one that aborts), and together
     // all of them.
@@ -437,13 +440,7 @@ fn a_split_file_gives_the_outcomes_of_the_whole_file() {
     // by number. The first part is the four parametrizations, the class
     // and the two slow tests (eight that report, 0.8 s); the second,
     // from test_fails (its 0.6 s test after the abort).
-    let (out, records) = run_suite_with(
-        &dir,
-        &tests,
-        &["-j", "2", "--split-files"],
-        &[("PYODIDE_TEST_DEBUG", "1")],
-    );
-    let err = stderr(&out);
+    let (err, records) = split_run();
     let mut ran = tests_per_guest(&err, "test_split_big.py");
     ran.sort();
     assert_eq!(ran, [1, 1, 8], "{err}");
