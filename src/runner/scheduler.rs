@@ -124,8 +124,11 @@ fn sort_longest_first(jobs: &mut [Job]) {
 /// spreads a file's tests: a file expected to take more than the run's
 /// share of one worker (the total over `threads`), and half a second at
 /// least, becomes as many parts as it has shares (at most `threads`).
-/// Each part runs in a guest of its own, so the file's module- and
-/// session-scoped fixtures run once per part.
+/// With the file's tests' `times` (see [`TestTimes`]) the parts are cut
+/// by time ([`Job::cuts`]), fewer if the file's scopes do not divide so
+/// far; without, the plugin cuts parts of about as many tests. Each part
+/// runs in a guest of its own, so the file's module- and session-scoped
+/// fixtures run once per part.
 pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize, times: &TestTimes) -> Vec<Job> {
     let total: f64 = jobs.iter().map(|j| j.estimate).sum();
     if threads < 2 || total <= 0.0 {
