@@ -38,7 +38,7 @@ pub struct Job {
 }
 
 /// Known times of the tests of files a run may split (those that took
-/// [`SPLIT_MIN_SECS`] at least): package -> file -> (test id, seconds), in
+/// half a second at least): package -> file -> (test id, seconds), in
 /// the order they ran.
 pub type TestTimes = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
 
