@@ -53,7 +53,7 @@ pub enum Msg {
         file: String,
         /// Wall time of the whole job.
         seconds: f64,
-        /// The part of the file the job ran (see `scheduler::split_long`).
+        /// The part of the file the job ran (see `split::split_long`).
         part: Option<(u32, u32)>,
         /// The job's tests as collected, in their order.
         order: Vec<String>,

@@ -31,6 +31,7 @@ pub mod report;
 pub mod rewritten;
 pub mod scheduler;
 pub mod sdist;
+pub mod split;
 pub mod suite;
 pub mod test_cmd;
 pub mod test_sources;

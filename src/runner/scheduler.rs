@@ -1,5 +1,5 @@
 //! The scheduler: test files of every suite (or, with `--split-files`,
-//! parts of the longest: see [`split_long`]) go to `-j N` workers (rayon
+//! parts of the longest: see [`super::split::split_long`]) go to `-j N` workers (rayon
 //! threads, each running its own Wasmtime stores), longest first; results
 //! reach the [`Reporter`] on the calling thread as they arrive, a split
 //! file's as one file's.
@@ -30,7 +30,7 @@ pub struct Job {
     pub file: String,
     /// Expected seconds (previous runs, else from the file's size).
     pub estimate: f64,
-    /// Part K of N of the file's tests (see [`split_long`]); `None`: all.
+    /// Part K of N of the file's tests (see [`super::split::split_long`]); `None`: all.
     pub part: Option<(u32, u32)>,
     /// With a part: the first test of each part after the first, cut by
     /// the tests' known times; empty: parts of about as many tests.
@@ -42,15 +42,12 @@ pub struct Job {
 /// the order they ran.
 pub type TestTimes = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
 
-/// A job's part number (0: the whole file) and its tests in their order.
-type PartOrder = (u32, Vec<String>);
-
 /// Where [`TestTimes`] are kept in the cache.
 const TEST_TIMES_FILE: &str = "test-times.json";
 
 /// A file is split only when it is expected to take this long at least:
 /// each part pays a child's start and the file's module-level setup.
-const SPLIT_MIN_SECS: f64 = 0.5;
+pub(super) const SPLIT_MIN_SECS: f64 = 0.5;
 
 /// Known wall times of test files: package -> file -> seconds.
 pub type Durations = BTreeMap<String, BTreeMap<String, f64>>;
@@ -109,159 +106,14 @@ pub fn plan(suites: &[Suite], partition: Option<(u32, u32)>, known: &Durations) 
     jobs
 }
 
-fn sort_longest_first(jobs: &mut [Job]) {
+/// Longest first (then by file and part), for the workers' queue.
+pub(super) fn sort_longest_first(jobs: &mut [Job]) {
     jobs.sort_by(|a, b| {
         b.estimate
             .total_cmp(&a.estimate)
             .then_with(|| a.file.cmp(&b.file))
             .then_with(|| a.part.cmp(&b.part))
     });
-}
-
-/// Split the pytest files that would hold up a run on `threads` workers
-/// into parts, each a contiguous run of the file's tests (a class's tests,
-/// or a function's parametrizations, stay together), as pytest-xdist
-/// spreads a file's tests: a file expected to take more than the run's
-/// share of one worker (the total over `threads`), and half a second at
-/// least, becomes as many parts as it has shares (at most `threads`).
-/// With the file's tests' `times` (see [`TestTimes`]) the parts are cut
-/// by time ([`Job::cuts`]), fewer if the file's scopes do not divide so
-/// far; without, the plugin cuts parts of about as many tests. Each part
-/// runs in a guest of its own, so the file's module- and session-scoped
-/// fixtures run once per part.
-pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize, times: &TestTimes) -> Vec<Job> {
-    let total: f64 = jobs.iter().map(|j| j.estimate).sum();
-    if threads < 2 || total <= 0.0 {
-        return jobs;
-    }
-    let share = total / threads as f64;
-    let mut out = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let splittable = job.part.is_none()
-            && suites[job.suite].driver == super::suite::Driver::Pytest
-            && job.estimate >= SPLIT_MIN_SECS
-            && job.estimate > share;
-        if !splittable {
-            out.push(job);
-            continue;
-        }
-        let n = ((job.estimate / share).ceil() as usize).clamp(2, threads);
-        let tests = times
-            .get(&suites[job.suite].package)
-            .and_then(|files| files.get(&job.file))
-            .filter(|t| !t.is_empty());
-        let parts: Vec<(f64, Vec<String>)> = match tests {
-            // Cut by the tests' times: each part's estimate is its share.
-            Some(tests) => {
-                let cut = cut_by_time(tests, n);
-                let total: f64 = cut
-                    .iter()
-                    .map(|(secs, _)| secs)
-                    .sum::<f64>()
-                    .max(f64::MIN_POSITIVE);
-                let cuts: Vec<String> =
-                    cut.iter().skip(1).map(|(_, first)| first.clone()).collect();
-                cut.iter()
-                    .map(|(secs, _)| (job.estimate * secs / total, cuts.clone()))
-                    .collect()
-            }
-            None => vec![(job.estimate / n as f64, Vec::new()); n],
-        };
-        if parts.len() < 2 {
-            out.push(job);
-            continue;
-        }
-        let n = parts.len() as u32;
-        for (k, (estimate, cuts)) in (1..=n).zip(parts) {
-            out.push(Job {
-                estimate,
-                part: Some((k, n)),
-                cuts,
-                ..job.clone()
-            });
-        }
-    }
-    sort_longest_first(&mut out);
-    out
-}
-
-/// What keeps tests together in a part: their class (`FILE::Class`),
-/// else their function (`FILE::test`, every parametrization).
-fn scope(id: &str) -> &str {
-    let base = match id.find('[') {
-        Some(i) => &id[..i],
-        None => id,
-    };
-    match base.rsplit_once("::") {
-        Some((head, _)) if head.contains("::") => head,
-        _ => base,
-    }
-}
-
-/// Cut a file's tests (id, seconds, in their order) into at most `n`
-/// contiguous parts of about equal time, never inside a [`scope`]: each
-/// part's (seconds, first test). A scope belongs to the part in which its
-/// first test starts, by the time before it.
-fn cut_by_time(tests: &[(String, f64)], n: usize) -> Vec<(f64, String)> {
-    let total: f64 = tests.iter().map(|(_, t)| t.max(0.0)).sum();
-    let mut parts: Vec<(f64, String)> = Vec::new();
-    let (mut before, mut last_scope, mut part) = (0.0, None, 0usize);
-    for (id, secs) in tests {
-        let here = scope(id);
-        if last_scope != Some(here) {
-            last_scope = Some(here);
-            let wanted = if total > 0.0 {
-                ((before / total * n as f64) as usize).min(n - 1)
-            } else {
-                0
-            };
-            if parts.is_empty() || wanted > part {
-                part = wanted;
-                parts.push((0.0, id.clone()));
-            }
-        }
-        if let Some(last) = parts.last_mut() {
-            last.0 += secs.max(0.0);
-        }
-        before += secs.max(0.0);
-    }
-    parts
-}
-
-/// Test times remembered in the cache (see [`TestTimes`]).
-pub fn load_test_times(cache: &Path) -> TestTimes {
-    std::fs::read_to_string(cache.join(TEST_TIMES_FILE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-/// Remember the tests' times of this run's long files, merged into what
-/// the cache has now (other runs may have saved since).
-pub fn save_test_times(cache: &Path, summary: &RunSummary) -> Result<()> {
-    let mut latest = load_test_times(cache);
-    let mut changed = false;
-    for (pkg, files) in &summary.tests {
-        for (file, tests) in files {
-            let secs = summary.durations.get(pkg).and_then(|d| d.get(file));
-            if secs.is_some_and(|s| *s >= SPLIT_MIN_SECS) {
-                latest
-                    .entry(pkg.clone())
-                    .or_default()
-                    .insert(file.clone(), tests.clone());
-                changed = true;
-            }
-        }
-    }
-    if !changed {
-        return Ok(());
-    }
-    std::fs::create_dir_all(cache)?;
-    let tmp = cache.join(format!(".test-times-{}.json", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string(&latest)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, cache.join(TEST_TIMES_FILE))?;
-    Ok(())
 }
 
 /// Durations remembered in the cache (`durations.json`), then filled in
@@ -312,6 +164,148 @@ pub fn save_durations(cache: &Path, known: &Durations) -> Result<()> {
     Ok(())
 }
 
+/// Test times remembered in the cache (see [`TestTimes`]).
+pub fn load_test_times(cache: &Path) -> TestTimes {
+    std::fs::read_to_string(cache.join(TEST_TIMES_FILE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Remember a run's test times (see [`FileAccount`]), merged into what the
+/// cache has now (other runs may have saved since).
+pub fn save_test_times(cache: &Path, times: &TestTimes) -> Result<()> {
+    if times.is_empty() {
+        return Ok(());
+    }
+    let mut latest = load_test_times(cache);
+    for (pkg, files) in times {
+        latest.entry(pkg.clone()).or_default().extend(files.clone());
+    }
+    std::fs::create_dir_all(cache)?;
+    let tmp = cache.join(format!(".test-times-{}.json", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string(&latest)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, cache.join(TEST_TIMES_FILE))?;
+    Ok(())
+}
+
+/// (package, file), or (package, test id).
+type Key = (String, String);
+
+/// The reporting thread's account of a run's files: a file run in parts
+/// is done when its last part is, a record that every part sends (a
+/// collection error of the file) counts once, and (when kept) the tests'
+/// times of each file of half a second or more, in their order.
+pub struct FileAccount {
+    /// (package, file) -> (parts left, their seconds), for split files.
+    parts: HashMap<Key, (u32, f64)>,
+    /// The records of split files so far.
+    seen: HashSet<Key>,
+    /// Whether to keep the tests' times.
+    keep_times: bool,
+    /// The tests' times until their file is done.
+    secs: HashMap<Key, f64>,
+    /// Each job's part number (0: the whole file) and its tests in their
+    /// order, until its file is done.
+    orders: HashMap<Key, Vec<(u32, Vec<String>)>>,
+    /// The tests' times of the files done.
+    pub times: TestTimes,
+}
+
+impl FileAccount {
+    /// The account of `jobs` (of `suites`); `keep_times` for a run that
+    /// may split files the next time.
+    pub fn new(jobs: &[Job], suites: &[Suite], keep_times: bool) -> Self {
+        let parts = jobs
+            .iter()
+            .filter_map(|job| {
+                let (_, n) = job.part?;
+                Some((
+                    (suites[job.suite].package.clone(), job.file.clone()),
+                    (n, 0.0),
+                ))
+            })
+            .collect();
+        Self {
+            parts,
+            seen: HashSet::new(),
+            keep_times,
+            secs: HashMap::new(),
+            orders: HashMap::new(),
+            times: TestTimes::new(),
+        }
+    }
+
+    /// Whether `record` is to be reported: not when another part of its
+    /// file sent it already.
+    pub fn record(&mut self, record: &TestRecord) -> bool {
+        let file = record.id.split("::").next().unwrap_or(&record.id);
+        let key = (record.package.clone(), file.to_string());
+        if self.parts.contains_key(&key)
+            && !self
+                .seen
+                .insert((record.package.clone(), record.id.clone()))
+        {
+            return false;
+        }
+        if self.keep_times && record.id.contains("::") {
+            let test = (record.package.clone(), record.id.clone());
+            self.secs.insert(test, record.duration);
+        }
+        true
+    }
+
+    /// A job of `file` ran for `seconds` (its `part`, its tests in their
+    /// `order`): the whole file's seconds once its last part is done.
+    pub fn job_done(
+        &mut self,
+        package: &str,
+        file: &str,
+        seconds: f64,
+        part: Option<(u32, u32)>,
+        order: Vec<String>,
+    ) -> Option<f64> {
+        let key = (package.to_string(), file.to_string());
+        if self.keep_times {
+            let k = part.map_or(0, |(k, _)| k);
+            self.orders.entry(key.clone()).or_default().push((k, order));
+        }
+        let mut seconds = seconds;
+        if let Some((left, sum)) = self.parts.get_mut(&key) {
+            *left -= 1;
+            *sum += seconds;
+            if *left > 0 {
+                return None;
+            }
+            seconds = *sum;
+        }
+        if self.keep_times {
+            self.keep(key, seconds);
+        }
+        Some(seconds)
+    }
+
+    /// The tests of a file that is done, in their order (its parts' in
+    /// turn), with their times; kept for a file of half a second or more.
+    fn keep(&mut self, key: Key, seconds: f64) {
+        let mut runs = self.orders.remove(&key).unwrap_or_default();
+        runs.sort_by_key(|(k, _)| *k);
+        let (package, file) = key;
+        let tests: Vec<(String, f64)> = runs
+            .into_iter()
+            .flat_map(|(_, order)| order)
+            .filter_map(|id| {
+                let t = self.secs.remove(&(package.clone(), id.clone()))?;
+                Some((id, t))
+            })
+            .collect();
+        if seconds >= SPLIT_MIN_SECS && !tests.is_empty() {
+            self.times.entry(package).or_default().insert(file, tests);
+        }
+    }
+}
+
 /// How a run went.
 #[derive(Debug, Default)]
 pub struct RunSummary {
@@ -321,7 +315,8 @@ pub struct RunSummary {
     pub records: usize,
     /// Rewritten test modules pytest wrote, by package.
     pub rewritten: BTreeMap<String, Vec<super::rewritten::Rewritten>>,
-    /// The tests' times of the files that finished, in their order.
+    /// The tests' times of the files that finished, in their order, when
+    /// kept (see [`FileAccount`]).
     pub tests: TestTimes,
 }
 
@@ -351,24 +346,11 @@ pub fn run(
     jobs: Vec<Job>,
     threads: usize,
     cfg: &WorkerConfig,
+    keep_test_times: bool,
     reporter: &mut dyn RecordSink,
 ) -> Result<RunSummary> {
     let threads = threads.max(1).min(jobs.len().max(1));
-    // A file run in parts is done when its last part is; a record that
-    // every part sends (a collection error of the file) counts once.
-    // (package, file) -> (parts left, their seconds).
-    let mut parts: BTreeMap<(String, String), (u32, f64)> = BTreeMap::new();
-    for job in &jobs {
-        if let Some((_, n)) = job.part {
-            let key = (suites[job.suite].package.clone(), job.file.clone());
-            parts.insert(key, (n, 0.0));
-        }
-    }
-    let mut seen_in_parts: HashSet<(String, String)> = HashSet::new();
-    // The tests' times until their file is done, and the order of each of
-    // its jobs' tests (by part).
-    let mut secs: HashMap<(String, String), f64> = HashMap::new();
-    let mut orders: HashMap<(String, String), Vec<PartOrder>> = HashMap::new();
+    let mut files = FileAccount::new(&jobs, suites, keep_test_times);
     // PYODIDE_TEST_TIMING: when each job ran, from the run's start.
     let timing = std::env::var_os("PYODIDE_TEST_TIMING").is_some();
     let run_started = Instant::now();
@@ -437,15 +419,8 @@ pub fn run(
         for msg in rx {
             match msg {
                 Msg::Record(record) => {
-                    let file = record.id.split("::").next().unwrap_or(&record.id);
-                    let key = (record.package.clone(), file.to_string());
-                    if parts.contains_key(&key)
-                        && !seen_in_parts.insert((record.package.clone(), record.id.clone()))
-                    {
+                    if !files.record(&record) {
                         continue;
-                    }
-                    if record.id.contains("::") {
-                        secs.insert((record.package.clone(), record.id.clone()), record.duration);
                     }
                     summary.records += 1;
                     if failure.is_none()
@@ -461,40 +436,14 @@ pub fn run(
                 Msg::FileDone {
                     package,
                     file,
-                    mut seconds,
+                    seconds,
                     part,
                     order,
                 } => {
-                    let key = (package.clone(), file.clone());
-                    let k = part.map_or(0, |(k, _)| k);
-                    orders.entry(key.clone()).or_default().push((k, order));
-                    if let Some((left, sum)) = parts.get_mut(&key) {
-                        *left -= 1;
-                        *sum += seconds;
-                        if *left > 0 {
-                            continue;
-                        }
-                        seconds = *sum;
-                    }
-                    // The file's tests in their order (its parts' in turn),
-                    // with their times.
-                    let mut runs = orders.remove(&key).unwrap_or_default();
-                    runs.sort_by_key(|(k, _)| *k);
-                    let tests: Vec<(String, f64)> = runs
-                        .into_iter()
-                        .flat_map(|(_, order)| order)
-                        .filter_map(|id| {
-                            let t = secs.remove(&(package.clone(), id.clone()))?;
-                            Some((id, t))
-                        })
-                        .collect();
-                    if !tests.is_empty() {
-                        summary
-                            .tests
-                            .entry(package.clone())
-                            .or_default()
-                            .insert(file.clone(), tests);
-                    }
+                    let Some(seconds) = files.job_done(&package, &file, seconds, part, order)
+                    else {
+                        continue;
+                    };
                     reporter.file_done(&package, &file);
                     if seconds > 0.0 {
                         summary
@@ -507,6 +456,7 @@ pub fn run(
             }
         }
     });
+    summary.tests = files.times;
     match failure {
         Some(e) => Err(e.context("reporting")),
         None => Ok(summary),
@@ -514,11 +464,11 @@ pub fn run(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::runner::test_sources::{TestFile, TestSource};
 
-    fn suite(pkg: &str, files: &[(&str, u64)]) -> Suite {
+    pub(in crate::runner) fn suite(pkg: &str, files: &[(&str, u64)]) -> Suite {
         Suite {
             package: pkg.into(),
             version: None,
@@ -568,138 +518,6 @@ mod tests {
         sorted.sort();
         assert_eq!(seen, sorted);
         assert_eq!(all.len(), 5);
-    }
-
-    fn known(pkg: &str, times: &[(&str, f64)]) -> Durations {
-        let mut known = Durations::new();
-        let entry = known.entry(pkg.into()).or_default();
-        for (f, t) in times {
-            entry.insert(f.to_string(), *t);
-        }
-        known
-    }
-
-    #[test]
-    fn a_file_that_would_hold_up_the_run_is_split() {
-        let suites = vec![suite(
-            "a",
-            &[("t/big.py", 10), ("t/mid.py", 10), ("t/small.py", 10)],
-        )];
-        let times = known(
-            "a",
-            &[("t/big.py", 6.0), ("t/mid.py", 1.5), ("t/small.py", 0.5)],
-        );
-        let parts = |threads| {
-            split_long(
-                plan(&suites, None, &times),
-                &suites,
-                threads,
-                &TestTimes::new(),
-            )
-            .into_iter()
-            .map(|j| (j.file, j.part))
-            .collect::<Vec<_>>()
-        };
-        // Two workers: a share is 4 s; big.py (6 s) becomes two parts of
-        // 3 s, run first.
-        assert_eq!(
-            parts(2),
-            vec![
-                ("t/big.py".into(), Some((1, 2))),
-                ("t/big.py".into(), Some((2, 2))),
-                ("t/mid.py".into(), None),
-                ("t/small.py".into(), None),
-            ]
-        );
-        // Four workers (a share of 2 s): three parts, never more parts
-        // than workers; mid.py is within its share.
-        let four = parts(4);
-        assert_eq!(four.len(), 5, "{four:?}");
-        assert!(
-            four[..3]
-                .iter()
-                .all(|(f, p)| f == "t/big.py" && p.unwrap().1 == 3)
-        );
-        // Sixteen (a share of 0.5 s): big.py in twelve parts, mid.py in
-        // three.
-        let sixteen = parts(16);
-        let count = |name: &str| sixteen.iter().filter(|(f, _)| f == name).count();
-        assert_eq!(
-            (count("t/big.py"), count("t/mid.py"), count("t/small.py")),
-            (12, 3, 1)
-        );
-        // One worker: nothing to spread over.
-        assert!(parts(1).iter().all(|(_, p)| p.is_none()));
-    }
-
-    #[test]
-    fn parts_are_cut_by_known_times_never_inside_a_class_or_function() {
-        assert_eq!(scope("t/a.py::TestX::test_1"), "t/a.py::TestX");
-        assert_eq!(scope("t/a.py::test_p[1-a::b]"), "t/a.py::test_p");
-        assert_eq!(scope("t/a.py::test_f"), "t/a.py::test_f");
-        let tests: Vec<(String, f64)> = [
-            ("t/a.py::test_p[0]", 1.0),
-            ("t/a.py::test_p[1]", 1.0),
-            ("t/a.py::TestBig::test_slow", 18.0),
-            ("t/a.py::TestBig::test_fast", 0.1),
-            ("t/a.py::test_q", 2.0),
-            ("t/a.py::test_r", 2.0),
-        ]
-        .iter()
-        .map(|(id, t)| (id.to_string(), *t))
-        .collect();
-        // The class holds most of the time: it is a part of its own (with
-        // what comes before it), the rest another.
-        assert_eq!(
-            cut_by_time(&tests, 2),
-            vec![
-                (20.1, "t/a.py::test_p[0]".to_string()),
-                (4.0, "t/a.py::test_q".to_string())
-            ]
-        );
-        // Even times: halves.
-        let even: Vec<(String, f64)> = (0..6).map(|i| (format!("t/b.py::test_{i}"), 1.0)).collect();
-        let cut = cut_by_time(&even, 2);
-        assert_eq!(
-            cut.iter().map(|c| c.1.as_str()).collect::<Vec<_>>(),
-            ["t/b.py::test_0", "t/b.py::test_3"]
-        );
-        // The split follows: part estimates in proportion, the cut ids given.
-        let suites = vec![suite("a", &[("t/a.py", 10), ("t/small.py", 10)])];
-        let durations = known("a", &[("t/a.py", 24.1), ("t/small.py", 1.0)]);
-        let mut times = TestTimes::new();
-        times
-            .entry("a".into())
-            .or_default()
-            .insert("t/a.py".into(), tests.clone());
-        let jobs = split_long(plan(&suites, None, &durations), &suites, 2, &times);
-        let parts: Vec<_> = jobs.iter().filter(|j| j.file == "t/a.py").collect();
-        assert_eq!(parts.len(), 2, "{jobs:?}");
-        assert_eq!(parts[0].part, Some((1, 2)));
-        assert!((parts[0].estimate - 20.1).abs() < 1e-9, "{jobs:?}");
-        assert!(
-            parts.iter().all(|j| j.cuts == ["t/a.py::test_q"]),
-            "{jobs:?}"
-        );
-    }
-
-    #[test]
-    fn short_files_and_other_drivers_are_never_split() {
-        // Under half a second, however uneven the run.
-        let suites = vec![suite("a", &[("t/big.py", 10), ("t/small.py", 10)])];
-        let times = known("a", &[("t/big.py", 0.4), ("t/small.py", 0.01)]);
-        let jobs = split_long(plan(&suites, None, &times), &suites, 2, &TestTimes::new());
-        assert!(jobs.iter().all(|j| j.part.is_none()), "{jobs:?}");
-        // CPython's suite (its driver is not pytest).
-        let mut cpython = suite("cpython", &[("test_big", 10), ("test_small", 10)]);
-        cpython.driver = crate::runner::suite::Driver::Unittest {
-            testdir: "/lib/python3.14".into(),
-            resources: Vec::new(),
-        };
-        let suites = vec![cpython];
-        let times = known("cpython", &[("test_big", 60.0), ("test_small", 1.0)]);
-        let jobs = split_long(plan(&suites, None, &times), &suites, 2, &TestTimes::new());
-        assert!(jobs.iter().all(|j| j.part.is_none()), "{jobs:?}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub const PLUGIN_MODULE: &str = "_pyodide_test_plugin";
 /// that already have a result (a file resumed after a crash).
 pub const RESUME_VAR: &str = "PYODIDE_TEST_RESUME";
 /// The variable that gives a job's part of its file's tests, `K/N` (see
-/// [`super::scheduler::split_long`]); the plugin keeps that part.
+/// [`super::split::split_long`]); the plugin keeps that part.
 pub const PART_VAR: &str = "PYODIDE_TEST_PART";
 /// With [`PART_VAR`]: the first test of each part after the first, one a
 /// line (the parts cut by the tests' known times).

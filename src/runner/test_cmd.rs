@@ -17,6 +17,7 @@ use super::options::{ReportArgs, RunArgs, jobs, warn_unhonoured};
 use super::outcome::TestRecord;
 use super::report::{ReportOptions, Reporter, RunVerdict};
 use super::scheduler::{self, RecordSink};
+use super::split;
 use super::suite::{Suite, SuiteOptions};
 use super::worker::WorkerConfig;
 use crate::host::boot::PyodideModule;
@@ -367,12 +368,20 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
     }
     let jobs = if zygotes && plan.split_files {
         let times = scheduler::load_test_times(&plan.cache);
-        scheduler::split_long(plan.jobs.clone(), &plan.suites, plan.threads, &times)
+        split::split_long(plan.jobs.clone(), &plan.suites, plan.threads, &times)
     } else {
         plan.jobs.clone()
     };
     let run_started = Instant::now();
-    let result = scheduler::run(&backend, &plan.suites, jobs, plan.threads, &cfg, sink);
+    let result = scheduler::run(
+        &backend,
+        &plan.suites,
+        jobs,
+        plan.threads,
+        &cfg,
+        plan.split_files,
+        sink,
+    );
     drop(done);
     let _ = watcher.join();
     Ok(PlanRun {
@@ -465,7 +474,7 @@ pub fn run_and_report(
         }
         let _ = scheduler::save_durations(&plan.cache, &latest);
         if plan.split_files {
-            let _ = scheduler::save_test_times(&plan.cache, &run.summary);
+            let _ = scheduler::save_test_times(&plan.cache, &run.summary.tests);
         }
     }
     save_rewritten(plan, &run.summary);

@@ -61,7 +61,7 @@ enum Stop {
 }
 
 /// Run one test file of `suite` (or its part K of N: see
-/// [`super::scheduler::split_long`]) to the end, restarting the guest after
+/// [`super::split::split_long`]) to the end, restarting the guest after
 /// crashes; results go to `tx` as they happen.
 pub fn run_file(
     backend: &Backend,
