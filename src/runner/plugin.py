@@ -263,11 +263,9 @@ class _Tracker:
     def pytest_collection_modifyitems(self, session, config, items):
         # Read here, not at configuration: a zygote configures pytest once
         # for every file, and a resumed job's list comes with the job.
-        part = _part(items)
-        if len(part) != len(items):
-            # The other parts' tests are not this job's: not deselected
-            # (nothing reports them), as if never collected.
-            items[:] = part
+        # The other parts' tests are not this job's: not deselected (nothing
+        # reports them), as if never collected.
+        items[:] = _part(items)
         resume = _resume_ids()
         if not resume:
             return
@@ -488,15 +486,11 @@ def pytest_runtestloop(session):
     would end the session (interrupted: status 2), without the
     interruption's traceback that pytest formats for its summary (about
     0.2 s, parsing its own sources), which the child never prints."""
-    end = getattr(sys, "_pyodide_test_end", None)
-    if end is None or not session.testsfailed:
+    if getattr(sys, "_pyodide_test_end", None) is None or not session.testsfailed:
         return None
     if session.config.option.continue_on_collection_errors:
         return None
-    tracker = session.config.pluginmanager.get_plugin("pyodide-test-tracker")
-    if tracker is not None:
-        tracker.finish(pytest.ExitCode.INTERRUPTED)
-    end(int(pytest.ExitCode.INTERRUPTED))
+    _session_over(session, pytest.ExitCode.INTERRUPTED)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -512,13 +506,19 @@ def pytest_sessionfinish(session, exitstatus):
     report and pytest-pretty's and hypothesis's summaries). pytest over a
     whole suite, as under Node, runs them once, at its end.
     ``PYODIDE_TEST_ZYGOTE_FINALIZE=1`` keeps them."""
+    _session_over(session, exitstatus)
+    yield
+
+
+def _session_over(session, status):
+    """Report the file's session over with ``status``; a zygote's child
+    then ends (see pytest_sessionfinish)."""
     tracker = session.config.pluginmanager.get_plugin("pyodide-test-tracker")
     if tracker is not None:
-        tracker.finish(exitstatus)
+        tracker.finish(status)
     end = getattr(sys, "_pyodide_test_end", None)
     if end is not None:
-        end(int(exitstatus))
-    yield
+        end(int(status))
 
 
 def pytest_configure(config):
