@@ -120,6 +120,20 @@ fn a_zygote_gives_the_outcomes_of_fresh_guests() {
             assert_eq!(got[id].0, "passed", "{id}: {}\n{err}", got[id].1);
         }
         let outcome = |id: &str| got[&format!("tests/test_crash.py::{id}")].0.clone();
+        if !fresh && jobs == "1" {
+            // Seven jobs in turn (each crash and the timeout resume the file in
+            // a new child): from the third on, each goes to a spare that
+            // copied ahead what the jobs before it wrote.
+            let copied: Vec<u64> = err
+                .lines()
+                .filter_map(|l| l.strip_prefix("pyodide-test: a spare took a job, "))
+                .filter_map(|l| l.split(' ').next()?.parse().ok())
+                .collect();
+            assert!(
+                copied.len() >= 3 && copied.iter().filter(|&&n| n > 0).count() >= 2,
+                "spares: {copied:?}\n{err}"
+            );
+        }
         assert_eq!(outcome("test_abort"), "crashed");
         assert_eq!(outcome("test_trap"), "crashed");
         assert_eq!(outcome("test_exit"), "crashed");

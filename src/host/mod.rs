@@ -21,6 +21,7 @@ pub mod link;
 pub mod mmap;
 pub mod module_cache;
 pub mod netdb;
+pub mod prefault;
 pub mod runtime;
 pub mod spec;
 pub mod state;

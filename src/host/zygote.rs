@@ -25,6 +25,12 @@
 //!   `wait STATUS` (the raw wait status) and closes its copy. End of file
 //!   there means the job is over.
 //!
+//! Once a job has started, the zygote forks a spare child for the next
+//! ([`Spare`]): it copies ahead the pages children write (see
+//! [`crate::host::prefault`]) and waits for a `run`'s descriptors, which
+//! the zygote passes on to it instead of forking then
+//! (`PYODIDE_TEST_ZYGOTE_SPARE=0`: no spares).
+//!
 //! When the runner closes its end, the zygote kills its children and exits.
 //! The zygote boots once from a [`GuestSpec`] sent on its stdin
 //! ([`write_boot`]).
@@ -41,6 +47,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::boot::PyodideModule;
+use super::prefault::PageSets;
 use super::spec::{GuestEnd, GuestSpec, Interrupt, Limits, Mount, Stdio, StopReason};
 use crate::host_bytes::HostBytes;
 use crate::syscalls::{HostFd, InputSource, OutputSink};
@@ -426,6 +433,11 @@ fn serve(started: Instant) {
         unsafe { libc::_exit(0) }
     }
     let mut kids: HashMap<u64, Kid> = HashMap::new();
+    let spares = spares_wanted();
+    if spares && let Some(pages) = PageSets::at_fork_point() {
+        let _ = PAGES.set(pages);
+    }
+    let mut spare: Option<Spare> = None;
     loop {
         let mut polls: Vec<libc::pollfd> = vec![libc::pollfd {
             fd: CONTROL_FD,
@@ -465,6 +477,9 @@ fn serve(started: Instant) {
             Ok(Some(m)) => m,
             // The runner is gone (or the socket broke): end every child.
             Ok(None) | Err(_) => {
+                if let Some(spare) = spare.take() {
+                    spare.end();
+                }
                 for kid in kids.values() {
                     // SAFETY: signalling and reaping our own children.
                     unsafe {
@@ -490,8 +505,23 @@ fn serve(started: Instant) {
                 }
             }
             "run" if fds.len() == RUN_FDS => {
-                if let Some(()) = fork_job(id, fds, &mut kids) {
+                let fds = match spare.take() {
+                    Some(spare) => spare.take(id, fds, &mut kids).err(),
+                    None => Some(fds),
+                };
+                if let Some(fds) = fds
+                    && let Some(()) = fork_job(id, fds, &mut kids)
+                {
                     return; // in the child
+                }
+                // A job has started: more are likely to follow, and the
+                // next one is given to a spare forked now.
+                if spares {
+                    match Spare::fork(&mut kids) {
+                        Ok(Some(s)) => spare = Some(s),
+                        Ok(None) => return, // in the spare, now the job's child
+                        Err(_) => {}
+                    }
                 }
             }
             _ => {}
@@ -501,13 +531,13 @@ fn serve(started: Instant) {
 
 /// Fork a child for job `id`; `Some` in the child.
 fn fork_job(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<()> {
-    let [input, stdout, stderr, events, result]: [OwnedFd; RUN_FDS] = fds.try_into().ok()?;
+    let fds: [OwnedFd; RUN_FDS] = fds.try_into().ok()?;
     // SAFETY: the process is single-threaded (checked before serving), so
     // the child's only thread is this one, holding no lock of another.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         let _ = write_all(
-            result.as_raw_fd(),
+            fds[4].as_raw_fd(),
             format!(
                 "end {}\n",
                 serde_json::to_string(&EndWire::Crashed(format!(
@@ -521,33 +551,53 @@ fn fork_job(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<
         return None;
     }
     if pid == 0 {
-        // The child: its stdio and events on the job's pipes, nothing of the
-        // zygote's (the control socket, the other children's descriptors).
-        // SAFETY: plain descriptor operations on descriptors we own.
-        unsafe {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            libc::dup2(stdout.as_raw_fd(), 1);
-            libc::dup2(stderr.as_raw_fd(), 2);
-            libc::dup2(events.as_raw_fd(), EVENTS_FD);
-            libc::close(CONTROL_FD);
-        }
-        for kid in kids.drain().map(|(_, k)| k) {
-            drop(kid);
-        }
-        drop((stdout, stderr, events));
-        let job = ChildJob {
-            input: std::mem::ManuallyDrop::new(input).as_raw_fd(),
-            result: std::mem::ManuallyDrop::new(result).as_raw_fd(),
-        };
-        let _ = CHILD.set(job);
+        leave_zygote(kids);
+        take_job(fds);
         return Some(());
     }
-    // The zygote keeps the result channel (to report the wait status) and a
-    // pidfd to learn of the child's end.
+    let [_, _, _, _, result] = fds;
+    let pidfd = watch(pid)?;
+    kids.insert(id, Kid { pid, pidfd, result });
+    None
+}
+
+/// In a new child: nothing of the zygote's (the control socket, the other
+/// children's descriptors), and killed if the zygote goes.
+fn leave_zygote(kids: &mut HashMap<u64, Kid>) {
+    // SAFETY: plain process and descriptor operations.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        libc::close(CONTROL_FD);
+    }
+    for kid in kids.drain().map(|(_, k)| k) {
+        drop(kid);
+    }
+}
+
+/// In a child: take the job whose descriptors are `fds` (stdio and events
+/// on its pipes); its guest then reads the job.
+fn take_job(fds: [OwnedFd; RUN_FDS]) {
+    let [input, stdout, stderr, events, result] = fds;
+    // SAFETY: plain descriptor operations on descriptors we own.
+    unsafe {
+        libc::dup2(stdout.as_raw_fd(), 1);
+        libc::dup2(stderr.as_raw_fd(), 2);
+        libc::dup2(events.as_raw_fd(), EVENTS_FD);
+    }
+    drop((stdout, stderr, events));
+    let job = ChildJob {
+        input: std::mem::ManuallyDrop::new(input).as_raw_fd(),
+        result: std::mem::ManuallyDrop::new(result).as_raw_fd(),
+    };
+    let _ = CHILD.set(job);
+}
+
+/// A pidfd for the zygote's new child `pid` (to learn of its end); without
+/// one the child is killed and reaped rather than lost.
+fn watch(pid: libc::pid_t) -> Option<OwnedFd> {
     // SAFETY: pidfd_open on our own child.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if pidfd < 0 {
-        // Cannot watch it: stop it rather than lose it.
         // SAFETY: our own child.
         unsafe {
             libc::kill(pid, libc::SIGKILL);
@@ -556,9 +606,92 @@ fn fork_job(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<
         return None;
     }
     // SAFETY: pidfd_open returned a new descriptor that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) };
-    kids.insert(id, Kid { pid, pidfd, result });
-    None
+    Some(unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) })
+}
+
+/// A child forked before its job is known: it copies the pages children
+/// write ([`PageSets::prefault`]) and waits on `chan` for a job's
+/// descriptors, so that the next job starts without waiting for the fork
+/// and the copies (see [`Spares`]).
+struct Spare {
+    pid: libc::pid_t,
+    pidfd: OwnedFd,
+    chan: OwnedFd,
+}
+
+impl Spare {
+    /// Fork a spare; `Ok(None)` in the spare once it has its job, `Err` if
+    /// it could not be forked.
+    fn fork(kids: &mut HashMap<u64, Kid>) -> io::Result<Option<Spare>> {
+        let (ours, theirs) = seqpacket_pair()?;
+        // SAFETY: as in `fork_job`: the process is single-threaded.
+        let pid = cvt(unsafe { libc::fork() })?;
+        if pid == 0 {
+            drop(ours);
+            leave_zygote(kids);
+            let copied = PAGES.get().map_or(0, |pages| pages.prefault());
+            // Nothing (or not a job) comes if the zygote has ended or is
+            // done with this spare.
+            if let Ok(Some((_, fds))) = recv_msg(theirs.as_raw_fd())
+                && let Ok(fds) = <[OwnedFd; RUN_FDS]>::try_from(fds)
+            {
+                if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+                    // On the zygote's stderr (the runner's), before the
+                    // job's replaces it.
+                    eprintln!("pyodide-test: a spare took a job, {copied} pages copied ahead");
+                }
+                take_job(fds);
+                return Ok(None);
+            }
+            // SAFETY: ends the spare without running anything else.
+            unsafe { libc::_exit(0) }
+        }
+        drop(theirs);
+        let pidfd = watch(pid).ok_or_else(io::Error::last_os_error)?;
+        Ok(Some(Spare {
+            pid,
+            pidfd,
+            chan: ours,
+        }))
+    }
+
+    /// Give job `id` (its descriptors `fds`) to this spare; the descriptors
+    /// back if it is gone.
+    fn take(
+        self,
+        id: u64,
+        fds: Vec<OwnedFd>,
+        kids: &mut HashMap<u64, Kid>,
+    ) -> Result<(), Vec<OwnedFd>> {
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        if fds.len() != RUN_FDS || send_msg(self.chan.as_raw_fd(), b"run", &raw).is_err() {
+            self.end();
+            return Err(fds);
+        }
+        let Spare { pid, pidfd, .. } = self;
+        let result = fds.into_iter().nth(4).expect("RUN_FDS descriptors");
+        kids.insert(id, Kid { pid, pidfd, result });
+        Ok(())
+    }
+
+    /// Stop and reap an unused spare.
+    fn end(self) {
+        // SAFETY: our own child, not yet reaped.
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+            libc::waitpid(self.pid, std::ptr::null_mut(), 0);
+        }
+    }
+}
+
+/// What the zygote's children wrote (see [`crate::host::prefault`]), set
+/// at the fork point when the zygote keeps spares.
+static PAGES: OnceLock<PageSets> = OnceLock::new();
+
+/// Whether the zygote keeps a spare child: yes unless
+/// `PYODIDE_TEST_ZYGOTE_SPARE=0` (to measure without).
+fn spares_wanted() -> bool {
+    std::env::var_os("PYODIDE_TEST_ZYGOTE_SPARE").is_none_or(|v| v != "0")
 }
 
 /// The zygote's body (its process's main thread): boot `spec`'s guest to
@@ -622,6 +755,11 @@ fn report_end(job: &ChildJob, end: Result<GuestEnd>) -> ! {
         libc::close(EVENTS_FD);
     }
     let _ = write_all(job.result, line.as_bytes());
+    // What this child wrote, for the next spares to copy ahead (after the
+    // end is reported: the runner need not wait for it).
+    if let Some(pages) = PAGES.get() {
+        pages.record();
+    }
     // SAFETY: ends the child without running destructors.
     unsafe { libc::_exit(0) }
 }
