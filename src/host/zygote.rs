@@ -434,7 +434,10 @@ fn serve(started: Instant) {
     }
     let mut kids: HashMap<u64, Kid> = HashMap::new();
     let spares = spares_wanted();
-    if spares && let Some(pages) = PageSets::at_fork_point() {
+    if spares
+        && copy_ahead_wanted()
+        && let Some(pages) = PageSets::at_fork_point()
+    {
         let _ = PAGES.set(pages);
     }
     let mut spare: Option<Spare> = None;
@@ -692,6 +695,15 @@ static PAGES: OnceLock<PageSets> = OnceLock::new();
 /// `PYODIDE_TEST_ZYGOTE_SPARE=0` (to measure without).
 fn spares_wanted() -> bool {
     std::env::var_os("PYODIDE_TEST_ZYGOTE_SPARE").is_none_or(|v| v != "0")
+}
+
+/// Whether its spare copies pages ahead: yes unless
+/// `PYODIDE_TEST_ZYGOTE_COPY_AHEAD=0`, which the runner sets when its jobs
+/// keep every core busy (the copying would take time from them: about
+/// 5,600 pages a spare in pydantic-core's suite, some of which the next
+/// job never writes).
+fn copy_ahead_wanted() -> bool {
+    std::env::var_os("PYODIDE_TEST_ZYGOTE_COPY_AHEAD").is_none_or(|v| v != "0")
 }
 
 /// The zygote's body (its process's main thread): boot `spec`'s guest to

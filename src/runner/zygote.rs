@@ -45,6 +45,9 @@ use crate::host::zygote::{self, Job, Zygote};
 
 /// The hidden subcommand that runs a zygote.
 pub const SUBCOMMAND: &str = "__zygote";
+/// Whether a zygote's spare child copies pages ahead (`0`: no); the runner
+/// sets it unless the user has.
+const COPY_AHEAD_VAR: &str = "PYODIDE_TEST_ZYGOTE_COPY_AHEAD";
 /// The prelude's module name (`-m NAME`).
 pub const PRELUDE_MODULE: &str = "_pyodide_test_zygote";
 /// The prelude (see the file).
@@ -137,6 +140,11 @@ fn waiting_for_boot<T>(f: impl FnOnce() -> T) -> T {
 struct Launcher {
     dist_dir: PathBuf,
     cache: PathBuf,
+    /// Whether the run leaves a core idle, on which a zygote's spare child
+    /// can copy ahead the pages the next job will write (see
+    /// `host::prefault`); with every core busy running jobs, that copying
+    /// (of pages some jobs never write) only takes time from them.
+    copy_ahead: bool,
 }
 
 /// Runs suites' test files in zygotes' children.
@@ -206,6 +214,8 @@ impl ZygoteBackend {
             launcher: Launcher {
                 dist_dir: dist.dir().to_path_buf(),
                 cache: cache.to_path_buf(),
+                copy_ahead: std::thread::available_parallelism()
+                    .is_ok_and(|cores| collectors < cores.get()),
             },
             suites,
         })
@@ -375,6 +385,9 @@ impl Launcher {
             .arg(&self.dist_dir)
             .arg(SUBCOMMAND)
             .env("PYODIDE_TEST_CACHE", &self.cache);
+        if std::env::var_os(COPY_AHEAD_VAR).is_none() {
+            command.env(COPY_AHEAD_VAR, if self.copy_ahead { "1" } else { "0" });
+        }
         let zygote = Zygote::spawn(command, boot)?;
         if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
             eprintln!(
