@@ -229,6 +229,7 @@ fn writable_private(line: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host_bytes::test_support::AnonRegion;
 
     #[test]
     fn only_private_writable_mappings_are_tracked() {
@@ -250,23 +251,12 @@ mod tests {
     fn a_spare_copies_what_the_last_children_wrote() {
         // A private mapping of 64 pages, written in the parent so that a
         // fork shares them.
-        let len = 64 * PAGE;
-        // SAFETY: a new private anonymous mapping.
-        let area = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        } as *mut u8;
-        assert_ne!(area as *mut libc::c_void, libc::MAP_FAILED);
+        let mut region = AnonRegion::new(64 * PAGE);
+        let bytes = region.bytes();
         for p in 0..64 {
-            // SAFETY: inside the mapping.
-            unsafe { *area.add(p * PAGE) = p as u8 };
+            bytes[p * PAGE] = p as u8;
         }
+        let area = bytes.as_mut_ptr();
         let Some(sets) = PageSets::at_fork_point() else {
             panic!("no /proc/self/maps");
         };
