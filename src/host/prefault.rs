@@ -21,14 +21,16 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::host_bytes::page_size;
+
 /// `MADV_POPULATE_WRITE` (Linux 5.14), which libc may not name.
 const MADV_POPULATE_WRITE: libc::c_int = 23;
-const PAGE: usize = 4096;
-/// At most this many pages are tracked (4 GiB): the zygote's writable
-/// mappings beyond are left out (a guest that big does not fork cheaply
-/// anyway).
+/// At most this many pages are tracked (4 GiB of 4 KiB pages): the
+/// zygote's writable mappings beyond are left out (a guest that big does
+/// not fork cheaply anyway).
 const MAX_TRACKED_PAGES: usize = 1 << 20;
-/// At most this many pages (256 MiB) are copied ahead in one spare.
+/// At most this many pages (256 MiB of 4 KiB pages) are copied ahead in
+/// one spare.
 const MAX_PREFAULT_PAGES: usize = 1 << 16;
 /// The pagemap bits: the page is present; it is mapped by this process
 /// alone (a child's own copy, or a page it allocated).
@@ -43,7 +45,8 @@ pub struct PageSets {
     regions: Vec<(usize, usize)>,
     /// Pages tracked in all.
     pages: usize,
-
+    /// The host's page size (pagemap has an entry per page).
+    page: usize,
     /// The shared area: a generation counter, then two bitmaps of `pages`
     /// bits; a child's record goes to bitmap `generation % 2`.
     shared: *mut u8,
@@ -62,13 +65,14 @@ impl PageSets {
     /// `None` if `/proc/self/maps` cannot be read or the area mapped.
     pub fn at_fork_point() -> Option<PageSets> {
         let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        let page = page_size();
         let mut regions = Vec::new();
         let mut pages = 0;
         for line in maps.lines() {
             let Some((start, end)) = writable_private(line) else {
                 continue;
             };
-            let n = (end - start) / PAGE;
+            let n = (end - start) / page;
             if pages + n > MAX_TRACKED_PAGES {
                 continue;
             }
@@ -93,6 +97,7 @@ impl PageSets {
         Some(PageSets {
             regions,
             pages,
+            page,
             shared: shared.cast(),
         })
     }
@@ -124,7 +129,7 @@ impl PageSets {
             let mut done = 0;
             while done < n {
                 let chunk = (n - done).min(entries.len() / 8);
-                let at = ((start / PAGE + done) * 8) as u64;
+                let at = ((start / self.page + done) * 8) as u64;
                 if pagemap
                     .read_exact_at(&mut entries[..chunk * 8], at)
                     .is_err()
@@ -188,8 +193,8 @@ impl PageSets {
                 // what they hold.
                 let r = unsafe {
                     libc::madvise(
-                        (start + first * PAGE) as *mut libc::c_void,
-                        (page - first) * PAGE,
+                        (start + first * self.page) as *mut libc::c_void,
+                        (page - first) * self.page,
                         MADV_POPULATE_WRITE,
                     )
                 };
@@ -231,6 +236,8 @@ mod tests {
     use super::*;
     use crate::host_bytes::test_support::AnonRegion;
 
+    const PAGE: usize = 4096;
+
     #[test]
     fn only_private_writable_mappings_are_tracked() {
         assert_eq!(
@@ -249,6 +256,7 @@ mod tests {
     /// them ahead (it then holds them alone before writing any).
     #[test]
     fn a_spare_copies_what_the_last_children_wrote() {
+        assert_eq!(page_size(), PAGE, "this test assumes 4 KiB pages");
         // A private mapping of 64 pages, written in the parent so that a
         // fork shares them.
         let mut region = AnonRegion::new(64 * PAGE);

@@ -615,7 +615,7 @@ fn watch(pid: libc::pid_t) -> Option<OwnedFd> {
 /// A child forked before its job is known: it copies the pages children
 /// write ([`PageSets::prefault`]) and waits on `chan` for a job's
 /// descriptors, so that the next job starts without waiting for the fork
-/// and the copies (see [`Spares`]).
+/// and the copies (see the module documentation).
 struct Spare {
     pid: libc::pid_t,
     pidfd: OwnedFd,
