@@ -1,5 +1,5 @@
 //! Writing files that other runs may read or write at the same time:
-//! [`write`] makes readers see either the old or the whole new content (a
+//! [`write()`] makes readers see either the old or the whole new content (a
 //! temporary name unique to the process and call, synced, then renamed
 //! into place), and [`Lock`] serialises read-modify-write cycles between
 //! runs (`flock` on a lock file). Used by the module cache, the tool's

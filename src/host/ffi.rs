@@ -15,7 +15,7 @@
 //!   arguments out in guest memory and calls the closure's C handler.
 //!
 //! The JS calls table entries with JavaScript's calling rules, and so do we
-//! ([`call_like_js`]): extra arguments are dropped, missing ones are
+//! (`call_like_js`): extra arguments are dropped, missing ones are
 //! `undefined`, and each value converts to the parameter's wasm type the way
 //! `ToWebAssemblyValue` does (a Number into an `i64` parameter, or a BigInt
 //! into an `i32` one, is a `TypeError`). This matters for output: ctypes

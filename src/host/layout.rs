@@ -45,7 +45,7 @@ pub fn guest_environment(python: (u32, u32), extra: &[(String, String)]) -> Vec<
 }
 
 /// The kernel of a guest described by `spec`: its environment, program
-/// name and stdio, and its file system laid out by [`prepare`].
+/// name and stdio, and its file system laid out by `prepare`.
 pub fn kernel_for(spec: &GuestSpec) -> Result<Kernel> {
     let (stdin, stdout, stderr) = spec.stdio.streams();
     let config = KernelConfig {

@@ -5,7 +5,7 @@
 //! keyed by everything that shapes the compiled code: the original bytes,
 //! the Wasmtime version and the engine's configuration (its compatibility
 //! hash), the target, and the source of our own code that rewrites or
-//! configures it ([`SHAPING_SOURCES`]). Each artifact has a CRC-32 beside it
+//! configures it (`SHAPING_SOURCES`). Each artifact has a CRC-32 beside it
 //! (`.crc`); one that does not match (truncated, tampered, half-written) is
 //! compiled again, never loaded. Reading a 25 MB artifact to check it costs
 //! more than loading it, so a check that passed leaves a stamp (`.checked`:

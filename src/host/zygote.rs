@@ -3,7 +3,7 @@
 //! forks a child per job, each resuming the guest where the zygote left it.
 //!
 //! The snapshot point is a host call: the guest's prelude reads its job
-//! from stdin, and the zygote's stdin ([`ForkPoint`]) does not return to the
+//! from stdin, and the zygote's stdin (`ForkPoint`) does not return to the
 //! guest. It serves the control socket instead: for every `run` request it
 //! forks; in the child the read returns that job's description and the
 //! guest goes on from there. The OS gives each child a copy-on-write copy of
@@ -26,7 +26,7 @@
 //!   there means the job is over.
 //!
 //! Once a job has started, the zygote forks a spare child for the next
-//! ([`Spare`]): it copies ahead the pages children write (see
+//! (`Spare`): it copies ahead the pages children write (see
 //! [`crate::host::prefault`]) and waits for a `run`'s descriptors, which
 //! the zygote passes on to it instead of forking then
 //! (`PYODIDE_TEST_ZYGOTE_SPARE=0`: no spares).

@@ -28,7 +28,7 @@
 //! uuids and set orders in the parameters made stable), both when a run is
 //! compared and when it is written. When several tests of a run share a
 //! normalised id they are kept as `id`, `id #2`, ... in order of outcome
-//! (see [`keyed`](super::normalize::keyed)), so what is compared is the
+//! (see [`keyed`]), so what is compared is the
 //! sorted list of their outcomes.
 
 use std::collections::{BTreeMap, BTreeSet};
