@@ -3,9 +3,9 @@
 //!
 //! A forked child shares the zygote's memory copy-on-write: every page it
 //! writes first costs it a fault and a copy, about 3 µs on a 2-core VM.
-//! A child running one trivial pytest file writes about 1,000 pages (the
-//! interpreter's state, the session's objects whose reference counts it
-//! touches, its stacks), mostly the same ones every time. So each child
+//! A child whose guest does a few milliseconds of Python writes about
+//! 1,000 pages (the interpreter's state, the objects whose reference
+//! counts it touches, its stacks), mostly the same ones every time. So each child
 //! records, at its end, which pages of the zygote's writable mappings it
 //! holds a copy of now ([`PageSets::record`], from `/proc/self/pagemap`),
 //! and the zygote's spare (a child forked before its job is known) copies

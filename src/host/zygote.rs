@@ -29,7 +29,7 @@
 //! (`Spare`): it copies ahead the pages children write (see
 //! [`crate::host::prefault`]) and waits for a `run`'s descriptors, which
 //! the zygote passes on to it instead of forking then
-//! (`PYODIDE_TEST_ZYGOTE_SPARE=0`: no spares).
+//! ([`SPARE_VAR`], [`COPY_AHEAD_VAR`]).
 //!
 //! When the runner closes its end, the zygote kills its children and exits.
 //! The zygote boots once from a [`GuestSpec`] sent on its stdin
@@ -433,9 +433,9 @@ fn serve(started: Instant) {
         unsafe { libc::_exit(0) }
     }
     let mut kids: HashMap<u64, Kid> = HashMap::new();
-    let spares = spares_wanted();
+    let spares = not_off(SPARE_VAR);
     if spares
-        && copy_ahead_wanted()
+        && not_off(COPY_AHEAD_VAR)
         && let Some(pages) = PageSets::at_fork_point()
     {
         let _ = PAGES.set(pages);
@@ -691,19 +691,19 @@ impl Spare {
 /// at the fork point when the zygote keeps spares.
 static PAGES: OnceLock<PageSets> = OnceLock::new();
 
-/// Whether the zygote keeps a spare child: yes unless
-/// `PYODIDE_TEST_ZYGOTE_SPARE=0` (to measure without).
-fn spares_wanted() -> bool {
-    std::env::var_os("PYODIDE_TEST_ZYGOTE_SPARE").is_none_or(|v| v != "0")
-}
+/// `0`: the zygote keeps no spare child, and forks at each `run` (to
+/// measure without).
+pub const SPARE_VAR: &str = "PYODIDE_TEST_ZYGOTE_SPARE";
+/// `0`: the zygote's spare forks ahead but copies no pages ahead; for a
+/// zygote whose jobs keep every core busy, where the copying (of pages
+/// some jobs never write: about 5,600 a spare for the largest jobs
+/// measured) would take time from them.
+pub const COPY_AHEAD_VAR: &str = "PYODIDE_TEST_ZYGOTE_COPY_AHEAD";
 
-/// Whether its spare copies pages ahead: yes unless
-/// `PYODIDE_TEST_ZYGOTE_COPY_AHEAD=0`, which the runner sets when its jobs
-/// keep every core busy (the copying would take time from them: about
-/// 5,600 pages a spare in pydantic-core's suite, some of which the next
-/// job never writes).
-fn copy_ahead_wanted() -> bool {
-    std::env::var_os("PYODIDE_TEST_ZYGOTE_COPY_AHEAD").is_none_or(|v| v != "0")
+/// Whether the environment variable `name` is set to anything but `0`, or
+/// not at all.
+fn not_off(name: &str) -> bool {
+    std::env::var_os(name).is_none_or(|v| v != "0")
 }
 
 /// The zygote's body (its process's main thread): boot `spec`'s guest to

@@ -45,9 +45,6 @@ use crate::host::zygote::{self, Job, Zygote};
 
 /// The hidden subcommand that runs a zygote.
 pub const SUBCOMMAND: &str = "__zygote";
-/// Whether a zygote's spare child copies pages ahead (`0`: no); the runner
-/// sets it unless the user has.
-const COPY_AHEAD_VAR: &str = "PYODIDE_TEST_ZYGOTE_COPY_AHEAD";
 /// The prelude's module name (`-m NAME`).
 pub const PRELUDE_MODULE: &str = "_pyodide_test_zygote";
 /// The prelude (see the file).
@@ -385,8 +382,12 @@ impl Launcher {
             .arg(&self.dist_dir)
             .arg(SUBCOMMAND)
             .env("PYODIDE_TEST_CACHE", &self.cache);
-        if std::env::var_os(COPY_AHEAD_VAR).is_none() {
-            command.env(COPY_AHEAD_VAR, if self.copy_ahead { "1" } else { "0" });
+        // Set unless the user has.
+        if std::env::var_os(zygote::COPY_AHEAD_VAR).is_none() {
+            command.env(
+                zygote::COPY_AHEAD_VAR,
+                if self.copy_ahead { "1" } else { "0" },
+            );
         }
         let zygote = Zygote::spawn(command, boot)?;
         if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
