@@ -17,7 +17,7 @@ use super::backend::Backend;
 use super::events::Msg;
 use super::outcome::{Outcome, TestRecord};
 use super::report::Reporter;
-use super::suite::Suite;
+use super::suite::{Part, Suite};
 use super::worker::{self, WorkerConfig};
 use crate::host::engine::HOST_THREAD_STACK_BYTES;
 
@@ -30,11 +30,9 @@ pub struct Job {
     pub file: String,
     /// Expected seconds (previous runs, else from the file's size).
     pub estimate: f64,
-    /// Part K of N of the file's tests (see [`super::split::split_long`]); `None`: all.
-    pub part: Option<(u32, u32)>,
-    /// With a part: the first test of each part after the first, cut by
-    /// the tests' known times; empty: parts of about as many tests.
-    pub cuts: Vec<String>,
+    /// The part of the file's tests (see [`super::split::split_long`]);
+    /// `None`: all.
+    pub part: Option<Part>,
 }
 
 /// Known times of the tests of files a run may split (those that took
@@ -98,7 +96,6 @@ pub fn plan(suites: &[Suite], partition: Option<(u32, u32)>, known: &Durations) 
                 file,
                 estimate,
                 part: None,
-                cuts: Vec::new(),
             }
         })
         .collect();
@@ -112,7 +109,10 @@ pub(super) fn sort_longest_first(jobs: &mut [Job]) {
         b.estimate
             .total_cmp(&a.estimate)
             .then_with(|| a.file.cmp(&b.file))
-            .then_with(|| a.part.cmp(&b.part))
+            .then_with(|| {
+                let number = |j: &Job| j.part.as_ref().map(Part::number);
+                number(a).cmp(&number(b))
+            })
     });
 }
 
@@ -220,10 +220,10 @@ impl FileAccount {
         let parts = jobs
             .iter()
             .filter_map(|job| {
-                let (_, n) = job.part?;
+                let part = job.part.as_ref()?;
                 Some((
                     (suites[job.suite].package.clone(), job.file.clone()),
-                    (n, 0.0),
+                    (part.of, 0.0),
                 ))
             })
             .collect();
@@ -378,10 +378,13 @@ pub fn run(
                     let suite = &suites[job.suite];
                     let job_started = Instant::now();
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        worker::run_file(backend, suite, &job.file, job.part, &job.cuts, cfg, &tx)
+                        worker::run_file(backend, suite, &job.file, job.part.as_ref(), cfg, &tx)
                     }));
                     if timing {
-                        let part = job.part.map(|(k, n)| format!(" (part {k}/{n})"));
+                        let part = job
+                            .part
+                            .as_ref()
+                            .map(|p| format!(" (part {}/{})", p.index, p.of));
                         eprintln!(
                             "pyodide-test: {} {}{}: {:.3} s to {:.3} s",
                             std::thread::current().name().unwrap_or("worker"),
@@ -408,7 +411,7 @@ pub fn run(
                             package: suite.package.clone(),
                             file: job.file.clone(),
                             seconds: 0.0,
-                            part: job.part,
+                            part: job.part.as_ref().map(Part::number),
                             order: Vec::new(),
                         });
                     }

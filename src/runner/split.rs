@@ -3,7 +3,7 @@
 //! times, which the scheduler keeps from the last run that split them).
 
 use super::scheduler::{Job, SPLIT_MIN_SECS, TestTimes, sort_longest_first};
-use super::suite::{Driver, Suite};
+use super::suite::{Driver, Part, Suite};
 
 /// Split the pytest files that would hold up a run on `threads` workers
 /// into parts, each a contiguous run of the file's tests (a class's tests,
@@ -59,11 +59,10 @@ pub fn split_long(jobs: Vec<Job>, suites: &[Suite], threads: usize, times: &Test
             continue;
         }
         let n = parts.len() as u32;
-        for (k, (estimate, cuts)) in (1..=n).zip(parts) {
+        for (index, (estimate, cuts)) in (1..=n).zip(parts) {
             out.push(Job {
                 estimate,
-                part: Some((k, n)),
-                cuts,
+                part: Some(Part { index, of: n, cuts }),
                 ..job.clone()
             });
         }
@@ -147,7 +146,7 @@ mod tests {
                 &TestTimes::new(),
             )
             .into_iter()
-            .map(|j| (j.file, j.part))
+            .map(|j| (j.file, j.part.as_ref().map(Part::number)))
             .collect::<Vec<_>>()
         };
         // Two workers: a share is 4 s; big.py (6 s) becomes two parts of
@@ -225,10 +224,13 @@ mod tests {
         let jobs = split_long(plan(&suites, None, &durations), &suites, 2, &times);
         let parts: Vec<_> = jobs.iter().filter(|j| j.file == "t/a.py").collect();
         assert_eq!(parts.len(), 2, "{jobs:?}");
-        assert_eq!(parts[0].part, Some((1, 2)));
+        assert_eq!(parts[0].part.as_ref().map(Part::number), Some((1, 2)));
         assert!((parts[0].estimate - 20.1).abs() < 1e-9, "{jobs:?}");
         assert!(
-            parts.iter().all(|j| j.cuts == ["t/a.py::test_q"]),
+            parts.iter().all(|j| j
+                .part
+                .as_ref()
+                .is_some_and(|p| p.cuts == ["t/a.py::test_q"])),
             "{jobs:?}"
         );
     }

@@ -31,6 +31,26 @@ pub const PART_VAR: &str = "PYODIDE_TEST_PART";
 /// line (the parts cut by the tests' known times).
 pub const PART_CUTS_VAR: &str = "PYODIDE_TEST_PART_CUTS";
 
+/// Part `index` of `of` (from 1) of a file's tests, as a job gives it to
+/// the plugin ([`PART_VAR`], [`PART_CUTS_VAR`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    /// Which part.
+    pub index: u32,
+    /// Of how many.
+    pub of: u32,
+    /// The first test of each part after the first, cut by the tests'
+    /// known times; empty: parts of about as many tests.
+    pub cuts: Vec<String>,
+}
+
+impl Part {
+    /// (index, of).
+    pub fn number(&self) -> (u32, u32) {
+        (self.index, self.of)
+    }
+}
+
 /// A package's suite, ready to run.
 #[derive(Debug, Clone)]
 pub struct Suite {

@@ -19,7 +19,7 @@ use anyhow::Result;
 use super::backend::Backend;
 use super::events::{Channel, EventSink, Msg, Progress, crash_reason, last_line, short};
 use super::outcome::{Outcome, TestRecord};
-use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
+use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, Part, RESUME_VAR, Suite};
 use crate::host::spec::{
     EVENTS_DEVICE, GuestEnd, GuestSpec, Interrupt, Stdio, StopReason, file_set,
 };
@@ -67,8 +67,7 @@ pub fn run_file(
     backend: &Backend,
     suite: &Suite,
     file: &str,
-    part: Option<(u32, u32)>,
-    cuts: &[String],
+    part: Option<&Part>,
     cfg: &WorkerConfig,
     tx: &Sender<Msg>,
 ) -> Result<()> {
@@ -94,16 +93,7 @@ pub fn run_file(
         }
         let done_before = done.len();
         let progress = Arc::new(Mutex::new(Progress::resuming(done.clone())));
-        let stop = run_guest(
-            backend,
-            suite,
-            file,
-            (part, cuts),
-            cfg,
-            tx,
-            &progress,
-            &done,
-        )?;
+        let stop = run_guest(backend, suite, file, part, cfg, tx, &progress, &done)?;
         let p = std::mem::take(&mut *progress.lock().unwrap_or_else(|e| e.into_inner()));
         if std::env::var_os("PYODIDE_TEST_DEBUG").is_some() {
             // The guest's own output, for looking into a job.
@@ -260,7 +250,7 @@ pub fn run_file(
             .elapsed()
             .saturating_sub(backend.take_shared_wait())
             .as_secs_f64(),
-        part,
+        part: part.map(Part::number),
         order: collected,
     });
     Ok(())
@@ -272,7 +262,7 @@ fn run_guest(
     backend: &Backend,
     suite: &Suite,
     file: &str,
-    (part, cuts): (Option<(u32, u32)>, &[String]),
+    part: Option<&Part>,
     cfg: &WorkerConfig,
     tx: &Sender<Msg>,
     progress: &Arc<Mutex<Progress>>,
@@ -308,10 +298,11 @@ fn run_guest(
         spec.env
             .push(("PYODIDE_TEST_PACKAGE".into(), suite.modules.join(",")));
     }
-    if let Some((k, n)) = part {
-        spec.env.push((PART_VAR.into(), format!("{k}/{n}")));
-        if !cuts.is_empty() {
-            spec.env.push((PART_CUTS_VAR.into(), cuts.join("\n")));
+    if let Some(part) = part {
+        spec.env
+            .push((PART_VAR.into(), format!("{}/{}", part.index, part.of)));
+        if !part.cuts.is_empty() {
+            spec.env.push((PART_CUTS_VAR.into(), part.cuts.join("\n")));
         }
     }
     if !done.is_empty() {
