@@ -1,9 +1,11 @@
-//! pytest's rewritten test modules kept between runs (`rewritten.rs`): a
-//! second run loads the modules the first one reported instead of
-//! rewriting them (it reports none, so the kept table is not written
-//! again), with the same outcomes and messages; a module whose source
-//! changed is rewritten again, never served stale. Under a zygote and with
-//! fresh guests alike.
+//! pytest's rewritten modules kept between runs (`rewritten.rs`): a
+//! second run loads the modules the first one reported (the test modules,
+//! the conftest, and those of an entry-point plugin, which pytest rewrites
+//! while it configures itself) instead of rewriting them (it reports none,
+//! so the kept table is not written again), with the same outcomes and
+//! messages; a module whose source changed is rewritten again, never served
+//! stale. Under a zygote (whose first child reports what the zygote itself
+//! rewrote) and with fresh guests alike.
 
 mod common;
 
@@ -52,8 +54,18 @@ fn check(mode: &[&str], name: &str) {
     fs::create_dir_all(&tests).unwrap();
     fs::write(tests.join("test_one.py"), test_file("one", 2)).unwrap();
     fs::write(tests.join("test_two.py"), test_file("two", 3)).unwrap();
+    // pytest rewrites a conftest, and the whole distribution of an
+    // entry-point plugin (pytest-mock), before any `pytest_configure`.
+    fs::write(
+        tests.join("conftest.py"),
+        "def check(value):\n    assert value\n",
+    )
+    .unwrap();
+    let constraints = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/constraints.txt");
+    let mut args = vec!["--constraint", constraints, "--with", "pytest-mock"];
+    args.extend(mode);
     let run = || {
-        let (out, records) = run_suite(&dir, &tests, mode);
+        let (out, records) = run_suite(&dir, &tests, &args);
         let got = outcomes(&records);
         (got, stderr(&out))
     };
@@ -70,7 +82,27 @@ fn check(mode: &[&str], name: &str) {
     let table = kept_table().expect("the first run's modules are kept");
     let kept = fs::read_to_string(&table).unwrap();
     let entries: Vec<serde_json::Value> = serde_json::from_str(&kept).unwrap();
-    assert_eq!(entries.len(), 2, "{kept}");
+    let sources: Vec<&str> = entries
+        .iter()
+        .map(|e| e["source"].as_str().unwrap())
+        .collect();
+    for name in [
+        "/tests/test_one.py",
+        "/tests/test_two.py",
+        "/tests/conftest.py",
+    ] {
+        assert_eq!(
+            sources.iter().filter(|s| s.ends_with(name)).count(),
+            1,
+            "{name} in {sources:?}"
+        );
+    }
+    assert!(
+        sources
+            .iter()
+            .any(|s| s.contains("/site-packages/pytest_mock/")),
+        "{sources:?}"
+    );
     let modified = || fs::metadata(&table).unwrap().modified().unwrap();
     let before = modified();
     let (second, err) = run();

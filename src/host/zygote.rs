@@ -815,6 +815,9 @@ pub struct Job {
     pub finalize: bool,
 }
 
+/// The id of a zygote's first job (ids count up from it).
+const FIRST_JOB: u64 = 1;
+
 /// A running zygote (see the module documentation).
 pub struct Zygote {
     control: OwnedFd,
@@ -875,7 +878,7 @@ impl Zygote {
             control: ours,
             send: Mutex::new(()),
             process: Mutex::new(child),
-            next: AtomicU64::new(1),
+            next: AtomicU64::new(FIRST_JOB),
             boot: Duration::ZERO,
         };
         // Wait for `ready` (or `failed`, or its end).
@@ -949,7 +952,7 @@ impl Zygote {
         // The guest learns whether it is the zygote's first child (for
         // what only one child of a zygote need do).
         let mut payload = serde_json::to_value(job)?;
-        payload["first"] = (id == 0).into();
+        payload["first"] = (id == FIRST_JOB).into();
         let payload = serde_json::to_vec(&payload)?;
         // A child that is gone before reading it shows on the result channel.
         let _ = write_all(input_w.as_raw_fd(), &payload);

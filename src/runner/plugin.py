@@ -17,8 +17,11 @@ go to a copy of fd 1. Events:
 - ``{"ev": "pyc", "source", "pyc", "data"}``: pytest rewrote ``source``;
   ``data`` (base64) is the ``pyc`` pytest would have written (the guest's
   CPython writes no bytecode); the runner keeps it for the next run, which places it in ``/tmp/.pyodide-test-rewritten`` (see the
-  runner's ``rewritten.rs``). That table is read, its modules written where
-  pytest looks for them, and removed at ``pytest_configure``.
+  runner's ``rewritten.rs``), and the other modules pytest rewrote
+  (plugins', conftests) in ``/tmp/.pyodide-test-rewritten-early``. The
+  tables are read, their modules written where pytest looks for them, and
+  removed: the second as this plugin is imported, the first at
+  ``pytest_configure``.
 
 ``PYODIDE_TEST_RESUME`` names a file of node ids (one a line) that already
 have a result; they are deselected silently (a fresh guest resuming a file
@@ -350,22 +353,29 @@ class _Tracker:
 
 
 _TABLE = "/tmp/.pyodide-test-rewritten"
+# The other modules of the runner's table: installed plugins' (pytest
+# rewrites an entry-point plugin's whole distribution as it loads it),
+# conftests and the modules they name in ``pytest_plugins``. pytest imports
+# them while it configures itself, before any ``pytest_configure``: they
+# are placed as this module is imported (``-p``, before the entry points
+# and the initial conftests load).
+_EARLY_TABLE = "/tmp/.pyodide-test-rewritten-early"
 # Sources whose rewritten module came from the table (not reported again).
 _placed = set()
 
 
-def _place_rewritten(config):
-    """Write the modules of the runner's table whose source this session
-    may collect where pytest looks for them."""
+def _read_table(path):
+    """The runner's table at ``path`` (removed once read): (source, pyc,
+    data) for each module; empty when there is none."""
     import struct
 
     try:
-        with open(_TABLE, "rb") as f:
+        with open(path, "rb") as f:
             table = f.read()
-        os.remove(_TABLE)
+        os.remove(path)
     except OSError:
-        return
-    wanted = [os.path.abspath(str(a).split("::")[0]) for a in config.args]
+        return []
+    entries = []
     pos = 0
     while pos < len(table):
         fields = []
@@ -373,10 +383,15 @@ def _place_rewritten(config):
             (n,) = struct.unpack_from("<I", table, pos)
             fields.append(table[pos + 4 : pos + 4 + n])
             pos += 4 + n
-        source, pyc, data = fields[0].decode(), fields[1].decode(), fields[2]
-        if os.path.basename(source) != "conftest.py" and not any(
-            source == w or source.startswith(w.rstrip(os.sep) + os.sep) for w in wanted
-        ):
+        entries.append((fields[0].decode(), fields[1].decode(), fields[2]))
+    return entries
+
+
+def _place(entries):
+    """Write each rewritten module where pytest looks for it (unless
+    pytest has rewritten it already in this guest: it came too late)."""
+    for source, pyc, data in entries:
+        if source in _fresh:
             continue
         try:
             if data[4:8] == b"\0\0\0\0":
@@ -394,6 +409,17 @@ def _place_rewritten(config):
         except OSError:
             continue
         _placed.add(source)
+
+
+def _place_rewritten(config):
+    """Write the test modules of the runner's table that this session may
+    collect where pytest looks for them."""
+    wanted = [os.path.abspath(str(a).split("::")[0]) for a in config.args]
+    _place(
+        entry
+        for entry in _read_table(_TABLE)
+        if any(entry[0] == w or entry[0].startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
+    )
 
 
 # Modules pytest rewrote in this guest: source -> what its `_rewrite_test`
@@ -521,9 +547,13 @@ def _session_over(session, status):
         end(int(status))
 
 
+# Before pytest loads its entry-point plugins and the initial conftests.
+_record_rewrites()
+_place(_read_table(_EARLY_TABLE))
+
+
 def pytest_configure(config):
     _place_rewritten(config)
-    _record_rewrites()
     config.pluginmanager.register(_Tracker(), "pyodide-test-tracker")
     # pytest-timeout cannot work in the guest and is not installed; its
     # mark must not be an unknown-mark error (the runner's --timeout applies).

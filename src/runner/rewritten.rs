@@ -1,17 +1,21 @@
-//! pytest's rewritten test modules, kept between runs.
+//! pytest's rewritten modules (tests, conftests, plugins), kept between runs.
 //!
-//! pytest compiles every test module (and conftest) it imports with its
+//! pytest compiles every test module (and conftest and plugin) it imports with its
 //! asserts rewritten, in Python: msgpack's 60 KB of tests take 0.3 s of a
 //! 2 s run. It keeps the result beside the source
 //! (`__pycache__/NAME.cpython-314-pytest-9.2.0.pyc`), which a guest's file
 //! system forgets when the guest ends. Our plugin reports each such file
 //! that pytest wrote (event `pyc`); the runner keeps them in the cache, per
 //! suite ([`store`]). The next run places them in the guest ([`stage`]:
-//! [`GUEST_TABLE`]), and the plugin, at `pytest_configure`, writes those
-//! whose source is about to be collected where pytest looks, with the
-//! header's source time and size set to the source's in this guest: pytest
-//! then loads them instead of rewriting, as it would on a second run on a
-//! disk.
+//! [`GUEST_TABLE`] for test modules, [`GUEST_EARLY_TABLE`] for the rest),
+//! and the plugin writes them where pytest looks, with the header's source
+//! time and size set to the source's in this guest: pytest then loads them
+//! instead of rewriting, as it would on a second run on a disk. The rest
+//! (plugins', conftests) are written as the plugin is imported, before
+//! pytest loads them; of the test modules, at `pytest_configure`, those
+//! whose source is about to be collected. The plugins matter most: pytest
+//! rewrites the whole distribution of an entry-point plugin (hypothesis:
+//! about 150 modules, 1.5 s of each pydantic-core zygote's start).
 //!
 //! The cache key covers what shapes the rewriting besides a module's own
 //! source: the suite's conftests and configuration files, the pytest
@@ -20,7 +24,7 @@
 //! carries the SHA-256 of its source, and is placed only while the suite's
 //! copy of that source has the same.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,9 +37,17 @@ use super::suite::{Driver, Suite};
 use crate::hex::encode as hex;
 use crate::host_bytes::HostBytes;
 
-/// Where the guest finds the table of rewritten modules (the plugin reads
-/// and removes it at `pytest_configure`).
+/// Where the guest finds the table of rewritten test modules (the plugin
+/// reads and removes it at `pytest_configure`, and places those its session
+/// may collect).
 pub const GUEST_TABLE: &str = "/tmp/.pyodide-test-rewritten";
+
+/// Where the guest finds the table of the other rewritten modules: plugins'
+/// (pytest rewrites the whole distribution of an entry-point plugin as it
+/// loads it), conftests and the modules they name in `pytest_plugins`.
+/// pytest imports them while it configures itself, before any
+/// `pytest_configure`: the plugin places them all as it is imported.
+pub const GUEST_EARLY_TABLE: &str = "/tmp/.pyodide-test-rewritten-early";
 
 /// Files whose content can change how pytest rewrites a module.
 const SHAPING_NAMES: [&str; 5] = [
@@ -160,21 +172,32 @@ impl<'a> SourceShas<'a> {
 }
 
 /// Add the kept modules of `suite` (under `key`) whose source is unchanged
-/// to its files, as [`GUEST_TABLE`]; returns how many.
+/// to its files: its test modules as [`GUEST_TABLE`], the others (plugins,
+/// conftests) as [`GUEST_EARLY_TABLE`]; returns how many.
 pub fn stage(cache: &Path, suite: &mut Suite, key: &str) -> usize {
     let entries = load(cache, key);
     if entries.is_empty() {
         return 0;
     }
     let shas = SourceShas::new(suite);
-    // The table: for each module, three length-prefixed (u32, little
+    let tests: HashSet<String> = suite
+        .test_files
+        .iter()
+        .map(|t| format!("{}/{}", suite.root, t.rel))
+        .collect();
+    // Each table: for each module, three length-prefixed (u32, little
     // endian) fields: source path, pyc path, the pyc's bytes.
-    let mut table = Vec::new();
+    let (mut late, mut early) = (Vec::new(), Vec::new());
     let mut count = 0;
     for e in &entries {
         if shas.get(&e.module.source).as_ref() != Some(&e.sha) {
             continue;
         }
+        let table = if tests.contains(&e.module.source) {
+            &mut late
+        } else {
+            &mut early
+        };
         for field in [
             e.module.source.as_bytes(),
             e.module.pyc.as_bytes(),
@@ -185,8 +208,10 @@ pub fn stage(cache: &Path, suite: &mut Suite, key: &str) -> usize {
         }
         count += 1;
     }
-    if count > 0 {
-        Arc::make_mut(&mut suite.files).push((GUEST_TABLE.to_string(), table.into()));
+    for (path, table) in [(GUEST_TABLE, late), (GUEST_EARLY_TABLE, early)] {
+        if !table.is_empty() {
+            Arc::make_mut(&mut suite.files).push((path.to_string(), table.into()));
+        }
     }
     count
 }
