@@ -36,6 +36,38 @@ fn runs_a_one_liner() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// `time.sleep` sleeps its time without holding a core (Emscripten's
+/// sleep reads the clock in a loop; the host naps the loop): the guest's
+/// own CPU clock (the host process's) barely moves while it sleeps.
+#[test]
+fn sleep_takes_its_time_not_a_core() {
+    let code = "import time\n\
+        c, t = time.process_time(), time.monotonic()\n\
+        time.sleep(1)\n\
+        print(round(time.monotonic() - t, 3), round(time.process_time() - c, 3))\n\
+        t = time.monotonic()\n\
+        for _ in range(100): time.sleep(0.001)\n\
+        print(round(time.monotonic() - t, 3))\n";
+    let out = python(&["-c", code], b"", None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let numbers: Vec<f64> = stdout
+        .split_whitespace()
+        .map(|w| w.parse().unwrap())
+        .collect();
+    let [slept, cpu, short] = numbers[..] else {
+        panic!("{stdout}")
+    };
+    assert!(slept >= 1.0, "{stdout}");
+    assert!(cpu < 0.5, "a one-second sleep used {cpu} s of CPU");
+    // Short sleeps are not stretched by the naps (at most about an
+    // eighth each, or the shortest nap, and the host's own latency).
+    assert!(
+        (0.1..0.5).contains(&short),
+        "100 sleeps of 1 ms took {short} s"
+    );
+}
+
 #[test]
 fn exit_status_is_pythons() {
     assert_eq!(

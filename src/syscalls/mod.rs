@@ -222,6 +222,8 @@ pub struct Kernel {
     pub(crate) stat_layout: StatLayout,
     /// See [`Kernel::set_utc_zone_name`].
     pub(crate) utc_zone_name: String,
+    /// Recent `emscripten_get_now` calls (see [`time::SpinWatch`]).
+    pub(crate) spin: time::SpinWatch,
 }
 
 impl std::fmt::Debug for Kernel {

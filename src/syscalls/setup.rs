@@ -45,6 +45,7 @@ impl Kernel {
             stream_names: Default::default(),
             stat_layout: StatLayout::default(),
             utc_zone_name: "UTC-0000".into(),
+            spin: Default::default(),
         };
         k.fs.retain(root);
         for (key, v) in cfg.env {

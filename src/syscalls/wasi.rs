@@ -179,7 +179,10 @@ impl Kernel {
     /// glue has ms), monotonic (from process start, like
     /// `performance.now()`), process and thread CPU time (the glue returns
     /// the monotonic clock for those). Other ids: `EINVAL`.
+    /// A read of this clock starts a new wait, if the guest then waits
+    /// (see [`super::time::SpinWatch`]).
     pub fn clock_time_get(&mut self, mem: &mut [u8], id: i32, _precision: i64, time: i32) -> i32 {
+        self.spin.reset();
         wasi_ret((|| {
             let ns = self.clock_ns(id)?;
             guest::write_u64(mem, time as u32, ns)
