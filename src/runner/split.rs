@@ -12,7 +12,7 @@ use super::suite::{Driver, Part, Suite};
 /// share of one worker (the total over `threads`), and half a second at
 /// least, becomes as many parts as it has shares (at most `threads`).
 /// With the file's tests' `times` (see [`TestTimes`]) the parts are cut
-/// by time ([`Job::cuts`]), fewer if the file's scopes do not divide so
+/// by time ([`Part::cuts`](super::suite::Part::cuts)), fewer if the file's scopes do not divide so
 /// far; without, the plugin cuts parts of about as many tests. Each part
 /// runs in a guest of its own, so the file's module- and session-scoped
 /// fixtures run once per part.

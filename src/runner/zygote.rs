@@ -158,7 +158,7 @@ impl ZygoteBackend {
     /// (relative to its root) of `suites[i]` that the run has jobs for,
     /// which its pytest zygotes collect, each a share of the files, in
     /// parallel: as many as the run's `workers`, or up to twice as many
-    /// where the machine has the cores (see [`collectors`]). Compiles the
+    /// where the machine has the cores (see `collectors`). Compiles the
     /// zygotes' engine's main module into the cache (on all cores) so that
     /// the zygotes only load it.
     pub fn new(

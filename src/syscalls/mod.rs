@@ -21,7 +21,8 @@
 //!
 //! The files import each other downwards only, never in a loop:
 //!
-//! - basics: `errno`, `consts`, `clock`, `slab`, `stdio` (where guest I/O
+//! - basics: `errno`, `consts`, `clock`, `spin` (a guest waiting on the
+//!   clock), `slab`, `stdio` (where guest I/O
 //!   goes), [`guest`] (guest memory access, public);
 //! - what the file system is made of: `budget` (what file data may
 //!   cost), `filedata` (file contents, sparse), `stat`
@@ -44,6 +45,7 @@ mod consts;
 mod errno;
 pub mod guest;
 mod slab;
+mod spin;
 mod stdio;
 
 mod budget;
@@ -222,8 +224,8 @@ pub struct Kernel {
     pub(crate) stat_layout: StatLayout,
     /// See [`Kernel::set_utc_zone_name`].
     pub(crate) utc_zone_name: String,
-    /// Recent `emscripten_get_now` calls (see [`time::SpinWatch`]).
-    pub(crate) spin: time::SpinWatch,
+    /// Recent `emscripten_get_now` calls (see [`spin::SpinWatch`]).
+    pub(crate) spin: spin::SpinWatch,
 }
 
 impl std::fmt::Debug for Kernel {

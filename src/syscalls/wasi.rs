@@ -180,7 +180,7 @@ impl Kernel {
     /// `performance.now()`), process and thread CPU time (the glue returns
     /// the monotonic clock for those). Other ids: `EINVAL`.
     /// A read of this clock starts a new wait, if the guest then waits
-    /// (see [`super::time::SpinWatch`]).
+    /// (see `spin.rs`).
     pub fn clock_time_get(&mut self, mem: &mut [u8], id: i32, _precision: i64, time: i32) -> i32 {
         self.spin.reset();
         wasi_ret((|| {
