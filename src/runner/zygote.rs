@@ -157,8 +157,8 @@ impl ZygoteBackend {
     /// base spec) with the suite's files; `planned[i]` are the test files
     /// (relative to its root) of `suites[i]` that the run has jobs for,
     /// which its pytest zygotes collect, each a share of the files, in
-    /// parallel: as many as the run's `workers`, or up to twice as many
-    /// where the machine has the cores (see `collectors`). Compiles the
+    /// parallel: as many as the run's `workers`, or for a large suite up
+    /// to twice as many where the machine has the cores (see `collectors`). Compiles the
     /// zygotes' engine's main module into the cache (on all cores) so that
     /// the zygotes only load it.
     pub fn new(
@@ -171,7 +171,6 @@ impl ZygoteBackend {
         workers: usize,
     ) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let collectors = collectors(workers, cores);
         ensure_compiled(dist, cache, EngineOptions::uninterrupted())
             .context("compiling the module for the zygotes")?;
         let site = site_packages(guest.python);
@@ -198,7 +197,8 @@ impl ZygoteBackend {
                         .filter(|f| planned.contains(&f.rel))
                         .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
                         .collect();
-                    collection_groups(&files, collectors)
+                    let bytes = files.iter().map(|(_, size)| size).sum();
+                    collection_groups(&files, collectors(workers, cores, bytes))
                 });
                 ZygoteSuite {
                     base,
@@ -418,15 +418,30 @@ impl Drop for ZygoteBackend {
     }
 }
 
-/// How many zygotes collect a pytest suite for a run of `workers` on
-/// `cores`: the workers, and more on cores the run leaves idle, up to twice
-/// the workers. The zygotes boot and collect side by side, and each job
-/// then waits only for its own group's (pydantic-core at `-j 1` on two
-/// cores: the zygotes' boot about 3.2-3.8 s with one, 2.0-2.8 s with two).
-/// Each child sees the test modules of its group collected, as at `-j 2`.
-fn collectors(workers: usize, cores: usize) -> usize {
-    workers.max(cores.min(workers.saturating_mul(2)))
+/// How many zygotes collect a pytest suite whose test files hold `bytes`
+/// for a run of `workers` on `cores`: the workers, and more on cores the
+/// run leaves idle, one for each [`EXTRA_COLLECTOR_BYTES`] of tests, up to
+/// twice the workers. The zygotes boot and collect side by side, and each
+/// job then waits only for its own group's (pydantic-core, 1.5 MB of tests,
+/// at `-j 1` on two cores: the zygotes' boot about 3.2-3.8 s with one,
+/// 2.0-2.8 s with two). Each child sees the test modules of its group
+/// collected, as at `-j 2`.
+fn collectors(workers: usize, cores: usize, bytes: u64) -> usize {
+    let extra = usize::try_from(bytes / EXTRA_COLLECTOR_BYTES).unwrap_or(usize::MAX);
+    workers.max(
+        cores
+            .min(workers.saturating_mul(2))
+            .min(workers.saturating_add(extra)),
+    )
 }
+
+/// The test files an extra collecting zygote needs to pay for itself:
+/// collecting takes about 1.3 us a byte here, and two zygotes booting side
+/// by side on two cores each take about a quarter longer to import pytest
+/// and the package and to configure (0.4-1.2 s). Below this (simplejson,
+/// 165 KB; cytoolz, msgpack) a second one measured no gain, above it
+/// (bitarray, 387 KB; pydantic-core) it did.
+const EXTRA_COLLECTOR_BYTES: u64 = 256 * 1024;
 
 /// Split a suite's test files (path, size in bytes) into at most
 /// `collectors` groups of similar total size (the size stands for the cost
@@ -511,7 +526,7 @@ pub fn zygote_main(source: &DistSource) -> ! {
 
 #[cfg(test)]
 mod tests {
-    use super::{collection_groups, collectors};
+    use super::{EXTRA_COLLECTOR_BYTES, collection_groups, collectors};
 
     fn files(sizes: &[u64]) -> Vec<(String, u64)> {
         sizes
@@ -522,13 +537,18 @@ mod tests {
     }
 
     #[test]
-    fn idle_cores_collect_up_to_twice_the_workers() {
-        assert_eq!(collectors(1, 1), 1);
-        assert_eq!(collectors(1, 2), 2);
-        assert_eq!(collectors(1, 8), 2);
-        assert_eq!(collectors(2, 2), 2);
-        assert_eq!(collectors(3, 4), 4);
-        assert_eq!(collectors(4, 2), 4);
+    fn idle_cores_collect_large_suites_with_up_to_twice_the_workers() {
+        let large = 10 * EXTRA_COLLECTOR_BYTES;
+        assert_eq!(collectors(1, 1, large), 1);
+        assert_eq!(collectors(1, 2, large), 2);
+        assert_eq!(collectors(1, 8, large), 2);
+        assert_eq!(collectors(2, 2, large), 2);
+        assert_eq!(collectors(3, 4, large), 4);
+        assert_eq!(collectors(4, 2, large), 4);
+        // A small suite: the workers only.
+        assert_eq!(collectors(1, 2, EXTRA_COLLECTOR_BYTES - 1), 1);
+        assert_eq!(collectors(2, 8, EXTRA_COLLECTOR_BYTES - 1), 2);
+        assert_eq!(collectors(2, 8, EXTRA_COLLECTOR_BYTES), 3);
     }
 
     #[test]
