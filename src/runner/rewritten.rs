@@ -1,8 +1,8 @@
 //! pytest's rewritten modules (tests, conftests, plugins), kept between runs.
 //!
-//! pytest compiles every test module (and conftest and plugin) it imports with its
-//! asserts rewritten, in Python: msgpack's 60 KB of tests take 0.3 s of a
-//! 2 s run. It keeps the result beside the source
+//! pytest compiles every test module, conftest and plugin module it
+//! imports with its asserts rewritten, in Python: msgpack's 60 KB of tests
+//! take 0.3 s of a 2 s run. It keeps the result beside the source
 //! (`__pycache__/NAME.cpython-314-pytest-9.2.0.pyc`), which a guest's file
 //! system forgets when the guest ends. Our plugin reports each such file
 //! that pytest wrote (event `pyc`); the runner keeps them in the cache, per
@@ -14,8 +14,9 @@
 //! (plugins', conftests) are written as the plugin is imported, before
 //! pytest loads them; of the test modules, at `pytest_configure`, those
 //! whose source is about to be collected. The plugins matter most: pytest
-//! rewrites the whole distribution of an entry-point plugin (hypothesis:
-//! about 150 modules, 1.5 s of each pydantic-core zygote's start).
+//! rewrites the whole distribution of an entry-point plugin (pydantic-core's
+//! hypothesis, inline-snapshot and others: 167 modules, about 1.7 s of each
+//! zygote's start).
 //!
 //! The cache key covers what shapes the rewriting besides a module's own
 //! source: the suite's conftests and configuration files, the pytest

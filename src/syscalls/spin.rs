@@ -31,8 +31,9 @@ const SPIN_NAP_MAX: Duration = Duration::from_millis(1);
 /// (a guest sleeping briefly many times is not napped longer and longer).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SpinWatch {
-    /// The time the last call answered, in ns.
-    last_ns: u64,
+    /// The time the last call answered, in ns (`None`: the guest has
+    /// done something else since).
+    last_ns: Option<u64>,
     /// Calls in a row within the gap.
     streak: u32,
     /// When the streak began, in ns.
@@ -42,17 +43,20 @@ pub(crate) struct SpinWatch {
 impl SpinWatch {
     /// The guest did something else than read this clock.
     pub(crate) fn reset(&mut self) {
-        self.last_ns = 0;
+        self.last_ns = None;
     }
 
     /// The call was answered with the time `now` (after any nap).
     pub(crate) fn answered(&mut self, now: u64) {
-        self.last_ns = now;
+        self.last_ns = Some(now);
     }
 
     /// Count a call at `now`: how long to nap, if the guest is spinning.
     pub(crate) fn nap(&mut self, now: u64) -> Option<Duration> {
-        if now.saturating_sub(self.last_ns) < SPIN_GAP_NS {
+        if self
+            .last_ns
+            .is_some_and(|last| now.saturating_sub(last) < SPIN_GAP_NS)
+        {
             self.streak = self.streak.saturating_add(1);
         } else {
             self.streak = 0;
