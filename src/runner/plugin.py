@@ -415,11 +415,11 @@ def _place_rewritten(config):
     """Write the test modules of the runner's table that this session may
     collect where pytest looks for them."""
     wanted = [os.path.abspath(str(a).split("::")[0]) for a in config.args]
-    _place(
-        entry
-        for entry in _read_table(_TABLE)
-        if any(entry[0] == w or entry[0].startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
-    )
+
+    def collected(source):
+        return any(source == w or source.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
+
+    _place(entry for entry in _read_table(_TABLE) if collected(entry[0]))
 
 
 # Modules pytest rewrote in this guest: source -> what its `_rewrite_test`

@@ -158,9 +158,9 @@ impl ZygoteBackend {
     /// (relative to its root) of `suites[i]` that the run has jobs for,
     /// which its pytest zygotes collect, each a share of the files, in
     /// parallel: as many as the run's `workers`, or for a large suite up
-    /// to twice as many where the machine has the cores (see `collectors`). Compiles the
-    /// zygotes' engine's main module into the cache (on all cores) so that
-    /// the zygotes only load it.
+    /// to twice as many where the machine has the cores (see
+    /// `collectors`). Compiles the zygotes' engine's main module into the
+    /// cache (on all cores) so that the zygotes only load it.
     pub fn new(
         module: &Arc<PyodideModule>,
         dist: &Dist,
