@@ -31,6 +31,16 @@
 //! the zygote passes on to it instead of forking then
 //! ([`SPARE_VAR`], [`COPY_AHEAD_VAR`]).
 //!
+//! A zygote can also go on from its fork point to a later one (a
+//! collector: a pytest zygote's collects its share of the suite), itself
+//! or in a child that is then a zygote of its own: runner → zygote
+//! `collect ID` with the collector's description (read end, as a job's)
+//! and, for a child, its own control socket. The collector's guest reads
+//! the description and goes on; its next read of stdin is its next fork
+//! point, where it serves its socket as above (`ready MS` first). A
+//! child collector does not end with the zygote that forked it, only with
+//! its own socket.
+//!
 //! When the runner closes its end, the zygote kills its children and exits.
 //! The zygote boots once from a [`GuestSpec`] sent on its stdin
 //! ([`write_boot`]).
@@ -39,7 +49,7 @@ use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::{Child, Command, Stdio as ProcStdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -61,6 +71,11 @@ pub const EVENTS_FD: RawFd = 250;
 const ZYGOTE_STACK_BYTES: u64 = super::engine::HOST_THREAD_STACK_BYTES as u64 + (16 << 20);
 /// Descriptors passed with a `run` request, in order.
 const RUN_FDS: usize = 5;
+/// How often the runner reads a running job's output (see [`Zygote::run`]).
+const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
+/// The size asked for the pipes of a job's output: what a child can write
+/// between two reads without waiting.
+const OUTPUT_PIPE_BYTES: libc::c_int = 1 << 20;
 /// How long a zygote may take to boot.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -383,6 +398,13 @@ struct ChildJob {
 /// Set in a child right after the fork.
 static CHILD: OnceLock<ChildJob> = OnceLock::new();
 
+/// A zygote's live children, kept from one fork point to the next.
+static KIDS: Mutex<Option<HashMap<u64, Kid>>> = Mutex::new(None);
+
+/// In a collector (see the module documentation) until its guest has read
+/// its description to the end: where the description comes from.
+static COLLECTING: Mutex<Option<OwnedFd>> = Mutex::new(None);
+
 /// The zygote's stdin: the fork point (see the module documentation).
 struct ForkPoint {
     started: Instant,
@@ -390,12 +412,26 @@ struct ForkPoint {
 
 impl InputSource for ForkPoint {
     fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        if CHILD.get().is_none() {
-            // In the zygote: this returns only in a child.
+        loop {
+            if let Some(job) = CHILD.get() {
+                return read_some(job.input, buf);
+            }
+            {
+                let mut collecting = COLLECTING.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(input) = collecting.as_ref() {
+                    let n = read_some(input.as_raw_fd(), buf)?;
+                    if n == 0 {
+                        // The description is read: the guest's next read
+                        // is this collector's own fork point.
+                        *collecting = None;
+                    }
+                    return Ok(n);
+                }
+            }
+            // In a zygote: this returns only in a child (a job's, or a
+            // collector).
             serve(self.started);
         }
-        let job = CHILD.get().expect("set by the fork");
-        read_some(job.input, buf)
     }
 }
 
@@ -403,7 +439,8 @@ impl InputSource for ForkPoint {
 struct Kid {
     pid: libc::pid_t,
     pidfd: OwnedFd,
-    result: OwnedFd,
+    /// Where `wait STATUS` goes (a job's; a collector has none).
+    result: Option<OwnedFd>,
 }
 
 /// The threads of this process.
@@ -432,14 +469,17 @@ fn serve(started: Instant) {
         // SAFETY: ends the process; the runner is gone.
         unsafe { libc::_exit(0) }
     }
-    let mut kids: HashMap<u64, Kid> = HashMap::new();
+    // The children forked at an earlier fork point (collectors) too.
+    let mut kids = (KIDS.lock().unwrap_or_else(|e| e.into_inner()))
+        .take()
+        .unwrap_or_default();
     let spares = not_off(SPARE_VAR);
-    if spares
-        && not_off(COPY_AHEAD_VAR)
-        && let Some(pages) = PageSets::at_fork_point()
-    {
-        let _ = PAGES.set(pages);
-    }
+    // This zygote's own (a collector does not copy its parent's pages).
+    *PAGES.lock().unwrap_or_else(|e| e.into_inner()) = if spares && not_off(COPY_AHEAD_VAR) {
+        PageSets::at_fork_point().map(Arc::new)
+    } else {
+        None
+    };
     let mut spare: Option<Spare> = None;
     loop {
         let mut polls: Vec<libc::pollfd> = vec![libc::pollfd {
@@ -467,10 +507,9 @@ fn serve(started: Instant) {
                 let mut status = 0;
                 // SAFETY: `kid.pid` is our child, not yet reaped.
                 unsafe { libc::waitpid(kid.pid, &mut status, 0) };
-                let _ = write_all(
-                    kid.result.as_raw_fd(),
-                    format!("wait {status}\n").as_bytes(),
-                );
+                if let Some(result) = &kid.result {
+                    let _ = write_all(result.as_raw_fd(), format!("wait {status}\n").as_bytes());
+                }
             }
         }
         if polls[0].revents == 0 {
@@ -505,6 +544,20 @@ fn serve(started: Instant) {
                 if let Some(kid) = kids.get(&id) {
                     // SAFETY: not yet reaped, so the pid is still our child's.
                     unsafe { libc::kill(kid.pid, libc::SIGKILL) };
+                }
+            }
+            "collect" if fds.len() == 1 => {
+                // This zygote goes on itself.
+                if let Some(spare) = spare.take() {
+                    spare.end();
+                }
+                *KIDS.lock().unwrap_or_else(|e| e.into_inner()) = Some(kids);
+                *COLLECTING.lock().unwrap_or_else(|e| e.into_inner()) = fds.into_iter().next();
+                return;
+            }
+            "collect" => {
+                if let Some(()) = fork_collector(id, fds, &mut kids) {
+                    return; // in the collector
                 }
             }
             "run" if fds.len() == RUN_FDS => {
@@ -560,7 +613,49 @@ fn fork_job(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<
     }
     let [_, _, _, _, result] = fds;
     let pidfd = watch(pid)?;
-    kids.insert(id, Kid { pid, pidfd, result });
+    kids.insert(
+        id,
+        Kid {
+            pid,
+            pidfd,
+            result: Some(result),
+        },
+    );
+    None
+}
+
+/// Fork collector `id` (see the module documentation), whose description
+/// and control socket are `fds`; `Some` in the collector. When it cannot be
+/// forked, its socket closes: the runner learns it ended while booting.
+fn fork_collector(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<()> {
+    let [input, control]: [OwnedFd; 2] = fds.try_into().ok()?;
+    // SAFETY: as in `fork_job`: the process is single-threaded.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return None;
+    }
+    if pid == 0 {
+        leave_zygote(kids);
+        // SAFETY: placing our own socket at CONTROL_FD (closed just
+        // above); a collector lives as long as its socket, not its parent
+        // (whose own collection may end it).
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, 0);
+            libc::dup2(control.as_raw_fd(), CONTROL_FD);
+        }
+        drop(control);
+        *COLLECTING.lock().unwrap_or_else(|e| e.into_inner()) = Some(input);
+        return Some(());
+    }
+    let pidfd = watch(pid)?;
+    kids.insert(
+        id,
+        Kid {
+            pid,
+            pidfd,
+            result: None,
+        },
+    );
     None
 }
 
@@ -632,7 +727,7 @@ impl Spare {
         if pid == 0 {
             drop(ours);
             leave_zygote(kids);
-            let copied = PAGES.get().map_or(0, |pages| pages.prefault());
+            let copied = pages().map_or(0, |pages| pages.prefault());
             // Nothing (or not a job) comes if the zygote has ended or is
             // done with this spare.
             if let Ok(Some((_, fds))) = recv_msg(theirs.as_raw_fd())
@@ -672,7 +767,7 @@ impl Spare {
             return Err(fds);
         }
         let Spare { pid, pidfd, .. } = self;
-        let result = fds.into_iter().nth(4).expect("RUN_FDS descriptors");
+        let result = fds.into_iter().nth(4);
         kids.insert(id, Kid { pid, pidfd, result });
         Ok(())
     }
@@ -689,7 +784,12 @@ impl Spare {
 
 /// What the zygote's children wrote (see [`crate::host::prefault`]), set
 /// at the fork point when the zygote keeps spares.
-static PAGES: OnceLock<PageSets> = OnceLock::new();
+static PAGES: Mutex<Option<Arc<PageSets>>> = Mutex::new(None);
+
+/// This zygote's [`PAGES`].
+fn pages() -> Option<Arc<PageSets>> {
+    PAGES.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
 
 /// `0`: the zygote keeps no spare child, and forks at each `run` (to
 /// measure without).
@@ -769,7 +869,7 @@ fn report_end(job: &ChildJob, end: Result<GuestEnd>) -> ! {
     let _ = write_all(job.result, line.as_bytes());
     // What this child wrote, for the next spares to copy ahead (after the
     // end is reported: the runner need not wait for it).
-    if let Some(pages) = PAGES.get() {
+    if let Some(pages) = pages() {
         pages.record();
     }
     // SAFETY: ends the child without running destructors.
@@ -822,10 +922,64 @@ const FIRST_JOB: u64 = 1;
 pub struct Zygote {
     control: OwnedFd,
     send: Mutex<()>,
-    process: Mutex<Child>,
+    /// The zygote's process, or for a collector the zygote that forked it
+    /// (which it must outlive: a collector ends with it).
+    process: Parent,
     next: AtomicU64,
+    /// Whether no job has run yet (the guest is told: see [`Job`]).
+    first: AtomicBool,
     /// How long the zygote took from its start to the fork point.
     pub boot: Duration,
+}
+
+/// A collector asked of a zygote ([`Zygote::fork_collector`]), not yet
+/// at its fork point.
+pub struct PendingCollector {
+    control: OwnedFd,
+    parent: Arc<Zygote>,
+    started: Instant,
+}
+
+impl PendingCollector {
+    /// The collector, once at its fork point.
+    pub fn wait(self) -> Result<Zygote> {
+        let process = Parent::Zygote {
+            _parent: self.parent,
+        };
+        Zygote::ready(self.control, process, self.started)
+    }
+}
+
+/// Wait for a zygote's `ready` on `control` (or `failed`, or its end).
+fn await_ready(control: &OwnedFd) -> Result<()> {
+    let mut poll = libc::pollfd {
+        fd: control.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one live pollfd.
+    let n = unsafe { libc::poll(&mut poll, 1, BOOT_TIMEOUT.as_millis() as i32) };
+    if n == 0 {
+        bail!("the zygote did not boot in {} s", BOOT_TIMEOUT.as_secs());
+    }
+    let reply = recv_msg(control.as_raw_fd()).context("the zygote's reply")?;
+    let Some((text, _)) = reply else {
+        bail!("the zygote ended while booting");
+    };
+    let text = String::from_utf8_lossy(&text).into_owned();
+    match text.split_once(' ') {
+        Some(("ready", _)) => Ok(()),
+        Some(("failed", why)) => bail!("the zygote failed to boot: {why}"),
+        _ => bail!("unexpected reply from the zygote: {text:?}"),
+    }
+}
+
+/// Who ends a zygote's process.
+enum Parent {
+    /// The runner started it.
+    Runner(Mutex<Child>),
+    /// A collector: the zygote that forked it, kept alive while it is.
+    Zygote { _parent: Arc<Zygote> },
 }
 
 impl Zygote {
@@ -874,37 +1028,63 @@ impl Zygote {
                 bail!("sending the zygote its guest: {e}");
             }
         }
-        let mut zygote = Zygote {
+        Zygote::ready(ours, Parent::Runner(Mutex::new(child)), started)
+    }
+
+    /// Ask the zygote `parent` for a collector in a child (see the module
+    /// documentation), whose guest reads `description` (JSON) at the fork
+    /// point and goes on; [`PendingCollector::wait`] for it.
+    pub fn fork_collector(
+        parent: &Arc<Zygote>,
+        description: &serde_json::Value,
+    ) -> Result<PendingCollector> {
+        let started = Instant::now();
+        let (ours, theirs) = seqpacket_pair().context("creating a collector's socket")?;
+        parent.collect(description, Some(theirs))?;
+        Ok(PendingCollector {
             control: ours,
+            parent: parent.clone(),
+            started,
+        })
+    }
+
+    /// Have this zygote go on from its fork point itself, as a collector
+    /// reading `description`, and wait until it is at its next fork point
+    /// (how long that took). Its children so far stay.
+    pub fn go_on(&self, description: &serde_json::Value) -> Result<Duration> {
+        let started = Instant::now();
+        self.collect(description, None)?;
+        await_ready(&self.control)?;
+        Ok(started.elapsed())
+    }
+
+    /// Send `collect ID` with `description` and, for a child collector,
+    /// its socket.
+    fn collect(&self, description: &serde_json::Value, socket: Option<OwnedFd>) -> Result<()> {
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        let (input_r, input_w) = pipe()?;
+        let mut fds = vec![input_r.as_raw_fd()];
+        fds.extend(socket.as_ref().map(|s| s.as_raw_fd()));
+        self.send(&format!("collect {id}"), &fds)
+            .context("asking the zygote for a collector")?;
+        drop((input_r, socket));
+        // A collector that is gone before reading it shows as its end.
+        let _ = write_all(input_w.as_raw_fd(), &serde_json::to_vec(description)?);
+        Ok(())
+    }
+
+    /// The zygote at the other end of `control` once it is at its fork
+    /// point.
+    fn ready(control: OwnedFd, process: Parent, started: Instant) -> Result<Zygote> {
+        await_ready(&control)?;
+        Ok(Zygote {
+            control,
             send: Mutex::new(()),
-            process: Mutex::new(child),
+            process,
             next: AtomicU64::new(FIRST_JOB),
-            boot: Duration::ZERO,
-        };
-        // Wait for `ready` (or `failed`, or its end).
-        let mut poll = libc::pollfd {
-            fd: zygote.control.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one live pollfd.
-        let n = unsafe { libc::poll(&mut poll, 1, BOOT_TIMEOUT.as_millis() as i32) };
-        if n == 0 {
-            bail!("the zygote did not boot in {} s", BOOT_TIMEOUT.as_secs());
-        }
-        let reply = recv_msg(zygote.control.as_raw_fd()).context("the zygote's reply")?;
-        let Some((text, _)) = reply else {
-            bail!("the zygote ended while booting");
-        };
-        let text = String::from_utf8_lossy(&text).into_owned();
-        match text.split_once(' ') {
-            Some(("ready", _)) => {
-                zygote.boot = started.elapsed();
-                Ok(zygote)
-            }
-            Some(("failed", why)) => bail!("the zygote failed to boot: {why}"),
-            _ => bail!("unexpected reply from the zygote: {text:?}"),
-        }
+            first: AtomicBool::new(true),
+            boot: started.elapsed(),
+        })
     }
 
     /// Tell the zygote to end (it kills and reaps its children), without
@@ -952,12 +1132,27 @@ impl Zygote {
         // The guest learns whether it is the zygote's first child (for
         // what only one child of a zygote need do).
         let mut payload = serde_json::to_value(job)?;
-        payload["first"] = (id == FIRST_JOB).into();
+        payload["first"] = self.first.swap(false, Ordering::SeqCst).into();
         let payload = serde_json::to_vec(&payload)?;
         // A child that is gone before reading it shows on the result channel.
         let _ = write_all(input_w.as_raw_fd(), &payload);
         drop(input_w);
 
+        // The child's output is read every DRAIN_INTERVAL, not as it comes:
+        // only the result channel is waited on. A write to a pipe that a
+        // reader waits on wakes that reader, which costs the writer (a
+        // guest that reports each test's start and end: bitarray at `-j 1`
+        // on this 2-core VM, about 0.3 ms a write, 0.5-0.9 s of the run's
+        // CPU in the kernel); with no reader waiting, a write is a copy.
+        for fd in [&out_r, &err_r, &ev_r] {
+            // SAFETY: fcntl on our own pipe ends; failing leaves a
+            // blocking pipe of the default size, read only when readable.
+            unsafe {
+                libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, OUTPUT_PIPE_BYTES);
+                let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+                libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+            }
+        }
         let mut open: Vec<(OwnedFd, u8)> = vec![(out_r, 0), (err_r, 1), (ev_r, 2), (res_r, 3)];
         let mut result = Vec::new();
         let mut stopped: Option<StopReason> = None;
@@ -975,28 +1170,48 @@ impl Zygote {
                     .any(|line| line.starts_with(b"end "))
         };
         while !open.is_empty() && !ended(&open, &result) {
-            let mut polls: Vec<libc::pollfd> = open
-                .iter()
-                .map(|(fd, _)| libc::pollfd {
+            // The result channel: readable with the child's end (written
+            // after its output is closed), the zygote's `wait`, or at the
+            // end of file.
+            if let Some((fd, _)) = open.iter().find(|(_, which)| *which == 3) {
+                let mut poll = libc::pollfd {
                     fd: fd.as_raw_fd(),
                     events: libc::POLLIN,
                     revents: 0,
-                })
-                .collect();
-            // SAFETY: a live array of pollfd of the given length.
-            let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, 100) };
-            if n > 0 {
-                let mut closed = Vec::new();
-                for (i, p) in polls.iter().enumerate() {
-                    if p.revents == 0 {
-                        continue;
+                };
+                // SAFETY: one live pollfd.
+                unsafe { libc::poll(&mut poll, 1, DRAIN_INTERVAL.as_millis() as i32) };
+            } else {
+                std::thread::sleep(DRAIN_INTERVAL);
+            }
+            let mut closed = Vec::new();
+            for (i, (fd, which)) in open.iter().enumerate() {
+                // What the channel holds now (the output pipes do not
+                // block; the result channel is read once it is readable).
+                loop {
+                    if *which == 3 {
+                        let mut poll = libc::pollfd {
+                            fd: fd.as_raw_fd(),
+                            events: libc::POLLIN,
+                            revents: 0,
+                        };
+                        // SAFETY: one live pollfd.
+                        if unsafe { libc::poll(&mut poll, 1, 0) } <= 0 {
+                            break;
+                        }
                     }
-                    let (fd, which) = &open[i];
-                    let got = read_some(fd.as_raw_fd(), &mut buf).unwrap_or(0);
-                    if got == 0 {
-                        closed.push(i);
-                        continue;
-                    }
+                    let got = match read_some(fd.as_raw_fd(), &mut buf) {
+                        Ok(0) => {
+                            closed.push(i);
+                            break;
+                        }
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => {
+                            closed.push(i);
+                            break;
+                        }
+                    };
                     let data = &buf[..got];
                     let _ = match which {
                         0 => stdout.write(data),
@@ -1008,9 +1223,9 @@ impl Zygote {
                         }
                     };
                 }
-                for i in closed.into_iter().rev() {
-                    open.remove(i);
-                }
+            }
+            for i in closed.into_iter().rev() {
+                open.remove(i);
             }
             if stopped.is_none() && last_check.elapsed() >= Duration::from_millis(100) {
                 last_check = Instant::now();
@@ -1059,7 +1274,11 @@ impl Drop for Zygote {
         // Closing our end ends the zygote (it kills and reaps its
         // children); one that does not end soon (still booting) is killed.
         self.shutdown();
-        let mut child = self.process.lock().unwrap_or_else(|e| e.into_inner());
+        let Parent::Runner(child) = &self.process else {
+            // A collector ends with its socket (and with its zygote).
+            return;
+        };
+        let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
         let deadline = Instant::now() + Duration::from_secs(2);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {

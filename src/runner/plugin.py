@@ -491,12 +491,14 @@ def pytest_collection(session):
     zygote that collects the whole suite, after every one, the child then
     keeping its own file's tests; elsewhere nothing happens."""
     fork = getattr(sys, "_pyodide_test_fork", None)
-    after = getattr(fork, "after_collection", False)
-    if fork is not None and not after:
+    if fork is not None and not getattr(fork, "after_collection", False):
         fork(session)
+        # In a collector the fork point is now the end of collection.
+        fork = getattr(sys, "_pyodide_test_fork", None)
+    after = getattr(fork, "after_collection", False)
     others = getattr(fork, "others", None) if after else None
     if others:
-        # Other zygotes collect these files of the suite.
+        # Other collectors collect these files of the suite.
         session.config.args = [a for a in session.config.args if a not in others]
     outcome = yield
     if fork is not None and after and outcome.excinfo is None:

@@ -14,7 +14,10 @@
 //! once, as when pytest runs a whole suite in one process (the way Node
 //! runs it): every test module is imported and its tests collected before
 //! any test runs. It forks when collection is over; each child keeps its
-//! own file's tests and collection errors and runs them. If collecting
+//! own file's tests and collection errors and runs them. A large suite's
+//! files are collected in shares side by side: the zygote configures
+//! pytest once, forks a collector for each share but the first (a zygote
+//! of its own from there) and collects the first itself. If collecting
 //! the whole suite in one guest fails (a test module that crashes or
 //! exits the guest while imported), a zygote forked at the start of
 //! collection serves instead: each child collects its own file. Jobs whose
@@ -60,7 +63,7 @@ struct ZygoteSuite {
     zygote: Mutex<Option<Result<Arc<Zygote>, String>>>,
     /// A pytest suite's test files as its jobs name them (the last
     /// argument), in the groups that collect them (one group per
-    /// collecting zygote); `None` for other drivers.
+    /// collector); `None` for other drivers.
     pytest_groups: Option<Vec<Vec<String>>>,
     /// Zygotes forked at pytest's collection, one per group and distinct
     /// pytest command line (less the file) and environment; an error is
@@ -156,8 +159,9 @@ impl ZygoteBackend {
     /// A backend for `suites`, whose jobs extend `guest` (the workers'
     /// base spec) with the suite's files; `planned[i]` are the test files
     /// (relative to its root) of `suites[i]` that the run has jobs for,
-    /// which its pytest zygotes collect, each a share of the files, in
-    /// parallel: as many as the run's `workers`, or for a large suite up
+    /// which its pytest zygote's collectors collect, each a share of the
+    /// files, in parallel: as many as the run's `workers`, or for a large
+    /// suite up
     /// to twice as many where the machine has the cores (see
     /// `collectors`). Compiles the zygotes' engine's main module into the
     /// cache (on all cores) so that the zygotes only load it.
@@ -282,31 +286,26 @@ impl ZygoteBackend {
         let slot = {
             let mut zygotes = suite.pytest.lock().unwrap_or_else(|e| e.into_inner());
             if !zygotes.iter().any(|z| z.prefix == prefix && z.env == env) {
-                // The groups' zygotes boot side by side, each on a core; a
-                // job waits for its own group's only.
-                for group in groups {
-                    let others: Vec<String> = groups
-                        .iter()
-                        .filter(|g| !std::ptr::eq(*g, group))
-                        .flatten()
-                        .cloned()
-                        .collect();
-                    let slot = Arc::new(BootSlot::default());
-                    let (launcher, boot) = (self.launcher.clone(), suite.boot.clone());
-                    let (prefix, env, group) = (prefix.to_vec(), env.clone(), group.clone());
-                    let filled = slot.clone();
+                // One zygote configures pytest; its collectors (one a
+                // group) collect side by side, each on a core; a job waits
+                // for its own group's only.
+                let slots: Vec<Arc<BootSlot>> = groups.iter().map(|_| Arc::default()).collect();
+                for (group, slot) in groups.iter().zip(&slots) {
                     zygotes.push(PytestZygote {
-                        prefix: prefix.clone(),
+                        prefix: prefix.to_vec(),
                         env: env.clone(),
                         files: group.clone(),
                         slot: slot.clone(),
                     });
-                    let spawned = std::thread::Builder::new()
-                        .name("zygote-boot".into())
-                        .spawn(move || {
-                            filled.fill(launcher.start_pytest(boot, &prefix, &env, &group, &others))
-                        });
-                    if let Err(e) = spawned {
+                }
+                let (launcher, boot) = (self.launcher.clone(), suite.boot.clone());
+                let (prefix, env, groups) = (prefix.to_vec(), env.clone(), groups.clone());
+                let filling = slots.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("zygote-boot".into())
+                    .spawn(move || launcher.start_pytest(boot, &prefix, &env, &groups, &filling));
+                if let Err(e) = spawned {
+                    for slot in &slots {
                         slot.fill(Err(format!("starting a thread to boot a zygote: {e}")));
                     }
                 }
@@ -331,46 +330,104 @@ impl ZygoteBackend {
 
 impl Launcher {
     /// Boot a zygote that configures pytest with `prefix` and every file of
-    /// the suite's groups, collects `group` (not `others`) and forks after
-    /// collection; if collecting in one guest fails (a test module that
-    /// crashes or exits while imported), one that forks at the start of
-    /// collection, each file then collecting itself; if pytest cannot even
-    /// be configured, an error (each file then configures it itself).
+    /// the suite's `groups` and forks at the start of collection; fill
+    /// `slots[i]` with the zygote that collected group `i`'s files (not the
+    /// others') and forks after collection: the zygote itself for the first
+    /// group, a child collector of it for each other (see `host::zygote`),
+    /// all collecting side by side. A group whose collection in one guest
+    /// fails (a test module that crashes or exits while imported) is served
+    /// by a zygote forked at the start of collection, booted when first
+    /// needed, each file then collecting itself; if pytest cannot even be
+    /// configured, every slot gets an error (each file then configures it
+    /// itself).
     fn start_pytest(
         &self,
         mut boot: GuestSpec,
         prefix: &[String],
         env: &[(String, String)],
-        group: &[String],
-        others: &[String],
-    ) -> Result<Arc<Zygote>, String> {
+        groups: &[Vec<String>],
+        slots: &[Arc<BootSlot>],
+    ) {
         boot.env.extend(env.iter().cloned());
         // pytest is given every file, as over the whole suite (its rootdir
-        // and initial conftests come from them); this zygote collects its
-        // group's.
+        // and initial conftests come from them); each collector collects
+        // its group's.
         let mut args = prefix.to_vec();
-        args.extend(group.iter().cloned());
-        args.extend(others.iter().cloned());
+        args.extend(groups.iter().flatten().cloned());
         let package = boot.argv.pop().unwrap_or_default();
-        let start = |mode: &str| {
-            let mut boot = boot.clone();
-            boot.argv.push(mode.into());
-            boot.argv
-                .push(serde_json::to_string(&args).unwrap_or_default());
-            boot.argv
-                .push(serde_json::to_string(others).unwrap_or_default());
-            boot.argv.push(package.clone());
-            self.start(&boot).map(Arc::new)
-        };
-        start("--pytest-collected")
-            .or_else(|e| {
-                eprintln!("pyodide-test: note: {e:#}; each test file is collected on its own");
-                start("--pytest")
-            })
-            .map_err(|e| {
+        boot.argv.push("--pytest".into());
+        boot.argv
+            .push(serde_json::to_string(&args).unwrap_or_default());
+        boot.argv.push(package);
+        let zygote = match self.start(&boot) {
+            Ok(z) => Arc::new(z),
+            Err(e) => {
                 eprintln!("pyodide-test: note: {e:#}; each test file configures pytest itself");
-                format!("{e:#}")
-            })
+                for slot in slots {
+                    slot.fill(Err(format!("{e:#}")));
+                }
+                return;
+            }
+        };
+        let description = |i: usize| {
+            let others: Vec<&String> = groups
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, g)| g)
+                .collect();
+            serde_json::json!({ "collect": true, "others": others, "env": [], "files": [] })
+        };
+        let fallback = std::sync::OnceLock::new();
+        let collected = |group: usize, collector: Result<Arc<Zygote>>| match collector {
+            Ok(z) => {
+                if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+                    eprintln!(
+                        "pyodide-test: collector of {} files ready in {} ms",
+                        groups[group].len(),
+                        z.boot.as_millis()
+                    );
+                }
+                Ok(z)
+            }
+            Err(e) => {
+                eprintln!("pyodide-test: note: {e:#}; each test file is collected on its own");
+                fallback
+                    .get_or_init(|| {
+                        self.start(&boot)
+                            .map(Arc::new)
+                            .map_err(|e| format!("{e:#}"))
+                    })
+                    .clone()
+            }
+        };
+        // The children first, then the zygote goes on itself.
+        let children: Vec<_> = (1..groups.len())
+            .map(|i| Zygote::fork_collector(&zygote, &description(i)))
+            .collect();
+        std::thread::scope(|scope| {
+            for (i, child) in children.into_iter().enumerate() {
+                let collected = &collected;
+                scope.spawn(move || {
+                    let child = child.and_then(|c| c.wait()).map(Arc::new);
+                    slots[i + 1].fill(collected(i + 1, child));
+                });
+            }
+            let itself = zygote.go_on(&description(0)).map(|took| {
+                if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+                    eprintln!(
+                        "pyodide-test: collector of {} files ready in {} ms",
+                        groups[0].len(),
+                        took.as_millis()
+                    );
+                }
+                zygote.clone()
+            });
+            slots[0].fill(match itself {
+                Ok(z) => Ok(z),
+                Err(e) => collected(0, Err(e)),
+            });
+        });
     }
 
     fn start(&self, boot: &GuestSpec) -> Result<Zygote> {
@@ -418,14 +475,14 @@ impl Drop for ZygoteBackend {
     }
 }
 
-/// How many zygotes collect a pytest suite whose test files hold `bytes`
+/// How many collectors collect a pytest suite whose test files hold `bytes`
 /// for a run of `workers` on `cores`: the workers, and more on cores the
 /// run leaves idle, one for each [`EXTRA_COLLECTOR_BYTES`] of tests, up to
-/// twice the workers. The zygotes boot and collect side by side, and each
-/// job then waits only for its own group's (pydantic-core, 1.5 MB of tests,
-/// at `-j 1` on two cores: the zygotes' boot about 3.2-3.8 s with one,
-/// 2.0-2.8 s with two). Each child sees the test modules of its group
-/// collected, as at `-j 2`.
+/// twice the workers. The collectors collect side by side, and each job
+/// then waits only for its own group's (pydantic-core, 1.5 MB of tests, at
+/// `-j 1` on two cores: the zygotes' boot about 3.2-3.8 s with one
+/// collector, 2.0-2.8 s with two booting side by side). Each child sees the
+/// test modules of its group collected, as at `-j 2`.
 fn collectors(workers: usize, cores: usize, bytes: u64) -> usize {
     let extra = usize::try_from(bytes / EXTRA_COLLECTOR_BYTES).unwrap_or(usize::MAX);
     workers.max(
@@ -435,12 +492,11 @@ fn collectors(workers: usize, cores: usize, bytes: u64) -> usize {
     )
 }
 
-/// The test files an extra collecting zygote needs to pay for itself:
-/// collecting takes about 1.3 us a byte here, and two zygotes booting side
-/// by side on two cores each take about a quarter longer to import pytest
-/// and the package and to configure (0.4-1.2 s). Below this (simplejson,
-/// 165 KB; cytoolz, msgpack) a second one measured no gain, above it
-/// (bitarray, 387 KB; pydantic-core) it did.
+/// The test files an extra collector needs to pay for itself: collecting
+/// takes about 1.3 us a byte here, and a collector forked from the zygote
+/// pays a page fault and copy for each page it writes. Below this
+/// (simplejson, 165 KB; cytoolz, msgpack) a second one measured no gain,
+/// above it (bitarray, 387 KB; pydantic-core) it did.
 const EXTRA_COLLECTOR_BYTES: u64 = 256 * 1024;
 
 /// Split a suite's test files (path, size in bytes) into at most

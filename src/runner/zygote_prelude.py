@@ -12,7 +12,7 @@ Only modules that pytest imports itself before any plugin are warmed here:
 a ``-p`` or entry-point plugin imported early would miss pytest's
 assertion rewriting (and pytest would warn).
 
-``python -m _pyodide_test_zygote --pytest JSON OTHERS NAME...`` goes further for a
+``python -m _pyodide_test_zygote --pytest JSON NAME...`` goes further for a
 pytest suite: after the warming it runs ``python -m pytest ARGS`` itself,
 ARGS (the JSON list) ending in every test file of the suite, so that
 pytest's configuration, its plugins' and the conftests' ``pytest_configure``
@@ -21,13 +21,14 @@ collection (our plugin calls ``sys._pyodide_test_fork``): each child
 collects and runs only its job's ``args`` (its test file), exactly as
 ``python -m pytest`` over the whole suite would run that file's tests.
 
-``--pytest-collected JSON OTHERS NAME...`` goes further still: the zygote
-collects every test file, as pytest over the whole suite does before
-running any test (and as Node runs a suite), and forks once collection is
-over; each child keeps its own file's tests and collection errors (our
-plugin narrows the session) and runs them. OTHERS (a JSON list) are files
-of ARGS that other zygotes collect, side by side with this one: pytest is
-configured with every file, and collects all but those.
+A job that is a collector's description (``{"collect": true, "others":
+[...]}``: the host forks the zygote into a collector, see the host's
+``zygote.rs``) goes on from the start of collection instead: pytest collects
+every test file but ``others`` (files other collectors collect side by side),
+as pytest over the whole suite does before running any test (and as Node runs
+a suite), and the collector forks once collection is over; each of its
+children keeps its own file's tests and collection errors (our plugin narrows
+the session) and runs them.
 """
 
 import atexit
@@ -105,8 +106,11 @@ def _read_job():
         if not chunk:
             break
         chunks.append(chunk)
-    os.close(_JOB_FD)
-    return json.loads(b"".join(chunks))
+    job = json.loads(b"".join(chunks))
+    if not job.get("collect"):
+        # A collector reads its own jobs here later.
+        os.close(_JOB_FD)
+    return job
 
 
 def _exit_status(code):
@@ -197,20 +201,27 @@ def _collect_directories_once():
     main.Session._collect_one_node = _collect_one_node
 
 
-def _serve_pytest(args, others, collected):
-    """Run pytest over the whole suite up to the fork point: the start of
-    collection, or (``collected``) its end; each child goes on with its own
-    test file."""
+def _serve_pytest(args):
+    """Run pytest over the whole suite up to the fork point, the start of
+    collection; each child goes on with its own test file, or as a
+    collector, to the end of collection, its next fork point."""
     job = None
 
     def fork(session):
-        """Our plugin's fork point (the start of collection, or with
-        ``collected`` its end): in the child pytest is given the job's
-        files alone; returns them (absolute), to which the plugin narrows a
-        session that is already collected."""
+        """Our plugin's fork point (the start of collection, or in a
+        collector its end): in the child pytest is given the job's files
+        alone; returns them (absolute), to which the plugin narrows a
+        session that is already collected. In a collector nothing changes
+        but the fork point, now the end of collection, and the files it
+        leaves to other collectors (our plugin reads both from ``fork``)."""
         nonlocal job
         del sys._pyodide_test_fork
         job = _fork()
+        if job.get("collect"):
+            fork.after_collection = True
+            fork.others = frozenset(job["others"])
+            sys._pyodide_test_fork = fork
+            return None
         # Whether this is the zygote's first child: our plugin reports what
         # the zygote itself rewrote through that one only.
         sys._pyodide_test_first_child = bool(job.get("first"))
@@ -224,15 +235,16 @@ def _serve_pytest(args, others, collected):
             namespace.file_or_dir = list(job["args"])
         return [os.path.abspath(a) for a in job["args"]]
 
-    fork.after_collection = collected
-    # Files of the suite that other zygotes collect (this one skips them).
-    fork.others = frozenset(others)
+    fork.after_collection = False
+    # Files of the suite that other collectors collect (one skips them).
+    fork.others = frozenset()
     sys._pyodide_test_fork = fork
     _collect_directories_once()
     status = _run_module("pytest", args)
-    if job is None:
-        # pytest ended before the fork point: the zygote cannot serve.
-        when = "finishing its collection" if collected else "collecting"
+    if job is None or job.get("collect"):
+        # pytest ended before the fork point: the zygote (or collector)
+        # cannot serve.
+        when = "collecting" if job is None else "finishing its collection"
         print(
             f"pyodide-test zygote: pytest ended before {when} (status {status})",
             file=sys.stderr,
@@ -244,9 +256,9 @@ def _serve_pytest(args, others, collected):
 
 def _main():
     argv = sys.argv[1:]
-    if argv[:1] in (["--pytest"], ["--pytest-collected"]):
-        _warm(argv[3:])
-        _serve_pytest(json.loads(argv[1]), json.loads(argv[2]), argv[0] == "--pytest-collected")
+    if argv[:1] == ["--pytest"]:
+        _warm(argv[2:])
+        _serve_pytest(json.loads(argv[1]))
         return
     _warm(argv)
     job = _fork()
