@@ -22,8 +22,9 @@ collects and runs only its job's ``args`` (its test file), exactly as
 ``python -m pytest`` over the whole suite would run that file's tests.
 
 A job that is a collector's description (``{"collect": true, "others":
-[...]}``: the host forks the zygote into a collector, see the host's
-``zygote.rs``) goes on from the start of collection instead: pytest collects
+[...]}``: read in a child collector the host forked, or in the zygote
+itself, see the host's ``zygote.rs``) goes on from the start of collection
+instead: pytest collects
 every test file but ``others`` (files other collectors collect side by side),
 as pytest over the whole suite does before running any test (and as Node runs
 a suite), and the collector forks once collection is over; each of its
