@@ -289,3 +289,37 @@ fn the_guests_own_sitecustomize_still_runs() {
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// CPython imports `encodings` while it initialises, before `site`: the
+/// runner gives it a frozen shim that puts the stdlib's precompiled table
+/// in place first (zipimport's directory of the zip comes from the table:
+/// `-v` shows no "zipimport: found N names"), and then imports the real
+/// package from the zip, so that what the guest sees afterwards is what
+/// it sees without the shim: the zip's module, spec, loader and file, and
+/// no frozen `encodings`.
+#[test]
+fn encodings_comes_from_the_zip_with_the_table_in_place() {
+    let probe = "import encodings, _imp, sys\n\
+        print(type(encodings.__loader__).__name__, encodings.__spec__.origin)\n\
+        print(encodings.__file__, encodings.__path__)\n\
+        print(_imp.is_frozen('encodings'), sys.modules['encodings.aliases'].__file__)\n\
+        print(encodings.search_function('utf-8').name)\n";
+    let out = python(&["-v", "-c", probe], b"", None);
+    let err = text(&out.stderr);
+    assert_eq!(
+        text(&out.stdout),
+        "zipimporter /lib/python314.zip/encodings/__init__.py\n\
+         /lib/python314.zip/encodings/__init__.py ['/lib/python314.zip/encodings']\n\
+         False /lib/python314.zip/encodings/aliases.py\n\
+         utf-8\n",
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // The shim ran (its import is the frozen one), and zipimport did not
+    // read the zip's directory itself.
+    assert!(
+        err.contains("import 'encodings' # <class '_frozen_importlib.FrozenImporter'>"),
+        "{err}"
+    );
+    assert!(!err.contains("zipimport: found"), "{err}");
+}

@@ -201,7 +201,12 @@ impl PyodideModule {
         // streams (so sys.std* are line-buffered even when redirected);
         // loadPyodide installs the real streams afterwards.
         store.data_mut().kernel.set_stdio_boot_tty(true);
+        let frozen = install_frozen(&mut store, &instance, &spec.frozen)?;
         let started = self.start_main(&mut store, &instance, &spec.argv);
+        if let Some((cell, before)) = frozen {
+            // Only CPython's initialisation finds them.
+            super::instance::write_u32(&mut store, cell, before)?;
+        }
         store.data_mut().kernel.set_stdio_boot_tty(false);
         phase("main (CPython's initialisation)", &mut t);
         let end = match started {
@@ -366,6 +371,75 @@ impl PyodideModule {
             other => other,
         }
     }
+}
+
+/// The address of the main module's data export `name`.
+fn data_address(store: &mut Store<GuestState>, instance: &Instance, name: &str) -> Option<u32> {
+    let base = store.data().main.as_ref()?.memory_base;
+    match instance.get_global(&mut *store, name)?.get(&mut *store) {
+        wasmtime::Val::I32(v) => Some((v as u32).wrapping_add(base)),
+        _ => None,
+    }
+}
+
+/// The size of CPython's `struct _frozen` (name, code, size, is_package)
+/// on wasm32.
+const FROZEN_ENTRY: u32 = 16;
+
+/// Point CPython's `PyImport_FrozenModules` at a table of `modules` (in
+/// guest memory), for its initialisation: (the pointer's address, its
+/// value before). Nothing is done (`None`) if there are none, or the
+/// module does not have the table where its bootstrap table says this
+/// CPython's entries are laid out as expected.
+fn install_frozen(
+    store: &mut Store<GuestState>,
+    instance: &Instance,
+    modules: &[(String, crate::host_bytes::HostBytes)],
+) -> Result<Option<(u32, u32)>> {
+    use super::instance::{alloc_cstr, malloc, read_u32, write_bytes, write_u32};
+    if modules.is_empty() {
+        return Ok(None);
+    }
+    let (Some(cell), Some(bootstrap)) = (
+        data_address(store, instance, "PyImport_FrozenModules"),
+        data_address(store, instance, "_PyImport_FrozenBootstrap"),
+    ) else {
+        return Ok(None);
+    };
+    // The layout check: the bootstrap table's first two entries are
+    // importlib's two halves.
+    let table = read_u32(store, bootstrap)?;
+    let name_at = |store: &mut Store<GuestState>, entry: u32| -> Result<Vec<u8>> {
+        let p = read_u32(store, table + entry * FROZEN_ENTRY)?;
+        let memory = store.data().main.as_ref().context("instantiated")?.memory;
+        let mut name = vec![0u8; 32];
+        memory.read(&*store, p as usize, &mut name)?;
+        Ok(name)
+    };
+    if !name_at(store, 0)?.starts_with(b"_frozen_importlib\0")
+        || !name_at(store, 1)?.starts_with(b"_frozen_importlib_external\0")
+    {
+        return Ok(None);
+    }
+    let entries = malloc(store, (modules.len() as u32 + 1) * FROZEN_ENTRY)?;
+    let mut row = Vec::new();
+    for (name, code) in modules {
+        let name = alloc_cstr(store, name)?;
+        let len = u32::try_from(code.len()).context("a frozen module's code")?;
+        let at = malloc(store, len.max(1))?;
+        if entries == 0 || name == 0 || at == 0 {
+            bail!("no guest memory for the frozen modules");
+        }
+        write_bytes(store, at, code)?;
+        for word in [name, at, len, 0] {
+            row.extend_from_slice(&word.to_le_bytes());
+        }
+    }
+    row.extend_from_slice(&[0u8; FROZEN_ENTRY as usize]);
+    write_bytes(store, entries, &row)?;
+    let before = read_u32(store, cell)?;
+    write_u32(store, cell, entries)?;
+    Ok(Some((cell, before)))
 }
 
 /// Run Python source with `PyRun_SimpleString` (status 0 or -1).

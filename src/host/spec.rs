@@ -193,6 +193,11 @@ pub struct GuestSpec {
     /// [`EVENTS_DEVICE`]) writes: a channel apart from stdio, which
     /// ordinary output cannot reach. No device when `None`.
     pub events: Option<Arc<dyn OutputSink>>,
+    /// Modules CPython finds frozen while it initialises, as an embedding
+    /// application's `PyImport_FrozenModules` gives them: (name, its code
+    /// marshalled by the guest's CPython). The table is gone once CPython
+    /// is initialised (see `boot.rs`).
+    pub frozen: Vec<(String, HostBytes)>,
 }
 
 /// The guest path of the event device.
@@ -213,6 +218,7 @@ impl GuestSpec {
             limits: Limits::memory(max_memory),
             stdio: Stdio::Host,
             events: None,
+            frozen: Vec::new(),
         }
     }
 

@@ -100,6 +100,8 @@ struct BootHeader {
     env: Vec<(String, String)>,
     max_memory: u64,
     max_fs: Option<u64>,
+    /// The frozen modules: (name, length, host file), as `files`.
+    frozen: Vec<(String, u64, Option<String>)>,
 }
 
 /// Write the zygote's guest to `out`: everything of `spec` but its stdio,
@@ -139,6 +141,11 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
         env: spec.env.clone(),
         max_memory: spec.limits.max_memory,
         max_fs: spec.limits.max_fs,
+        frozen: spec
+            .frozen
+            .iter()
+            .map(|(name, d)| (name.clone(), d.len() as u64, mapped_path(d)))
+            .collect(),
     };
     let head = serde_json::to_vec(&header)?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
@@ -146,7 +153,7 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
     if mapped_path(&spec.stdlib_zip).is_none() {
         out.write_all(&spec.stdlib_zip)?;
     }
-    for (_, data) in spec.files.iter().flat_map(|s| s.iter()) {
+    for (_, data) in spec.files.iter().flat_map(|s| s.iter()).chain(&spec.frozen) {
         if mapped_path(data).is_none() {
             out.write_all(data)?;
         }
@@ -194,8 +201,13 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
         }
         files.push(Arc::new(out));
     }
+    let mut frozen = Vec::new();
+    for (name, n, mapped) in &header.frozen {
+        frozen.push((name.clone(), bytes(*n, mapped)?));
+    }
     let mut spec = GuestSpec::new(header.python, stdlib, header.max_memory);
     spec.files = files;
+    spec.frozen = frozen;
     spec.mounts = header
         .mounts
         .into_iter()

@@ -30,20 +30,12 @@ const STDLIB_TABLE: &str = "/lib/pyodide-test-stdlib.marshal";
 const STDLIB_HOOK: &str = "sitecustomize";
 /// The hook's name where `sitecustomize` is taken.
 const STDLIB_HOOK_FALLBACK: &str = "_pyodide_test_stdlib";
-/// CPython compiles every stdlib module from the zip's source at every
-/// start (the dist ships no bytecode), twice per module (zipimport's
-/// `get_filename` compiles too): most of a guest's start-up. This hook,
-/// run by `site`, makes zipimport's `_compile_source` return the code
-/// compiled once from the same source and path, so modules, `__file__`,
-/// tracebacks and `inspect` stay exactly as without it. The same code
-/// object serves both compiles of an import, and `_get_module_code` no
-/// longer reads and inflates the source it does not need (0.13 ms a
-/// module, twice per import); `get_source` and `get_data` read as before.
-///
-/// The table is mapped, not read: the host maps its pages into the
-/// guest's memory (see `host_bytes`), so a start touches only the pages
-/// of the modules it imports; reading all 11 MB took about 8 ms.
-const STDLIB_HOOK_SOURCE: &str = r#""""pyodide-test: the stdlib's bytecode, compiled once (see the runner)."""
+/// The start of the hook and of the encodings shim (below): what reads
+/// the table and has zipimport serve it.
+macro_rules! table_reader {
+    () => {
+        r#"
+import _io
 import marshal
 import sys
 import zipimport
@@ -68,14 +60,30 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
     # The table: an 8-byte length, the marshalled index (path -> offset
     # and length of its code after the index), then the code objects, read
     # whole; each module's code is unmarshalled when it is imported.
+    # "\0directory" -> (offset, length, archive): zipimport's directory of
+    # the stdlib zip (what its _read_directory returns, in Python: about 8
+    # ms a start).
+    if getattr(zipimport._compile_source, "_pyodide_test", False):
+        return  # installed already (by the frozen encodings shim)
     try:
-        with open(path, "rb") as f:
+        # _io's open: builtins.open is not there yet while CPython
+        # initialises (the encodings shim).
+        with _io.open(path, "rb") as f:
             table = _map(f)
         size = int.from_bytes(table[:8], "little")
         index = marshal.loads(table[8 : 8 + size])
     except Exception:
         return
     base = 8 + size
+    directory = index.get("\0directory")
+    if directory is not None and directory[2] not in zipimport._zip_directory_cache:
+        start = base + directory[0]
+        try:
+            files = marshal.loads(table[start : start + directory[1]])
+        except Exception:
+            pass
+        else:
+            zipimport._zip_directory_cache[directory[2]] = files
     compile_source = zipimport._compile_source
     get_data = zipimport._get_data
     module_code = zipimport._get_module_code.__code__
@@ -118,10 +126,33 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
             source = get_data(*where)
         return compile_source(pathname, source, *rest)
 
+    _compile_source._pyodide_test = True
     zipimport._compile_source = _compile_source
     zipimport._get_data = _get_data
 
 
+"#
+    };
+}
+
+/// CPython compiles every stdlib module from the zip's source at every
+/// start (the dist ships no bytecode), twice per module (zipimport's
+/// `get_filename` compiles too): most of a guest's start-up. This hook,
+/// run by `site`, makes zipimport's `_compile_source` return the code
+/// compiled once from the same source and path, so modules, `__file__`,
+/// tracebacks and `inspect` stay exactly as without it. The same code
+/// object serves both compiles of an import, and `_get_module_code` no
+/// longer reads and inflates the source it does not need (0.13 ms a
+/// module, twice per import); `get_source` and `get_data` read as before.
+///
+/// The table is mapped, not read: the host maps its pages into the
+/// guest's memory (see `host_bytes`), so a start touches only the pages
+/// of the modules it imports; reading all 11 MB took about 8 ms.
+const STDLIB_HOOK_SOURCE: &str = concat!(
+    r#""""pyodide-test: the stdlib's bytecode, compiled once (see the runner)."""
+"#,
+    table_reader!(),
+    r#"
 def _leave_no_trace():
     """The table, this module, its bytecode and its .pth are the runner's,
     not the guest's: gone from the file system once installed (and from
@@ -175,7 +206,38 @@ _leave_no_trace()
 del _install, _leave_no_trace, _map
 if __name__ == "sitecustomize":
     _next_sitecustomize()
-"#;
+"#
+);
+
+/// CPython imports `encodings` (and its aliases and UTF-8 codec) while it
+/// initialises, before `site` runs the hook: from the zip's sources, with
+/// zipimport reading the zip's directory in Python (about 19 ms of
+/// `python -c pass`'s 60). This shim is given to CPython as a frozen
+/// `encodings` for its initialisation only (`GuestSpec::frozen`): it puts
+/// the table in place (the hook then finds it there), and imports the
+/// real `encodings` from the zip, which takes its place in
+/// `sys.modules` (the import system returns what a module leaves there):
+/// the module, its spec, loader and file are the zip's, as without it.
+const ENCODINGS_SHIM_SOURCE: &str = concat!(
+    r#""""pyodide-test: CPython's encodings, with the stdlib's bytecode in place."""
+"#,
+    table_reader!(),
+    r#"
+
+def _load():
+    import _frozen_importlib
+    import _frozen_importlib_external
+
+    spec = _frozen_importlib_external.PathFinder.find_spec(__name__)
+    if spec is None:
+        raise ImportError(f"No module named {__name__!r}", name=__name__)
+    _frozen_importlib._load_unlocked(spec)
+
+
+_install()
+_load()
+"#
+);
 
 /// Add the wheels' bytecode (`__pycache__/*.pyc` next to each module,
 /// as an installer that compiles would leave them), so that every
@@ -241,6 +303,17 @@ pub fn guest_files(
     }
     out.retain(|(guest, _)| !present.contains(guest));
     Ok(out)
+}
+
+/// The frozen modules a guest of `dist` is given for CPython's
+/// initialisation (see [`ENCODINGS_SHIM_SOURCE`]; compiled with the
+/// stdlib's table, cached).
+pub fn frozen_modules(
+    module: &PyodideModule,
+    dist: &Dist,
+    cache: &Path,
+) -> Result<Vec<(String, HostBytes)>> {
+    Ok(stdlib_files(module, dist, cache)?.frozen)
 }
 
 /// Compiles `(key, rel)` pairs listed in argv[1]: `site/rel` to
@@ -348,10 +421,13 @@ fn run_script(
 /// `/pyc-out/stdlib.marshal`: an 8-byte length, a marshalled dict of path
 /// -> (offset, length) of its marshalled code after the dict, the codes.
 /// Then the hook (`argv[2]`, as `argv[3]` in the guest) into
-/// `/pyc-out/hook.pyc`.
+/// `/pyc-out/hook.pyc`, and the encodings shim (`argv[4]`) into
+/// `/pyc-out/encodings.frozen` (a marshalled code object). The index also
+/// holds `"\0directory"`: (offset, length, `argv[1]`) of zipimport's
+/// directory of the zip, marshalled.
 const STDLIB_SCRIPT: &str = r#"
-import marshal, py_compile, sys, zipfile
-archive, hook, hook_path = sys.argv[1:4]
+import marshal, py_compile, sys, zipfile, zipimport
+archive, hook, hook_path, shim = sys.argv[1:5]
 index, blobs, offset = {}, [], 0
 with zipfile.ZipFile(archive) as z:
     for name in z.namelist():
@@ -367,7 +443,15 @@ with zipfile.ZipFile(archive) as z:
         index[path] = (offset, len(blob))
         blobs.append(blob)
         offset += len(blob)
+blob = marshal.dumps(zipimport._read_directory(archive))
+index["\0directory"] = (offset, len(blob), archive)
+blobs.append(blob)
+offset += len(blob)
 head = marshal.dumps(index)
+with open(shim, "rb") as f:
+    shim_code = compile(f.read(), "<frozen encodings>", "exec", dont_inherit=True)
+with open("/pyc-out/encodings.frozen", "wb") as f:
+    f.write(marshal.dumps(shim_code))
 with open("/pyc-out/stdlib.marshal.tmp", "wb") as f:
     f.write(len(head).to_bytes(8, "little"))
     f.write(head)
@@ -385,6 +469,9 @@ pub struct StdlibFiles {
     /// The hook compiled as the guest's `sitecustomize` (`None` if it
     /// could not be read).
     pub hook_pyc: Option<HostBytes>,
+    /// The frozen modules CPython's initialisation is given (the
+    /// encodings shim).
+    pub frozen: Vec<(String, HostBytes)>,
 }
 
 /// The stdlib's bytecode table for `dist`, and the hook's bytecode
@@ -402,7 +489,7 @@ pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
     // The table's format is the compiling script's and the hook's.
     let ours = crate::hex::encode(
         &sha2::Sha256::digest(format!(
-            "{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}\0{STDLIB_HOOK}"
+            "{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}\0{STDLIB_HOOK}\0{ENCODINGS_SHIM_SOURCE}"
         ))[..8],
     );
     let dir = cache.join("pyc").join(format!("stdlib-{key}-{ours}"));
@@ -416,6 +503,10 @@ pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
             hook_pyc: crate::shared_file::read(&dir.join("hook.pyc"))
                 .ok()
                 .map(HostBytes::from),
+            frozen: crate::shared_file::read(&dir.join("encodings.frozen"))
+                .ok()
+                .map(|code| vec![("encodings".to_string(), HostBytes::from(code))])
+                .unwrap_or_default(),
         })
     };
     if path.is_file() {
@@ -433,6 +524,10 @@ pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
             "/tmp/hook.py".to_string(),
             STDLIB_HOOK_SOURCE.as_bytes().to_vec(),
         ),
+        (
+            "/tmp/encodings_shim.py".to_string(),
+            ENCODINGS_SHIM_SOURCE.as_bytes().to_vec(),
+        ),
     ];
     run_script(
         module,
@@ -444,6 +539,7 @@ pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
             &archive,
             "/tmp/hook.py",
             &hook_path,
+            "/tmp/encodings_shim.py",
         ],
     )
     .context("compiling the stdlib's bytecode")?;
@@ -510,6 +606,7 @@ mod tests {
             ("compile_pyc", SCRIPT),
             ("compile_stdlib", STDLIB_SCRIPT),
             ("stdlib_hook", STDLIB_HOOK_SOURCE),
+            ("encodings_shim", ENCODINGS_SHIM_SOURCE),
         ] {
             let out = std::process::Command::new("python3")
                 .args(["-c", "import ast, sys; ast.parse(sys.stdin.read())"])

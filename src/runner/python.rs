@@ -127,7 +127,9 @@ pub fn run(
         );
     }
     let backend = Backend::open_uninterrupted(runtime, &dist, &cache)?;
+    let mut frozen = Vec::new();
     if let Backend::Wasmtime(module) = &backend {
+        frozen = bytecode::frozen_modules(module, &dist, &cache)?;
         // The bytecode the test runner keeps: the stdlib and the wheels are
         // compiled once, not at every start.
         let present: HashSet<String> = contents.iter().map(|(g, _)| g.clone()).collect();
@@ -140,6 +142,7 @@ pub fn run(
     spec.limits.max_fs = Some(opts.max_fs.unwrap_or(DEFAULT_FS).bytes());
     spec.argv = argv;
     spec.mounts = mounts;
+    spec.frozen = frozen;
     for var in &opts.env {
         let (name, value) = var
             .split_once('=')

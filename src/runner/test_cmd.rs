@@ -230,6 +230,7 @@ pub fn plan_suites(
     eprintln!("pyodide-test: hash seed {hash_seed} (repeat with --hash-seed {hash_seed})");
     let mut guest = setup.dist.guest(opts.run.max_memory().bytes())?;
     guest.limits.max_fs = Some(opts.run.max_fs().bytes());
+    guest.frozen = bytecode::frozen_modules(&setup.module, &setup.dist, &setup.cache)?;
     guest
         .env
         .push(("PYTHONHASHSEED".into(), hash_seed.to_string()));

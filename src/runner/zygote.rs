@@ -538,6 +538,12 @@ fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
         || spec.cwd != base.cwd
         || spec.limits.max_memory != base.limits.max_memory
         || spec.limits.max_fs != base.limits.max_fs
+        || spec.frozen.len() != base.frozen.len()
+        || spec
+            .frozen
+            .iter()
+            .zip(&base.frozen)
+            .any(|(a, b)| a.0 != b.0 || !crate::host_bytes::HostBytes::ptr_eq(&a.1, &b.1))
         || !spec.env.starts_with(&base.env)
         || spec.events.is_none()
     {
