@@ -624,15 +624,19 @@ fn fork_job(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> Option<
         return Some(());
     }
     let [_, _, _, _, result] = fds;
+    keep(kids, id, pid, Some(result))
+}
+
+/// Watch the zygote's new child `pid` (job `id`, whose `wait` line goes to
+/// `result`); `None` (as a fork in the zygote returns).
+fn keep(
+    kids: &mut HashMap<u64, Kid>,
+    id: u64,
+    pid: libc::pid_t,
+    result: Option<OwnedFd>,
+) -> Option<()> {
     let pidfd = watch(pid)?;
-    kids.insert(
-        id,
-        Kid {
-            pid,
-            pidfd,
-            result: Some(result),
-        },
-    );
+    kids.insert(id, Kid { pid, pidfd, result });
     None
 }
 
@@ -659,16 +663,7 @@ fn fork_collector(id: u64, fds: Vec<OwnedFd>, kids: &mut HashMap<u64, Kid>) -> O
         *COLLECTING.lock().unwrap_or_else(|e| e.into_inner()) = Some(input);
         return Some(());
     }
-    let pidfd = watch(pid)?;
-    kids.insert(
-        id,
-        Kid {
-            pid,
-            pidfd,
-            result: None,
-        },
-    );
-    None
+    keep(kids, id, pid, None)
 }
 
 /// In a new child: nothing of the zygote's (the control socket, the other

@@ -75,15 +75,17 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
     except Exception:
         return
     base = 8 + size
+
+    def load(entry):
+        """The object marshalled at ``entry`` (offset, length, ...)."""
+        return marshal.loads(table[base + entry[0] : base + entry[0] + entry[1]])
+
     directory = index.get("\0directory")
     if directory is not None and directory[2] not in zipimport._zip_directory_cache:
-        start = base + directory[0]
         try:
-            files = marshal.loads(table[start : start + directory[1]])
+            zipimport._zip_directory_cache[directory[2]] = load(directory)
         except Exception:
             pass
-        else:
-            zipimport._zip_directory_cache[directory[2]] = files
     compile_source = zipimport._compile_source
     get_data = zipimport._get_data
     module_code = zipimport._get_module_code.__code__
@@ -114,9 +116,8 @@ def _install(path="/lib/pyodide-test-stdlib.marshal"):
                 code = last[1]
                 last[0] = last[1] = None
                 return code
-            start = base + entry[0]
             try:
-                code = marshal.loads(table[start : start + entry[1]])
+                code = load(entry)
             except Exception:
                 pass
             else:
@@ -306,8 +307,8 @@ pub fn guest_files(
 }
 
 /// The frozen modules a guest of `dist` is given for CPython's
-/// initialisation (see [`ENCODINGS_SHIM_SOURCE`]; compiled with the
-/// stdlib's table, cached).
+/// initialisation: the encodings shim (see `ENCODINGS_SHIM_SOURCE`),
+/// compiled with the stdlib's table and cached.
 pub fn frozen_modules(
     module: &PyodideModule,
     dist: &Dist,

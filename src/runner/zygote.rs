@@ -378,16 +378,19 @@ impl Launcher {
                 .collect();
             serde_json::json!({ "collect": true, "others": others, "env": [], "files": [] })
         };
+        let ready = |group: usize, took: Duration| {
+            if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+                eprintln!(
+                    "pyodide-test: collector of {} files ready in {} ms",
+                    groups[group].len(),
+                    took.as_millis()
+                );
+            }
+        };
         let fallback = std::sync::OnceLock::new();
         let collected = |group: usize, collector: Result<Arc<Zygote>>| match collector {
             Ok(z) => {
-                if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
-                    eprintln!(
-                        "pyodide-test: collector of {} files ready in {} ms",
-                        groups[group].len(),
-                        z.boot.as_millis()
-                    );
-                }
+                ready(group, z.boot);
                 Ok(z)
             }
             Err(e) => {
@@ -413,18 +416,11 @@ impl Launcher {
                     slots[i + 1].fill(collected(i + 1, child));
                 });
             }
-            let itself = zygote.go_on(&description(0)).map(|took| {
-                if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
-                    eprintln!(
-                        "pyodide-test: collector of {} files ready in {} ms",
-                        groups[0].len(),
-                        took.as_millis()
-                    );
+            slots[0].fill(match zygote.go_on(&description(0)) {
+                Ok(took) => {
+                    ready(0, took);
+                    Ok(zygote.clone())
                 }
-                zygote.clone()
-            });
-            slots[0].fill(match itself {
-                Ok(z) => Ok(z),
                 Err(e) => collected(0, Err(e)),
             });
         });
