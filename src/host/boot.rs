@@ -13,7 +13,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 
 use super::WasmContext;
-use wasmtime::{Engine, Instance, Linker, Module, Ref, Store, Val};
+use wasmtime::{Engine, Instance, Linker, Module, Ref, Store};
 
 use super::abi::MainAbi;
 use super::asm_consts::AsmConsts;
@@ -304,22 +304,20 @@ impl PyodideModule {
     /// Put our `ref.test` trampoline (or, for a CPython that asks for one,
     /// the count-args helper) in the table and tell CPython its index.
     fn install_trampoline(&self, store: &mut Store<GuestState>, instance: &Instance) -> Result<()> {
-        let (offset_global, helper, export) = if let Some(g) =
-            instance.get_global(&mut *store, "_PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET")
+        let (offset_addr, helper, export) = if let Some(a) =
+            data_address(store, instance, "_PyEM_EMSCRIPTEN_TRAMPOLINE_OFFSET")
         {
-            (g, &self.trampoline, "trampoline_call")
-        } else if let Some(g) =
-            instance.get_global(&mut *store, "_PyEM_EMSCRIPTEN_COUNT_ARGS_OFFSET")
+            (a, &self.trampoline, "trampoline_call")
+        } else if let Some(a) = data_address(store, instance, "_PyEM_EMSCRIPTEN_COUNT_ARGS_OFFSET")
         {
-            (g, &self.count_args, "count_args")
+            (a, &self.count_args, "count_args")
         } else {
             return Ok(()); // an older CPython: calls go through imports
         };
-        let runtime_global = instance
-            .get_global(&mut *store, "_PyRuntime")
-            .context("_PyRuntime export")?;
+        let runtime_addr =
+            data_address(store, instance, "_PyRuntime").context("_PyRuntime export")?;
         let handles = store.data().main.clone().context("main handles")?;
-        let (memory, table, base) = (handles.memory, handles.table, handles.memory_base);
+        let (memory, table) = (handles.memory, handles.table);
         let mut linker = Linker::new(&self.engine);
         linker.define(&mut *store, "env", "memory", memory)?;
         linker.define(&mut *store, "env", "__indirect_function_table", table)?;
@@ -327,16 +325,8 @@ impl PyodideModule {
         let func = tramp.get_func(&mut *store, export).context(export)?;
         let slot = table.grow(&mut *store, 1, Ref::Func(Some(func)))?;
         store.data_mut().trampoline_slot = slot as u32;
-        let offset_addr = global_u32(store, &offset_global)? + base;
-        let mut word = [0u8; 4];
-        memory.read(&*store, offset_addr as usize, &mut word)?;
-        let offset = u32::from_le_bytes(word);
-        let runtime_addr = global_u32(store, &runtime_global)? + base;
-        memory.write(
-            &mut *store,
-            (runtime_addr + offset) as usize,
-            &(slot as u32).to_le_bytes(),
-        )?;
+        let offset = super::instance::read_u32(store, offset_addr)?;
+        super::instance::write_u32(store, runtime_addr + offset, slot as u32)?;
         Ok(())
     }
 
@@ -373,7 +363,8 @@ impl PyodideModule {
     }
 }
 
-/// The address of the main module's data export `name`.
+/// The address of the main module's data export `name` (a constant
+/// global holding it, relative to `__memory_base`).
 fn data_address(store: &mut Store<GuestState>, instance: &Instance, name: &str) -> Option<u32> {
     let base = store.data().main.as_ref()?.memory_base;
     match instance.get_global(&mut *store, name)?.get(&mut *store) {
@@ -502,11 +493,4 @@ fn call_checked(
 ) -> Result<()> {
     f.call(&mut *store, ())
         .map_err(|e| anyhow::anyhow!("{what} failed: {e:?}"))
-}
-
-fn global_u32(store: &mut Store<GuestState>, g: &wasmtime::Global) -> Result<u32> {
-    match g.get(&mut *store) {
-        Val::I32(v) => Ok(v as u32),
-        other => bail!("unexpected global value {other:?}"),
-    }
 }

@@ -930,7 +930,8 @@ pub struct Zygote {
     control: OwnedFd,
     send: Mutex<()>,
     /// The zygote's process, or for a collector the zygote that forked it
-    /// (which it must outlive: a collector ends with it).
+    /// (kept as long as the collector: a zygote that ends kills its
+    /// children, collectors among them).
     process: Parent,
     next: AtomicU64,
     /// Whether no job has run yet (the guest is told: see [`Job`]).
@@ -1151,11 +1152,13 @@ impl Zygote {
         // guest that reports each test's start and end: bitarray at `-j 1`
         // on this 2-core VM, about 0.3 ms a write, 0.5-0.9 s of the run's
         // CPU in the kernel); with no reader waiting, a write is a copy.
-        for fd in [&out_r, &err_r, &ev_r] {
+        for fd in [&out_r, &err_r, &ev_r, &res_r] {
             // SAFETY: fcntl on our own pipe ends; failing leaves a
-            // blocking pipe of the default size, read only when readable.
+            // blocking pipe of the default size.
             unsafe {
-                libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, OUTPUT_PIPE_BYTES);
+                if fd.as_raw_fd() != res_r.as_raw_fd() {
+                    libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, OUTPUT_PIPE_BYTES);
+                }
                 let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
                 libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
             }
@@ -1193,20 +1196,8 @@ impl Zygote {
             }
             let mut closed = Vec::new();
             for (i, (fd, which)) in open.iter().enumerate() {
-                // What the channel holds now (the output pipes do not
-                // block; the result channel is read once it is readable).
+                // What the channel holds now (none of them blocks).
                 loop {
-                    if *which == 3 {
-                        let mut poll = libc::pollfd {
-                            fd: fd.as_raw_fd(),
-                            events: libc::POLLIN,
-                            revents: 0,
-                        };
-                        // SAFETY: one live pollfd.
-                        if unsafe { libc::poll(&mut poll, 1, 0) } <= 0 {
-                            break;
-                        }
-                    }
                     let got = match read_some(fd.as_raw_fd(), &mut buf) {
                         Ok(0) => {
                             closed.push(i);
