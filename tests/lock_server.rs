@@ -431,7 +431,7 @@ fn lock_packages_come_from_the_base_url_once() {
     let dist = Dist::open(&fx.dist)
         .unwrap()
         .with_package_base_url(Some(server.base()));
-    let tests = lock::lock_tests(&dist, &fx.cache, "FixturePkg")
+    let tests = lock::lock_tests(&dist, &fx.cache, "FixturePkg", "1.0")
         .unwrap()
         .expect("the fixturepkg-tests entry");
     assert_eq!(
@@ -449,15 +449,28 @@ fn lock_packages_come_from_the_base_url_once() {
         Some(format!("{prefix}fixturepkg-tests.zip").as_str())
     );
     let count = server.requests().len();
-    let again = lock::lock_tests(&dist, &fx.cache, "fixturepkg")
+    let again = lock::lock_tests(&dist, &fx.cache, "fixturepkg", "1.0")
         .unwrap()
         .unwrap();
     assert_eq!(again.path, tests.path);
     assert_eq!(server.requests().len(), count, "the cache was not used");
     assert!(
-        lock::lock_tests(&dist, &fx.cache, "fixturedep")
+        lock::lock_tests(&dist, &fx.cache, "fixturedep", "1.0")
             .unwrap()
             .is_none()
+    );
+    // Another version of fixturepkg under test (a --with wheel): the
+    // lock's tests are 1.0's; none, and nothing asked of the server.
+    fs::remove_dir_all(fx.cache.join("packages")).unwrap();
+    assert!(
+        lock::lock_tests(&dist, &fx.cache, "fixturepkg", "1.1")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        server.requests().len(),
+        count,
+        "another version's tests were fetched"
     );
 }
 

@@ -743,17 +743,28 @@ fn local_path(url: &str) -> Option<PathBuf> {
 }
 
 /// The dist's `<package>-tests` archive (its lock entry, a `.zip` or
-/// `.whl`), fetched like any lock package: from the dist directory, the
-/// cache, or the package base URL, checked against the lock's sha256.
-/// `None` when the lock has no such entry, or when the file is neither in
-/// the dist nor cached and the base URL cannot be reached (one warning
-/// line; the caller then looks for the tests elsewhere). Its contents are
-/// paths relative to site-packages ([`Resolved::guest_dir`]).
-pub fn lock_tests(dist: &Dist, cache: &Path, package: &str) -> Result<Option<Resolved>> {
+/// `.whl`) for `version` of `package` (the installed one), fetched like
+/// any lock package: from the dist directory, the cache, or the package
+/// base URL, checked against the lock's sha256. `None` when the lock has no
+/// such entry, when the entry is another version's (a `--with` wheel of
+/// another version is under test: the lock's tests are not its tests, and
+/// nothing is fetched), or when the file is neither in the dist nor cached
+/// and the base URL cannot be reached (one warning line). The caller then
+/// looks for the tests elsewhere. Its contents are paths relative to
+/// site-packages ([`Resolved::guest_dir`]).
+pub fn lock_tests(
+    dist: &Dist,
+    cache: &Path,
+    package: &str,
+    version: &str,
+) -> Result<Option<Resolved>> {
     let lock = Lock::read(dist)?;
     let Some(pkg) = lock.tests_of(package) else {
         return Ok(None);
     };
+    if !same_version(&pkg.version, version) {
+        return Ok(None);
+    }
     match Fetcher::new(dist, cache)?.fetch(pkg)? {
         Fetched::Got(r) => Ok(Some(r)),
         Fetched::Unreachable(u) => {
@@ -764,6 +775,16 @@ pub fn lock_tests(dist: &Dist, cache: &Path, package: &str) -> Result<Option<Res
             );
             Ok(None)
         }
+    }
+}
+
+/// Whether two version strings name the same version (PEP 440: `1.0` is
+/// `1.0.0`); strings that do not parse compare as written.
+fn same_version(a: &str, b: &str) -> bool {
+    use super::testdeps::Version;
+    match (Version::parse(a), Version::parse(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a.trim() == b.trim(),
     }
 }
 
@@ -961,10 +982,13 @@ mod tests {
         ));
         // In the dist directory: taken from there.
         fs::write(dist.path(&tests.file_name), content).unwrap();
-        let found = lock_tests(&dist, &cache, "PKG").unwrap().unwrap();
+        let found = lock_tests(&dist, &cache, "PKG", "1.0.0").unwrap().unwrap();
         assert_eq!(found.source, InstallSource::DistDir);
         assert_eq!(found.name, "pkg-tests");
         assert_eq!(found.install_dir, InstallDir::Site);
+        // Another version of the package under test: the lock's tests are
+        // not its tests, though they are at hand.
+        assert!(lock_tests(&dist, &cache, "PKG", "1.1").unwrap().is_none());
         fs::remove_dir_all(&base).unwrap();
     }
 

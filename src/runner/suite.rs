@@ -272,7 +272,9 @@ impl Suite {
         let files = &mut install.files;
         let (root, test_files, source) = if let Some(dir) = &opts.tests {
             test_sources::tests_from_dir(dir, package, files)?
-        } else if let Some((name, archive)) = test_sources::dist_tests(dist, cache, package)? {
+        } else if let Some((name, archive)) =
+            test_sources::dist_tests(dist, cache, package, &version)?
+        {
             test_sources::tests_from_archive(cache, &name, &archive, &site, files)?
         } else if let Some(tests) = test_sources::wheel_tests(&own_dir)? {
             (site.clone(), tests, TestSource::Wheel(own_name))

@@ -194,11 +194,17 @@ pub fn walk_within(dir: &Path, root: &Path) -> Result<(Vec<String>, Vec<String>)
     Ok((out, skipped))
 }
 
-/// The `<pkg>-tests` archive the dist's lock lists for `package`, fetched
-/// as Pyodide fetches packages (the dist directory, else the package base
-/// URL, checked against the lock's sha256): (its name, its path).
-pub fn dist_tests(dist: &Dist, cache: &Path, package: &str) -> Result<Option<(String, PathBuf)>> {
-    Ok(super::lock::lock_tests(dist, cache, package)?.map(|r| (r.name, r.path)))
+/// The `<pkg>-tests` archive the dist's lock lists for `version` of
+/// `package`, fetched as Pyodide fetches packages (the dist directory,
+/// else the package base URL, checked against the lock's sha256): (its
+/// name, its path).
+pub fn dist_tests(
+    dist: &Dist,
+    cache: &Path,
+    package: &str,
+    version: &str,
+) -> Result<Option<(String, PathBuf)>> {
+    Ok(super::lock::lock_tests(dist, cache, package, version)?.map(|r| (r.name, r.path)))
 }
 
 /// The dist's `<pkg>-tests` archive `name` at `archive`, unpacked into
