@@ -15,9 +15,17 @@
 //! A module read from a file ([`ModuleCache::load_file`]) keeps the digest
 //! of its bytes in the same way (`digests/`, by the file's path, length,
 //! modification time and inode), so that a start does not hash it again.
+//!
+//! Every key change (a Pyodide release, a Wasmtime or engine change, our
+//! translator) leaves the old artifacts behind, 30-150 MB each. So a load
+//! marks its artifact used (the stamp's modification time, refreshed at
+//! most once a day), and storing a new artifact, the only time the cache
+//! grows, removes those unused for [`UNUSED_FOR`]. A run that still maps
+//! one keeps its pages (removing a file never changes a mapping of it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -33,6 +41,11 @@ const SHAPING_SOURCES: [&str; 3] = [
     include_str!("engine.rs"),
     include_str!("module_cache.rs"),
 ];
+
+/// Artifacts unused this long are removed when a new one is stored.
+pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A load marks its artifact used again once its mark is this old.
+const MARK_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Where compiled artifacts live, and how they are named.
 #[derive(Debug, Clone)]
@@ -150,6 +163,7 @@ impl ModuleCache {
         if let Err(e) = store_artifact(path, &module) {
             eprintln!("pyodide-test: warning: could not cache {what}: {e:#}");
         }
+        prune(&self.dir, SystemTime::now());
         Ok(module)
     }
 }
@@ -173,6 +187,7 @@ fn cached(engine: &Engine, path: &Path, what: &str, phases: bool) -> Option<Modu
         // Wasmtime version and configuration (both are part of the key),
         // and its checksum matches what was written.
         if let Ok(module) = unsafe { Module::deserialize_file(engine, path) } {
+            mark_used(path, SystemTime::now());
             return Some(module);
         }
     }
@@ -239,6 +254,56 @@ fn intact(artifact: &Path) -> bool {
     ok
 }
 
+/// When the artifact was last used: its stamp's modification time (see
+/// [`mark_used`]), else its own (stored, never loaded since).
+fn last_used(artifact: &Path) -> Option<SystemTime> {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(&stamp_path(artifact)), modified(artifact)) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Mark the artifact used at `now`: its stamp's modification time, when
+/// the mark is older than [`MARK_EVERY`] (a start does not write).
+fn mark_used(artifact: &Path, now: SystemTime) {
+    let stamp = stamp_path(artifact);
+    let Ok(modified) = fs::metadata(&stamp).and_then(|m| m.modified()) else {
+        return;
+    };
+    if now
+        .duration_since(modified)
+        .is_ok_and(|age| age >= MARK_EVERY)
+        && let Ok(file) = fs::File::options().write(true).open(&stamp)
+    {
+        let _ = file.set_modified(now);
+    }
+}
+
+/// Remove the artifacts in `dir` (with their checksum and stamp) unused
+/// for [`UNUSED_FOR`] at `now`; returns how many.
+pub fn prune(dir: &Path, now: SystemTime) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let artifact = entry.path();
+        if artifact.extension().is_none_or(|e| e != "cwasm") {
+            continue;
+        }
+        let unused = last_used(&artifact)
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= UNUSED_FOR);
+        if unused && fs::remove_file(&artifact).is_ok() {
+            let _ = fs::remove_file(crc_path(&artifact));
+            let _ = fs::remove_file(stamp_path(&artifact));
+            removed += 1;
+        }
+    }
+    removed
+}
+
 fn store_artifact(path: &Path, module: &Module) -> Result<()> {
     let dir = path.parent().context("artifact path has no parent")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -249,4 +314,81 @@ fn store_artifact(path: &Path, module: &Module) -> Result<()> {
         format!("{:08x}\n", crc32fast::hash(&bytes)).as_bytes(),
     )?;
     crate::atomic_file::write(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    /// An artifact `name` with its checksum, modified at `at`, and its
+    /// stamp (modified at `stamped`) if given.
+    fn artifact(dir: &Path, name: &str, at: SystemTime, stamped: Option<SystemTime>) -> PathBuf {
+        let path = dir.join(format!("{name}.cwasm"));
+        fs::write(&path, b"artifact").unwrap();
+        fs::write(crc_path(&path), b"00000000\n").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(at)
+            .unwrap();
+        if let Some(t) = stamped {
+            fs::write(stamp_path(&path), b"stamp\n").unwrap();
+            let f = fs::File::options().write(true).open(stamp_path(&path));
+            f.unwrap().set_modified(t).unwrap();
+        }
+        path
+    }
+
+    #[test]
+    fn storing_removes_only_artifacts_unused_for_a_month() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let long_ago = now - 40 * DAY;
+        let stale = artifact(dir.path(), "stale", long_ago, Some(long_ago));
+        let never_loaded = artifact(dir.path(), "never-loaded", long_ago, None);
+        let used = artifact(dir.path(), "used", long_ago, Some(now - DAY));
+        let fresh = artifact(dir.path(), "fresh", now, None);
+        let other = dir.path().join("notes.txt");
+        fs::write(&other, b"not an artifact").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+
+        assert_eq!(prune(dir.path(), now), 2);
+        for gone in [&stale, &never_loaded] {
+            assert!(!gone.exists() && !crc_path(gone).exists() && !stamp_path(gone).exists());
+        }
+        for kept in [&used, &fresh] {
+            assert!(
+                kept.exists() && crc_path(kept).exists(),
+                "{}",
+                kept.display()
+            );
+        }
+        assert!(stamp_path(&used).exists() && other.exists());
+        assert_eq!(prune(dir.path(), now), 0);
+    }
+
+    #[test]
+    fn a_load_marks_its_artifact_used_at_most_daily() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let modified = |p: &Path| fs::metadata(stamp_path(p)).unwrap().modified().unwrap();
+        let old_mark = artifact(dir.path(), "old", now - 40 * DAY, Some(now - 2 * DAY));
+        mark_used(&old_mark, now);
+        assert_eq!(modified(&old_mark), now);
+        let recent = now - Duration::from_secs(3600);
+        let new_mark = artifact(dir.path(), "new", now - 40 * DAY, Some(recent));
+        mark_used(&new_mark, now);
+        assert_eq!(modified(&new_mark), recent);
+        // Marked, it outlives a prune a month after it was stored.
+        assert_eq!(prune(dir.path(), now + 20 * DAY), 0);
+        assert_eq!(prune(dir.path(), now + 40 * DAY), 2);
+    }
 }
