@@ -17,7 +17,7 @@ use pyodide_test::runner::dist::DistSource;
 use pyodide_test::runner::fetch::DEFAULT_PYODIDE_VERSION;
 use pyodide_test::runner::suite::{Suite, SuiteOptions};
 use pyodide_test::runner::test_cmd::Setup;
-use pyodide_test::runner::zygote::ZygoteBackend;
+use pyodide_test::runner::zygote::{Planned, ZygoteBackend};
 use pyodide_test::syscalls::Null;
 
 const JOBS: usize = 15;
@@ -47,7 +47,16 @@ fn main() {
     bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
     let base = setup.dist.guest(1 << 30).expect("guest");
     let suites = vec![suite.clone()];
-    let planned = vec![suite.test_files.iter().map(|f| f.rel.clone()).collect()];
+    let planned = vec![
+        suite
+            .test_files
+            .iter()
+            .map(|f| Planned {
+                file: f.rel.clone(),
+                seconds: None,
+            })
+            .collect(),
+    ];
     let backend = ZygoteBackend::new(
         &setup.module,
         &setup.dist,

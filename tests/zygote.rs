@@ -489,3 +489,49 @@ fn a_split_file_gives_the_outcomes_of_the_whole_file() {
     assert_eq!(outcomes(&records), whole);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// At `-j 1` on a machine with a core to spare, once the files' times are
+/// known, the zygote collects only the file the worker runs first (the
+/// longest), and a child collector collects the rest side by side while
+/// it runs: the first test starts before the suite is collected, and the
+/// outcomes are those of one collection.
+#[test]
+fn the_longest_file_runs_while_the_rest_is_collected() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (dir, tests) = suite_dir("first-share");
+    fs::write(
+        tests.join("test_slow.py"),
+        "import time\n\ndef test_slow():\n    time.sleep(0.5)\n",
+    )
+    .unwrap();
+    // Six files of 4 KB: 24 KB for the collector, 0.1 s at most.
+    let padding = format!("\"\"\"{}\"\"\"\n", "x".repeat(4000));
+    for i in 0..6 {
+        let body =
+            format!("{padding}\ndef test_a():\n    pass\n\ndef test_b():\n    assert {i} < 6\n");
+        fs::write(tests.join(format!("test_f{i}.py")), body).unwrap();
+    }
+    let mut runs = Vec::new();
+    for round in 0..2 {
+        let (out, records) = run_suite(&dir, &tests, &["-j", "1"]);
+        let err = stderr(&out);
+        let mut collectors: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains("collector of"))
+            .map(|l| l.split("collector of ").nth(1).unwrap_or(""))
+            .map(|l| l.split(" files").next().unwrap_or(""))
+            .collect();
+        collectors.sort();
+        if round == 1 {
+            // The times are known now (the first round's).
+            let want = if cores > 1 { vec!["1", "6"] } else { vec!["7"] };
+            assert_eq!(collectors, want, "{err}");
+        }
+        let got = outcomes(&records);
+        assert_eq!(got.len(), 13, "{got:#?}\n{err}");
+        assert!(got.values().all(|o| o.0 == "passed"), "{got:#?}\n{err}");
+        runs.push(got);
+    }
+    assert_eq!(runs[0], runs[1]);
+    let _ = fs::remove_dir_all(&dir);
+}

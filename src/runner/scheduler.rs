@@ -30,6 +30,8 @@ pub struct Job {
     pub file: String,
     /// Expected seconds (previous runs, else from the file's size).
     pub estimate: f64,
+    /// Whether `estimate` comes from an earlier run's time of the file.
+    pub measured: bool,
     /// The part of the file's tests (see [`super::split::split_long`]);
     /// `None`: all.
     pub part: Option<Part>,
@@ -86,15 +88,12 @@ pub fn plan(suites: &[Suite], partition: Option<(u32, u32)>, known: &Durations) 
     let mut jobs: Vec<Job> = all
         .into_iter()
         .map(|(pkg, file, suite, size)| {
-            let estimate = known
-                .get(&pkg)
-                .and_then(|m| m.get(&file))
-                .copied()
-                .unwrap_or(1.0 + size as f64 * rate);
+            let time = known.get(&pkg).and_then(|m| m.get(&file)).copied();
             Job {
                 suite,
                 file,
-                estimate,
+                estimate: time.unwrap_or(1.0 + size as f64 * rate),
+                measured: time.is_some(),
                 part: None,
             }
         })

@@ -305,7 +305,10 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
         // partition's, not every file of the suite).
         let mut planned = vec![Vec::new(); plan.suites.len()];
         for job in &plan.jobs {
-            planned[job.suite].push(job.file.clone());
+            planned[job.suite].push(super::zygote::Planned {
+                file: job.file.clone(),
+                seconds: job.measured.then_some(job.estimate),
+            });
         }
         Backend::Zygote(Arc::new(super::zygote::ZygoteBackend::new(
             &plan.module,

@@ -29,6 +29,7 @@
 //! The default for test runs under Wasmtime; `--fresh-guests` boots every
 //! file's guest from scratch instead.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -158,20 +159,22 @@ pub struct ZygoteBackend {
 impl ZygoteBackend {
     /// A backend for `suites`, whose jobs extend `guest` (the workers'
     /// base spec) with the suite's files; `planned[i]` are the test files
-    /// (relative to its root) of `suites[i]` that the run has jobs for,
-    /// which its pytest zygote's collectors collect, each a share of the
-    /// files, in parallel: as many as the run's `workers`, or for a large
-    /// suite up
-    /// to twice as many where the machine has the cores (see
-    /// `collectors`). Compiles the zygotes' engine's main module into the
-    /// cache (on all cores) so that the zygotes only load it.
+    /// of `suites[i]` that the run has jobs for, in the order the workers
+    /// take them, which its pytest zygote's collectors collect, each a
+    /// share of the files, in parallel: as many as the run's `workers`, or
+    /// for a large suite up to twice as many where the machine has the
+    /// cores (see `collectors`); where the workers leave cores idle and the
+    /// files' times are known, the zygote's own share is the files run
+    /// first (see `first_share`). Compiles the zygotes' engine's main
+    /// module into the cache (on all cores) so that the zygotes only load
+    /// it.
     pub fn new(
         module: &Arc<PyodideModule>,
         dist: &Dist,
         cache: &Path,
         guest: &GuestSpec,
         suites: &[Suite],
-        planned: &[Vec<String>],
+        planned: &[Vec<Planned>],
         workers: usize,
     ) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -195,14 +198,46 @@ impl ZygoteBackend {
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
                 let pytest_groups = (s.driver == Driver::Pytest).then(|| {
+                    let size: HashMap<&str, u64> = s
+                        .test_files
+                        .iter()
+                        .map(|f| (f.rel.as_str(), f.size))
+                        .collect();
+                    // In the workers' order, a split file's parts as one.
+                    let mut run: Vec<RunFile> = Vec::new();
+                    let mut index: HashMap<&str, usize> = HashMap::new();
+                    for p in planned {
+                        let Some(&bytes) = size.get(p.file.as_str()) else {
+                            continue;
+                        };
+                        match index.get(p.file.as_str()) {
+                            Some(&i) => {
+                                let seconds = run[i].seconds.zip(p.seconds);
+                                run[i].seconds = seconds.map(|(a, b)| a + b);
+                            }
+                            None => {
+                                index.insert(&p.file, run.len());
+                                run.push(RunFile {
+                                    path: format!("{}/{}", s.root, p.file),
+                                    bytes,
+                                    seconds: p.seconds,
+                                });
+                            }
+                        }
+                    }
+                    // Balanced groups keep the suite's order.
                     let files: Vec<(String, u64)> = s
                         .test_files
                         .iter()
-                        .filter(|f| planned.contains(&f.rel))
+                        .filter(|f| index.contains_key(f.rel.as_str()))
                         .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
                         .collect();
                     let bytes = files.iter().map(|(_, size)| size).sum();
-                    collection_groups(&files, collectors(workers, cores, bytes))
+                    let collectors = collectors(workers, cores, bytes);
+                    (workers < cores)
+                        .then(|| first_share(&run, workers, collectors.saturating_sub(1).max(1)))
+                        .flatten()
+                        .unwrap_or_else(|| collection_groups(&files, collectors))
                 });
                 ZygoteSuite {
                     base,
@@ -519,6 +554,64 @@ fn collection_groups(files: &[(String, u64)], collectors: usize) -> Vec<Vec<Stri
     groups
 }
 
+/// A test file a run has a job for (see [`ZygoteBackend::new`]).
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The file, relative to its suite's root.
+    pub file: String,
+    /// Its job's time in an earlier run, in seconds, when known.
+    pub seconds: Option<f64>,
+}
+
+/// A test file in the order the workers take them: its guest path, size
+/// and known time.
+#[derive(Debug, Clone)]
+struct RunFile {
+    path: String,
+    bytes: u64,
+    seconds: Option<f64>,
+}
+
+/// Seconds a collector forked from the zygote takes per byte of test
+/// files: collecting takes about 1.3 us a byte, and the copy-on-write
+/// faults on every page a forked collector writes make it about three
+/// times as slow (simplejson's 165 KB: 0.1 s in the zygote, 0.3 s
+/// forked).
+const FORKED_SECS_PER_BYTE: f64 = 4e-6;
+
+/// The least of the test files (bytes) that [`first_share`] leaves to
+/// collectors: what the zygote collects in about 20 ms.
+const FIRST_SHARE_MIN_REST: u64 = 16 * 1024;
+
+/// The collection groups where the workers leave cores idle: the zygote
+/// collects only the files the `workers` run first (`run`'s first), just
+/// enough of them (by their known times) to keep the workers busy while
+/// `others` collectors, forked onto the idle cores, collect the rest; so
+/// the first tests start after a fraction of the collection instead of
+/// half of it or all. `None` (balanced groups instead) where no such cut
+/// exists or a time it needs is unknown (a first run), or where the rest
+/// is too small for its collection to matter ([`FIRST_SHARE_MIN_REST`]).
+fn first_share(run: &[RunFile], workers: usize, others: usize) -> Option<Vec<Vec<String>>> {
+    let total: u64 = run.iter().map(|f| f.bytes).sum();
+    let (mut busy, mut taken) = (0.0, 0);
+    for (k, file) in run.iter().enumerate().take(run.len().saturating_sub(1)) {
+        busy += file.seconds?;
+        taken += file.bytes;
+        if total - taken < FIRST_SHARE_MIN_REST {
+            return None;
+        }
+        let collecting = (total - taken) as f64 * FORKED_SECS_PER_BYTE / others.max(1) as f64;
+        if busy / workers.max(1) as f64 >= collecting {
+            let (first, rest) = run.split_at(k + 1);
+            let rest: Vec<(String, u64)> = rest.iter().map(|f| (f.path.clone(), f.bytes)).collect();
+            let mut groups = vec![first.iter().map(|f| f.path.clone()).collect()];
+            groups.extend(collection_groups(&rest, others));
+            return Some(groups);
+        }
+    }
+    None
+}
+
 /// The job that turns `base` into `spec`, when `spec` extends it.
 fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
     let same_files = spec.files.len() >= base.files.len()
@@ -584,7 +677,10 @@ pub fn zygote_main(source: &DistSource) -> ! {
 
 #[cfg(test)]
 mod tests {
-    use super::{EXTRA_COLLECTOR_BYTES, collection_groups, collectors};
+    use super::{
+        EXTRA_COLLECTOR_BYTES, FORKED_SECS_PER_BYTE, RunFile, collection_groups, collectors,
+        first_share,
+    };
 
     fn files(sizes: &[u64]) -> Vec<(String, u64)> {
         sizes
@@ -618,6 +714,93 @@ mod tests {
                 vec!["t0.py", "t1.py"],
                 vec!["t2.py", "t3.py", "t4.py", "t5.py"]
             ]
+        );
+    }
+
+    /// Files in the workers' order: (size in bytes, known seconds).
+    fn run(files: &[(u64, Option<f64>)]) -> Vec<RunFile> {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, &(bytes, seconds))| RunFile {
+                path: format!("t{i}.py"),
+                bytes,
+                seconds,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_zygote_collects_what_keeps_the_workers_busy_while_the_rest_is_collected() {
+        // 100 KB after the first file take a forked collector 0.4 s: the
+        // first file's 0.5 s covers it.
+        let kb = 1000;
+        assert!((FORKED_SECS_PER_BYTE * (100 * kb) as f64 - 0.4).abs() < 1e-9);
+        let files = run(&[
+            (5 * kb, Some(0.5)),
+            (60 * kb, Some(0.1)),
+            (40 * kb, Some(0.1)),
+        ]);
+        assert_eq!(
+            first_share(&files, 1, 1),
+            Some(vec![
+                vec!["t0.py".to_string()],
+                vec!["t1.py".into(), "t2.py".into()]
+            ])
+        );
+        // Two workers share the first files: 0.5 s keeps them busy 0.25 s,
+        // less than the rest's collection; the second file's 0.6 s in all
+        // (0.3 s each) outlasts the 40 KB left (0.16 s).
+        let files = run(&[
+            (5 * kb, Some(0.5)),
+            (60 * kb, Some(0.1)),
+            (40 * kb, Some(0.1)),
+        ]);
+        assert_eq!(
+            first_share(&files, 2, 1),
+            Some(vec![
+                vec!["t0.py".to_string(), "t1.py".into()],
+                vec!["t2.py".into()]
+            ])
+        );
+        // Two collectors for the rest (110 KB): each collects about half,
+        // 0.22 s, within the first file's 0.25 s.
+        let files = run(&[
+            (5 * kb, Some(0.25)),
+            (50 * kb, Some(0.1)),
+            (30 * kb, Some(0.1)),
+            (20 * kb, Some(0.1)),
+            (10 * kb, Some(0.1)),
+        ]);
+        assert_eq!(
+            first_share(&files, 1, 2),
+            Some(vec![
+                vec!["t0.py".to_string()],
+                vec!["t1.py".into(), "t4.py".into()],
+                vec!["t2.py".into(), "t3.py".into()]
+            ])
+        );
+    }
+
+    #[test]
+    fn without_known_times_or_a_cut_the_groups_are_balanced() {
+        let kb = 1000;
+        // A first run: a time the cut needs is unknown.
+        assert_eq!(
+            first_share(&run(&[(5 * kb, None), (100 * kb, Some(1.0))]), 1, 1),
+            None
+        );
+        // Nothing runs long enough before the last file.
+        assert_eq!(
+            first_share(&run(&[(50 * kb, Some(0.01)), (50 * kb, Some(0.01))]), 1, 1),
+            None
+        );
+        // One file: nothing to share.
+        assert_eq!(first_share(&run(&[(5 * kb, Some(9.0))]), 1, 1), None);
+        // Too little left to collect for a collector to matter.
+        assert_eq!(
+            first_share(&run(&[(5 * kb, Some(9.0)), (10 * kb, Some(0.1))]), 1, 1),
+            None
         );
     }
 
