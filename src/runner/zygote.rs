@@ -234,8 +234,13 @@ impl ZygoteBackend {
                         .collect();
                     let bytes = files.iter().map(|(_, size)| size).sum();
                     let collectors = collectors(workers, cores, bytes);
+                    // The collectors beside the zygote, on the idle cores.
+                    let others = cores
+                        .saturating_sub(workers)
+                        .min(collectors.saturating_sub(1))
+                        .max(1);
                     (workers < cores)
-                        .then(|| first_share(&run, workers, collectors.saturating_sub(1).max(1)))
+                        .then(|| first_share(&run, workers, others))
                         .flatten()
                         .unwrap_or_else(|| collection_groups(&files, collectors))
                 });
@@ -751,11 +756,6 @@ mod tests {
         // Two workers share the first files: 0.5 s keeps them busy 0.25 s,
         // less than the rest's collection; the second file's 0.6 s in all
         // (0.3 s each) outlasts the 40 KB left (0.16 s).
-        let files = run(&[
-            (5 * kb, Some(0.5)),
-            (60 * kb, Some(0.1)),
-            (40 * kb, Some(0.1)),
-        ]);
         assert_eq!(
             first_share(&files, 2, 1),
             Some(vec![
