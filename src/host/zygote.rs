@@ -1152,13 +1152,15 @@ impl Zygote {
         // guest that reports each test's start and end: bitarray at `-j 1`
         // on this 2-core VM, about 0.3 ms a write, 0.5-0.9 s of the run's
         // CPU in the kernel); with no reader waiting, a write is a copy.
+        for fd in [&out_r, &err_r, &ev_r] {
+            // SAFETY: fcntl on our own pipe end; failing leaves the
+            // default size.
+            unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, OUTPUT_PIPE_BYTES) };
+        }
         for fd in [&out_r, &err_r, &ev_r, &res_r] {
-            // SAFETY: fcntl on our own pipe ends; failing leaves a
-            // blocking pipe of the default size.
+            // SAFETY: fcntl on our own pipe end; failing leaves it
+            // blocking.
             unsafe {
-                if fd.as_raw_fd() != res_r.as_raw_fd() {
-                    libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, OUTPUT_PIPE_BYTES);
-                }
                 let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
                 libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
             }

@@ -197,53 +197,8 @@ impl ZygoteBackend {
                 let mut boot = base.clone();
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
-                let pytest_groups = (s.driver == Driver::Pytest).then(|| {
-                    let size: HashMap<&str, u64> = s
-                        .test_files
-                        .iter()
-                        .map(|f| (f.rel.as_str(), f.size))
-                        .collect();
-                    // In the workers' order, a split file's parts as one.
-                    let mut run: Vec<RunFile> = Vec::new();
-                    let mut index: HashMap<&str, usize> = HashMap::new();
-                    for p in planned {
-                        let Some(&bytes) = size.get(p.file.as_str()) else {
-                            continue;
-                        };
-                        match index.get(p.file.as_str()) {
-                            Some(&i) => {
-                                let seconds = run[i].seconds.zip(p.seconds);
-                                run[i].seconds = seconds.map(|(a, b)| a + b);
-                            }
-                            None => {
-                                index.insert(&p.file, run.len());
-                                run.push(RunFile {
-                                    path: format!("{}/{}", s.root, p.file),
-                                    bytes,
-                                    seconds: p.seconds,
-                                });
-                            }
-                        }
-                    }
-                    // Balanced groups keep the suite's order.
-                    let files: Vec<(String, u64)> = s
-                        .test_files
-                        .iter()
-                        .filter(|f| index.contains_key(f.rel.as_str()))
-                        .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
-                        .collect();
-                    let bytes = files.iter().map(|(_, size)| size).sum();
-                    let collectors = collectors(workers, cores, bytes);
-                    // The collectors beside the zygote, on the idle cores.
-                    let others = cores
-                        .saturating_sub(workers)
-                        .min(collectors.saturating_sub(1))
-                        .max(1);
-                    (workers < cores)
-                        .then(|| first_share(&run, workers, others))
-                        .flatten()
-                        .unwrap_or_else(|| collection_groups(&files, collectors))
-                });
+                let pytest_groups =
+                    (s.driver == Driver::Pytest).then(|| pytest_groups(s, planned, workers, cores));
                 ZygoteSuite {
                     base,
                     boot,
@@ -557,6 +512,53 @@ fn collection_groups(files: &[(String, u64)], collectors: usize) -> Vec<Vec<Stri
     }
     groups.retain(|g| !g.is_empty());
     groups
+}
+
+/// The groups of a pytest suite `s`'s `planned` files (in the workers'
+/// order) that its collectors collect, for `workers` on `cores`: uneven
+/// ([`first_share`]) where that applies, else balanced by size
+/// ([`collection_groups`]), in the suite's order.
+fn pytest_groups(s: &Suite, planned: &[Planned], workers: usize, cores: usize) -> Vec<Vec<String>> {
+    let size: HashMap<&str, u64> = s
+        .test_files
+        .iter()
+        .map(|f| (f.rel.as_str(), f.size))
+        .collect();
+    // In the workers' order, a split file's parts as one.
+    let mut run: Vec<RunFile> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for p in planned {
+        let Some(&bytes) = size.get(p.file.as_str()) else {
+            continue;
+        };
+        if let Some(&i) = index.get(p.file.as_str()) {
+            run[i].seconds = run[i].seconds.zip(p.seconds).map(|(a, b)| a + b);
+            continue;
+        }
+        index.insert(&p.file, run.len());
+        run.push(RunFile {
+            path: format!("{}/{}", s.root, p.file),
+            bytes,
+            seconds: p.seconds,
+        });
+    }
+    let files: Vec<(String, u64)> = s
+        .test_files
+        .iter()
+        .filter(|f| index.contains_key(f.rel.as_str()))
+        .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
+        .collect();
+    let bytes = files.iter().map(|(_, size)| size).sum();
+    let collectors = collectors(workers, cores, bytes);
+    // The collectors beside the zygote, on the idle cores.
+    let others = cores
+        .saturating_sub(workers)
+        .min(collectors.saturating_sub(1))
+        .max(1);
+    (workers < cores)
+        .then(|| first_share(&run, workers, others))
+        .flatten()
+        .unwrap_or_else(|| collection_groups(&files, collectors))
 }
 
 /// A test file a run has a job for (see [`ZygoteBackend::new`]).
