@@ -535,3 +535,58 @@ fn the_longest_file_runs_while_the_rest_is_collected() {
     assert_eq!(runs[0], runs[1]);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// A zygote's guest is saved as an image after its warm-up (CPython
+/// initialised, pytest imported) once its description has been seen
+/// before, and the next run of that description restores it instead of
+/// starting CPython: the outcomes (crashes, the memory limit and timeouts
+/// among them), and what each file cannot see of another's, are those of a
+/// run without images. Another description (two more test files) is only
+/// marked seen.
+#[test]
+fn the_next_run_restores_the_zygotes_guest_from_its_image() {
+    let (dir, tests) = suite_dir("image");
+    fs::write(tests.join("test_crash.py"), CRASH_TESTS).unwrap();
+    // A description no earlier run had (the cache is shared).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let unique = format!("# {:?} {}\n", now.unwrap(), std::process::id());
+    fs::write(tests.join("conftest.py"), format!("{CONFTEST}{unique}")).unwrap();
+    fs::write(tests.join("test_a.py"), isolation_test("a", "b")).unwrap();
+    fs::write(tests.join("test_b.py"), isolation_test("b", "a")).unwrap();
+    for me in ["a", "b"] {
+        fs::write(tests.join(format!("helper_{me}.py")), "").unwrap();
+    }
+    let saved = "pyodide-test: image saved in ";
+    let restored = "pyodide-test: restored from the image in ";
+    let mut runs = Vec::new();
+    // Without images; seen; saved; restored; another description.
+    for (round, images) in ["0", "1", "1", "1", "1"].into_iter().enumerate() {
+        if round == 4 {
+            write_more_files(&tests);
+        }
+        let env = [("PYODIDE_TEST_IMAGES", images)];
+        let args = ["-j", "1", "--timeout", "3", "--max-memory", "256M"];
+        let (out, records) = run_suite_with(&dir, &tests, &args, &env);
+        let err = stderr(&out);
+        assert_eq!(err.contains(saved), round == 2, "round {round}: {err}");
+        assert_eq!(err.contains(restored), round == 3, "round {round}: {err}");
+        let got = outcomes(&records);
+        assert_eq!(
+            got.len(),
+            if round == 4 { 13 } else { 11 },
+            "{got:#?}\n{err}"
+        );
+        for id in ["test_a.py::test_isolated_a", "test_b.py::test_isolated_b"] {
+            let id = format!("tests/{id}");
+            assert_eq!(got[&id].0, "passed", "{id}: {}\n{err}", got[&id].1);
+        }
+        let outcome = |id: &str| got[&format!("tests/test_crash.py::{id}")].0.clone();
+        assert_eq!(outcome("test_trap"), "crashed");
+        assert_eq!(outcome("test_forever"), "timeout");
+        runs.push(got);
+    }
+    for round in 1..4 {
+        assert_eq!(runs[0], runs[round], "round {round}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -197,27 +197,33 @@ impl PyodideModule {
         }
         let instance = self.instantiate(&mut store)?;
         phase("instantiate, relocations, constructors", &mut t);
-        // Under Node, CPython initialises on Emscripten's default terminal
-        // streams (so sys.std* are line-buffered even when redirected);
-        // loadPyodide installs the real streams afterwards.
-        store.data_mut().kernel.set_stdio_boot_tty(true);
-        let frozen = install_frozen(&mut store, &instance, &spec.frozen)?;
-        let started = self.start_main(&mut store, &instance, &spec.argv);
-        if let Some((cell, before)) = frozen {
-            // Only CPython's initialisation finds them.
-            super::instance::write_u32(&mut store, cell, before)?;
-        }
-        store.data_mut().kernel.set_stdio_boot_tty(false);
-        phase("main (CPython's initialisation)", &mut t);
+        let fresh = match &spec.image {
+            Some(_) => Some(super::image::Fresh::of(&store)?),
+            None => None,
+        };
+        let restored = match (spec.image.as_ref().and_then(|i| i.file.as_deref()), &fresh) {
+            (Some(file), Some(fresh)) => super::image::restore(&mut store, &instance, fresh, file)?,
+            _ => false,
+        };
+        let started = if restored {
+            image_note("restored from the image", &t);
+            phase("restored from the image", &mut t);
+            Ok(0)
+        } else {
+            self.initialise(&mut store, &instance, spec, &mut t)?
+        };
         let end = match started {
             Err(err) => ending(&err),
             Ok(code) if code != 0 => GuestEnd::Exited(code),
             Ok(_) => {
-                // As loadPyodide's finalizeSetup: the cwd ('') leads sys.path.
-                match run_simple_string(&mut store, &instance, "import sys; sys.path.insert(0, '')")
-                {
+                let warmed = if restored {
+                    Ok(())
+                } else {
+                    warm_up(&mut store, &instance, spec, fresh.as_ref(), &mut t)
+                };
+                match warmed {
                     Err(err) => ending(&err),
-                    Ok(_) => {
+                    Ok(()) => {
                         let run_main =
                             instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
                         let ran = run_main.call(&mut store, ());
@@ -237,6 +243,31 @@ impl PyodideModule {
         store.data_mut().kernel.flush_stdio();
         at_end(&end);
         Ok(end)
+    }
+
+    /// Initialise CPython: `main` with `spec.argv`, on Emscripten's
+    /// default terminal streams and with `spec.frozen` found frozen; its
+    /// status (the outer error: the host's own failure).
+    fn initialise(
+        &self,
+        store: &mut Store<GuestState>,
+        instance: &Instance,
+        spec: &GuestSpec,
+        t: &mut std::time::Instant,
+    ) -> Result<wasmtime::Result<i32>> {
+        // Under Node, CPython initialises on Emscripten's default terminal
+        // streams (so sys.std* are line-buffered even when redirected);
+        // loadPyodide installs the real streams afterwards.
+        store.data_mut().kernel.set_stdio_boot_tty(true);
+        let frozen = install_frozen(store, instance, &spec.frozen)?;
+        let started = self.start_main(store, instance, &spec.argv);
+        if let Some((cell, before)) = frozen {
+            // Only CPython's initialisation finds them.
+            super::instance::write_u32(store, cell, before)?;
+        }
+        store.data_mut().kernel.set_stdio_boot_tty(false);
+        phase("main (CPython's initialisation)", t);
+        Ok(started)
     }
 
     /// Instantiate the main module and run everything before `main`.
@@ -431,6 +462,51 @@ fn install_frozen(
     let before = read_u32(store, cell)?;
     write_u32(store, cell, entries)?;
     Ok(Some((cell, before)))
+}
+
+/// After CPython's initialisation: put the cwd first on `sys.path` (as
+/// loadPyodide's finalizeSetup does), then run `spec.image`'s warm-up and
+/// save the image, if it asks for one (taken on `fresh`). An image that
+/// cannot be saved only costs the next start its warm-up: said under
+/// `PYODIDE_TEST_PHASES`, or as a warning if writing it failed.
+fn warm_up(
+    store: &mut Store<GuestState>,
+    instance: &Instance,
+    spec: &GuestSpec,
+    fresh: Option<&super::image::Fresh>,
+    t: &mut std::time::Instant,
+) -> wasmtime::Result<()> {
+    run_simple_string(store, instance, "import sys; sys.path.insert(0, '')")?;
+    let Some(image) = &spec.image else {
+        return Ok(());
+    };
+    let status = run_simple_string(store, instance, &image.warm)?;
+    phase("warm-up", t);
+    let (Some(file), Some(fresh)) = (&image.file, fresh) else {
+        return Ok(());
+    };
+    let note = match status {
+        0 => match super::image::save(store, instance, fresh, file) {
+            Ok(None) => "image saved".to_string(),
+            Ok(Some(why)) => format!("no image: {why}"),
+            Err(e) => {
+                eprintln!("pyodide-test: warning: {e:#}");
+                "no image".to_string()
+            }
+        },
+        _ => "no image: the warm-up raised".to_string(),
+    };
+    image_note(&note, t);
+    phase(&note, t);
+    Ok(())
+}
+
+/// Say what became of a guest's image, under `PYODIDE_TEST_TIMING` (on
+/// the host's stderr: a zygote's, before any child has its own).
+fn image_note(what: &str, since: &std::time::Instant) {
+    if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
+        eprintln!("pyodide-test: {what} in {} ms", since.elapsed().as_millis());
+    }
 }
 
 /// Run Python source with `PyRun_SimpleString` (status 0 or -1).

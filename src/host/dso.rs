@@ -136,6 +136,15 @@ pub struct DylinkState<T: 'static> {
 }
 
 impl<T> DylinkState<T> {
+    /// Whether the guest has used the dynamic linker yet: no side module
+    /// loaded, no function of the main module looked up or given a slot.
+    pub fn untouched(&self) -> bool {
+        self.libs.is_empty()
+            && self.func_slots.is_empty()
+            && self.late.is_empty()
+            && self.late_slots.is_empty()
+    }
+
     /// No library loaded yet; side modules are compiled through `modules`.
     pub fn new(modules: ModuleCache) -> Self {
         Self {

@@ -56,6 +56,13 @@ pub struct FfiState {
     stack_pointer: Option<Global>,
 }
 
+impl FfiState {
+    /// Whether no closure has been freed yet (none holds a slot).
+    pub fn untouched(&self) -> bool {
+        self.free_slots.is_empty()
+    }
+}
+
 // libffi's type ids (`FFI_TYPE_*`).
 const T_VOID: u16 = 0;
 const T_INT: u16 = 1;

@@ -62,6 +62,13 @@ pub struct JsEhState {
     exports: Option<EhExports>,
 }
 
+impl JsEhState {
+    /// Whether no C++ exception has been thrown yet.
+    pub fn untouched(&self) -> bool {
+        self.last == 0 && self.caught.is_empty() && self.uncaught == 0
+    }
+}
+
 /// The main-module exports the exception glue calls.
 #[derive(Clone)]
 struct EhExports {

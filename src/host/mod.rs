@@ -12,6 +12,7 @@ pub mod engine;
 pub mod exit;
 pub mod exnref;
 pub mod ffi;
+pub mod image;
 pub mod imports;
 pub mod instance;
 pub mod js_eh;

@@ -28,6 +28,14 @@ pub struct Dns {
 }
 
 impl Dns {
+    /// Whether nothing has been looked up yet.
+    pub fn untouched(&self) -> bool {
+        self.next_id == 0
+            && self.addr_of.is_empty()
+            && self.name_of.is_empty()
+            && self.protocols.is_none()
+    }
+
     /// The address for `name`: itself if it is an address, else a fake one.
     pub fn lookup_name(&mut self, name: &str) -> String {
         if name.parse::<Ipv4Addr>().is_ok() || name.parse::<Ipv6Addr>().is_ok() {

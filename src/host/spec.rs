@@ -198,6 +198,22 @@ pub struct GuestSpec {
     /// marshalled by the guest's CPython). The table is gone once CPython
     /// is initialised (see `boot.rs`).
     pub frozen: Vec<(String, HostBytes)>,
+    /// A warm-up after CPython's initialisation, and the image of the
+    /// guest as it leaves it (see `image.rs`). `None`: no warm-up.
+    pub image: Option<ImageSpec>,
+}
+
+/// A guest's warm-up and its image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageSpec {
+    /// Python source that `PyRun_SimpleString` runs once CPython is
+    /// initialised, before the command line (`argv`) is: what every
+    /// guest of this description would do first.
+    pub warm: String,
+    /// The image's file: restored from it, if it holds one that fits,
+    /// instead of initialising CPython and running `warm`; otherwise
+    /// saved there after `warm`. `None`: no image, `warm` runs.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// The guest path of the event device.
@@ -219,6 +235,7 @@ impl GuestSpec {
             stdio: Stdio::Host,
             events: None,
             frozen: Vec::new(),
+            image: None,
         }
     }
 

@@ -58,7 +58,7 @@ use serde::{Deserialize, Serialize};
 
 use super::boot::PyodideModule;
 use super::prefault::PageSets;
-use super::spec::{GuestEnd, GuestSpec, Interrupt, Limits, Mount, Stdio, StopReason};
+use super::spec::{GuestEnd, GuestSpec, ImageSpec, Interrupt, Limits, Mount, Stdio, StopReason};
 use crate::host_bytes::HostBytes;
 use crate::syscalls::{HostFd, InputSource, OutputSink};
 
@@ -102,6 +102,9 @@ struct BootHeader {
     max_fs: Option<u64>,
     /// The frozen modules: (name, length, host file), as `files`.
     frozen: Vec<(String, u64, Option<String>)>,
+    /// The warm-up of the guest's image (see [`GuestSpec::image`]); the
+    /// zygote names the image's file itself.
+    warm: Option<String>,
 }
 
 /// Write the zygote's guest to `out`: everything of `spec` but its stdio,
@@ -146,6 +149,7 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
             .iter()
             .map(|(name, d)| (name.clone(), d.len() as u64, mapped_path(d)))
             .collect(),
+        warm: spec.image.as_ref().map(|i| i.warm.clone()),
     };
     let head = serde_json::to_vec(&header)?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
@@ -171,11 +175,21 @@ fn mapped_path(data: &HostBytes) -> Option<String> {
 /// The [`GuestSpec`] that [`write_boot`] wrote (host stdio, no events),
 /// each file read once, into its own shared memory.
 pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
+    Ok(read_boot_digest(from)?.0)
+}
+
+/// [`read_boot_from`], and the SHA-256 of the description: of every byte
+/// read, and of the identity (path, size, times, inode) of each file mapped
+/// rather than sent.
+fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
     let mut len = [0u8; 8];
     from.read_exact(&mut len)
         .context("boot description: truncated")?;
     let len = usize::try_from(u64::from_le_bytes(len)).context("boot description: overflow")?;
     let head = crate::shared_file::read_exact(from, len).context("boot description: truncated")?;
+    digest.update(&head);
     let header: BootHeader = serde_json::from_slice(&head)?;
     let mut take = |n: u64| -> Result<Arc<[u8]>> {
         let n = usize::try_from(n).context("boot description: overflow")?;
@@ -183,13 +197,17 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
     };
     let mut bytes = |n: u64, mapped: &Option<String>| -> Result<HostBytes> {
         let Some(host) = mapped else {
-            return Ok(take(n)?.into());
+            let data = take(n)?;
+            digest.update(&data);
+            return Ok(data.into());
         };
         let data = HostBytes::map(host.as_ref())
             .with_context(|| format!("boot description: mapping {host}"))?;
         if data.len() as u64 != n {
             bail!("boot description: {host} changed size");
         }
+        let id = crate::file_digest::identity(host.as_ref()).unwrap_or_default();
+        digest.update(format!("{host}\0{id}\0").as_bytes());
         Ok(data)
     };
     let stdlib = bytes(header.stdlib_len, &header.stdlib_mapped)?;
@@ -225,7 +243,8 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
         max_fs: header.max_fs,
         interrupt: None,
     };
-    Ok(spec)
+    spec.image = header.warm.map(|warm| ImageSpec { warm, file: None });
+    Ok((spec, digest.finalize().into()))
 }
 
 // ---------------------------------------------------------------------
@@ -885,9 +904,9 @@ fn report_end(job: &ChildJob, end: Result<GuestEnd>) -> ! {
 
 /// The zygote's half of [`Zygote::spawn`]'s setup, at the top of its
 /// process: read the boot description from stdin, then put `/dev/null` on
-/// stdin.
-pub fn read_boot() -> Result<GuestSpec> {
-    let spec = read_boot_from(&mut io::stdin().lock()).context("reading the boot description")?;
+/// stdin. With the description's digest (see [`read_boot_digest`]).
+pub fn read_boot() -> Result<(GuestSpec, [u8; 32])> {
+    let spec = read_boot_digest(&mut io::stdin().lock()).context("reading the boot description")?;
     // SAFETY: replacing fd 0 with /dev/null.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);

@@ -44,7 +44,7 @@ use super::module::{ensure_compiled, load_module_with};
 use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
-use crate::host::spec::{FileSet, GuestEnd, GuestSpec, file_set, site_packages};
+use crate::host::spec::{FileSet, GuestEnd, GuestSpec, ImageSpec, file_set, site_packages};
 use crate::host::zygote::{self, Job, Zygote};
 
 /// The hidden subcommand that runs a zygote.
@@ -197,6 +197,12 @@ impl ZygoteBackend {
                 let mut boot = base.clone();
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
+                if std::env::var_os(IMAGES_VAR).is_none_or(|v| v != "0") {
+                    boot.image = Some(ImageSpec {
+                        warm: WARM_SOURCE.to_string(),
+                        file: None,
+                    });
+                }
                 let pytest_groups =
                     (s.driver == Driver::Pytest).then(|| pytest_groups(s, planned, workers, cores));
                 ZygoteSuite {
@@ -346,9 +352,14 @@ impl Launcher {
         boot.env.extend(env.iter().cloned());
         // pytest is given every file, as over the whole suite (its rootdir
         // and initial conftests come from them); each collector collects
-        // its group's.
+        // its group's. In the order of their paths, as pytest given the
+        // suite's directory imports them, whatever the groups are: the
+        // order of the groups follows the files' times, which change from
+        // run to run, and the arguments are part of the guest's image.
+        let mut files: Vec<String> = groups.iter().flatten().cloned().collect();
+        files.sort();
         let mut args = prefix.to_vec();
-        args.extend(groups.iter().flatten().cloned());
+        args.extend(files);
         let package = boot.argv.pop().unwrap_or_default();
         boot.argv.push("--pytest".into());
         boot.argv
@@ -665,14 +676,42 @@ fn job_for(base: &GuestSpec, spec: &GuestSpec) -> Option<Job> {
     })
 }
 
+/// `0`: zygotes neither save nor restore images of their guests (see
+/// `host/image.rs`), to measure without.
+pub const IMAGES_VAR: &str = "PYODIDE_TEST_IMAGES";
+
+/// The zygotes' warm-up, after which their guests' images are taken.
+const WARM_SOURCE: &str = include_str!("zygote_warm.py");
+
+/// The file of the image of a zygote's guest whose boot description has
+/// `digest`: named by it, this program (our own code shapes the image)
+/// and the dist's main module. `None` if either cannot be identified.
+fn image_file(cache: &Path, dist: &Dist, digest: &[u8; 32]) -> Option<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let exe = std::env::current_exe().ok()?;
+    let wasm = dist.path("pyodide.asm.wasm");
+    let mut key = Sha256::new();
+    key.update(digest);
+    for file in [&exe, &wasm] {
+        let id = crate::file_digest::identity(file)?;
+        key.update(format!("{}\0{id}\0", file.display()).as_bytes());
+    }
+    let name = crate::hex::encode(&key.finalize()[..20]);
+    Some(cache.join("images").join(format!("{name}.img")))
+}
+
 /// The hidden subcommand: be a zygote for the dist of `source` (the runner
 /// gives `--dist DIR`); the guest comes on stdin. Never returns.
 pub fn zygote_main(source: &DistSource) -> ! {
     let started = Instant::now();
     let boot = (|| -> Result<(PyodideModule, GuestSpec)> {
-        let spec = zygote::read_boot()?;
+        let (mut spec, digest) = zygote::read_boot()?;
         let cache = fetch::cache_root();
         let dist = source.resolve(&cache)?;
+        if let Some(image) = spec.image.as_mut() {
+            image.file =
+                image_file(&cache, &dist, &digest).filter(|f| crate::host::image::wanted(f));
+        }
         let module = load_module_with(&dist, &cache, EngineOptions::zygote())?;
         Ok((module, spec))
     })();

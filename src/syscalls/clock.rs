@@ -2,6 +2,7 @@
 //! A trait so tests (and deterministic runs) can substitute a fixed clock.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// A point in time as seconds + nanoseconds since the Unix epoch.
@@ -49,6 +50,21 @@ fn origin() -> Instant {
     *ORIGIN.get_or_init(Instant::now)
 }
 
+/// Added to [`SystemClock`]'s monotonic clock (see
+/// [`monotonic_at_least`]).
+static MONOTONIC_SHIFT: AtomicU64 = AtomicU64::new(0);
+
+/// Moves [`SystemClock`]'s monotonic clock forward, if need be, so that it
+/// reads at least `ns` from now on: for a guest restored from an image
+/// that another process saved, whose memory may hold readings of that
+/// process's clock, which must not seem to lie in the future.
+pub fn monotonic_at_least(ns: u64) {
+    let now = origin().elapsed().as_nanos() as u64;
+    if let Some(behind) = ns.checked_sub(now) {
+        MONOTONIC_SHIFT.fetch_max(behind, Ordering::Relaxed);
+    }
+}
+
 fn cputime(id: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -73,7 +89,7 @@ impl Clock for SystemClock {
         }
     }
     fn monotonic_ns(&self) -> u64 {
-        origin().elapsed().as_nanos() as u64
+        origin().elapsed().as_nanos() as u64 + MONOTONIC_SHIFT.load(Ordering::Relaxed)
     }
     fn process_cputime_ns(&self) -> u64 {
         cputime(libc::CLOCK_PROCESS_CPUTIME_ID)
@@ -125,6 +141,17 @@ mod tests {
         let c = SystemClock;
         assert!(c.realtime().sec > 1_600_000_000);
         let a = c.monotonic_ns();
+        assert!(c.monotonic_ns() >= a);
+    }
+
+    #[test]
+    fn the_monotonic_clock_moves_forward_to_a_reading_and_never_back() {
+        let c = SystemClock;
+        let ahead = c.monotonic_ns() + 3_600_000_000_000;
+        monotonic_at_least(ahead);
+        let a = c.monotonic_ns();
+        assert!(a >= ahead, "{a} < {ahead}");
+        monotonic_at_least(0);
         assert!(c.monotonic_ns() >= a);
     }
 }

@@ -52,6 +52,7 @@ mod budget;
 mod device;
 mod fd;
 mod filedata;
+mod fingerprint;
 mod mount;
 mod path;
 mod pipe;
@@ -84,7 +85,7 @@ mod testutil;
 
 use std::sync::Arc;
 
-pub use clock::{Clock, FixedClock, SystemClock, Timespec};
+pub use clock::{Clock, FixedClock, SystemClock, Timespec, monotonic_at_least};
 pub use errno::{Errno, SysResult};
 pub use filedata::FileData;
 pub use io_calls::MapContents;
@@ -242,6 +243,11 @@ impl Kernel {
     /// Lay out `struct stat` as `layout` (the guest's libc decides).
     pub fn set_stat_layout(&mut self, layout: StatLayout) {
         self.stat_layout = layout;
+    }
+
+    /// The guest's monotonic clock now, in nanoseconds.
+    pub fn monotonic_ns(&self) -> u64 {
+        self.clock.monotonic_ns()
     }
 
     /// The current wall-clock time (for timestamps).

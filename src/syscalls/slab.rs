@@ -43,6 +43,14 @@ impl<T> Slab<T> {
         self.items.get(k)?.as_ref()
     }
 
+    /// The stored values with their keys, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(k, v)| Some((k, v.as_ref()?)))
+    }
+
     /// The value at `k`, mutably.
     pub fn get_mut(&mut self, k: usize) -> Option<&mut T> {
         self.items.get_mut(k)?.as_mut()

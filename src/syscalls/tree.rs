@@ -232,6 +232,11 @@ impl Tree {
         self.root
     }
 
+    /// The live inodes with their arena indices, in index order.
+    pub fn nodes(&self) -> impl Iterator<Item = (u32, &Inode)> {
+        self.nodes.iter().map(|(k, n)| (k as u32, n))
+    }
+
     /// The inode `id` (which must be live).
     pub fn node(&self, id: NodeId) -> &Inode {
         self.nodes.get(id.0 as usize).expect("dangling NodeId")
