@@ -197,12 +197,11 @@ impl ZygoteBackend {
                 let mut boot = base.clone();
                 boot.files.push(prelude.clone());
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
-                if std::env::var_os(IMAGES_VAR).is_none_or(|v| v != "0") {
-                    boot.image = Some(ImageSpec {
-                        warm: WARM_SOURCE.to_string(),
-                        file: None,
-                    });
-                }
+                // The zygote names the image's file, if images are on.
+                boot.image = Some(ImageSpec {
+                    warm: WARM_SOURCE.to_string(),
+                    file: None,
+                });
                 let pytest_groups =
                     (s.driver == Driver::Pytest).then(|| pytest_groups(s, planned, workers, cores));
                 ZygoteSuite {
@@ -708,7 +707,8 @@ pub fn zygote_main(source: &DistSource) -> ! {
         let (mut spec, digest) = zygote::read_boot()?;
         let cache = fetch::cache_root();
         let dist = source.resolve(&cache)?;
-        if let Some(image) = spec.image.as_mut() {
+        let images = std::env::var_os(IMAGES_VAR).is_none_or(|v| v != "0");
+        if let Some(image) = spec.image.as_mut().filter(|_| images) {
             image.file =
                 image_file(&cache, &dist, &digest).filter(|f| crate::host::image::wanted(f));
         }

@@ -1,8 +1,9 @@
 """pyodide-test's zygote prelude: ``python -m _pyodide_test_zygote NAME...``.
 
 Imports what every job of a suite would import first (the suite snapshot
-point): pytest and its built-in plugins, and the distributions NAME (their
-top-level modules). Then it reads its job from stdin. In the zygote that
+point): the distributions NAME (their top-level modules), after pytest, its
+built-in plugins, pdb and unittest, which the host's warm-up
+(``zygote_warm.py``) imported before this prelude. Then it reads its job from stdin. In the zygote that
 read does not return: the host forks a child per job there, and in each
 child it returns the job's description (JSON: ``module``, ``args``,
 ``env``, ``files``), which the child then runs as ``python -m MODULE
@@ -68,24 +69,8 @@ def _top_level(dist_name):
 
 
 def _warm(dists):
-    try:
-        import pytest  # noqa: F401
-        from _pytest.config import default_plugins
-
-        for name in default_plugins:
-            try:
-                __import__("_pytest." + name)
-            except Exception:
-                pass
-    except Exception:
-        pass
-    # What both drivers import before the first test (pytest's debugging
-    # plugin imports pdb while configuring; CPython's suite runs unittest).
-    for name in ("pdb", "unittest"):
-        try:
-            __import__(name)
-        except Exception:
-            pass
+    # pytest, its built-in plugins, pdb and unittest are imported already:
+    # the host ran zygote_warm.py before this prelude.
     for dist in dists:
         for name in _top_level(dist):
             try:
