@@ -541,7 +541,8 @@ fn the_longest_file_runs_while_the_rest_is_collected() {
 /// before, and the next run of that description restores it instead of
 /// starting CPython: the outcomes (crashes, the memory limit and timeouts
 /// among them), and what each file cannot see of another's, are those of a
-/// run without images. Another description (two more test files) is only
+/// run without images. A damaged image is removed and the guest started
+/// again without it. Another description (two more test files) is only
 /// marked seen.
 #[test]
 fn the_next_run_restores_the_zygotes_guest_from_its_image() {
@@ -559,9 +560,17 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
     let saved = "pyodide-test: image saved in ";
     let restored = "pyodide-test: restored from the image in ";
     let mut runs = Vec::new();
-    // Without images; seen; saved; restored; another description.
-    for (round, images) in ["0", "1", "1", "1", "1"].into_iter().enumerate() {
+    // Without images; seen; saved; restored; from a damaged image (the
+    // guest starts again without it); another description.
+    let mut image = PathBuf::new();
+    for (round, images) in ["0", "1", "1", "1", "1", "1"].into_iter().enumerate() {
         if round == 4 {
+            let mut bytes = fs::read(&image).unwrap();
+            let at = bytes.len() - 4096;
+            bytes[at] ^= 0x5a;
+            fs::write(&image, bytes).unwrap();
+        }
+        if round == 5 {
             write_more_files(&tests);
         }
         let env = [("PYODIDE_TEST_IMAGES", images)];
@@ -570,12 +579,17 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
         let err = stderr(&out);
         assert_eq!(err.contains(saved), round == 2, "round {round}: {err}");
         assert_eq!(err.contains(restored), round == 3, "round {round}: {err}");
+        if round == 2 {
+            let line = err.lines().find(|l| l.starts_with(saved)).unwrap();
+            let path = line.rsplit_once(" (").unwrap().1.trim_end_matches(')');
+            image = PathBuf::from(path);
+        }
+        let damaged = err.contains("is damaged (removed)");
+        assert_eq!(damaged, round == 4, "round {round}: {err}");
+        assert_eq!(image.exists(), round == 2 || round == 3, "round {round}");
         let got = outcomes(&records);
-        assert_eq!(
-            got.len(),
-            if round == 4 { 13 } else { 11 },
-            "{got:#?}\n{err}"
-        );
+        let files = if round == 5 { 13 } else { 11 };
+        assert_eq!(got.len(), files, "{got:#?}\n{err}");
         for id in ["test_a.py::test_isolated_a", "test_b.py::test_isolated_b"] {
             let id = format!("tests/{id}");
             assert_eq!(got[&id].0, "passed", "{id}: {}\n{err}", got[&id].1);
@@ -585,7 +599,7 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
         assert_eq!(outcome("test_forever"), "timeout");
         runs.push(got);
     }
-    for round in 1..4 {
+    for round in 1..5 {
         assert_eq!(runs[0], runs[round], "round {round}");
     }
     let _ = fs::remove_dir_all(&dir);

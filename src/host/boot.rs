@@ -202,11 +202,27 @@ impl PyodideModule {
             None => None,
         };
         let restored = match (spec.image.as_ref().and_then(|i| i.file.as_deref()), &fresh) {
-            (Some(file), Some(fresh)) => super::image::restore(&mut store, &instance, fresh, file)?,
+            (Some(file), Some(fresh)) => {
+                match super::image::restore(&mut store, &instance, fresh, file) {
+                    Err(e) if e.downcast_ref::<super::image::Corrupt>().is_some() => {
+                        // The instance is spoilt: start again in a new one.
+                        eprintln!("pyodide-test: warning: {e:#}");
+                        let mut spec = spec.clone();
+                        if let Some(image) = spec.image.as_mut() {
+                            image.file = None;
+                        }
+                        drop(store);
+                        return self.run_guest(&spec, at_end);
+                    }
+                    restored => restored?,
+                }
+            }
             _ => false,
         };
         let started = if restored {
-            image_note("restored from the image", &t);
+            if let Some(file) = spec.image.as_ref().and_then(|i| i.file.as_deref()) {
+                image_note("restored from the image", &t, file);
+            }
             phase("restored from the image", &mut t);
             Ok(0)
         } else {
@@ -496,16 +512,20 @@ fn warm_up(
         },
         _ => "no image: the warm-up raised".to_string(),
     };
-    image_note(&note, t);
+    image_note(&note, t, file);
     phase(&note, t);
     Ok(())
 }
 
 /// Say what became of a guest's image, under `PYODIDE_TEST_TIMING` (on
 /// the host's stderr: a zygote's, before any child has its own).
-fn image_note(what: &str, since: &std::time::Instant) {
+fn image_note(what: &str, since: &std::time::Instant, file: &std::path::Path) {
     if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
-        eprintln!("pyodide-test: {what} in {} ms", since.elapsed().as_millis());
+        eprintln!(
+            "pyodide-test: {what} in {} ms ({})",
+            since.elapsed().as_millis(),
+            file.display()
+        );
     }
 }
 

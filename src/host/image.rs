@@ -106,7 +106,23 @@ struct Header {
     monotonic_ns: u64,
     /// Runs of non-zero pages: (offset, length); their bytes follow.
     runs: Vec<(u64, u64)>,
+    /// The CRC-32 of those bytes.
+    crc: u32,
 }
+
+/// An image whose bytes did not match its checksum, found once the
+/// instance was being restored from it (the file is removed): the guest
+/// must start again in a new instance, without an image.
+#[derive(Debug)]
+pub struct Corrupt(pub String);
+
+impl std::fmt::Display for Corrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the image {} is damaged (removed)", self.0)
+    }
+}
+
+impl std::error::Error for Corrupt {}
 
 #[derive(Serialize, Deserialize)]
 enum Value {
@@ -227,6 +243,10 @@ pub fn save(
     let memory = store.data().main.as_ref().context("instantiated")?.memory;
     let bytes = memory.data(&*store);
     let runs = nonzero_runs(bytes);
+    let mut crc = crc32fast::Hasher::new();
+    for &(at, len) in &runs {
+        crc.update(&bytes[at as usize..(at + len) as usize]);
+    }
     let header = Header {
         fresh: crate::hex::encode(&fresh.fingerprint),
         removed,
@@ -237,6 +257,7 @@ pub fn save(
         keepalive: store.data().keepalive,
         monotonic_ns: store.data().kernel.monotonic_ns(),
         runs,
+        crc: crc.finalize(),
     };
     let dir = file.parent().context("an image file's directory")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -267,7 +288,7 @@ pub fn save(
 /// Restore the guest from `file` into the fresh instance `fresh` measures.
 /// `Ok(false)`: there is no image there, or none that fits (nothing was
 /// changed). An error once the memory is being written leaves the
-/// instance unusable.
+/// instance unusable: [`Corrupt`] if the image's bytes were damaged.
 pub fn restore(
     store: &mut Store<GuestState>,
     instance: &Instance,
@@ -304,12 +325,18 @@ pub fn restore(
         .ctx("growing the memory to the image's size")?;
     let bytes = memory.data_mut(&mut *store);
     zero(bytes)?;
+    let mut crc = crc32fast::Hasher::new();
     for &(at, len) in &header.runs {
         let run = bytes
             .get_mut(at as usize..(at + len) as usize)
             .context("an image's run lies outside its memory")?;
         f.read_exact(run)
             .with_context(|| format!("reading the image {}", file.display()))?;
+        crc.update(run);
+    }
+    if crc.finalize() != header.crc {
+        let _ = fs::remove_file(file);
+        return Err(Corrupt(file.display().to_string()).into());
     }
     for (name, value) in &header.globals {
         let (_, g) = by_name
