@@ -197,7 +197,7 @@ impl PyodideModule {
         }
         let instance = self.instantiate(&mut store)?;
         phase("instantiate, relocations, constructors", &mut t);
-        let fresh = match &spec.image {
+        let fresh = match spec.image.as_ref().and_then(|i| i.file.as_ref()) {
             Some(_) => Some(super::image::Fresh::of(&store)?),
             None => None,
         };
@@ -484,7 +484,8 @@ fn install_frozen(
 /// loadPyodide's finalizeSetup does), then run `spec.image`'s warm-up and
 /// save the image, if it asks for one (taken on `fresh`). An image that
 /// cannot be saved only costs the next start its warm-up: said under
-/// `PYODIDE_TEST_PHASES`, or as a warning if writing it failed.
+/// `PYODIDE_TEST_TIMING` and `PYODIDE_TEST_PHASES`, or as a warning if
+/// writing it failed.
 fn warm_up(
     store: &mut Store<GuestState>,
     instance: &Instance,

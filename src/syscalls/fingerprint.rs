@@ -64,6 +64,15 @@ impl Kernel {
 }
 
 impl Kernel {
+    /// How many nodes of host directories (`--mount`) the kernel holds:
+    /// the mounts' roots and what the guest has looked up in them.
+    pub fn host_nodes(&self) -> usize {
+        self.fs
+            .nodes()
+            .filter(|(_, n)| matches!(n.backend, Backend::Host(_)))
+            .count()
+    }
+
     /// The absolute paths of the MEMFS nodes reachable from `/` through
     /// MEMFS directories (the root itself left out), sorted.
     pub fn memory_paths(&self) -> Vec<String> {
