@@ -481,7 +481,43 @@ pub fn prune(dir: &Path, now: SystemTime, max_bytes: u64) -> usize {
 mod tests {
     use std::time::{Duration, SystemTime};
 
-    use super::{UNUSED_FOR, nonzero_runs, prune};
+    use super::{Fresh, UNUSED_FOR, nonzero_runs, prune, removals};
+    use crate::syscalls::{Capture, Kernel, KernelConfig};
+
+    fn kernel() -> Kernel {
+        let mut k = Kernel::new(KernelConfig::captured(Capture::new(), Capture::new()));
+        k.mkdir_p("/tmp/b").unwrap();
+        k.write_file("/tmp/a", &b"a"[..]).unwrap();
+        k.write_file("/tmp/b/c", &b"c"[..]).unwrap();
+        k
+    }
+
+    fn fresh(kernel: &Kernel) -> Fresh {
+        Fresh {
+            kernel: kernel.clone(),
+            fingerprint: kernel.fingerprint(),
+            table: 0,
+        }
+    }
+
+    #[test]
+    fn removals_are_replayed_deepest_first_and_a_created_file_has_none() {
+        let mut live = kernel();
+        let was = fresh(&live);
+        live.remove("/tmp/b/c").unwrap();
+        live.remove("/tmp/b").unwrap();
+        let removed = removals(&live, &was).unwrap();
+        assert_eq!(removed, ["/tmp/b/c", "/tmp/b"]);
+        let after = crate::hex::encode(&live.fingerprint());
+        let replayed = was.replay(&removed, &after).expect("the same kernel");
+        assert_eq!(replayed.fingerprint(), live.fingerprint());
+        // Another build of the same description replays the same way.
+        assert!(fresh(&kernel()).replay(&removed, &after).is_some());
+        // Not from another kernel, nor to another fingerprint.
+        assert!(was.replay(&removed[..1], &after).is_none());
+        live.write_file("/tmp/new", &b"n"[..]).unwrap();
+        assert_eq!(removals(&live, &was), None);
+    }
 
     #[test]
     fn prune_removes_the_unused_then_the_least_recently_used_past_the_cap() {
