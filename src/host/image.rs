@@ -243,7 +243,7 @@ pub fn save(
     let mut values = Vec::new();
     for (name, g) in globals(store, instance) {
         let Some(v) = Value::of(g.get(&mut *store)) else {
-            return Ok(Some("a global holds a reference"));
+            return Ok(Some("a global holds a value an image cannot keep"));
         };
         values.push((name, v));
     }
