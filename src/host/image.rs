@@ -14,7 +14,9 @@
 //!   only saved if the guest did nothing to the kernel but read and remove
 //!   files (CPython's start-up removes some of ours once read), and only
 //!   restored on a kernel with the fingerprint it was taken on, whose
-//!   fingerprint after the same removals is the image's;
+//!   fingerprint after the same removals is the image's. Nor may the guest
+//!   have looked into a host directory (`--mount`): what it read there may
+//!   have changed by the next run;
 //! - the table (its size: only the host adds entries, and the checks
 //!   below rule that out) and the main module's other mutable globals
 //!   (the stack's bounds, set by its start-up code the same way every
@@ -50,7 +52,7 @@ const MAGIC: &[u8; 8] = b"PTIMAGE1";
 /// The granule of the zero-page scan.
 const PAGE: usize = 4096;
 /// What the images may take on disk together: past it, the least
-/// recently used go (a run with `--hash-seed random` saves a new image).
+/// recently used go (each description seen twice has one of its own).
 const MAX_BYTES: u64 = 2 << 30;
 /// A restore marks its image used again once its mark is this old.
 const MARK_EVERY: Duration = Duration::from_secs(24 * 3600);
