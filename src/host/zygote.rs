@@ -904,7 +904,7 @@ fn report_end(job: &ChildJob, end: Result<GuestEnd>) -> ! {
 
 /// The zygote's half of [`Zygote::spawn`]'s setup, at the top of its
 /// process: read the boot description from stdin, then put `/dev/null` on
-/// stdin. With the description's digest (see [`read_boot_digest`]).
+/// stdin. With the description's digest (see `read_boot_digest`).
 pub fn read_boot() -> Result<(GuestSpec, [u8; 32])> {
     let spec = read_boot_digest(&mut io::stdin().lock()).context("reading the boot description")?;
     // SAFETY: replacing fd 0 with /dev/null.
