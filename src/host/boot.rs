@@ -197,11 +197,11 @@ impl PyodideModule {
         }
         let instance = self.instantiate(&mut store)?;
         phase("instantiate, relocations, constructors", &mut t);
-        let fresh = match spec.image.as_ref().and_then(|i| i.file.as_ref()) {
-            Some(_) => Some(super::image::Fresh::of(&store)?),
-            None => None,
-        };
-        let restored = match (spec.image.as_ref().and_then(|i| i.file.as_deref()), &fresh) {
+        let image_file = spec.image.as_ref().and_then(|i| i.file.as_deref());
+        let fresh = image_file
+            .map(|_| super::image::Fresh::of(&store))
+            .transpose()?;
+        let restored = match (image_file, &fresh) {
             (Some(file), Some(fresh)) => {
                 match super::image::restore(&mut store, &instance, fresh, file) {
                     Err(e) if e.downcast_ref::<super::image::Corrupt>().is_some() => {
@@ -219,46 +219,57 @@ impl PyodideModule {
             }
             _ => false,
         };
-        let started = if restored {
-            if let Some(file) = spec.image.as_ref().and_then(|i| i.file.as_deref()) {
-                image_note("restored from the image", &t, file);
-            }
+        if let (true, Some(file)) = (restored, image_file) {
+            image_note("restored from the image", &t, file);
             phase("restored from the image", &mut t);
-            Ok(0)
-        } else {
-            self.initialise(&mut store, &instance, spec, &mut t)?
-        };
-        let end = match started {
+        }
+        let ran = self.start_and_run(
+            &mut store,
+            &instance,
+            spec,
+            restored,
+            fresh.as_ref(),
+            &mut t,
+        )?;
+        let end = match ran {
+            Ok(code) => GuestEnd::Exited(code),
             Err(err) => ending(&err),
-            Ok(code) if code != 0 => GuestEnd::Exited(code),
-            Ok(_) => {
-                let warmed = if restored {
-                    Ok(())
-                } else {
-                    warm_up(&mut store, &instance, spec, fresh.as_ref(), &mut t)
-                };
-                match warmed {
-                    Err(err) => ending(&err),
-                    Ok(()) => {
-                        let run_main =
-                            instance.get_typed_func::<(), i32>(&mut store, "run_main")?;
-                        let ran = run_main.call(&mut store, ());
-                        phase("run_main", &mut t);
-                        match ran {
-                            Ok(code) => {
-                                let code = finalize(&mut store, &instance, code);
-                                phase("finalize", &mut t);
-                                GuestEnd::Exited(code)
-                            }
-                            Err(err) => ending(&err),
-                        }
-                    }
-                }
-            }
         };
         store.data_mut().kernel.flush_stdio();
         at_end(&end);
         Ok(end)
+    }
+
+    /// From a fresh instance (or one `restored` from an image): initialise
+    /// CPython and warm it up, then run `run_main` and finalise; the exit
+    /// status (`main`'s, if not 0). The outer error is the host's own
+    /// failure.
+    fn start_and_run(
+        &self,
+        store: &mut Store<GuestState>,
+        instance: &Instance,
+        spec: &GuestSpec,
+        restored: bool,
+        fresh: Option<&super::image::Fresh>,
+        t: &mut std::time::Instant,
+    ) -> Result<wasmtime::Result<i32>> {
+        if !restored {
+            match self.initialise(store, instance, spec, t)? {
+                Ok(0) => {}
+                other => return Ok(other),
+            }
+            if let Err(err) = warm_up(store, instance, spec, fresh, t) {
+                return Ok(Err(err));
+            }
+        }
+        let run_main = instance.get_typed_func::<(), i32>(&mut *store, "run_main")?;
+        let ran = run_main.call(&mut *store, ());
+        phase("run_main", t);
+        Ok(ran.map(|code| {
+            let code = finalize(store, instance, code);
+            phase("finalize", t);
+            code
+        }))
     }
 
     /// Initialise CPython: `main` with `spec.argv`, on Emscripten's

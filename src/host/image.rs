@@ -24,8 +24,8 @@
 //! - the host's other state: no side module loaded, no libffi closure
 //!   freed, no DNS lookup, no C++ exception thrown.
 //!
-//! The file's name is the digest of everything that shaped it (see the
-//! zygote's `image_file`). An image is saved the second time its name is
+//! The file's name is the digest of everything that shaped it
+//! ([`file_for`]). An image is saved the second time its name is
 //! asked for ([`wanted`]); saving one removes those unused for
 //! [`UNUSED_FOR`], then the least recently used past `MAX_BYTES`.
 //!
@@ -36,14 +36,14 @@ use std::collections::HashSet;
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use wasmtime::{Global, Instance, Mutability, Store, Val};
 
 use super::WasmContext;
-use super::module_cache::UNUSED_FOR;
+use super::module_cache::{UNUSED_FOR, at_least, mark_file_used};
 use super::state::GuestState;
 use crate::syscalls::Kernel;
 
@@ -54,8 +54,6 @@ const PAGE: usize = 4096;
 /// What the images may take on disk together: past it, the least
 /// recently used go (each description seen twice has one of its own).
 const MAX_BYTES: u64 = 2 << 30;
-/// A restore marks its image used again once its mark is this old.
-const MARK_EVERY: Duration = Duration::from_secs(24 * 3600);
 /// The name under which the stack pointer a position-independent main
 /// module imports is saved (no export has it).
 const IMPORTED_STACK_POINTER: &str = "\0imported __stack_pointer";
@@ -201,6 +199,23 @@ fn removals(kernel: &Kernel, fresh: &Fresh) -> Option<Vec<String>> {
     let mut removed: Vec<String> = then.difference(&now).cloned().collect();
     removed.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     Some(removed)
+}
+
+/// The file in `dir` of the image of a guest whose boot description has
+/// `digest` (the description as the zygote read it): named by it, this
+/// program (our own code shapes the image) and the main module at
+/// `main_module`. `None` if either file cannot be identified.
+pub fn file_for(dir: &Path, digest: &[u8; 32], main_module: &Path) -> Option<std::path::PathBuf> {
+    use sha2::{Digest, Sha256};
+    let exe = std::env::current_exe().ok()?;
+    let mut key = Sha256::new();
+    key.update(digest);
+    for file in [exe.as_path(), main_module] {
+        let id = crate::file_digest::identity(file)?;
+        key.update(format!("{}\0{id}\0", file.display()).as_bytes());
+    }
+    let name = crate::hex::encode(&key.finalize()[..20]);
+    Some(dir.join(format!("{name}.img")))
 }
 
 /// Whether a guest should be restored from, or saved in, `file` this time:
@@ -358,7 +373,7 @@ pub fn restore(
     store.data_mut().kernel = kernel;
     store.data_mut().keepalive = header.keepalive;
     crate::syscalls::monotonic_at_least(header.monotonic_ns);
-    mark_used(&f, SystemTime::now());
+    mark_file_used(&f, SystemTime::now());
     Ok(true)
 }
 
@@ -430,20 +445,6 @@ fn zero(bytes: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
-/// Refresh the image's mark of use (its modification time) if it is
-/// older than [`MARK_EVERY`], so that a start does not write each time.
-fn mark_used(f: &fs::File, now: SystemTime) {
-    let old = f
-        .metadata()
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| now.duration_since(t).ok())
-        .is_some_and(|age| age >= MARK_EVERY);
-    if old {
-        let _ = f.set_modified(now);
-    }
-}
-
 /// Remove the images in `dir` unused for [`UNUSED_FOR`] (and leftovers of
 /// saves that did not finish, as old), then the least recently used ones
 /// while they take more than `max_bytes`: how many were removed.
@@ -458,7 +459,7 @@ pub fn prune(dir: &Path, now: SystemTime, max_bytes: u64) -> usize {
             continue;
         };
         let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let unused = now.duration_since(used).is_ok_and(|age| age >= UNUSED_FOR);
+        let unused = at_least(now, used, UNUSED_FOR);
         if unused && fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         } else if !unused {

@@ -264,20 +264,28 @@ fn last_used(artifact: &Path) -> Option<SystemTime> {
     }
 }
 
-/// Mark the artifact used at `now`: its stamp's modification time, when
-/// the mark is older than [`MARK_EVERY`] (a start does not write).
+/// Mark the artifact used at `now`: its stamp's modification time (see
+/// [`mark_file_used`]).
 fn mark_used(artifact: &Path, now: SystemTime) {
-    let stamp = stamp_path(artifact);
-    let Ok(modified) = fs::metadata(&stamp).and_then(|m| m.modified()) else {
-        return;
-    };
-    if now
-        .duration_since(modified)
-        .is_ok_and(|age| age >= MARK_EVERY)
-        && let Ok(file) = fs::File::options().write(true).open(&stamp)
-    {
+    if let Ok(file) = fs::File::options().write(true).open(stamp_path(artifact)) {
+        mark_file_used(&file, now);
+    }
+}
+
+/// Mark a cached file used at `now` (its modification time, which the
+/// cache's pruning reads), when the mark is older than [`MARK_EVERY`]: a
+/// start does not write each time. For the module cache's stamps and the
+/// guests' images alike.
+pub(crate) fn mark_file_used(file: &fs::File, now: SystemTime) {
+    let modified = file.metadata().and_then(|m| m.modified());
+    if modified.is_ok_and(|t| at_least(now, t, MARK_EVERY)) {
         let _ = file.set_modified(now);
     }
+}
+
+/// Whether `age` or more has passed from `then` to `now`.
+pub(crate) fn at_least(now: SystemTime, then: SystemTime, age: Duration) -> bool {
+    now.duration_since(then).is_ok_and(|d| d >= age)
 }
 
 /// Remove the artifacts in `dir` (with their checksum and stamp) unused
@@ -292,9 +300,7 @@ pub fn prune(dir: &Path, now: SystemTime) -> usize {
         if artifact.extension().is_none_or(|e| e != "cwasm") {
             continue;
         }
-        let unused = last_used(&artifact)
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|age| age >= UNUSED_FOR);
+        let unused = last_used(&artifact).is_some_and(|t| at_least(now, t, UNUSED_FOR));
         if unused && fs::remove_file(&artifact).is_ok() {
             let _ = fs::remove_file(crc_path(&artifact));
             let _ = fs::remove_file(stamp_path(&artifact));

@@ -44,6 +44,7 @@ use super::module::{ensure_compiled, load_module_with};
 use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
+use crate::host::image;
 use crate::host::spec::{FileSet, GuestEnd, GuestSpec, ImageSpec, file_set, site_packages};
 use crate::host::zygote::{self, Job, Zygote};
 
@@ -682,23 +683,6 @@ pub const IMAGES_VAR: &str = "PYODIDE_TEST_IMAGES";
 /// The zygotes' warm-up, after which their guests' images are taken.
 const WARM_SOURCE: &str = include_str!("zygote_warm.py");
 
-/// The file of the image of a zygote's guest whose boot description has
-/// `digest`: named by it, this program (our own code shapes the image)
-/// and the dist's main module. `None` if either cannot be identified.
-fn image_file(cache: &Path, dist: &Dist, digest: &[u8; 32]) -> Option<PathBuf> {
-    use sha2::{Digest, Sha256};
-    let exe = std::env::current_exe().ok()?;
-    let wasm = dist.path("pyodide.asm.wasm");
-    let mut key = Sha256::new();
-    key.update(digest);
-    for file in [&exe, &wasm] {
-        let id = crate::file_digest::identity(file)?;
-        key.update(format!("{}\0{id}\0", file.display()).as_bytes());
-    }
-    let name = crate::hex::encode(&key.finalize()[..20]);
-    Some(cache.join("images").join(format!("{name}.img")))
-}
-
 /// The hidden subcommand: be a zygote for the dist of `source` (the runner
 /// gives `--dist DIR`); the guest comes on stdin. Never returns.
 pub fn zygote_main(source: &DistSource) -> ! {
@@ -709,8 +693,9 @@ pub fn zygote_main(source: &DistSource) -> ! {
         let dist = source.resolve(&cache)?;
         let images = std::env::var_os(IMAGES_VAR).is_none_or(|v| v != "0");
         if let Some(image) = spec.image.as_mut().filter(|_| images) {
+            let wasm = dist.path("pyodide.asm.wasm");
             image.file =
-                image_file(&cache, &dist, &digest).filter(|f| crate::host::image::wanted(f));
+                image::file_for(&cache.join("images"), &digest, &wasm).filter(|f| image::wanted(f));
         }
         let module = load_module_with(&dist, &cache, EngineOptions::zygote())?;
         Ok((module, spec))
