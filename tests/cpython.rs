@@ -87,6 +87,32 @@ fn a_handful_of_modules_match_the_snapshot() {
     assert!(records.contains("\"package\":\"cpython\""));
 }
 
+/// A job's guest starts with the descriptors a fresh guest has: the
+/// zygote that forks it leaves none open (its look for the suite's
+/// distribution once left the stdlib's zip open, held by
+/// importlib.metadata's cache, and test_os's closerange tests, which need
+/// two consecutive free descriptors, skipped themselves).
+#[test]
+fn a_jobs_guest_has_no_descriptor_a_fresh_guest_lacks() {
+    let json = std::env::temp_dir().join(format!("pt-cpython-fd-{}.jsonl", std::process::id()));
+    let json_arg = json.to_string_lossy().into_owned();
+    let out = cpython(&["test_os", "-k", "closerange", "--json", &json_arg]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let records = std::fs::read_to_string(&json).unwrap();
+    let _ = std::fs::remove_file(&json);
+    for id in [
+        "test.test_os.FileTests.test_closerange",
+        "test.test_os.TestInvalidFD.test_closerange",
+    ] {
+        let line = records
+            .lines()
+            .find(|l| l.contains(&format!("\"id\":\"{id}\"")))
+            .unwrap_or_else(|| panic!("no record of {id}:\n{records}"));
+        assert!(line.contains("\"outcome\":\"passed\""), "{line}");
+    }
+}
+
 /// The same modules give the same outcomes under Node (the reference),
 /// traps included.
 #[test]

@@ -46,9 +46,16 @@ def _top_level(dist_name):
     """The top-level import names of an installed distribution."""
     from importlib import metadata
 
+    # Only the directories on sys.path: looking into a zip there (the
+    # stdlib's) leaves it open, held by importlib.metadata's cache, a
+    # descriptor that the job's own guest would not have (CPython's
+    # test_os needs two consecutive free descriptors).
+    path = [p for p in sys.path if os.path.isdir(p or ".")]
     try:
-        dist = metadata.distribution(dist_name)
+        dist = next(iter(metadata.distributions(name=dist_name, path=path)), None)
     except Exception:
+        dist = None
+    if dist is None:
         return []
     text = dist.read_text("top_level.txt")
     if text:
