@@ -113,6 +113,122 @@ fn a_jobs_guest_has_no_descriptor_a_fresh_guest_lacks() {
     }
 }
 
+/// Tests the plan isolates run each alone in a guest: the guest ends
+/// before one (when it has run another test) and after it, and the module
+/// goes on in a fresh guest. A module of three tests, each leaving a mark
+/// in `builtins` and checking for the others', run without and with the
+/// isolation of the middle one; and a change of an isolated test's outcome
+/// is noted apart, not counted.
+#[test]
+fn isolated_tests_run_alone_in_their_guest() {
+    // Lib/test's `support` and `libregrtest`, from the tree the tool fetched.
+    let out = cpython(&["test_bool"]);
+    let all = text(&out);
+    let tree = all
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix("pyodide-test: cpython: Lib/test ")?;
+            let open = rest.find(" (")?;
+            let close = rest.find("): ")?;
+            Some(std::path::PathBuf::from(&rest[open + 2..close]))
+        })
+        .unwrap_or_else(|| panic!("no Lib/test path in:\n{all}"));
+    let scratch = std::env::temp_dir().join(format!("pt-cpython-iso-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let lib_test = scratch.join("lib/python3.14/test");
+    for dir in ["support", "libregrtest"] {
+        copy_dir(&tree.join(dir), &lib_test.join(dir));
+    }
+    std::fs::write(lib_test.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        lib_test.join("test_zz_isolated.py"),
+        "import builtins, unittest\n\
+         def marks():\n    return getattr(builtins, '_pt_marks', '')\n\
+         class T(unittest.TestCase):\n\
+         \x20   def test_a(self):\n        builtins._pt_marks = marks() + 'a'\n\
+         \x20   def test_b(self):\n        seen = marks()\n        builtins._pt_marks = seen + 'b'\n        self.assertEqual(seen, '')\n\
+         \x20   def test_c(self):\n        self.assertEqual(marks(), '')\n",
+    )
+    .unwrap();
+    let plain = scratch.join("plain.toml");
+    std::fs::write(&plain, "").unwrap();
+    let isolating = scratch.join("isolating.toml");
+    std::fs::write(
+        &isolating,
+        "[[isolate]]\nmodule = \"test_zz_isolated\"\ntests = [\"test.test_zz_isolated.T.test_b\"]\nreason = \"r\"\n",
+    )
+    .unwrap();
+    let snapshots = scratch.join("snapshots");
+    let run = |plan: &std::path::Path, update: bool| {
+        let json = scratch.join("out.jsonl");
+        let mut args = vec![
+            "--cpython-tests".to_string(),
+            lib_test.to_string_lossy().into_owned(),
+            "--plan".into(),
+            plan.to_string_lossy().into_owned(),
+            "--snapshot-dir".into(),
+            snapshots.to_string_lossy().into_owned(),
+            "--json".into(),
+            json.to_string_lossy().into_owned(),
+            "test_zz_isolated".into(),
+        ];
+        if update {
+            args.push("--update".into());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cpython(&refs);
+        let records = std::fs::read_to_string(&json).unwrap_or_default();
+        let outcome = |name: &str| {
+            records
+                .lines()
+                .find(|l| l.contains(&format!("T.{name}\"")))
+                .and_then(|l| l.split("\"outcome\":\"").nth(1))
+                .and_then(|r| r.split('"').next())
+                .unwrap_or("none")
+                .to_string()
+        };
+        (
+            out,
+            [outcome("test_a"), outcome("test_b"), outcome("test_c")],
+        )
+    };
+    // Without the isolation, one guest runs all three.
+    let (out, outcomes) = run(&plain, true);
+    assert_eq!(outcomes, ["passed", "failed", "failed"], "{}", text(&out));
+    // With it, test_b starts in a fresh guest and test_c in another.
+    let (out, outcomes) = run(&isolating, false);
+    assert_eq!(outcomes, ["passed", "passed", "passed"], "{}", text(&out));
+    let said = text(&out);
+    // test_b's change is noted apart; test_c's counts.
+    assert!(
+        said.contains("note: 1 test of cpython whose outcome follows the memory layout"),
+        "{said}"
+    );
+    assert!(
+        said.contains("NEWLY PASSING  cpython  test.test_zz_isolated.T.test_c"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("NEWLY PASSING  cpython  test.test_zz_isolated.T.test_b"),
+        "{said}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if path.is_dir() {
+            copy_dir(&path, &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
 /// The same modules give the same outcomes under Node (the reference),
 /// traps included.
 #[test]

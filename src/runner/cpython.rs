@@ -230,6 +230,11 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         .map(|f| skips.test_skips(f.rel.trim_start_matches("test.")))
         .collect();
     files.push((SKIP_LIST.to_string(), skip_list.into_bytes()));
+    let isolate_list: String = test_files
+        .iter()
+        .map(|f| skips.test_isolations(f.rel.trim_start_matches("test.")))
+        .collect();
+    files.push((ISOLATE_LIST.to_string(), isolate_list.into_bytes()));
     eprintln!(
         "pyodide-test: cpython: Lib/test {} ({}): {} modules to run, {} skipped by {}",
         tree.version,
@@ -268,6 +273,10 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         .guest
         .env
         .push(("PYODIDE_TEST_SKIP".into(), SKIP_LIST.into()));
+    plan.cfg
+        .guest
+        .env
+        .push(("PYODIDE_TEST_ISOLATE".into(), ISOLATE_LIST.into()));
 
     let pyodide = plan.dist.pyodide_version().unwrap_or_else(|| "dist".into());
     let snapshot_dir = opts.test.report.snapshot_dir.clone().unwrap_or_else(|| {
@@ -281,14 +290,20 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         &opts.test,
         &[PACKAGE.to_string()],
         snapshot_dir,
-        &skipped,
-        !opts.modules.is_empty(),
+        test_cmd::ReportScope {
+            before: &skipped,
+            some_jobs: !opts.modules.is_empty(),
+            unsteady: [(PACKAGE.to_string(), skips.isolated_ids())].into(),
+        },
     )
 }
 
 /// Where the plan's single-test skips go in the guest (`module\tid\treason` lines,
 /// read by the driver through `PYODIDE_TEST_SKIP`).
 const SKIP_LIST: &str = "/lib/cpython-tests/skips.txt";
+/// Where the plan's isolated tests go in the guest (the same format, read
+/// by the driver through `PYODIDE_TEST_ISOLATE`).
+const ISOLATE_LIST: &str = "/lib/cpython-tests/isolated.txt";
 
 #[cfg(test)]
 mod tests {

@@ -31,6 +31,12 @@ Environment:
                         of that module are not run
                         but reported skipped with the reason (the runner's
                         plan of tests that cannot run here).
+  PYODIDE_TEST_ISOLATE  file of lines in the same format: those tests run
+                        alone in their guest. The guest ends (exit status
+                        FRESH_GUEST, no "done") before such a test when it
+                        has run another, and after it when tests remain;
+                        the runner goes on with the module in a fresh guest
+                        (as after a crash), the tests done so far excluded.
 """
 
 import gc
@@ -45,6 +51,8 @@ import unittest
 
 EVENT_PREFIX = "\x1e@pyodide-test@ "
 MESSAGE_LIMIT = 300
+# The exit status that asks the runner for a fresh guest (PYODIDE_TEST_ISOLATE).
+FRESH_GUEST = 75
 
 # regrtest's resource names (test.libregrtest.utils in 3.14): "all" enables
 # the first group, the second group must be named.
@@ -262,12 +270,12 @@ def _id_matcher(patterns, substring):
 
 
 def read_skips(path, module):
-    """The plan's skips for `module` (``test.test_x`` or a submodule of a
-    test package): a function from a test id to the reason it is skipped,
-    or None. Each line is "MODULE<TAB>PATTERN<TAB>reason" and applies only
-    when MODULE is the running module's top-level test module; a pattern
-    matches as regrtest's -m does (a full id, or fnmatch on the id or a
-    dotted part)."""
+    """The plan's rules (skips, or isolations) for `module` (``test.test_x``
+    or a submodule of a test package): a function from a test id to the
+    reason given for it, or None. Each line is "MODULE<TAB>PATTERN<TAB>reason"
+    and applies only when MODULE is the running module's top-level test
+    module; a pattern matches as regrtest's -m does (a full id, or fnmatch
+    on the id or a dotted part)."""
     if not path:
         return lambda tid: None
     parts = module.split(".")
@@ -528,17 +536,36 @@ class DriverSuite(unittest.TestSuite):
     each test before its module's and class's set-up (so a crash in
     ``setUpClass`` is attributed to the first test of the class)."""
 
-    def __init__(self, tests, driver):
+    def __init__(self, tests, driver, isolated=frozenset()):
         super().__init__()
         self._flat = list(tests)
         self._driver = driver
+        # The tests (their ids) that run alone in their guest.
+        self._isolated = isolated
+
+    def _fresh_guest(self):
+        """End this guest: the runner goes on with the module's remaining
+        tests in a fresh one. No fixture's tear-down runs: the guest, and
+        all it holds, is discarded."""
+        for s in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                s.flush()
+            except Exception:
+                pass
+        os._exit(FRESH_GUEST)
 
     def run(self, result, debug=False):
         d = self._driver
         result._testRunEntered = True
+        ran = False
+        last = len(self._flat) - 1
         for index, test in enumerate(self._flat):
             if result.shouldStop:
                 break
+            alone = d.ids.get(id(test)) in self._isolated
+            if alone and ran:
+                # Not after what other tests did to this guest.
+                self._fresh_guest()
             self._tearDownPreviousClass(test, result)
             d.begin(test)
             self._handleModuleFixture(test, result)
@@ -552,6 +579,10 @@ class DriverSuite(unittest.TestSuite):
                 test(result)
                 d.finish()
             self._flat[index] = None  # free it, as unittest's _cleanup does
+            ran = True
+            if alone and index < last and not result.shouldStop:
+                # Nothing after it in what it did to this guest.
+                self._fresh_guest()
         self._tearDownPreviousClass(None, result)
         self._handleModuleTearDown(result)
         result._testRunEntered = False
@@ -763,9 +794,11 @@ def run_module(name, opts, events, support, os_helper):
         events.emit(ev="result", id=tid, outcome="skipped", duration=0.0,
                     message=_short("plan: " + why))
 
+    isolation = read_skips(os.environ.get("PYODIDE_TEST_ISOLATE"), name)
+    isolated = frozenset(tid for tid in ids.values() if isolation(tid) is not None)
     driver = Driver(events, ids, opts.capture)
     result = DriverResult(driver)
-    runner_suite = DriverSuite(tests, driver)
+    runner_suite = DriverSuite(tests, driver, isolated)
     del tests
     try:
         runner_suite.run(result)

@@ -3,7 +3,9 @@
 //! kind and reason. A skipped module is reported as one `skipped` record
 //! (its id `test.<module>`, the reason as message) without starting a
 //! guest; a skipped test is reported `skipped` by the driver without
-//! running it.
+//! running it. An isolated test (`[[isolate]]`) runs, but alone in its
+//! guest: the driver ends the guest before it (when the guest has run
+//! another test) and after it, and the module goes on in a fresh one.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -63,11 +65,27 @@ pub struct Skip {
     pub tried: Option<String>,
 }
 
+/// One `[[isolate]]` entry: tests that run, each alone in a guest, because
+/// what they do to the heap when they do not crash (a use-after-free that
+/// CPython fixed after this build) decides the outcome of tests after them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Isolate {
+    /// The module (`test_x`, or `test_pkg.test_sub` in a package).
+    pub module: String,
+    /// The tests (full unittest ids, or regrtest `-m` patterns).
+    pub tests: Vec<String>,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanFile {
     #[serde(default)]
     skip: Vec<Skip>,
+    #[serde(default)]
+    isolate: Vec<Isolate>,
 }
 
 /// The plan: modules and tests not run, with their reasons.
@@ -78,6 +96,9 @@ pub struct Plan {
     /// Single tests not run, by module: (unittest id or regrtest `-m`
     /// pattern, reason).
     pub tests: BTreeMap<String, Vec<(String, String)>>,
+    /// Tests run alone in a guest, by module: (unittest id or pattern,
+    /// reason).
+    pub isolated: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Plan {
@@ -109,6 +130,30 @@ impl Plan {
                 }
             }
         }
+        for entry in file.isolate {
+            if !entry.module.starts_with("test_")
+                || entry.reason.trim().is_empty()
+                || entry.tests.is_empty()
+            {
+                bail!(
+                    "plan isolate entry {:?}: a module named test_*, tests and a reason are needed",
+                    entry.module
+                );
+            }
+            let top = entry.module.split('.').next().unwrap_or(&entry.module);
+            // Full ids: the report matches them to its records.
+            let prefix = format!("test.{}.", entry.module);
+            if let Some(t) = entry.tests.iter().find(|t| !t.starts_with(&prefix)) {
+                bail!(
+                    "plan isolate entry {:?}: {t:?} is not a full test id ({prefix}...)",
+                    entry.module
+                );
+            }
+            let list = plan.isolated.entry(top.to_string()).or_default();
+            for t in &entry.tests {
+                list.push((t.clone(), entry.reason.clone()));
+            }
+        }
         Ok(plan)
     }
 
@@ -129,13 +174,34 @@ impl Plan {
     /// line only to the module it names (a bare test name such as
     /// `test_subclass` would otherwise skip every module's).
     pub fn test_skips(&self, module: &str) -> String {
-        self.tests
-            .get(module)
-            .into_iter()
+        rule_lines(&self.tests, module)
+    }
+
+    /// Every isolated test's id (their outcome follows the memory layout:
+    /// the report lists their changes apart).
+    pub fn isolated_ids(&self) -> std::collections::BTreeSet<String> {
+        self.isolated
+            .values()
             .flatten()
-            .map(|(id, reason)| format!("{module}\t{id}\t{reason}\n"))
+            .map(|(id, _)| id.clone())
             .collect()
     }
+
+    /// The driver's list of isolated tests for `module`, in the same
+    /// format as [`Plan::test_skips`].
+    pub fn test_isolations(&self, module: &str) -> String {
+        rule_lines(&self.isolated, module)
+    }
+}
+
+/// `module\tpattern\treason` lines of `rules`' entries for `module`.
+fn rule_lines(rules: &BTreeMap<String, Vec<(String, String)>>, module: &str) -> String {
+    rules
+        .get(module)
+        .into_iter()
+        .flatten()
+        .map(|(id, reason)| format!("{module}\t{id}\t{reason}\n"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -183,5 +249,36 @@ reason = "catastrophic backtracking"
         assert!(
             Plan::parse("[[skip]]\nmodule = \"test_x\"\nkind = \"hang\"\nreason = \"\"\n").is_err()
         );
+        // An isolation needs its tests and a reason.
+        assert!(Plan::parse("[[isolate]]\nmodule = \"test_x\"\nreason = \"r\"\n").is_err());
+        assert!(
+            Plan::parse("[[isolate]]\nmodule = \"test_x\"\ntests = []\nreason = \"r\"\n").is_err()
+        );
+        assert!(
+            Plan::parse("[[isolate]]\nmodule = \"test_x\"\ntests = [\"a\"]\nreason = \" \"\n")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn isolated_tests() {
+        let plan = Plan::parse(
+            r#"
+[[isolate]]
+module = "test_itertools"
+tests = ["test.test_itertools.TestBasicOps.test_a", "test.test_itertools.TestBasicOps.test_b"]
+reason = "corrupts the heap"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.test_isolations("test_itertools"),
+            "test_itertools\ttest.test_itertools.TestBasicOps.test_a\tcorrupts the heap\n\
+             test_itertools\ttest.test_itertools.TestBasicOps.test_b\tcorrupts the heap\n"
+        );
+        // Isolated is not skipped.
+        assert_eq!(plan.test_skips("test_itertools"), "");
+        assert!(plan.module_skip("test_itertools").is_none());
+        assert_eq!(plan.test_isolations("test_json"), "");
     }
 }

@@ -1,6 +1,7 @@
 //! `pyodide-test <package>...`: prepare each package's suite, plan the test
 //! files (partition, longest first), run them on the workers, report.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -410,8 +411,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &TestOptions) -> Result<
         opts,
         &package_names(opts),
         snapshot_dir,
-        &[],
-        false,
+        ReportScope::default(),
     )
 }
 
@@ -422,18 +422,29 @@ pub fn default_snapshot_dir(key: &str) -> PathBuf {
     PathBuf::from(super::report::snapshot::DEFAULT_DIR).join(key)
 }
 
-/// Run a prepared plan and report it: the records in `before` (tests the
-/// plan decided not to run) first, then the jobs' as they come; returns
-/// the exit status as [`run`] does. `some_jobs`: the plan holds only some
-/// of the suite's jobs (snapshots are compared for those).
+/// What a caller that planned the run itself (`cpython`) adds to its
+/// report.
+#[derive(Debug, Default)]
+pub struct ReportScope<'a> {
+    /// Records reported first: tests the plan decided not to run.
+    pub before: &'a [TestRecord],
+    /// The plan holds only some of the suite's jobs (snapshots are compared
+    /// for those).
+    pub some_jobs: bool,
+    /// Per package, the tests whose outcome follows the memory layout: their
+    /// changes are listed apart, not counted.
+    pub unsteady: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// Run a prepared plan and report it: `scope`'s records first, then the
+/// jobs' as they come; returns the exit status as [`run`] does.
 pub fn run_and_report(
     plan: &Plan,
     runtime: Runtime,
     opts: &TestOptions,
     packages: &[String],
     snapshot_dir: PathBuf,
-    before: &[TestRecord],
-    some_jobs: bool,
+    scope: ReportScope,
 ) -> Result<i32> {
     let files = plan.jobs.len();
     let report_opts = ReportOptions {
@@ -444,7 +455,7 @@ pub fn run_and_report(
         // SAFETY: isatty only inspects the descriptor number.
         progress: unsafe { libc::isatty(2) == 1 },
         partition: plan.partition,
-        some_jobs,
+        some_jobs: scope.some_jobs,
         filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
         pyodide_version: plan.dist.pyodide_version(),
         hash_seed: Some(plan.hash_seed),
@@ -456,10 +467,11 @@ pub fn run_and_report(
             .filter(|s| !s.installed.is_empty())
             .map(|s| (s.package.clone(), s.installed.clone()))
             .collect(),
+        unsteady: scope.unsteady,
         ..ReportOptions::default()
     };
     let mut reporter = Reporter::new(report_opts, packages, files)?;
-    for record in before {
+    for record in scope.before {
         reporter.record(record)?;
     }
     let run = match run_plan(plan, runtime, &mut reporter) {

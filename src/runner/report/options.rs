@@ -46,6 +46,10 @@ pub struct ReportOptions {
     /// Colour the output: `None` decides (stderr is a terminal and
     /// `NO_COLOR` is unset).
     pub color: Option<bool>,
+    /// Per package, the tests whose outcome follows the guest's memory
+    /// layout (CPython's plan's isolated tests): their changes are listed
+    /// apart and do not count (see `PackageChanges::set_apart`).
+    pub unsteady: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl Default for ReportOptions {
@@ -65,6 +69,7 @@ impl Default for ReportOptions {
             markdown: None,
             build: None,
             color: None,
+            unsteady: Default::default(),
         }
     }
 }

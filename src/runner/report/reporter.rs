@@ -187,13 +187,17 @@ impl Reporter {
         let changes: Vec<PackageChanges> = compared
             .iter()
             .map(|&(name, pkg, snap, cov)| {
-                snapshot::compare(
+                let mut changes = snapshot::compare(
                     name,
                     snap,
                     &pkg.tests,
                     cov,
                     self.opts.pyodide_version.as_deref(),
-                )
+                );
+                if let Some(ids) = self.opts.unsteady.get(name) {
+                    changes.set_apart(ids);
+                }
+                changes
             })
             .collect();
 

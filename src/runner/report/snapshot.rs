@@ -393,12 +393,35 @@ pub struct PackageChanges {
     pub other_pyodide: Option<String>,
     /// The changes, by kind then id.
     pub changes: Vec<Change>,
+    /// Changes of tests whose outcome follows the guest's memory layout
+    /// (see [`PackageChanges::set_apart`]): reported, not counted.
+    pub unsteady: Vec<Change>,
 }
 
 impl PackageChanges {
     /// Does this package differ from its snapshot (or have none)?
     pub fn is_changed(&self) -> bool {
         !self.has_snapshot || !self.changes.is_empty()
+    }
+
+    /// Move the changes of the tests in `ids` (raw ids, normalised here as
+    /// the comparison keys them) to [`PackageChanges::unsteady`]: tests whose
+    /// outcome moves with the memory layout from run to run (CPython's
+    /// crash-fix tests that the plan isolates), whose change is no
+    /// verdict on the build.
+    pub fn set_apart(&mut self, ids: &std::collections::BTreeSet<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        let keys: std::collections::BTreeSet<String> = ids
+            .iter()
+            .map(|id| super::normalize::normalize_id(id))
+            .collect();
+        let (apart, kept): (Vec<Change>, Vec<Change>) = std::mem::take(&mut self.changes)
+            .into_iter()
+            .partition(|c| keys.contains(&c.id));
+        self.changes = kept;
+        self.unsteady.extend(apart);
     }
 }
 
@@ -418,6 +441,7 @@ pub fn compare(
             tests: results.len(),
             other_pyodide: None,
             changes: Vec::new(),
+            unsteady: Vec::new(),
         };
     };
     let results = keyed(results);
@@ -465,6 +489,7 @@ pub fn compare(
         tests: results.len(),
         other_pyodide,
         changes,
+        unsteady: Vec::new(),
     }
 }
 

@@ -259,6 +259,24 @@ pub fn render(input: &SummaryInput) -> String {
             );
         }
     }
+    for pc in input.changes.iter().filter(|c| !c.unsteady.is_empty()) {
+        let _ = writeln!(
+            out,
+            "  note: {} of {} whose outcome follows the memory layout (isolated by the plan) changed, not counted:",
+            plural(pc.unsteady.len(), "test"),
+            pc.package
+        );
+        for c in pc.unsteady.iter().take(MAX_LINES) {
+            let _ = writeln!(out, "    {}  {}", c.id, detail(c));
+        }
+        if pc.unsteady.len() > MAX_LINES {
+            let _ = writeln!(
+                out,
+                "    … and {} more (all are in --json)",
+                pc.unsteady.len() - MAX_LINES
+            );
+        }
+    }
     for pc in input.changes {
         if let Some(v) = &pc.other_pyodide {
             let _ = writeln!(
@@ -432,6 +450,47 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("\x1b[32m4 passed\x1b[0m"), "{text}");
+    }
+
+    /// Changes of tests set apart (their outcome follows the memory
+    /// layout) are listed in a note and not counted; a package left with
+    /// none of its own is unchanged.
+    #[test]
+    fn changes_set_apart_are_noted_not_counted() {
+        let (r, mut c) = fixture();
+        let apart: std::collections::BTreeSet<String> = [
+            "test/test_a.py::test_breaks".to_string(),
+            "test/test_a.py::test_fixed".to_string(),
+        ]
+        .into();
+        c[0].set_apart(&apart);
+        let text = render(&input(&r, &c));
+        assert!(
+            text.contains(
+                "note: 2 tests of msgpack whose outcome follows the memory layout (isolated by the plan) changed, not counted:"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("    test/test_a.py::test_breaks  passed -> failed"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("NEWLY FAILING  msgpack      test/test_a.py::test_breaks"),
+            "{text}"
+        );
+        let all = fixture().1.iter().map(|p| p.changes.len()).sum::<usize>();
+        assert!(
+            text.contains(&format!("\n{} changes and", all - 2)),
+            "{text}"
+        );
+        // Only set-apart changes: no change at all.
+        let mut only = [c[0].clone()];
+        let rest: std::collections::BTreeSet<String> =
+            only[0].changes.iter().map(|ch| ch.id.clone()).collect();
+        only[0].set_apart(&rest);
+        assert!(!only[0].is_changed());
+        assert!(only[0].unsteady.len() == 2 + rest.len());
     }
 
     #[test]
