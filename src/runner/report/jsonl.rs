@@ -55,6 +55,10 @@ pub struct SummaryLine {
     /// Only some tests were selected (`-k`).
     #[serde(default)]
     pub filtered: bool,
+    /// Only some of the suites' jobs were chosen (`cpython MODULE...`):
+    /// tests of the others are not vanished.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub some_jobs: bool,
     /// The Pyodide version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pyodide: Option<String>,
@@ -81,6 +85,10 @@ pub struct PackageSummary {
     /// The distributions installed for the package's guests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installed: Vec<crate::runner::lock::Installed>,
+    /// Its tests whose outcome follows the memory layout (their changes
+    /// are noted apart, not counted; `merge` does the same).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsteady: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -104,6 +112,7 @@ impl SummaryLine {
             interrupted,
             partition: opts.partition.map(|(k, n)| format!("{k}/{n}")),
             filtered: opts.filtered,
+            some_jobs: opts.some_jobs,
             pyodide: opts.pyodide_version.clone(),
             hash_seed: opts.hash_seed,
             build: opts.build.clone(),
@@ -116,6 +125,11 @@ impl SummaryLine {
                             counts: pkg.counts,
                             files_done: pkg.files_done.iter().cloned().collect(),
                             installed: opts.installed.get(name).cloned().unwrap_or_default(),
+                            unsteady: opts
+                                .unsteady
+                                .get(name)
+                                .map(|ids| ids.iter().cloned().collect())
+                                .unwrap_or_default(),
                         },
                     )
                 })

@@ -178,7 +178,8 @@ pub fn merge_to(
     let summaries: Vec<&SummaryLine> = parts.iter().filter_map(|p| p.summary.as_ref()).collect();
     let filtered = opts.filtered || summaries.iter().any(|s| s.filtered);
     let interrupted = summaries.len() < parts.len() || summaries.iter().any(|s| s.interrupted);
-    let whole = complete(&parts, &mut warnings);
+    // Runs of some jobs only (named modules) together are not the whole.
+    let whole = complete(&parts, &mut warnings) && !summaries.iter().any(|s| s.some_jobs);
     let versions: BTreeSet<&str> = summaries
         .iter()
         .filter_map(|s| s.pyodide.as_deref())
@@ -200,6 +201,15 @@ pub fn merge_to(
             .collect();
         if builds.len() == 1 {
             opts.build = builds.iter().next().map(|b| b.to_string());
+        }
+    }
+    // The tests each input set apart stay apart.
+    for s in &summaries {
+        for (name, pkg) in &s.packages {
+            opts.unsteady
+                .entry(name.clone())
+                .or_default()
+                .extend(pkg.unsteady.iter().cloned());
         }
     }
     opts.filtered = filtered;
@@ -288,6 +298,60 @@ mod tests {
         }
         rep.finish(interrupted).unwrap();
         path
+    }
+
+    /// A test that a partition's report sets apart (its outcome follows
+    /// the memory layout) stays apart in the merge: noted, not counted.
+    /// And a run of some jobs only (named modules) is not the whole suite:
+    /// the other files' tests are not vanished.
+    #[test]
+    fn tests_set_apart_stay_apart() {
+        let dir = scratch("merge-apart");
+        snapshot(
+            &dir,
+            &[
+                ("a.py::x", Passed),
+                ("b.py::y", Passed),
+                ("c.py::other", Passed),
+            ],
+        );
+        let path = dir.join("a.jsonl");
+        let part_opts = ReportOptions {
+            json: Some(path.clone()),
+            snapshot_dir: dir.join("snapshots"),
+            partition: Some((1, 1)),
+            pyodide_version: Some("314.0.7".into()),
+            color: Some(false),
+            unsteady: [("pkg".to_string(), ["a.py::x".to_string()].into())].into(),
+            some_jobs: true,
+            ..Default::default()
+        };
+        let mut rep = Reporter::with_output(
+            part_opts,
+            &["pkg".into()],
+            Progress::Quiet,
+            Box::new(Captured::default()),
+        )
+        .unwrap();
+        rep.record(&rec("pkg", "a.py::x", Crashed, 0.5, "trap"))
+            .unwrap();
+        rep.record(&rec("pkg", "b.py::y", Passed, 0.5, "")).unwrap();
+        rep.file_done("pkg", "a.py");
+        rep.file_done("pkg", "b.py");
+        assert_eq!(rep.finish(false).unwrap(), RunVerdict::Unchanged);
+        let out = Captured::default();
+        let verdict = merge_to(&[path], opts(&dir), Box::new(out.clone())).unwrap();
+        let text = out.text();
+        assert_eq!(verdict, RunVerdict::Unchanged, "{text}");
+        assert!(
+            text.contains("note: 1 test of pkg whose outcome follows the memory layout"),
+            "{text}"
+        );
+        assert!(
+            text.contains("    a.py::x  passed -> crashed  trap"),
+            "{text}"
+        );
+        assert!(!text.contains("c.py::other"), "{text}");
     }
 
     fn snapshot(dir: &std::path::Path, tests: &[(&str, Outcome)]) {

@@ -404,8 +404,8 @@ impl PackageChanges {
         !self.has_snapshot || !self.changes.is_empty()
     }
 
-    /// Move the changes of the tests in `ids` (raw ids, normalised here as
-    /// the comparison keys them) to [`PackageChanges::unsteady`]: tests whose
+    /// Move the outcome changes of the tests in `ids` (raw ids, normalised
+    /// here as the comparison keys them) to [`PackageChanges::unsteady`]: tests whose
     /// outcome moves with the memory layout from run to run (CPython's
     /// crash-fix tests that the plan isolates), whose change is no
     /// verdict on the build.
@@ -417,9 +417,13 @@ impl PackageChanges {
             .iter()
             .map(|id| super::normalize::normalize_id(id))
             .collect();
+        // Only a change of outcome: a test that is new or vanished is so
+        // whatever the layout.
         let (apart, kept): (Vec<Change>, Vec<Change>) = std::mem::take(&mut self.changes)
             .into_iter()
-            .partition(|c| keys.contains(&c.id));
+            .partition(|c| {
+                keys.contains(&c.id) && !matches!(c.kind, ChangeKind::New | ChangeKind::Vanished)
+            });
         self.changes = kept;
         self.unsteady.extend(apart);
     }
