@@ -21,7 +21,7 @@ use anyhow::{Context, Result, bail};
 
 use super::backend::Runtime;
 use super::bytecode;
-use super::cpython_plan::Plan as SkipPlan;
+use super::cpython_plan::Plan as TestPlan;
 use super::dist::DistSource;
 use super::lib_test;
 use super::outcome::{Outcome, TestRecord};
@@ -175,12 +175,12 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         .plan
         .clone()
         .unwrap_or_else(|| PathBuf::from(PLAN_DIR).join("plan.toml"));
-    let skips = if plan_path.is_file() {
-        SkipPlan::load(&plan_path)?
+    let test_plan = if plan_path.is_file() {
+        TestPlan::load(&plan_path)?
     } else if opts.plan.is_some() {
         bail!("--plan {}: no such file", plan_path.display());
     } else {
-        SkipPlan::default()
+        TestPlan::default()
     };
     let all = modules(&tree.dir)?;
     for m in &opts.modules {
@@ -199,7 +199,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
     let mut skipped = Vec::new();
     let mut test_files = Vec::new();
     for (module, size) in selected {
-        match skips.module_skip(module) {
+        match test_plan.module_skip(module) {
             Some(skip) if opts.modules.is_empty() || !opts.modules.contains(module) => skipped
                 .push(TestRecord {
                     package: PACKAGE.to_string(),
@@ -225,16 +225,16 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         format!("{}/{UNITTEST_DRIVER_MODULE}.py", site_packages(python)),
         UNITTEST_DRIVER_SOURCE.as_bytes().to_vec(),
     ));
-    let skip_list: String = test_files
-        .iter()
-        .map(|f| skips.test_skips(f.rel.trim_start_matches("test.")))
-        .collect();
-    files.push((SKIP_LIST.to_string(), skip_list.into_bytes()));
-    let isolate_list: String = test_files
-        .iter()
-        .map(|f| skips.test_isolations(f.rel.trim_start_matches("test.")))
-        .collect();
-    files.push((ISOLATE_LIST.to_string(), isolate_list.into_bytes()));
+    // The plan's single-test rules for the driver, one list of each kind.
+    let rules = |lines: fn(&TestPlan, &str) -> String| -> Vec<u8> {
+        test_files
+            .iter()
+            .map(|f| lines(&test_plan, f.rel.trim_start_matches("test.")))
+            .collect::<String>()
+            .into_bytes()
+    };
+    files.push((SKIP_LIST.to_string(), rules(TestPlan::test_skips)));
+    files.push((ISOLATE_LIST.to_string(), rules(TestPlan::test_isolations)));
     eprintln!(
         "pyodide-test: cpython: Lib/test {} ({}): {} modules to run, {} skipped by {}",
         tree.version,
@@ -269,14 +269,10 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
     bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache)
         .context("the stdlib's bytecode")?;
     let mut plan = test_cmd::plan_suites(setup, vec![suite], &opts.test, started)?;
-    plan.cfg
-        .guest
-        .env
-        .push(("PYODIDE_TEST_SKIP".into(), SKIP_LIST.into()));
-    plan.cfg
-        .guest
-        .env
-        .push(("PYODIDE_TEST_ISOLATE".into(), ISOLATE_LIST.into()));
+    plan.cfg.guest.env.extend([
+        ("PYODIDE_TEST_SKIP".into(), SKIP_LIST.into()),
+        ("PYODIDE_TEST_ISOLATE".into(), ISOLATE_LIST.into()),
+    ]);
 
     let pyodide = plan.dist.pyodide_version().unwrap_or_else(|| "dist".into());
     let snapshot_dir = opts.test.report.snapshot_dir.clone().unwrap_or_else(|| {
@@ -293,7 +289,7 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
         test_cmd::ReportScope {
             before: &skipped,
             some_jobs: !opts.modules.is_empty(),
-            unsteady: [(PACKAGE.to_string(), skips.isolated_ids())].into(),
+            unsteady: [(PACKAGE.to_string(), test_plan.isolated_ids())].into(),
         },
     )
 }

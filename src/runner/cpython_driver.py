@@ -269,7 +269,7 @@ def _id_matcher(patterns, substring):
     return keep
 
 
-def read_skips(path, module):
+def read_rules(path, module):
     """The plan's rules (skips, or isolations) for `module` (``test.test_x``
     or a submodule of a test package): a function from a test id to the
     reason given for it, or None. Each line is "MODULE<TAB>PATTERN<TAB>reason"
@@ -757,7 +757,7 @@ def run_module(name, opts, events, support, os_helper):
         print(error, file=sys.stderr)
 
     done = read_resume(opts.resume)
-    planned = read_skips(os.environ.get("PYODIDE_TEST_SKIP"), name)
+    planned = read_rules(os.environ.get("PYODIDE_TEST_SKIP"), name)
     keep = _id_matcher(opts.match, opts.substring)
     tests, ids, collected, seen = [], {}, [], {}
     plan_skipped = []
@@ -794,7 +794,7 @@ def run_module(name, opts, events, support, os_helper):
         events.emit(ev="result", id=tid, outcome="skipped", duration=0.0,
                     message=_short("plan: " + why))
 
-    isolation = read_skips(os.environ.get("PYODIDE_TEST_ISOLATE"), name)
+    isolation = read_rules(os.environ.get("PYODIDE_TEST_ISOLATE"), name)
     isolated = frozenset(tid for tid in ids.values() if isolation(tid) is not None)
     driver = Driver(events, ids, opts.capture)
     result = DriverResult(driver)

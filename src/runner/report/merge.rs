@@ -274,14 +274,30 @@ mod tests {
         files: &[&str],
         interrupted: bool,
     ) -> PathBuf {
+        let opts = ReportOptions {
+            partition,
+            ..Default::default()
+        };
+        run_part_with(dir, name, opts, tests, files, interrupted).0
+    }
+
+    /// [`run_part`] with more of the partition's report options; also the
+    /// partition's own verdict.
+    fn run_part_with(
+        dir: &std::path::Path,
+        name: &str,
+        opts: ReportOptions,
+        tests: &[(&str, Outcome)],
+        files: &[&str],
+        interrupted: bool,
+    ) -> (PathBuf, RunVerdict) {
         let path = dir.join(name);
         let opts = ReportOptions {
             json: Some(path.clone()),
             snapshot_dir: dir.join("snapshots"),
-            partition,
             pyodide_version: Some("314.0.7".into()),
             color: Some(false),
-            ..Default::default()
+            ..opts
         };
         let mut rep = Reporter::with_output(
             opts,
@@ -296,8 +312,8 @@ mod tests {
         for f in files {
             rep.file_done("pkg", f);
         }
-        rep.finish(interrupted).unwrap();
-        path
+        let verdict = rep.finish(interrupted).unwrap();
+        (path, verdict)
     }
 
     /// A test that a partition's report sets apart (its outcome follows
@@ -315,30 +331,21 @@ mod tests {
                 ("c.py::other", Passed),
             ],
         );
-        let path = dir.join("a.jsonl");
-        let part_opts = ReportOptions {
-            json: Some(path.clone()),
-            snapshot_dir: dir.join("snapshots"),
+        let part = ReportOptions {
             partition: Some((1, 1)),
-            pyodide_version: Some("314.0.7".into()),
-            color: Some(false),
             unsteady: [("pkg".to_string(), ["a.py::x".to_string()].into())].into(),
             some_jobs: true,
             ..Default::default()
         };
-        let mut rep = Reporter::with_output(
-            part_opts,
-            &["pkg".into()],
-            Progress::Quiet,
-            Box::new(Captured::default()),
-        )
-        .unwrap();
-        rep.record(&rec("pkg", "a.py::x", Crashed, 0.5, "trap"))
-            .unwrap();
-        rep.record(&rec("pkg", "b.py::y", Passed, 0.5, "")).unwrap();
-        rep.file_done("pkg", "a.py");
-        rep.file_done("pkg", "b.py");
-        assert_eq!(rep.finish(false).unwrap(), RunVerdict::Unchanged);
+        let (path, verdict) = run_part_with(
+            &dir,
+            "a.jsonl",
+            part,
+            &[("a.py::x", Crashed), ("b.py::y", Passed)],
+            &["a.py", "b.py"],
+            false,
+        );
+        assert_eq!(verdict, RunVerdict::Unchanged);
         let out = Captured::default();
         let verdict = merge_to(&[path], opts(&dir), Box::new(out.clone())).unwrap();
         let text = out.text();
@@ -348,7 +355,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("    a.py::x  passed -> crashed  trap"),
+            text.contains("    a.py::x  passed -> crashed  msg"),
             "{text}"
         );
         assert!(!text.contains("c.py::other"), "{text}");
