@@ -349,3 +349,54 @@ fn ctrl_c_stops_and_keeps_what_finished() {
     assert!(!text.contains("test_slow.py::test_slow"), "{text}");
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// The time of the file `test_remembered_slow.py` of `crashy`'s suite in
+/// the cache's `durations.json`, by which later runs are planned.
+fn remembered_slow_time() -> Option<f64> {
+    let path = pyodide_test::runner::fetch::cache_root().join("durations.json");
+    let text = fs::read_to_string(path).ok()?;
+    let all: serde_json::Value = serde_json::from_str(&text).ok()?;
+    all["crashy"]["tests/test_remembered_slow.py"].as_f64()
+}
+
+/// Later runs are planned by the file times of whole runs in zygotes: a
+/// run that selects tests (`-k`), one under Node and one in fresh guests
+/// leave them as they were.
+#[test]
+fn only_whole_runs_in_zygotes_leave_file_times() {
+    let dir = scratch("remembered");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(
+        tests.join("test_remembered_slow.py"),
+        "import time\n\ndef test_slow():\n    time.sleep(0.5)\n\ndef test_quick_too():\n    pass\n",
+    )
+    .unwrap();
+    fs::write(
+        tests.join("test_remembered_quick.py"),
+        "def test_quick():\n    pass\n",
+    )
+    .unwrap();
+    let whole = |extra: &[&str]| {
+        let (out, records) = run_suite(&dir, &tests, extra);
+        assert_eq!(
+            outcomes(&records).len(),
+            if extra.contains(&"-k") { 2 } else { 3 },
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+        remembered_slow_time().unwrap_or_else(|| panic!("{extra:?}: no time remembered"))
+    };
+    let first = whole(&[]);
+    assert!(first >= 0.5, "{first}");
+    for extra in [
+        &["-k", "quick"][..],
+        &["--runtime", "node"],
+        &["--fresh-guests"],
+    ] {
+        assert_eq!(whole(extra), first, "after a run with {extra:?}");
+    }
+    let again = whole(&[]);
+    assert!(again >= 0.5 && again != first, "{first} then {again}");
+    let _ = fs::remove_dir_all(&dir);
+}

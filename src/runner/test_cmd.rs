@@ -447,6 +447,11 @@ pub fn run_and_report(
     scope: ReportScope,
 ) -> Result<i32> {
     let files = plan.jobs.len();
+    // Later runs are planned by the file times of whole runs in zygotes:
+    // with -k or pytest's own arguments (which select, deselect or stop
+    // early) a file's time is that of some of its tests; under Node or in
+    // fresh guests each file pays a start of its own.
+    let filtered = opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty();
     let report_opts = ReportOptions {
         json: opts.report.json.clone(),
         junit: opts.report.junit.clone(),
@@ -456,7 +461,7 @@ pub fn run_and_report(
         progress: unsafe { libc::isatty(2) == 1 },
         partition: plan.partition,
         some_jobs: scope.some_jobs,
-        filtered: opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty(),
+        filtered,
         pyodide_version: plan.dist.pyodide_version(),
         hash_seed: Some(plan.hash_seed),
         markdown: opts.report.markdown.clone(),
@@ -482,13 +487,16 @@ pub fn run_and_report(
         }
     };
     let interrupted = run.interrupted;
-    if !interrupted {
-        // Merged into what is there now (other runs may have saved since).
-        let mut latest = scheduler::load_durations(&plan.cache, None);
-        for (pkg, files) in &run.summary.durations {
-            latest.entry(pkg.clone()).or_default().extend(files.clone());
+    let in_zygotes = runtime == Runtime::Wasmtime && plan.zygotes;
+    if !interrupted && in_zygotes {
+        if !filtered {
+            // Merged into what is there now (other runs may have saved since).
+            let mut latest = scheduler::load_durations(&plan.cache, None);
+            for (pkg, files) in &run.summary.durations {
+                latest.entry(pkg.clone()).or_default().extend(files.clone());
+            }
+            let _ = scheduler::save_durations(&plan.cache, &latest);
         }
-        let _ = scheduler::save_durations(&plan.cache, &latest);
         if plan.split_files {
             let _ = scheduler::save_test_times(&plan.cache, &run.summary.tests);
         }
