@@ -5,7 +5,8 @@
 //!   `loadPyodide`) and the host's CPython (resolved through any shim);
 //! - the CPU set (`benches/cpu.py`: six workloads, each the best of 3 in
 //!   one process) under `pyodide-test python`, `--runtime node python`
-//!   (one `loadPyodide`) and the host's `python3`;
+//!   (one `loadPyodide`) and the host's `python3`, each workload in its own
+//!   process under the three one after the other;
 //! - import time of big wheels (`python --with W -c 'import w'`, minus the
 //!   same start with `-c pass`);
 //! - the pinned package suites (`tests/common/suites.rs`) at `-j 1` and
@@ -143,38 +144,57 @@ fn cpu_set(root: &Path) {
             .collect()
     };
     let python = native_python();
-    let mut runtimes: Vec<(&str, Command)> = vec![
-        ("pyodide-test", {
-            let mut c = tool(root);
-            c.args(["python", cpu]);
-            c
-        }),
-        ("node", {
-            let mut c = tool(root);
-            c.args(["--runtime", "node", "python", cpu]);
-            c
-        }),
-        ("native", {
-            let mut c = Command::new(&python);
-            c.arg(cpu);
-            c
-        }),
-    ];
-    for (_, cmd) in &mut runtimes {
-        timed(cmd); // caches
+    // Each runtime's command for the workloads `names` (all: none).
+    let command = |runtime: usize, names: &[&str]| -> Command {
+        let mut c = match runtime {
+            0 => {
+                let mut c = tool(root);
+                c.args(["python", cpu]);
+                c
+            }
+            1 => {
+                let mut c = tool(root);
+                c.args(["--runtime", "node", "python", cpu]);
+                c
+            }
+            _ => {
+                let mut c = Command::new(&python);
+                c.arg(cpu);
+                c
+            }
+        };
+        c.args(names);
+        c
+    };
+    let labels = ["pyodide-test", "node", "native"];
+    // One untimed run of each fills the caches and names the workloads.
+    let mut names: Vec<String> = Vec::new();
+    for i in 0..labels.len() {
+        names = parse(&timed(&mut command(i, &[])).0)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
     }
-    // Rounds of the three, so that a slow spell of the machine weighs on
-    // each alike.
-    let mut all: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); runtimes.len()];
+    // Rounds, and in each round every workload under the three runtimes
+    // one after the other: this machine's speed moves by a third from one
+    // minute to the next (a native loop's time, run after run), so each
+    // ratio compares times taken seconds apart, not a whole set apart.
+    let mut all: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); labels.len()];
     for _ in 0..runs() {
-        for (i, (_, cmd)) in runtimes.iter_mut().enumerate() {
-            all[i].push(parse(&timed(cmd).0));
+        let mut round: Vec<Vec<(String, f64)>> = vec![Vec::new(); labels.len()];
+        for name in &names {
+            for (i, times) in round.iter_mut().enumerate() {
+                times.extend(parse(&timed(&mut command(i, &[name.as_str()])).0));
+            }
+        }
+        for (i, times) in round.into_iter().enumerate() {
+            all[i].push(times);
         }
     }
-    let rows: Vec<(&str, Vec<(String, f64)>)> = runtimes
+    let rows: Vec<(&str, Vec<(String, f64)>)> = labels
         .iter()
         .zip(&all)
-        .map(|((label, _), all)| {
+        .map(|(label, all)| {
             let names: Vec<String> = all[0].iter().map(|(k, _)| k.clone()).collect();
             let med = names
                 .iter()
