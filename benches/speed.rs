@@ -132,6 +132,9 @@ fn start_up(root: &Path) {
     );
 }
 
+/// Makes a runtime's command (see [`cpu_set`]).
+type MakeCommand<'a> = Box<dyn Fn() -> Command + 'a>;
+
 fn cpu_set(root: &Path) {
     let cpu = root.join("benches/cpu.py");
     let cpu = cpu.to_str().unwrap();
@@ -144,29 +147,40 @@ fn cpu_set(root: &Path) {
             .collect()
     };
     let python = native_python();
-    // Each runtime's command for the workloads `names` (all: none).
-    let command = |runtime: usize, names: &[&str]| -> Command {
-        let mut c = match runtime {
-            0 => {
+    // Each runtime, and its command for all the workloads.
+    let runtimes: [(&str, MakeCommand); 3] = [
+        (
+            "pyodide-test",
+            Box::new(|| {
                 let mut c = tool(root);
                 c.args(["python", cpu]);
                 c
-            }
-            1 => {
+            }),
+        ),
+        (
+            "node",
+            Box::new(|| {
                 let mut c = tool(root);
                 c.args(["--runtime", "node", "python", cpu]);
                 c
-            }
-            _ => {
+            }),
+        ),
+        (
+            "native",
+            Box::new(|| {
                 let mut c = Command::new(&python);
                 c.arg(cpu);
                 c
-            }
-        };
+            }),
+        ),
+    ];
+    // Runtime `i`'s command for the workloads `names` (all: none).
+    let command = |i: usize, names: &[&str]| -> Command {
+        let mut c = (runtimes[i].1)();
         c.args(names);
         c
     };
-    let labels = ["pyodide-test", "node", "native"];
+    let labels: Vec<&str> = runtimes.iter().map(|(label, _)| *label).collect();
     // One untimed run of each fills the caches and names the workloads.
     let mut names: Vec<String> = Vec::new();
     for i in 0..labels.len() {
