@@ -73,7 +73,8 @@ pub struct Skip {
 pub struct Isolate {
     /// The module (`test_x`, or `test_pkg.test_sub` in a package).
     pub module: String,
-    /// The tests (full unittest ids, or regrtest `-m` patterns).
+    /// The tests: full unittest ids (`test.<module>.<Class>.<method>`),
+    /// which the report matches to its records.
     pub tests: Vec<String>,
     /// Why, in a sentence.
     pub reason: String,
@@ -96,8 +97,8 @@ pub struct Plan {
     /// Single tests not run, by module: (unittest id or regrtest `-m`
     /// pattern, reason).
     pub tests: BTreeMap<String, Vec<(String, String)>>,
-    /// Tests run alone in a guest, by module: (unittest id or pattern,
-    /// reason).
+    /// Tests run alone in a guest, by top-level module: (full unittest
+    /// id, reason).
     pub isolated: BTreeMap<String, Vec<(String, String)>>,
 }
 

@@ -152,12 +152,17 @@ pub fn load_durations(cache: &Path, previous_json: Option<&Path>) -> Durations {
     known
 }
 
-/// Remember this run's wall times in the cache.
-pub fn save_durations(cache: &Path, known: &Durations) -> Result<()> {
+/// Remember a run's file times in the cache, merged into what it has now
+/// (other runs may have saved since).
+pub fn save_durations(cache: &Path, durations: &Durations) -> Result<()> {
+    let mut latest = load_durations(cache, None);
+    for (pkg, files) in durations {
+        latest.entry(pkg.clone()).or_default().extend(files.clone());
+    }
     std::fs::create_dir_all(cache)?;
     let path = cache.join("durations.json");
     let tmp = cache.join(format!(".durations-{}.json", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(known)?)
+    std::fs::write(&tmp, serde_json::to_string_pretty(&latest)?)
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path)?;
     Ok(())

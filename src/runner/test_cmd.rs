@@ -447,10 +447,6 @@ pub fn run_and_report(
     scope: ReportScope,
 ) -> Result<i32> {
     let files = plan.jobs.len();
-    // Later runs are planned by the file times of whole runs in zygotes:
-    // with -k or pytest's own arguments (which select, deselect or stop
-    // early) a file's time is that of some of its tests; under Node or in
-    // fresh guests each file pays a start of its own.
     let filtered = opts.run.keyword.is_some() || !opts.run.pytest_args.is_empty();
     let report_opts = ReportOptions {
         json: opts.report.json.clone(),
@@ -487,15 +483,13 @@ pub fn run_and_report(
         }
     };
     let interrupted = run.interrupted;
-    let in_zygotes = runtime == Runtime::Wasmtime && plan.zygotes;
-    if !interrupted && in_zygotes {
+    // Later runs are planned by the file times of whole runs in zygotes:
+    // with -k or pytest's own arguments (which select, deselect or stop
+    // early) a file's time is that of some of its tests; under Node or in
+    // fresh guests each file pays a start of its own.
+    if !interrupted && runtime == Runtime::Wasmtime && plan.zygotes {
         if !filtered {
-            // Merged into what is there now (other runs may have saved since).
-            let mut latest = scheduler::load_durations(&plan.cache, None);
-            for (pkg, files) in &run.summary.durations {
-                latest.entry(pkg.clone()).or_default().extend(files.clone());
-            }
-            let _ = scheduler::save_durations(&plan.cache, &latest);
+            let _ = scheduler::save_durations(&plan.cache, &run.summary.durations);
         }
         if plan.split_files {
             let _ = scheduler::save_test_times(&plan.cache, &run.summary.tests);
