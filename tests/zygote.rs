@@ -604,3 +604,73 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
     }
     let _ = fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_runner_compiles_side_modules_before_the_zygotes_load_them() {
+    use common::local_suite::{build_named_wheel, run_package};
+    let (dir, tests) = suite_dir("zygote-side-modules");
+    // A side module no run has compiled yet: its constant is new.
+    let tag = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+        % 1_000_000_000;
+    let lib = common::side_module::side_module(
+        &format!(
+            r#"(module
+              (import "env" "memory" (memory 0))
+              (func (export "tag") (result i32) i32.const {tag}))"#
+        ),
+        0,
+        &[],
+        &[],
+        &[],
+    );
+    let init = "import ctypes, os\n\
+                TAG = ctypes.CDLL(os.path.join(os.path.dirname(__file__), 'libtag.so')).tag()\n";
+    let wheel = build_named_wheel(
+        &dir,
+        "tagged",
+        &[
+            ("tagged/__init__.py", init.as_bytes()),
+            ("tagged/libtag.so", &lib),
+        ],
+    );
+    fs::write(
+        tests.join("test_tag.py"),
+        format!("import tagged\n\ndef test_tag():\n    assert tagged.TAG == {tag}\n"),
+    )
+    .unwrap();
+    // The zygote imports the package (and so loads the side module) before
+    // its fork point; under PYODIDE_TEST_PHASES it says, on the runner's
+    // stderr, whether it found the module compiled ("checksum").
+    let run = || {
+        let (out, records) = run_package(
+            &dir,
+            "tagged",
+            &wheel,
+            &tests,
+            &["-j", "1"],
+            &[("PYODIDE_TEST_PHASES", "1")],
+        );
+        let err = stderr(&out);
+        let got = outcomes(&records);
+        assert_eq!(
+            got.get("tests/test_tag.py::test_tag").map(|o| o.0.as_str()),
+            Some("passed"),
+            "{got:#?}\n{err}"
+        );
+        err
+    };
+    let compiling = |err: &str| {
+        err.lines()
+            .any(|l| l.starts_with("pyodide-test: compiling ") && l.contains("libtag.so"))
+    };
+    let first = run();
+    assert!(compiling(&first), "{first}");
+    assert!(first.contains("tagged/libtag.so: checksum"), "{first}");
+    let again = run();
+    assert!(!compiling(&again), "{again}");
+    assert!(again.contains("tagged/libtag.so: checksum"), "{again}");
+    let _ = fs::remove_dir_all(&dir);
+}

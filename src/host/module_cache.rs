@@ -115,10 +115,38 @@ impl ModuleCache {
         what: &str,
     ) -> Result<()> {
         let path = self.artifact_path_for_file(engine, origin, read)?;
-        if path.is_file() && intact(&path) {
+        self.ensure_artifact(engine, &path, read, what)
+    }
+
+    /// Whether the artifact of the module in `origin` (whose bytes `read`
+    /// gives, if its digest is not remembered) is in the cache, intact.
+    pub fn contains_file(
+        &self,
+        engine: &Engine,
+        origin: &Path,
+        read: &dyn Fn() -> Result<Vec<u8>>,
+    ) -> Result<bool> {
+        let path = self.artifact_path_for_file(engine, origin, read)?;
+        Ok(stored(&path))
+    }
+
+    /// Make sure the artifact at `path` (from [`ModuleCache::artifact_path`]
+    /// of `wasm`) is in the cache, compiling `wasm` if not.
+    pub fn ensure_at(&self, engine: &Engine, path: &Path, wasm: &[u8], what: &str) -> Result<()> {
+        self.ensure_artifact(engine, path, &|| Ok(wasm.to_vec()), what)
+    }
+
+    fn ensure_artifact(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        read: &dyn Fn() -> Result<Vec<u8>>,
+        what: &str,
+    ) -> Result<()> {
+        if stored(path) {
             return Ok(());
         }
-        self.load_artifact(engine, &path, read, what, std::time::Instant::now())
+        self.load_artifact(engine, path, read, what, std::time::Instant::now())
             .map(drop)
     }
 
@@ -166,6 +194,11 @@ impl ModuleCache {
         prune(&self.dir, SystemTime::now());
         Ok(module)
     }
+}
+
+/// Whether an artifact is at `path`, intact.
+pub fn stored(path: &Path) -> bool {
+    path.is_file() && intact(path)
 }
 
 /// The artifact at `path`, when it is there, intact and loads; a stale,

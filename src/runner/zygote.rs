@@ -40,7 +40,7 @@ use base64::Engine as _;
 
 use super::dist::{Dist, DistSource};
 use super::fetch;
-use super::module::{ensure_compiled, load_module_with};
+use super::module::{ensure_compiled, is_side_module, load_module_with};
 use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
@@ -167,8 +167,8 @@ impl ZygoteBackend {
     /// cores (see `collectors`); where the workers leave cores idle and the
     /// files' times are known, the zygote's own share is the files run
     /// first (see `first_share`). Compiles the zygotes' engine's main
-    /// module into the cache (on all cores) so that the zygotes only load
-    /// it.
+    /// module and the suites' side modules into the cache (on all cores)
+    /// so that the zygotes only load them.
     pub fn new(
         module: &Arc<PyodideModule>,
         dist: &Dist,
@@ -179,7 +179,15 @@ impl ZygoteBackend {
         workers: usize,
     ) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        ensure_compiled(dist, cache, EngineOptions::uninterrupted())
+        // The suites' side modules too: the zygotes load them as they
+        // import the packages and configure pytest.
+        let side: Vec<(&str, &[u8])> = suites
+            .iter()
+            .flat_map(|s| s.files.iter())
+            .filter(|(path, bytes)| is_side_module(path, bytes))
+            .map(|(path, bytes)| (path.as_str(), &bytes[..]))
+            .collect();
+        ensure_compiled(dist, cache, EngineOptions::uninterrupted(), &side)
             .context("compiling the module for the zygotes")?;
         let site = site_packages(guest.python);
         let prelude: FileSet = file_set([(

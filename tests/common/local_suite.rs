@@ -20,23 +20,34 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// A pure-Python wheel `crashy-1.0-py3-none-any.whl` in `dir`.
 pub fn build_wheel(dir: &Path) -> PathBuf {
-    let path = dir.join("crashy-1.0-py3-none-any.whl");
+    build_named_wheel(dir, "crashy", &[("crashy/__init__.py", b"VALUE = 42\n")])
+}
+
+/// A wheel `NAME-1.0-py3-none-any.whl` in `dir`: `files` (path in the
+/// wheel, contents) and its metadata, which names `NAME` its top-level
+/// package.
+pub fn build_named_wheel(dir: &Path, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let path = dir.join(format!("{name}-1.0-py3-none-any.whl"));
     let mut zip = zip::ZipWriter::new(fs::File::create(&path).unwrap());
     let opts = zip::write::SimpleFileOptions::default();
-    for (name, text) in [
-        ("crashy/__init__.py", "VALUE = 42\n"),
+    let info = format!("{name}-1.0.dist-info");
+    let metadata = [
         (
-            "crashy-1.0.dist-info/METADATA",
-            "Metadata-Version: 2.1\nName: crashy\nVersion: 1.0\n",
+            format!("{info}/METADATA"),
+            format!("Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"),
         ),
         (
-            "crashy-1.0.dist-info/WHEEL",
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            format!("{info}/WHEEL"),
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+                .to_string(),
         ),
-        ("crashy-1.0.dist-info/RECORD", ""),
-    ] {
-        zip.start_file(name, opts).unwrap();
-        zip.write_all(text.as_bytes()).unwrap();
+        (format!("{info}/top_level.txt"), format!("{name}\n")),
+        (format!("{info}/RECORD"), String::new()),
+    ];
+    let metadata = metadata.iter().map(|(p, t)| (p.as_str(), t.as_bytes()));
+    for (entry, bytes) in files.iter().copied().chain(metadata) {
+        zip.start_file(entry, opts).unwrap();
+        zip.write_all(bytes).unwrap();
     }
     zip.finish().unwrap();
     path
@@ -55,12 +66,25 @@ pub fn run_suite_with(
     env: &[(&str, &str)],
 ) -> (Output, Vec<serde_json::Value>) {
     let wheel = build_wheel(dir);
+    run_package(dir, "crashy", &wheel, tests, extra, env)
+}
+
+/// Run the suite of `package`, installed from `wheel`, with the tests in
+/// `tests`: the output and the records of the `--json` report.
+pub fn run_package(
+    dir: &Path,
+    package: &str,
+    wheel: &Path,
+    tests: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Output, Vec<serde_json::Value>) {
     let json = dir.join("out.jsonl");
     let out = Command::new(exe())
         .args(dist_args())
-        .arg("crashy")
+        .arg(package)
         .arg("--with")
-        .arg(&wheel)
+        .arg(wheel)
         .arg("--tests")
         .arg(tests)
         .arg("--json")

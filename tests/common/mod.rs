@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod local_suite;
+pub mod side_module;
 pub mod suites;
 
 use std::ffi::OsString;
