@@ -202,27 +202,19 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
-    fn leb(mut v: u32, out: &mut Vec<u8>) {
-        loop {
-            let b = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(b);
-                return;
-            }
-            out.push(b | 0x80);
-        }
+    use wasm_encoder::Encode;
+
+    fn leb(v: u32, out: &mut Vec<u8>) {
+        v.encode(out);
     }
 
     fn string(s: &str, out: &mut Vec<u8>) {
-        leb(s.len() as u32, out);
-        out.extend_from_slice(s.as_bytes());
+        s.encode(out);
     }
 
     fn sub(kind: u8, payload: Vec<u8>, out: &mut Vec<u8>) {
         out.push(kind);
-        leb(payload.len() as u32, out);
-        out.extend(payload);
+        payload.encode(out);
     }
 
     fn sample_section() -> Vec<u8> {

@@ -99,3 +99,24 @@ pub fn is_side_module(path: &str, bytes: &[u8]) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     (name.ends_with(".so") || name.contains(".so.")) && bytes.starts_with(b"\0asm")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_side_module;
+
+    #[test]
+    fn side_modules_are_wasm_shared_libraries() {
+        let wasm = b"\0asm\x01\0\0\0";
+        for path in [
+            "/lib/python3.14/site-packages/m/_m.cpython-314-wasm32-emscripten.so",
+            "/usr/lib/libz.so",
+            "/usr/lib/libz.so.1",
+        ] {
+            assert!(is_side_module(path, wasm), "{path}");
+        }
+        assert!(!is_side_module("/usr/lib/libz.so", b"\x7fELF"));
+        assert!(!is_side_module("/x/data.sox", wasm));
+        assert!(!is_side_module("/x/mod.wasm", wasm));
+        assert!(!is_side_module("/x.so/readme.txt", wasm));
+    }
+}
