@@ -97,16 +97,16 @@ pub fn new_engine_with(opts: EngineOptions) -> Result<Engine> {
     // allocator, libc). The CPU set runs in about 0.91-0.93x the time.
     // The price is paid once per module and cached: compiling Pyodide's
     // main module takes about 2.5x as long (with the cap below) and holds
-    // about 6 GiB at its peak, and the artifact is larger. So only the engine that runs
-    // tests and `python` (no epochs) inlines; the runner's own in-process
-    // engine (epochs) does not, so that a first run compiles one slow
-    // artifact, not two. A machine with less memory than such a compile
+    // about 6 GiB at its peak, and the artifact is larger. So only the
+    // engine that runs tests and `python` (no epochs) inlines; the
+    // runner's own in-process engine (epochs) does not, so that a first
+    // run compiles one slow artifact, not two. A machine with less memory than such a compile
     // needs (with room for the run itself) compiles without inlining.
     if !opts.epochs && memory_total().is_some_and(|m| m >= INLINING_MEMORY) {
         config.compiler_inlining(wasmtime::Inlining::Yes);
         // Inline a callee only while caller and callee together stay under
         // 1000 (Wasmtime's default: 2000). Pyodide 314's main module then
-        // compiles in 21 s at a 6.2 GiB peak instead of 41-52 s at 9.2 GiB,
+        // compiles in 18-21 s at a 5.9 GiB peak instead of 41-52 s at 8.8 GiB,
         // and the CPU set runs as fast within the noise (concurrent pairs
         // both ways round: 1.009 and 0.999 the time; 500 loses about half
         // of inlining's gain, regex most).
@@ -130,8 +130,8 @@ pub fn new_engine_with(opts: EngineOptions) -> Result<Engine> {
 const INLINING_SUM_SIZE: u32 = 1000;
 
 /// The machine memory below which engines compile without inlining: an
-/// inlining compile of Pyodide 314's main module peaks at about 6 GiB, one
-/// of pydantic-core's side module at more.
+/// inlining compile of Pyodide 314's main module peaks at about 6 GiB
+/// (pydantic-core's first run, with its side modules, at 7.6 GiB).
 /// The machine's total (not what is free at the moment) decides, so that
 /// the runner and its zygotes, which must agree on the engine, always do.
 const INLINING_MEMORY: u64 = 16 << 30;
