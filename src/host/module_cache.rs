@@ -101,42 +101,14 @@ impl ModuleCache {
         what: &str,
     ) -> Result<Module> {
         let t = std::time::Instant::now();
-        let path = self.artifact_path_for_file(engine, origin, read)?;
+        let path = self.file_artifact_path(engine, origin, read)?;
         self.load_artifact(engine, &path, read, what, t)
     }
 
-    /// Make sure the artifact of the module in `origin` (whose bytes `read`
-    /// gives) is in the cache, compiling it if not, without loading it.
-    pub fn ensure_file(
-        &self,
-        engine: &Engine,
-        origin: &Path,
-        read: &dyn Fn() -> Result<Vec<u8>>,
-        what: &str,
-    ) -> Result<()> {
-        let path = self.artifact_path_for_file(engine, origin, read)?;
-        self.ensure_artifact(engine, &path, read, what)
-    }
-
-    /// Whether the artifact of the module in `origin` (whose bytes `read`
-    /// gives, if its digest is not remembered) is in the cache, intact.
-    pub fn contains_file(
-        &self,
-        engine: &Engine,
-        origin: &Path,
-        read: &dyn Fn() -> Result<Vec<u8>>,
-    ) -> Result<bool> {
-        let path = self.artifact_path_for_file(engine, origin, read)?;
-        Ok(stored(&path))
-    }
-
     /// Make sure the artifact at `path` (from [`ModuleCache::artifact_path`]
-    /// of `wasm`) is in the cache, compiling `wasm` if not.
-    pub fn ensure_at(&self, engine: &Engine, path: &Path, wasm: &[u8], what: &str) -> Result<()> {
-        self.ensure_artifact(engine, path, &|| Ok(wasm.to_vec()), what)
-    }
-
-    fn ensure_artifact(
+    /// or [`ModuleCache::file_artifact_path`]) is in the cache, compiling
+    /// the module whose bytes `read` gives if not, without loading it.
+    pub fn ensure_at(
         &self,
         engine: &Engine,
         path: &Path,
@@ -150,7 +122,10 @@ impl ModuleCache {
             .map(drop)
     }
 
-    fn artifact_path_for_file(
+    /// The artifact path for the module in the file `origin`, whose bytes
+    /// `read` gives: the digest of its bytes is remembered by the file's
+    /// identity, so the file is read only the first time.
+    pub fn file_artifact_path(
         &self,
         engine: &Engine,
         origin: &Path,

@@ -1,4 +1,5 @@
-//! Loading a dist's main module (compiled once, kept in the cache).
+//! Loading a dist's main module, and compiling it and side modules ahead
+//! of the processes that load them (compiled once, kept in the cache).
 
 use std::path::Path;
 
@@ -64,7 +65,8 @@ pub fn ensure_compiled(
     let modules = ModuleCache::new(cache.join("modules"));
     let main = dist.path("pyodide.asm.wasm");
     let read = || dist.read_wasm();
-    let compile_main = !modules.contains_file(&engine, &main, &read)?;
+    let main_path = modules.file_artifact_path(&engine, &main, &read)?;
+    let compile_main = !module_cache::stored(&main_path);
     let mut seen = std::collections::HashSet::new();
     let missing: Vec<(&str, &[u8], std::path::PathBuf)> = side
         .iter()
@@ -86,9 +88,9 @@ pub fn ensure_compiled(
             names.join(", ")
         );
     }
-    modules.ensure_file(&engine, &main, &read, "pyodide.asm.wasm")?;
+    modules.ensure_at(&engine, &main_path, &read, "pyodide.asm.wasm")?;
     for (name, wasm, path) in &missing {
-        let _ = modules.ensure_at(&engine, path, wasm, name);
+        let _ = modules.ensure_at(&engine, path, &|| Ok(wasm.to_vec()), name);
     }
     Ok(())
 }
