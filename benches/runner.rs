@@ -35,6 +35,7 @@ mod common;
 use common::median;
 
 fn main() {
+    common::time_optimized_code();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_pyodide-test"));
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let suite = std::env::var("BENCH_SUITE").unwrap_or_else(|_| "msgpack".into());

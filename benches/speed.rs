@@ -457,6 +457,7 @@ fn package_suites(root: &Path) {
 }
 
 fn main() {
+    common::time_optimized_code();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     if !skipped("start") {
         start_up(&root);

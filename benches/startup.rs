@@ -28,6 +28,7 @@ mod common;
 use common::{median, native_python};
 
 fn main() {
+    common::time_optimized_code();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_pyodide-test"));
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let dist = match std::env::var_os("PYODIDE_DIST") {

@@ -26,6 +26,7 @@ mod common;
 use common::{Keep, median};
 
 fn main() {
+    common::time_optimized_code();
     // SAFETY: no other thread runs yet.
     unsafe { std::env::set_var("PYODIDE_TEST_EXE", env!("CARGO_BIN_EXE_pyodide-test")) };
     let profile = std::env::args().skip_while(|a| a != "--profile").nth(1);

@@ -47,6 +47,15 @@ pub struct Lock {
 impl Lock {
     /// Wait for and take the lock on `path` (created if missing).
     pub fn acquire(path: &Path) -> Result<Self> {
+        Self::take(path, true)?.with_context(|| format!("locking {}", path.display()))
+    }
+
+    /// Take the lock on `path` if nobody holds it; `None` if somebody does.
+    pub fn try_acquire(path: &Path) -> Result<Option<Self>> {
+        Self::take(path, false)
+    }
+
+    fn take(path: &Path, wait: bool) -> Result<Option<Self>> {
         use std::os::fd::AsRawFd;
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -57,14 +66,21 @@ impl Lock {
             .write(true)
             .open(path)
             .with_context(|| format!("opening {}", path.display()))?;
+        let op = if wait {
+            libc::LOCK_EX
+        } else {
+            libc::LOCK_EX | libc::LOCK_NB
+        };
         loop {
             // SAFETY: flock on a descriptor we own; released when it is closed.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return Ok(Self { _file: file });
+            if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+                return Ok(Some(Self { _file: file }));
             }
             let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(err).with_context(|| format!("locking {}", path.display()));
+            match err.kind() {
+                std::io::ErrorKind::Interrupted => {}
+                std::io::ErrorKind::WouldBlock if !wait => return Ok(None),
+                _ => return Err(err).with_context(|| format!("locking {}", path.display())),
             }
         }
     }
@@ -124,6 +140,25 @@ mod tests {
             }
         });
         assert_eq!(fs::read_to_string(&path).unwrap(), "100");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn try_acquire_leaves_a_held_lock_alone() {
+        let dir = std::env::temp_dir().join(format!("pt-trylock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let path = dir.join(".lock");
+        let held = Lock::try_acquire(&path).unwrap();
+        assert!(held.is_some(), "a free lock is taken");
+        assert!(
+            Lock::try_acquire(&path).unwrap().is_none(),
+            "a held lock is not"
+        );
+        drop(held);
+        assert!(
+            Lock::try_acquire(&path).unwrap().is_some(),
+            "a released lock is free"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

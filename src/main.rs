@@ -107,6 +107,10 @@ enum Command {
     /// stdin and forks a child per job (see `host/zygote.rs`).
     #[command(name = "__zygote", hide = true)]
     Zygote,
+    /// (internal) Compile optimized code in the background for later runs
+    /// (see `runner/tier.rs`); the side modules come on stdin.
+    #[command(name = "__optimize", hide = true)]
+    Optimize,
 }
 
 #[derive(clap::Args)]
@@ -334,6 +338,11 @@ fn main() -> ExitCode {
         // On the main thread: a zygote forks, so it stays single-threaded.
         runner::zygote::zygote_main(&source);
     }
+    if let Some(Command::Optimize) = cli.command {
+        // On the main thread, before any other: the compile's threads
+        // inherit its idle priority.
+        runner::tier::optimize_main(&source);
+    }
     // Guest code runs on a thread with a stack large enough for the wasm stack.
     let worker = std::thread::Builder::new()
         .name("guest".into())
@@ -385,7 +394,9 @@ fn main() -> ExitCode {
                     },
                 },
             ),
-            Some(Command::Zygote) => unreachable!("the zygote runs on the main thread"),
+            Some(Command::Zygote | Command::Optimize) => {
+                unreachable!("the zygote and the background compile run on the main thread")
+            }
             Some(Command::Fetch) => runner::inspect::fetch(&source).map(|()| 0),
             Some(Command::Imports) => runner::inspect::imports(&source),
             Some(Command::Python(args)) => runner::python::run(
@@ -467,6 +478,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Cpython(_) => "cpython",
         Command::Compare(_) => "compare",
         Command::Zygote => "__zygote",
+        Command::Optimize => "__optimize",
     }
 }
 

@@ -185,6 +185,21 @@ fn corrupt_dist_is_a_clean_error() {
 }
 
 #[test]
+fn an_unknown_tier_is_a_clean_error() {
+    let out = Command::new(exe())
+        .args(dist_args())
+        .env("PYODIDE_TEST_TIER", "fastest")
+        .args(["python", "-c", "pass"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_clean_error(
+        &out,
+        "PYODIDE_TEST_TIER=\"fastest\": expected \"quick\" or \"optimized\"",
+    );
+}
+
+#[test]
 fn unknown_release_is_a_clean_error() {
     let cache = std::env::temp_dir().join(format!("pt-cli-cache-{}", std::process::id()));
     let out = Command::new(exe())

@@ -155,6 +155,9 @@ fn a_tampered_cached_module_is_rebuilt() {
             .arg(&dist)
             .args(["python", "-c", "print(6 * 7)"])
             .env("PYODIDE_TEST_CACHE", &cache)
+            // One tier: no optimized main module compiled in the
+            // background, to be the largest artifact halfway through.
+            .env("PYODIDE_TEST_TIER", "quick")
             .stdin(Stdio::null())
             .output()
             .unwrap()

@@ -607,51 +607,123 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
 
 #[test]
 fn the_runner_compiles_side_modules_before_the_zygotes_load_them() {
-    use common::local_suite::{build_named_wheel, run_package};
-    let (dir, tests) = suite_dir("zygote-side-modules");
-    // A side module no run has compiled yet: its constant is new.
-    let tag = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos()
-        % 1_000_000_000;
-    let lib = common::side_module::side_module(
-        &format!(
-            r#"(module
-              (import "env" "memory" (memory 0))
-              (func (export "tag") (result i32) i32.const {tag}))"#
-        ),
-        0,
-        &[],
-        &[],
-        &[],
+    let tagged = TaggedSuite::new("zygote-side-modules");
+    let first = tagged.run(&[]);
+    assert!(tagged.compiling(&first), "{first}");
+    assert!(first.contains("tagged/libtag.so: checksum"), "{first}");
+    let again = tagged.run(&[]);
+    assert!(!tagged.compiling(&again), "{again}");
+    assert!(again.contains("tagged/libtag.so: checksum"), "{again}");
+    let _ = fs::remove_dir_all(&tagged.dir);
+}
+
+/// A first run of a suite whose optimized code is not all compiled runs
+/// quick code and compiles the optimized code in the background; a later
+/// run, once that is done, runs the optimized code and compiles nothing.
+/// `PYODIDE_TEST_TIER` picks either.
+#[test]
+fn a_first_run_runs_quick_code_and_later_runs_the_optimized_code() {
+    let tagged = TaggedSuite::new("zygote-tiers");
+    // Asked for, quick code is all a run compiles, and no background
+    // compile starts (a later run still finds no optimized code).
+    let quick = tagged.run(&[("PYODIDE_TEST_TIER", "quick")]);
+    assert!(quick.contains("phase tier: quick"), "{quick}");
+    assert!(tagged.compiling(&quick), "{quick}");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let first = tagged.run(&[]);
+    assert!(first.contains("phase tier: quick"), "{first}");
+    assert!(
+        !tagged.compiling(&first),
+        "the quick code is there: {first}"
     );
-    let init = "import ctypes, os\n\
-                TAG = ctypes.CDLL(os.path.join(os.path.dirname(__file__), 'libtag.so')).tag()\n";
-    let wheel = build_named_wheel(
-        &dir,
-        "tagged",
-        &[
-            ("tagged/__init__.py", init.as_bytes()),
-            ("tagged/libtag.so", &lib),
-        ],
-    );
-    fs::write(
-        tests.join("test_tag.py"),
-        format!("import tagged\n\ndef test_tag():\n    assert tagged.TAG == {tag}\n"),
-    )
-    .unwrap();
-    // The zygote imports the package (and so loads the side module) before
-    // its fork point; under PYODIDE_TEST_PHASES it says, on the runner's
-    // stderr, whether it found the module compiled ("checksum").
-    let run = || {
-        let (out, records) = run_package(
+    // The optimized code of the main module may be compiled already (by
+    // earlier runs); the side module's is not. A background compile yields
+    // the cores to the other tests: wait for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let later = tagged.run(&[]);
+        assert!(!tagged.compiling(&later), "{later}");
+        if later.contains("phase tier: optimized") {
+            break;
+        }
+        assert!(later.contains("phase tier: quick"), "{later}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no optimized code after 15 minutes: {later}"
+        );
+    }
+    // Asked for where it is missing, optimized code is compiled first.
+    let fresh = TaggedSuite::new("zygote-tiers-optimized");
+    let optimized = fresh.run(&[("PYODIDE_TEST_TIER", "optimized")]);
+    assert!(optimized.contains("phase tier: optimized"), "{optimized}");
+    assert!(fresh.compiling(&optimized), "{optimized}");
+    let _ = fs::remove_dir_all(&tagged.dir);
+    let _ = fs::remove_dir_all(&fresh.dir);
+}
+
+/// A suite for a wheel `tagged` holding a side module no run has compiled
+/// yet (it returns a constant new to this process), which the package
+/// loads through `ctypes` as it is imported: the zygote loads it before
+/// its fork point.
+struct TaggedSuite {
+    dir: PathBuf,
+    tests: PathBuf,
+    wheel: PathBuf,
+}
+
+impl TaggedSuite {
+    fn new(name: &str) -> Self {
+        use common::local_suite::build_named_wheel;
+        let (dir, tests) = suite_dir(name);
+        let tag = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+            % 1_000_000_000;
+        let lib = common::side_module::side_module(
+            &format!(
+                r#"(module
+                  (import "env" "memory" (memory 0))
+                  (func (export "tag") (result i32) i32.const {tag}))"#
+            ),
+            0,
+            &[],
+            &[],
+            &[],
+        );
+        let init = "import ctypes, os\n\
+                    TAG = ctypes.CDLL(os.path.join(os.path.dirname(__file__), 'libtag.so')).tag()\n";
+        let wheel = build_named_wheel(
             &dir,
             "tagged",
-            &wheel,
-            &tests,
+            &[
+                ("tagged/__init__.py", init.as_bytes()),
+                ("tagged/libtag.so", &lib),
+            ],
+        );
+        fs::write(
+            tests.join("test_tag.py"),
+            format!("import tagged\n\ndef test_tag():\n    assert tagged.TAG == {tag}\n"),
+        )
+        .unwrap();
+        Self { dir, tests, wheel }
+    }
+
+    /// Run the suite at `-j 1` with `env` and `PYODIDE_TEST_PHASES` (under
+    /// which the runner names the tier, and the zygote says whether it
+    /// found the side module compiled: "checksum"); its one test passes.
+    /// The runner's stderr.
+    fn run(&self, env: &[(&str, &str)]) -> String {
+        let mut env = env.to_vec();
+        env.push(("PYODIDE_TEST_PHASES", "1"));
+        let (out, records) = common::local_suite::run_package(
+            &self.dir,
+            "tagged",
+            &self.wheel,
+            &self.tests,
             &["-j", "1"],
-            &[("PYODIDE_TEST_PHASES", "1")],
+            &env,
         );
         let err = stderr(&out);
         let got = outcomes(&records);
@@ -661,16 +733,11 @@ fn the_runner_compiles_side_modules_before_the_zygotes_load_them() {
             "{got:#?}\n{err}"
         );
         err
-    };
-    let compiling = |err: &str| {
+    }
+
+    /// Whether the runner said it compiles the side module.
+    fn compiling(&self, err: &str) -> bool {
         err.lines()
             .any(|l| l.starts_with("pyodide-test: compiling ") && l.contains("libtag.so"))
-    };
-    let first = run();
-    assert!(compiling(&first), "{first}");
-    assert!(first.contains("tagged/libtag.so: checksum"), "{first}");
-    let again = run();
-    assert!(!compiling(&again), "{again}");
-    assert!(again.contains("tagged/libtag.so: checksum"), "{again}");
-    let _ = fs::remove_dir_all(&dir);
+    }
 }

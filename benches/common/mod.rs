@@ -1,5 +1,5 @@
-//! What the benches share: an in-memory output sink, the median, and the
-//! host's real CPython (not a shim in front of it).
+//! What the benches share: an in-memory output sink, the median, the
+//! host's real CPython (not a shim in front of it), and the code timed.
 
 #![allow(dead_code)]
 
@@ -45,4 +45,13 @@ pub fn native_python() -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|p| !p.is_empty())
         .unwrap_or(python)
+}
+
+/// Time the code later runs get: every run of ours compiles its optimized
+/// code first where it is missing, instead of running quick code while
+/// the optimized code compiles in the background (see `runner/tier.rs`).
+/// Call first in `main`, before any thread starts.
+pub fn time_optimized_code() {
+    // SAFETY: no other thread runs yet (the caller's promise).
+    unsafe { std::env::set_var(pyodide_test::runner::tier::TIER_VAR, "optimized") };
 }

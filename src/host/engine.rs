@@ -25,6 +25,11 @@ pub struct EngineOptions {
     /// Compile on several threads. Off where the process must stay
     /// single-threaded (a zygote that forks).
     pub parallel_compilation: bool,
+    /// Optimized code: Cranelift inlines small wasm callees into their
+    /// callers, where the machine has the memory for such a compile (see
+    /// [`new_engine_with`]). Off: quick code, which compiles in a third
+    /// of the time and runs about 9% slower.
+    pub optimized: bool,
 }
 
 impl Default for EngineOptions {
@@ -32,6 +37,7 @@ impl Default for EngineOptions {
         Self {
             epochs: true,
             parallel_compilation: true,
+            optimized: false,
         }
     }
 }
@@ -43,6 +49,7 @@ impl EngineOptions {
         Self {
             epochs: false,
             parallel_compilation: true,
+            optimized: true,
         }
     }
 
@@ -53,7 +60,22 @@ impl EngineOptions {
         Self {
             epochs: false,
             parallel_compilation: false,
+            optimized: true,
         }
+    }
+
+    /// These options with quick code instead of optimized.
+    pub fn quick(self) -> Self {
+        Self {
+            optimized: false,
+            ..self
+        }
+    }
+
+    /// Whether an engine built with these options inlines: optimized
+    /// code, on a machine with the memory for its compile.
+    pub fn inlines(&self) -> bool {
+        self.optimized && memory_total().is_some_and(|m| m >= INLINING_MEMORY)
     }
 }
 
@@ -97,12 +119,13 @@ pub fn new_engine_with(opts: EngineOptions) -> Result<Engine> {
     // allocator, libc). The CPU set runs in about 0.91-0.93x the time.
     // The price is paid once per module and cached: compiling Pyodide's
     // main module takes about 2.5x as long (with the cap below) and holds
-    // about 6 GiB at its peak, and the artifact is larger. So only the
-    // engine that runs tests and `python` (no epochs) inlines; the
-    // runner's own in-process engine (epochs) does not, so that a first
-    // run compiles one slow artifact, not two. A machine with less memory than such a compile
-    // needs (with room for the run itself) compiles without inlining.
-    if !opts.epochs && memory_total().is_some_and(|m| m >= INLINING_MEMORY) {
+    // about 6 GiB at its peak, and the artifact is larger. So only
+    // optimized engines inline: those that run tests and `python` (no
+    // epochs), once their code has been compiled in the background (see
+    // `runner/tier.rs`); the runner's own in-process engine (epochs)
+    // never does. A machine with less memory than such a compile needs
+    // (with room for the run itself) compiles without inlining.
+    if opts.inlines() {
         config.compiler_inlining(wasmtime::Inlining::Yes);
         // Inline a callee only while caller and callee together stay under
         // 1000 (Wasmtime's default: 2000). Pyodide 314's main module then
@@ -138,12 +161,25 @@ const INLINING_MEMORY: u64 = 16 << 30;
 
 /// The machine's memory in bytes (`MemTotal`), where the system says.
 fn memory_total() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_mem_total(&info)
+    meminfo("MemTotal")
 }
 
-fn parse_mem_total(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+/// The memory the system could give now without swapping
+/// (`MemAvailable`), in bytes, where it says.
+pub fn memory_available() -> Option<u64> {
+    meminfo("MemAvailable")
+}
+
+/// The field `key` of `/proc/meminfo`, in bytes.
+fn meminfo(key: &str) -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_meminfo(&info, key)
+}
+
+fn parse_meminfo(meminfo: &str, key: &str) -> Option<u64> {
+    let line = meminfo
+        .lines()
+        .find(|l| l.split_once(':').is_some_and(|(k, _)| k == key))?;
     let mut words = line.split_whitespace().skip(1);
     let n: u64 = words.next()?.parse().ok()?;
     match words.next() {
@@ -253,14 +289,17 @@ pub fn start_epoch_ticker(engine: &Engine) {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_mem_total;
+    use super::parse_meminfo;
 
     #[test]
-    fn reads_mem_total() {
-        let info = "MemTotal:       24563008 kB\nMemFree:         1000 kB\n";
-        assert_eq!(parse_mem_total(info), Some(24563008 * 1024));
-        assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
-        assert_eq!(parse_mem_total("MemTotal: lots\n"), None);
-        assert_eq!(parse_mem_total("MemTotal: 12 MB\n"), None);
+    fn reads_meminfo() {
+        let info =
+            "MemTotal:       24563008 kB\nMemFree:         1000 kB\nMemAvailable:    2000 kB\n";
+        assert_eq!(parse_meminfo(info, "MemTotal"), Some(24563008 * 1024));
+        assert_eq!(parse_meminfo(info, "MemAvailable"), Some(2000 * 1024));
+        assert_eq!(parse_meminfo(info, "Mem"), None);
+        assert_eq!(parse_meminfo("MemFree: 1 kB\n", "MemTotal"), None);
+        assert_eq!(parse_meminfo("MemTotal: lots\n", "MemTotal"), None);
+        assert_eq!(parse_meminfo("MemTotal: 12 MB\n", "MemTotal"), None);
     }
 }

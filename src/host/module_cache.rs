@@ -65,7 +65,7 @@ impl ModuleCache {
     }
 
     /// The artifact path for the module whose bytes have SHA-256 `digest`.
-    fn artifact_path_for_digest(&self, engine: &Engine, digest: &[u8]) -> PathBuf {
+    pub fn artifact_path_for_digest(&self, engine: &Engine, digest: &[u8]) -> PathBuf {
         use std::hash::{Hash, Hasher};
         let mut config = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut config);
@@ -168,6 +168,27 @@ impl ModuleCache {
         }
         prune(&self.dir, SystemTime::now());
         Ok(module)
+    }
+
+    /// Compile the module whose bytes `read` gives into the artifact at
+    /// `path` without the cache's compile lock: for a compile in the
+    /// background, which serialises on a lock of its own so that it never
+    /// holds up a run's compiles. A cache directory removed meanwhile (a
+    /// test's) is not made again.
+    pub fn compile_unlocked(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        read: &dyn Fn() -> Result<Vec<u8>>,
+        what: &str,
+    ) -> Result<()> {
+        let module = compile(engine, &read()?, what)?;
+        if !self.dir.is_dir() {
+            anyhow::bail!("{} was removed", self.dir.display());
+        }
+        store_artifact(path, &module)?;
+        prune(&self.dir, SystemTime::now());
+        Ok(())
     }
 }
 

@@ -59,14 +59,21 @@ impl Backend {
 
     /// [`Backend::open`] for guests that are never interrupted from inside
     /// (`python`): the Wasmtime engine has no epoch checks, whose cost is
-    /// about a fifth of CPython's speed.
-    pub fn open_uninterrupted(runtime: Runtime, dist: &Dist, cache: &Path) -> Result<Self> {
+    /// about a fifth of CPython's speed. Its code is optimized once all of
+    /// it is: the main module and the side modules `side` (a guest path
+    /// and the bytes of each) the guest may load (see `tier.rs`).
+    pub fn open_uninterrupted(
+        runtime: Runtime,
+        dist: &Dist,
+        cache: &Path,
+        side: &[(&str, &[u8])],
+    ) -> Result<Self> {
         Ok(match runtime {
-            Runtime::Wasmtime => Backend::Wasmtime(Arc::new(load_module_with(
-                dist,
-                cache,
-                EngineOptions::uninterrupted(),
-            )?)),
+            Runtime::Wasmtime => {
+                let base = EngineOptions::uninterrupted();
+                let tier = super::tier::prepare(dist, cache, base, side, false)?;
+                Backend::Wasmtime(Arc::new(load_module_with(dist, cache, tier.options(base))?))
+            }
             Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
         })
     }

@@ -36,6 +36,7 @@ pub mod suite;
 pub mod test_cmd;
 pub mod test_sources;
 pub mod testdeps;
+pub mod tier;
 pub mod wheels;
 pub mod worker;
 pub mod zygote;

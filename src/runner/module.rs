@@ -1,5 +1,5 @@
-//! Loading a dist's main module, and compiling it and side modules ahead
-//! of the processes that load them (compiled once, kept in the cache).
+//! Loading a dist's main module (compiled once, kept in the cache), and
+//! telling side modules among a guest's files.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ use super::dist::Dist;
 use crate::host::asm_consts::AsmConsts;
 use crate::host::boot::PyodideModule;
 use crate::host::engine::{self, EngineOptions};
-use crate::host::module_cache::{self, ModuleCache};
+use crate::host::module_cache::ModuleCache;
 
 /// Load the dist's main module through the compiled-module cache under
 /// `cache` (side modules loaded later are cached there too).
@@ -44,55 +44,6 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
         );
     }
     module
-}
-
-/// Make sure the dist's main module and the side modules `side` (a guest
-/// path and the bytes of each), compiled for an engine built with `opts`,
-/// are in the cache, without loading them: for processes started later
-/// that only load them. Each compile here uses every core; a zygote, which
-/// must stay single-threaded to fork, would compile a side module on one
-/// (pydantic-core's first run: its two side modules took the zygote's
-/// boot to 59 s). Says what it compiles, since a first run's compiles take
-/// a minute or more. A side module that does not compile is left to the
-/// guest that loads it, which reports it.
-pub fn ensure_compiled(
-    dist: &Dist,
-    cache: &Path,
-    opts: EngineOptions,
-    side: &[(&str, &[u8])],
-) -> Result<()> {
-    let engine = engine::new_engine_with(opts)?;
-    let modules = ModuleCache::new(cache.join("modules"));
-    let main = dist.path("pyodide.asm.wasm");
-    let read = || dist.read_wasm();
-    let main_path = modules.file_artifact_path(&engine, &main, &read)?;
-    let compile_main = !module_cache::stored(&main_path);
-    let mut seen = std::collections::HashSet::new();
-    let missing: Vec<(&str, &[u8], std::path::PathBuf)> = side
-        .iter()
-        .map(|&(name, wasm)| (name, wasm, modules.artifact_path(&engine, wasm)))
-        .filter(|(_, _, path)| seen.insert(path.clone()) && !module_cache::stored(path))
-        .collect();
-    let mut names: Vec<&str> = Vec::new();
-    if compile_main {
-        names.push("pyodide.asm.wasm");
-    }
-    names.extend(
-        missing
-            .iter()
-            .map(|(name, _, _)| name.rsplit('/').next().unwrap_or(name)),
-    );
-    if !names.is_empty() {
-        eprintln!(
-            "pyodide-test: compiling {} for this machine (once: the cache keeps the result)",
-            names.join(", ")
-        );
-    }
-    modules.ensure_at(&engine, &main_path, &read, "pyodide.asm.wasm")?;
-    for (name, wasm, path) in &missing {
-        let _ = modules.ensure_at(&engine, path, &|| Ok(wasm.to_vec()), name);
-    }
-    Ok(())
 }
 
 /// Whether a guest file is a side module: a shared library (`NAME.so`,

@@ -13,6 +13,7 @@ use super::backend::{Backend, Runtime};
 use super::bytecode;
 use super::dist::DistSource;
 use super::fetch;
+use super::module::is_side_module;
 use super::options::{DEFAULT_FS, DEFAULT_PYTHON_MEMORY, Size, warn_unhonoured};
 use super::wheels;
 use crate::host::layout;
@@ -126,7 +127,13 @@ pub fn run(
             "Node's MEMFS has no size limit",
         );
     }
-    let backend = Backend::open_uninterrupted(runtime, &dist, &cache)?;
+    let side: Vec<(&str, &[u8])> = contents
+        .iter()
+        .filter(|(path, bytes)| is_side_module(path, bytes))
+        .map(|(path, bytes)| (path.as_str(), &bytes[..]))
+        .collect();
+    let backend = Backend::open_uninterrupted(runtime, &dist, &cache, &side)?;
+    drop(side);
     let mut frozen = Vec::new();
     if let Backend::Wasmtime(module) = &backend {
         frozen = bytecode::frozen_modules(module, &dist, &cache)?;

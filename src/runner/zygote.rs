@@ -40,8 +40,9 @@ use base64::Engine as _;
 
 use super::dist::{Dist, DistSource};
 use super::fetch;
-use super::module::{ensure_compiled, is_side_module, load_module_with};
+use super::module::{is_side_module, load_module_with};
 use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
+use super::tier::{self, Tier};
 use crate::host::boot::PyodideModule;
 use crate::host::engine::EngineOptions;
 use crate::host::image;
@@ -147,6 +148,8 @@ struct Launcher {
     /// `host::prefault`); with every core busy running jobs, that copying
     /// (of pages some jobs never write) only takes time from them.
     copy_ahead: bool,
+    /// The code the zygotes run (see `tier.rs`).
+    tier: Tier,
 }
 
 /// Runs suites' test files in zygotes' children.
@@ -166,9 +169,10 @@ impl ZygoteBackend {
     /// for a large suite up to twice as many where the machine has the
     /// cores (see `collectors`); where the workers leave cores idle and the
     /// files' times are known, the zygote's own share is the files run
-    /// first (see `first_share`). Compiles the zygotes' engine's main
-    /// module and the suites' side modules into the cache (on all cores)
-    /// so that the zygotes only load them.
+    /// first (see `first_share`). Chooses the zygotes' code (see
+    /// `tier.rs`) and compiles what it lacks of the main module and the
+    /// suites' side modules into the cache (on all cores), so that the
+    /// zygotes only load them.
     pub fn new(
         module: &Arc<PyodideModule>,
         dist: &Dist,
@@ -187,7 +191,7 @@ impl ZygoteBackend {
             .filter(|(path, bytes)| is_side_module(path, bytes))
             .map(|(path, bytes)| (path.as_str(), &bytes[..]))
             .collect();
-        ensure_compiled(dist, cache, EngineOptions::uninterrupted(), &side)
+        let tier = tier::prepare(dist, cache, EngineOptions::uninterrupted(), &side, true)
             .context("compiling the module for the zygotes")?;
         let site = site_packages(guest.python);
         let prelude: FileSet = file_set([(
@@ -228,6 +232,7 @@ impl ZygoteBackend {
                 dist_dir: dist.dir().to_path_buf(),
                 cache: cache.to_path_buf(),
                 copy_ahead: workers < cores,
+                tier,
             },
             suites,
         })
@@ -441,16 +446,13 @@ impl Launcher {
     }
 
     fn start(&self, boot: &GuestSpec) -> Result<Zygote> {
-        let exe = match std::env::var_os("PYODIDE_TEST_EXE") {
-            Some(p) => PathBuf::from(p),
-            None => std::env::current_exe().context("finding this program")?,
-        };
-        let mut command = Command::new(exe);
+        let mut command = Command::new(tier::this_program()?);
         command
             .arg("--dist")
             .arg(&self.dist_dir)
             .arg(SUBCOMMAND)
-            .env("PYODIDE_TEST_CACHE", &self.cache);
+            .env("PYODIDE_TEST_CACHE", &self.cache)
+            .env(tier::TIER_VAR, self.tier.name());
         // Set unless the user has.
         if std::env::var_os(zygote::COPY_AHEAD_VAR).is_none() {
             command.env(
@@ -705,7 +707,9 @@ pub fn zygote_main(source: &DistSource) -> ! {
             image.file =
                 image::file_for(&cache.join("images"), &digest, &wasm).filter(|f| image::wanted(f));
         }
-        let module = load_module_with(&dist, &cache, EngineOptions::zygote())?;
+        // The runner's tier (see `tier.rs`).
+        let tier = Tier::requested()?.unwrap_or(Tier::Optimized);
+        let module = load_module_with(&dist, &cache, tier.options(EngineOptions::zygote()))?;
         Ok((module, spec))
     })();
     match boot {
