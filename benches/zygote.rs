@@ -118,7 +118,12 @@ fn main() {
         );
         spec.events = None;
         let t = Instant::now();
-        let end = setup.module.run(&spec).expect("cold run");
+        let end = setup
+            .module
+            .get()
+            .expect("the module")
+            .run(&spec)
+            .expect("cold run");
         cold.push(t.elapsed());
         assert_eq!(end, GuestEnd::Exited(0));
     }

@@ -614,6 +614,10 @@ fn the_runner_compiles_side_modules_before_the_zygotes_load_them() {
     let again = tagged.run(&[]);
     assert!(!tagged.compiling(&again), "{again}");
     assert!(again.contains("tagged/libtag.so: checksum"), "{again}");
+    // With the wheel's bytecode cached by the first run, the runner
+    // starts no guest of its own: only the zygote loads the main module.
+    let loads = again.matches("phase load module").count();
+    assert_eq!(loads, 1, "{again}");
     let _ = fs::remove_dir_all(&tagged.dir);
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::dist::Dist;
-pub use super::module::{load_module, load_module_with};
+pub use super::module::{LazyModule, load_module, load_module_with};
 use super::node::NodeBackend;
 use super::zygote::ZygoteBackend;
 use crate::host::boot::PyodideModule;
@@ -78,15 +78,16 @@ impl Backend {
         })
     }
 
-    /// The backend for `runtime`, where the Wasmtime one runs `module`.
+    /// The backend for `runtime`, where the Wasmtime one runs `module`
+    /// (loaded now if it is not yet).
     pub fn with_module(
         runtime: Runtime,
         dist: &Dist,
         cache: &Path,
-        module: &Arc<PyodideModule>,
+        module: &LazyModule,
     ) -> Result<Self> {
         Ok(match runtime {
-            Runtime::Wasmtime => Backend::Wasmtime(module.clone()),
+            Runtime::Wasmtime => Backend::Wasmtime(module.get()?.clone()),
             Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
         })
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use super::backend::{Backend, Runtime, load_module};
+use super::backend::{Backend, LazyModule, Runtime, load_module};
 use super::builds::{Build, snapshot_key};
 use super::dist::DistSource;
 use super::fetch;
@@ -242,8 +242,9 @@ pub fn run_build(
     info.python = Some(dist.info().python.clone());
     let em = dist.emscripten_version();
     info.emscripten = (!em.is_empty()).then_some(em);
+    // Loaded now: the probe boots it in-process.
     let module = match load_module(&dist, &cache) {
-        Ok(m) => Arc::new(m),
+        Ok(m) => Arc::new(LazyModule::loaded(Arc::new(m))),
         Err(e) => return skip(info, SkipKind::DoesNotBoot, e),
     };
     let setup = Setup {

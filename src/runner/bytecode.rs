@@ -12,9 +12,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 
 use super::dist::Dist;
+use super::module::LazyModule;
 use super::suite::Suite;
 use super::test_sources::walk;
-use crate::host::boot::PyodideModule;
 use crate::host::spec::{GuestEnd, Mount, Stdio, file_set, site_packages};
 use crate::host_bytes::HostBytes;
 use crate::syscalls::Capture;
@@ -245,7 +245,7 @@ _load()
 /// guest does not compile pytest and the package again. The bytecode is
 /// compiled once per wheel by the guest's own CPython (unchecked-hash
 /// pycs, the source stays as it is) and kept in the cache.
-pub fn add_to(suite: &mut Suite, module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<()> {
+pub fn add_to(suite: &mut Suite, module: &LazyModule, dist: &Dist, cache: &Path) -> Result<()> {
     let files = Arc::make_mut(&mut suite.files);
     let present: HashSet<String> = files.iter().map(|(p, _)| p.clone()).collect();
     files.extend(guest_files(
@@ -264,7 +264,7 @@ pub fn add_to(suite: &mut Suite, module: &PyodideModule, dist: &Dist, cache: &Pa
 /// paths in `present` (already placed: these never replace them).
 /// Compiled on first use and cached.
 pub fn guest_files(
-    module: &PyodideModule,
+    module: &LazyModule,
     dist: &Dist,
     cache: &Path,
     wheel_dirs: &[PathBuf],
@@ -310,7 +310,7 @@ pub fn guest_files(
 /// initialisation: the encodings shim (see `ENCODINGS_SHIM_SOURCE`),
 /// compiled with the stdlib's table and cached.
 pub fn frozen_modules(
-    module: &PyodideModule,
+    module: &LazyModule,
     dist: &Dist,
     cache: &Path,
 ) -> Result<Vec<(String, HostBytes)>> {
@@ -337,7 +337,7 @@ for key, rel in pairs:
 
 /// (path relative to site-packages, content) of every wheel's pycs.
 pub fn for_wheels(
-    module: &PyodideModule,
+    module: &LazyModule,
     dist: &Dist,
     cache: &Path,
     wheel_dirs: &[PathBuf],
@@ -389,7 +389,7 @@ fn walk_all(dir: &Path) -> Result<Vec<String>> {
 /// Run a Python script in a guest with `out` (a host directory)
 /// mounted writable at `/pyc-out`.
 fn run_script(
-    module: &PyodideModule,
+    module: &LazyModule,
     dist: &Dist,
     files: Vec<(String, Vec<u8>)>,
     out: &Path,
@@ -405,7 +405,7 @@ fn run_script(
     spec.argv = args.iter().map(|s| s.to_string()).collect();
     let err = Capture::new();
     spec.stdio = Stdio::to_sinks(Arc::new(Capture::new()), Arc::new(err.clone()));
-    match module.run(&spec)? {
+    match module.get()?.run(&spec)? {
         GuestEnd::Exited(0) => Ok(()),
         _ => bail!(
             "{}",
@@ -477,7 +477,7 @@ pub struct StdlibFiles {
 
 /// The stdlib's bytecode table for `dist`, and the hook's bytecode
 /// (compiled once, cached).
-pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result<StdlibFiles> {
+pub fn stdlib_files(module: &LazyModule, dist: &Dist, cache: &Path) -> Result<StdlibFiles> {
     use sha2::Digest;
     let zip = dist.stdlib_zip()?;
     let digest = crate::file_digest::sha256(
@@ -553,7 +553,7 @@ pub fn stdlib_files(module: &PyodideModule, dist: &Dist, cache: &Path) -> Result
 }
 
 fn compile(
-    module: &PyodideModule,
+    module: &LazyModule,
     dist: &Dist,
     base: &Path,
     missing: &[&PathBuf],

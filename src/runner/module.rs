@@ -1,7 +1,9 @@
-//! Loading a dist's main module (compiled once, kept in the cache), and
-//! telling side modules among a guest's files.
+//! Loading a dist's main module (compiled once, kept in the cache), on
+//! demand for the runner's own guests, and telling side modules among a
+//! guest's files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
 
@@ -44,6 +46,47 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
         );
     }
     module
+}
+
+/// The main module for the runner's own in-process guests (compiling
+/// bytecode, and guests no zygote serves), on an engine with epochs (see
+/// [`load_module`]): loaded, and compiled the first time, only when such a
+/// guest is about to start. A run whose guests all run in zygotes, with
+/// its bytecode cached, never loads it: a first run does not compile it
+/// (8 s of pydantic-core's), and later runs do not map it.
+pub struct LazyModule {
+    source: Option<(Dist, PathBuf)>,
+    module: OnceLock<Result<Arc<PyodideModule>, String>>,
+}
+
+impl LazyModule {
+    /// The main module of `dist`, through the module cache under `cache`,
+    /// when first asked for.
+    pub fn new(dist: &Dist, cache: &Path) -> Self {
+        Self {
+            source: Some((dist.clone(), cache.to_path_buf())),
+            module: OnceLock::new(),
+        }
+    }
+
+    /// A module already loaded.
+    pub fn loaded(module: Arc<PyodideModule>) -> Self {
+        Self {
+            source: None,
+            module: OnceLock::from(Ok(module)),
+        }
+    }
+
+    /// The module, loaded on first use (a failure is kept and given again).
+    pub fn get(&self) -> Result<&Arc<PyodideModule>> {
+        let loaded = self.module.get_or_init(|| match &self.source {
+            Some((dist, cache)) => load_module(dist, cache)
+                .map(Arc::new)
+                .map_err(|e| format!("{e:#}")),
+            None => Err("no module".to_string()),
+        });
+        loaded.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }
 
 /// Whether a guest file is a side module: a shared library (`NAME.so`,

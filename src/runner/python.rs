@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
-use super::backend::{Backend, Runtime};
+use super::backend::{Backend, LazyModule, Runtime};
 use super::bytecode;
 use super::dist::DistSource;
 use super::fetch;
@@ -136,13 +136,14 @@ pub fn run(
     drop(side);
     let mut frozen = Vec::new();
     if let Backend::Wasmtime(module) = &backend {
-        frozen = bytecode::frozen_modules(module, &dist, &cache)?;
+        let module = LazyModule::loaded(module.clone());
+        frozen = bytecode::frozen_modules(&module, &dist, &cache)?;
         // The bytecode the test runner keeps: the stdlib and the wheels are
         // compiled once, not at every start.
         let present: HashSet<String> = contents.iter().map(|(g, _)| g.clone()).collect();
         let site_dirs = resolution.site_dirs(&cache)?;
         contents.extend(bytecode::guest_files(
-            module, &dist, &cache, &site_dirs, &present,
+            &module, &dist, &cache, &site_dirs, &present,
         )?);
     }
     let mut spec = dist.guest(opts.max_memory.unwrap_or(DEFAULT_PYTHON_MEMORY).bytes())?;

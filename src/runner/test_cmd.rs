@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::backend::{Backend, Runtime, load_module};
+use super::backend::{Backend, Runtime};
 use super::builds;
 use super::bytecode;
 use super::dist::{Dist, DistSource};
 use super::fetch;
+use super::module::LazyModule;
 use super::options::{ReportArgs, RunArgs, jobs, warn_unhonoured};
 use super::outcome::TestRecord;
 use super::report::{ReportOptions, Reporter, RunVerdict};
@@ -21,7 +22,6 @@ use super::scheduler::{self, RecordSink};
 use super::split;
 use super::suite::{Suite, SuiteOptions};
 use super::worker::WorkerConfig;
-use crate::host::boot::PyodideModule;
 
 /// Options of a test run.
 #[derive(Debug, Clone, Default)]
@@ -62,8 +62,9 @@ fn install_sigint_handler() {
 pub struct Plan {
     /// The resolved dist.
     pub dist: Dist,
-    /// Its compiled module (bytecode is compiled with it, whatever runs).
-    pub module: Arc<PyodideModule>,
+    /// Its main module for in-process guests (bytecode is compiled with
+    /// it, whatever runs), loaded when first needed.
+    pub module: Arc<LazyModule>,
     /// The tool's cache.
     pub cache: PathBuf,
     /// The prepared suites.
@@ -98,12 +99,13 @@ pub struct Plan {
     pub rewritten: Vec<Option<String>>,
 }
 
-/// The dist of a run, its compiled module and the tool's cache.
+/// The dist of a run, its main module (loaded when first needed) and the
+/// tool's cache.
 pub struct Setup {
     /// The resolved dist.
     pub dist: Dist,
-    /// Its compiled module.
-    pub module: Arc<PyodideModule>,
+    /// Its main module for in-process guests, loaded when first needed.
+    pub module: Arc<LazyModule>,
     /// The tool's cache.
     pub cache: PathBuf,
     /// The name the build's snapshots are kept under
@@ -112,11 +114,12 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// Resolve the dist (fetching it if needed) and load its module.
+    /// Resolve the dist (fetching it if needed); its module loads when
+    /// first needed.
     pub fn new(source: &DistSource) -> Result<Setup> {
         let cache = fetch::cache_root();
         let dist = source.resolve(&cache)?;
-        let module = Arc::new(load_module(&dist, &cache)?);
+        let module = Arc::new(LazyModule::new(&dist, &cache));
         Ok(Setup {
             dist,
             module,

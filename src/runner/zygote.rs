@@ -40,7 +40,7 @@ use base64::Engine as _;
 
 use super::dist::{Dist, DistSource};
 use super::fetch;
-use super::module::{is_side_module, load_module_with};
+use super::module::{LazyModule, is_side_module, load_module_with};
 use super::suite::{Driver, PART_CUTS_VAR, PART_VAR, RESUME_VAR, Suite};
 use super::tier::{self, Tier};
 use crate::host::boot::PyodideModule;
@@ -155,7 +155,7 @@ struct Launcher {
 /// Runs suites' test files in zygotes' children.
 pub struct ZygoteBackend {
     /// For guests no zygote serves.
-    module: Arc<PyodideModule>,
+    module: Arc<LazyModule>,
     launcher: Launcher,
     suites: Vec<ZygoteSuite>,
 }
@@ -174,7 +174,7 @@ impl ZygoteBackend {
     /// suites' side modules into the cache (on all cores), so that the
     /// zygotes only load them.
     pub fn new(
-        module: &Arc<PyodideModule>,
+        module: &Arc<LazyModule>,
         dist: &Dist,
         cache: &Path,
         guest: &GuestSpec,
@@ -246,7 +246,7 @@ impl ZygoteBackend {
             .iter()
             .find_map(|s| job_for(&s.base, spec).map(|job| (s, job)))
         else {
-            return self.module.run(spec);
+            return self.module.get()?.run(spec);
         };
         let (_, stdout, stderr) = spec.stdio.streams();
         let run = |zygote: &Zygote, job: &Job| {
@@ -273,7 +273,7 @@ impl ZygoteBackend {
             slot.as_ref().expect("set above").clone()
         });
         let Ok(zygote) = booted else {
-            return self.module.run(spec);
+            return self.module.get()?.run(spec);
         };
         run(&zygote, &job)
     }
