@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use common::local_suite::{build_wheel, outcomes, run_suite, scratch, stderr};
-use common::{dist_args, exe};
+use common::{default_cache, dist_args, exe};
 
 /// A test that prints forged records on stdout and stderr (as JSON, and as
 /// the old prefixed lines), writes them with `os.write`, and closes and
@@ -116,14 +116,6 @@ fn symlinks_out_of_the_tests_are_not_followed() {
         "the header names the skipped link: {err}"
     );
     let _ = fs::remove_dir_all(&dir);
-}
-
-/// The tool's default cache (where `dist_args` fetched the release).
-fn default_cache() -> PathBuf {
-    match std::env::var_os("PYODIDE_TEST_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pyodide-test"),
-    }
 }
 
 /// The `.cwasm` artifacts of a cache's `modules/` directory.

@@ -19,7 +19,7 @@ use pyodide_test::runner::dist::Dist;
 use pyodide_test::runner::lock::{self, InstallDir, InstallSource};
 use sha2::{Digest, Sha256};
 
-use common::{dist_args, exe};
+use common::{default_cache, dist_args, exe, link_or_copy, link_tree};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -32,40 +32,12 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn default_cache() -> PathBuf {
-    match std::env::var_os("PYODIDE_TEST_CACHE") {
-        Some(d) => PathBuf::from(d),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pyodide-test"),
-    }
-}
-
 /// The real dist the other tests use (fetched once).
 fn real_dist() -> PathBuf {
     let args = dist_args();
     match args.iter().position(|a| a == "--dist") {
         Some(i) => PathBuf::from(&args[i + 1]),
         None => default_cache().join("pyodide/314.0.7"),
-    }
-}
-
-/// A file of `from` at `to`: a hard link when possible, else a copy.
-fn link_or_copy(from: &Path, to: &Path) {
-    if fs::hard_link(from, to).is_err() {
-        fs::copy(from, to).unwrap();
-    }
-}
-
-/// `from`'s tree at `to`, files linked or copied.
-fn link_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            link_tree(&path, &dest);
-        } else if entry.file_type().unwrap().is_file() {
-            link_or_copy(&path, &dest);
-        }
     }
 }
 

@@ -666,6 +666,38 @@ fn a_first_run_runs_quick_code_and_later_runs_the_optimized_code() {
     let _ = fs::remove_dir_all(&fresh.dir);
 }
 
+/// A run in zygotes that finds no module compiled compiles one main
+/// module, the zygotes' (quick code here), and compiles bytecode (the
+/// wheel's, new) with it: not a second one, with epochs, of its own.
+#[test]
+fn a_run_in_zygotes_with_nothing_compiled_compiles_one_main_module() {
+    let tagged = TaggedSuite::new("zygote-one-main");
+    // The shared cache but for its compiled modules.
+    let cache = tagged.dir.join("cache");
+    let shared = common::default_cache();
+    for entry in ["pyodide", "wheels", "unpacked", "packages", "pyc", "sdists"] {
+        common::link_tree(&shared.join(entry), &cache.join(entry));
+    }
+    fs::create_dir_all(cache.join("modules")).unwrap();
+    let cache_var = cache.to_string_lossy().into_owned();
+    let err = tagged.run(&[
+        ("PYODIDE_TEST_CACHE", &cache_var),
+        ("PYODIDE_TEST_TIER", "quick"),
+    ]);
+    assert!(tagged.compiling(&err), "{err}");
+    // Main modules are tens of megabytes; the side module, a few hundred
+    // bytes.
+    let main_modules: Vec<_> = fs::read_dir(cache.join("modules"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cwasm"))
+        .filter(|e| e.metadata().unwrap().len() > 1 << 20)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(main_modules.len(), 1, "{main_modules:?}\n{err}");
+    let _ = fs::remove_dir_all(&tagged.dir);
+}
+
 /// A suite for a wheel `tagged` holding a side module no run has compiled
 /// yet (it returns a constant new to this process), which the package
 /// loads through `ctypes` as it is imported: the zygote loads it before

@@ -247,9 +247,11 @@ pub fn run_build(
         Ok(m) => Arc::new(LazyModule::loaded(Arc::new(m))),
         Err(e) => return skip(info, SkipKind::DoesNotBoot, e),
     };
+    let scripts = Arc::new(LazyModule::for_scripts(&dist, &cache));
     let setup = Setup {
         dist,
         module,
+        scripts,
         cache,
         key: snapshot_key(&source),
     };

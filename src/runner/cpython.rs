@@ -266,7 +266,8 @@ pub fn run(source: &DistSource, runtime: Runtime, opts: &CpythonOptions) -> Resu
     // suite's guests have them: otherwise every guest compiles each stdlib
     // module it imports from source (the zygote's pdb and unittest alone:
     // 2.3 s).
-    bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache)
+    let module = setup.bytecode_module(opts.test.run.fresh_guests);
+    bytecode::add_to(&mut suite, module, &setup.dist, &setup.cache)
         .context("the stdlib's bytecode")?;
     let mut plan = test_cmd::plan_suites(setup, vec![suite], &opts.test, started)?;
     plan.cfg.guest.env.extend([

@@ -48,23 +48,46 @@ pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Resul
     module
 }
 
-/// The main module for the runner's own in-process guests (compiling
-/// bytecode, and guests no zygote serves), on an engine with epochs (see
-/// [`load_module`]): loaded, and compiled the first time, only when such a
-/// guest is about to start. A run whose guests all run in zygotes, with
-/// its bytecode cached, never loads it: a first run does not compile it
-/// (8 s of pydantic-core's), and later runs do not map it.
+/// A main module for the runner's own in-process guests (compiling
+/// bytecode, and guests no zygote serves), loaded, and compiled the first
+/// time, only when such a guest is about to start. A run whose guests all
+/// run in zygotes, with its bytecode cached, never loads one: a first run
+/// does not compile it (8 s of pydantic-core's), and later runs do not
+/// map it.
 pub struct LazyModule {
-    source: Option<(Dist, PathBuf)>,
+    source: Option<(Dist, PathBuf, Purpose)>,
     module: OnceLock<Result<Arc<PyodideModule>, String>>,
 }
 
+/// What a [`LazyModule`] is for, which decides its engine.
+#[derive(Clone, Copy)]
+enum Purpose {
+    /// Test guests: epochs, so that a timeout can stop them (see
+    /// [`load_module`]).
+    Tests,
+    /// The runner's own scripts, which end (compiling bytecode): no
+    /// epochs, and the code the zygotes will run, which a run in zygotes
+    /// compiles anyway: optimized where the main module's is compiled,
+    /// else quick (see `tier.rs`).
+    Scripts,
+}
+
 impl LazyModule {
-    /// The main module of `dist`, through the module cache under `cache`,
-    /// when first asked for.
+    /// The main module of `dist` for test guests, through the module cache
+    /// under `cache`, when first asked for.
     pub fn new(dist: &Dist, cache: &Path) -> Self {
+        Self::with_purpose(dist, cache, Purpose::Tests)
+    }
+
+    /// The main module of `dist` for the runner's own scripts, when first
+    /// asked for: for a run in zygotes, whose main module it shares.
+    pub fn for_scripts(dist: &Dist, cache: &Path) -> Self {
+        Self::with_purpose(dist, cache, Purpose::Scripts)
+    }
+
+    fn with_purpose(dist: &Dist, cache: &Path, purpose: Purpose) -> Self {
         Self {
-            source: Some((dist.clone(), cache.to_path_buf())),
+            source: Some((dist.clone(), cache.to_path_buf(), purpose)),
             module: OnceLock::new(),
         }
     }
@@ -79,11 +102,15 @@ impl LazyModule {
 
     /// The module, loaded on first use (a failure is kept and given again).
     pub fn get(&self) -> Result<&Arc<PyodideModule>> {
-        let loaded = self.module.get_or_init(|| match &self.source {
-            Some((dist, cache)) => load_module(dist, cache)
-                .map(Arc::new)
-                .map_err(|e| format!("{e:#}")),
-            None => Err("no module".to_string()),
+        let loaded = self.module.get_or_init(|| {
+            let (dist, cache, purpose) = self.source.as_ref().ok_or("no module")?;
+            let module = match purpose {
+                Purpose::Tests => load_module(dist, cache),
+                Purpose::Scripts => super::tier::main_tier(dist, cache).and_then(|tier| {
+                    load_module_with(dist, cache, tier.options(EngineOptions::uninterrupted()))
+                }),
+            };
+            module.map(Arc::new).map_err(|e| format!("{e:#}"))
         });
         loaded.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }

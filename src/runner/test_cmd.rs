@@ -106,6 +106,9 @@ pub struct Setup {
     pub dist: Dist,
     /// Its main module for in-process guests, loaded when first needed.
     pub module: Arc<LazyModule>,
+    /// Its main module for the runner's own scripts in a run in zygotes
+    /// (see [`Setup::bytecode_module`]), loaded when first needed.
+    pub scripts: Arc<LazyModule>,
     /// The tool's cache.
     pub cache: PathBuf,
     /// The name the build's snapshots are kept under
@@ -120,12 +123,27 @@ impl Setup {
         let cache = fetch::cache_root();
         let dist = source.resolve(&cache)?;
         let module = Arc::new(LazyModule::new(&dist, &cache));
+        let scripts = Arc::new(LazyModule::for_scripts(&dist, &cache));
         Ok(Setup {
             dist,
             module,
+            scripts,
             cache,
             key: builds::snapshot_key(source),
         })
+    }
+}
+
+impl Setup {
+    /// The module bytecode is compiled with: in a run in zygotes, theirs
+    /// (which such a run compiles anyway; a first run then compiles one
+    /// main module, not two); with `fresh_guests`, the test guests'.
+    pub fn bytecode_module(&self, fresh_guests: bool) -> &LazyModule {
+        if fresh_guests {
+            &self.module
+        } else {
+            &self.scripts
+        }
     }
 }
 
@@ -180,7 +198,8 @@ pub fn prepare_with(setup: Setup, opts: &TestOptions, started: Instant) -> Resul
             _ => Suite::prepare(&setup.dist, &setup.cache, package, &suite_opts),
         };
         let mut suite = prepared.with_context(|| format!("preparing the tests of {package}"))?;
-        bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache)
+        let module = setup.bytecode_module(opts.run.fresh_guests);
+        bytecode::add_to(&mut suite, module, &setup.dist, &setup.cache)
             .with_context(|| format!("preparing the tests of {package}"))?;
         eprintln!(
             "pyodide-test: {}{}: {} test files ({})",
@@ -234,7 +253,8 @@ pub fn plan_suites(
     eprintln!("pyodide-test: hash seed {hash_seed} (repeat with --hash-seed {hash_seed})");
     let mut guest = setup.dist.guest(opts.run.max_memory().bytes())?;
     guest.limits.max_fs = Some(opts.run.max_fs().bytes());
-    guest.frozen = bytecode::frozen_modules(&setup.module, &setup.dist, &setup.cache)?;
+    let module = setup.bytecode_module(opts.run.fresh_guests);
+    guest.frozen = bytecode::frozen_modules(module, &setup.dist, &setup.cache)?;
     guest
         .env
         .push(("PYTHONHASHSEED".into(), hash_seed.to_string()));

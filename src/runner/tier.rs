@@ -234,6 +234,28 @@ pub fn prepare(
     Ok(tier)
 }
 
+/// The tier of the main module alone, without compiling anything: for a
+/// guest of the runner's own that comes before the run's choice (see
+/// [`prepare`]), which then runs the code the run will compile anyway.
+pub fn main_tier(dist: &Dist, cache: &Path) -> Result<Tier> {
+    let base = EngineOptions::uninterrupted();
+    Ok(match Tier::requested()? {
+        Some(tier) => tier,
+        None if !base.inlines() => Tier::Optimized,
+        None => {
+            let optimized = engine::new_engine_with(base)?;
+            if Modules::new(dist, cache, &[])
+                .missing(&optimized)?
+                .is_empty()
+            {
+                Tier::Optimized
+            } else {
+                Tier::Quick
+            }
+        }
+    })
+}
+
 /// Says which modules it compiles, and why, if `announce` and any.
 fn say(announce: bool, wanted: &[Wanted], how: &str) {
     if announce && !wanted.is_empty() {

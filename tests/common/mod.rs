@@ -60,3 +60,35 @@ pub fn python(args: &[&str], stdin: &[u8], cwd: Option<&std::path::Path>) -> Out
     child.stdin.take().unwrap().write_all(stdin).ok();
     child.wait_with_output().expect("waiting for pyodide-test")
 }
+
+/// A file at `to` that is `from`: linked, or copied where it cannot be.
+pub fn link_or_copy(from: &std::path::Path, to: &std::path::Path) {
+    if std::fs::hard_link(from, to).is_err() {
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// `from`'s tree at `to`, files linked or copied.
+pub fn link_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            link_tree(&path, &dest);
+        } else if entry.file_type().unwrap().is_file() {
+            link_or_copy(&path, &dest);
+        }
+    }
+}
+
+/// The tool's cache the tests share (`PYODIDE_TEST_CACHE`, or the
+/// default).
+pub fn default_cache() -> std::path::PathBuf {
+    match std::env::var_os("PYODIDE_TEST_CACHE") {
+        Some(d) => d.into(),
+        None => {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/pyodide-test")
+        }
+    }
+}
