@@ -81,7 +81,8 @@ enum Command {
     /// are skipped. Exit 0: found, 1: no change, 2: nothing to compare, or
     /// a usage or setup error.
     Bisect(BisectArgs),
-    /// Fetch and cache the Pyodide release (and compile it) once.
+    /// Fetch and cache the Pyodide release, and compile its optimized code,
+    /// once.
     Fetch,
     /// List what the dist's module imports: how many imports we provide,
     /// how many need JavaScript, and each one we do not provide (exit 1

@@ -4,15 +4,21 @@
 
 use anyhow::Result;
 
-use super::backend::load_module;
+use super::backend::load_module_with;
 use super::dist::DistSource;
 use super::fetch;
+use super::tier::{Tier, main_tier};
+use crate::host::engine::EngineOptions;
 
-/// `pyodide-test fetch`: cache the release and its compiled module.
+/// `pyodide-test fetch`: cache the release and its compiled module: the
+/// optimized code runs use (see `tier.rs`), compiled now where it is
+/// missing, since this is the command that makes a release ready
+/// (`PYODIDE_TEST_TIER=quick`: the quick code).
 pub fn fetch(source: &DistSource) -> Result<()> {
     let cache = fetch::cache_root();
     let dist = source.resolve(&cache)?;
-    load_module(&dist, &cache)?;
+    let tier = Tier::requested()?.unwrap_or(Tier::Optimized);
+    load_module_with(&dist, &cache, tier.options(EngineOptions::uninterrupted()))?;
     eprintln!(
         "pyodide-test: Pyodide {} (Python {}) is ready in {}",
         dist.pyodide_version().as_deref().unwrap_or(&source.version),
@@ -28,7 +34,11 @@ pub fn fetch(source: &DistSource) -> Result<()> {
 pub fn imports(source: &DistSource) -> Result<i32> {
     let cache = fetch::cache_root();
     let dist = source.resolve(&cache)?;
-    let audit = load_module(&dist, &cache)?.audit_imports()?;
+    // Any compiled code of the module tells its imports: that of the tier
+    // runs have compiled.
+    let tier = main_tier(&dist, &cache)?;
+    let module = load_module_with(&dist, &cache, tier.options(EngineOptions::uninterrupted()))?;
+    let audit = module.audit_imports()?;
     println!("provided {}", audit.provided.len());
     println!("javascript {}", audit.javascript.len());
     println!("unprovided {}", audit.unprovided.len());
