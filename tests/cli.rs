@@ -184,6 +184,46 @@ fn corrupt_dist_is_a_clean_error() {
     fs::remove_dir_all(&dir).ok();
 }
 
+/// A wheel given twice (or given and also another's dependency) is placed
+/// and compiled to bytecode once: its first compile (a wheel new to the
+/// cache) failed when it came twice.
+#[test]
+fn a_wheel_given_twice_is_installed_once() {
+    let dir = common::local_suite::scratch("cli-twice");
+    fs::create_dir_all(&dir).unwrap();
+    // New contents each time, so that no earlier run compiled them.
+    let tag = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let source = format!("VALUE = {tag}\n");
+    let wheel = common::local_suite::build_named_wheel(
+        &dir,
+        "twice",
+        &[("twice/__init__.py", source.as_bytes())],
+    );
+    let wheel = wheel.to_string_lossy().into_owned();
+    let out = python(
+        &[
+            "--with",
+            &wheel,
+            "--with",
+            &wheel,
+            "-c",
+            "import twice; print(twice.VALUE)",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(
+        (text(&out.stdout), out.status.code()),
+        (format!("{tag}\n"), Some(0)),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn an_unknown_tier_is_a_clean_error() {
     let out = Command::new(exe())

@@ -278,6 +278,10 @@ pub fn resolve_all(dist: &Dist, cache: &Path, items: &[String]) -> Result<Resolu
                 .extend(files.iter().map(|f| from_wheel(f, InstallSource::Pypi)));
         }
     }
+    // Each archive once: an item's dependencies (pip's) can be items too,
+    // and an item can come twice.
+    let mut placed = HashSet::new();
+    out.files.retain(|r| placed.insert(r.path.clone()));
     Ok(out)
 }
 
