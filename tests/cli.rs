@@ -224,6 +224,40 @@ fn a_wheel_given_twice_is_installed_once() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The bytecode of a wheel directory listed twice is compiled once, and
+/// given once.
+#[test]
+fn bytecode_for_a_wheel_directory_listed_twice() {
+    use pyodide_test::runner::backend::LazyModule;
+    use pyodide_test::runner::{bytecode, dist::Dist};
+    let args = dist_args();
+    let dist = match args.iter().position(|a| a == "--dist") {
+        Some(i) => std::path::PathBuf::from(&args[i + 1]),
+        None => common::default_cache().join("pyodide/314.0.7"),
+    };
+    let dist = Dist::open(&dist).unwrap();
+    let dir = common::local_suite::scratch("cli-bytecode-twice");
+    let cache = dir.join("cache");
+    // Linked, not compiled again.
+    common::link_tree(
+        &common::default_cache().join("modules"),
+        &cache.join("modules"),
+    );
+    let wheel = dir.join("unpacked-twice");
+    fs::create_dir_all(wheel.join("twice")).unwrap();
+    fs::write(wheel.join("twice/__init__.py"), "VALUE = 1\n").unwrap();
+    let module = LazyModule::for_scripts(&dist, &cache);
+    let pycs = bytecode::for_wheels(&module, &dist, &cache, &[wheel.clone(), wheel.clone()])
+        .expect("compiled");
+    let names: Vec<&str> = pycs.iter().map(|(rel, _)| rel.as_str()).collect();
+    assert_eq!(
+        names,
+        ["twice/__pycache__/__init__.cpython-314.pyc"],
+        "{names:?}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn an_unknown_tier_is_a_clean_error() {
     let out = Command::new(exe())

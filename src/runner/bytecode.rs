@@ -349,8 +349,16 @@ pub fn for_wheels(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
+    // Each directory once: a second compile of one would find its output
+    // already published.
+    let mut keys = HashSet::new();
+    let wheel_dirs: Vec<&PathBuf> = wheel_dirs
+        .iter()
+        .filter(|d| keys.insert(key_of(d)))
+        .collect();
     let missing: Vec<&PathBuf> = wheel_dirs
         .iter()
+        .copied()
         .filter(|d| !base.join(key_of(d)).join(".complete").is_file())
         .collect();
     if !missing.is_empty() {
