@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use super::backend::{Backend, LazyModule, Runtime, load_module};
+use super::backend::{Backend, LazyModule, Runtime};
 use super::builds::{Build, snapshot_key};
 use super::dist::DistSource;
 use super::fetch;
@@ -164,9 +164,9 @@ fn one_line(err: &anyhow::Error) -> String {
         .join(": ")
 }
 
-/// Boot the build's CPython once and ask for its version.
-fn probe(setup: &Setup, runtime: Runtime) -> Result<String> {
-    let backend = Backend::with_module(runtime, &setup.dist, &setup.cache, &setup.module)?;
+/// Boot the build's CPython once, in `module`, and ask for its version.
+fn probe(setup: &Setup, module: &LazyModule, runtime: Runtime) -> Result<String> {
+    let backend = Backend::with_module(runtime, &setup.dist, &setup.cache, module)?;
     let mut spec = setup
         .dist
         .guest(crate::runner::options::DEFAULT_TEST_MEMORY.bytes())?;
@@ -242,20 +242,21 @@ pub fn run_build(
     info.python = Some(dist.info().python.clone());
     let em = dist.emscripten_version();
     info.emscripten = (!em.is_empty()).then_some(em);
-    // Loaded now: the probe boots it in-process.
-    let module = match load_module(&dist, &cache) {
-        Ok(m) => Arc::new(LazyModule::loaded(Arc::new(m))),
-        Err(e) => return skip(info, SkipKind::DoesNotBoot, e),
-    };
-    let scripts = Arc::new(LazyModule::for_scripts(&dist, &cache));
     let setup = Setup {
+        module: Arc::new(LazyModule::new(&dist, &cache)),
+        scripts: Arc::new(LazyModule::for_scripts(&dist, &cache)),
         dist,
-        module,
-        scripts,
         cache,
         key: snapshot_key(&source),
     };
-    match probe(&setup, runtime) {
+    // The probe boots, in-process, the module the run compiles bytecode
+    // with: its zygotes' in a run in zygotes (each build then compiles one
+    // main module, not two). One that does not load does not boot.
+    let module = setup.bytecode_module(opts.run.fresh_guests);
+    if let Err(e) = module.get() {
+        return skip(info, SkipKind::DoesNotBoot, e);
+    }
+    match probe(&setup, module, runtime) {
         Ok(v) => info.python = Some(v),
         Err(e) => return skip(info, SkipKind::DoesNotBoot, e),
     }
