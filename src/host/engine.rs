@@ -120,10 +120,9 @@ pub fn new_engine_with(opts: EngineOptions) -> Result<Engine> {
     // The price is paid once per module and cached: compiling Pyodide's
     // main module takes about 2.5x as long (with the cap below) and holds
     // about 6 GiB at its peak, and the artifact is larger. So only
-    // optimized engines inline: those that run tests and `python` (no
-    // epochs), once their code has been compiled in the background (see
-    // `runner/tier.rs`); the runner's own in-process engine (epochs)
-    // never does. A machine with less memory than such a compile needs
+    // optimized engines inline (`EngineOptions::optimized`: those that run
+    // tests and `python`, without epochs, where that code is compiled);
+    // engines with epochs never do. A machine with less memory than such a compile needs
     // (with room for the run itself) compiles without inlining.
     if opts.inlines() {
         config.compiler_inlining(wasmtime::Inlining::Yes);

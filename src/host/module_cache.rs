@@ -174,7 +174,7 @@ impl ModuleCache {
     /// `path` without the cache's compile lock: for a compile in the
     /// background, which serialises on a lock of its own so that it never
     /// holds up a run's compiles. A cache directory removed meanwhile (a
-    /// test's) is not made again.
+    /// temporary one) is not made again.
     pub fn compile_unlocked(
         &self,
         engine: &Engine,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::dist::Dist;
-pub use super::module::{LazyModule, load_module, load_module_with};
+pub use super::module::{LazyModule, load_module, load_module_on, load_module_with};
 use super::node::NodeBackend;
 use super::zygote::ZygoteBackend;
 use crate::host::boot::PyodideModule;
@@ -71,8 +71,8 @@ impl Backend {
         Ok(match runtime {
             Runtime::Wasmtime => {
                 let base = EngineOptions::uninterrupted();
-                let tier = super::tier::prepare(dist, cache, base, side, false)?;
-                Backend::Wasmtime(Arc::new(load_module_with(dist, cache, tier.options(base))?))
+                let (_, engine) = super::tier::prepare(dist, cache, base, side, false)?;
+                Backend::Wasmtime(Arc::new(load_module_on(dist, cache, engine)?))
             }
             Runtime::Node => Backend::Node(NodeBackend::new(cache, dist)?),
         })

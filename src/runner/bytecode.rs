@@ -273,21 +273,29 @@ pub fn guest_files(
 ) -> Result<Vec<(String, HostBytes)>> {
     let (major, minor) = dist.python_major_minor()?;
     let site = site_packages((major, minor));
-    // Where neither is cached, the stdlib's and the wheels' compiles (each
-    // a guest on one core: about 5 and 6 s for pydantic-core's suite) run
-    // side by side.
-    let (wheels, stdlib) = std::thread::scope(|scope| {
-        let stdlib = std::thread::Builder::new()
-            .name("stdlib-bytecode".into())
-            .stack_size(HOST_THREAD_STACK_BYTES)
-            .spawn_scoped(scope, || stdlib_files(module, dist, cache))
-            .context("starting a thread")?;
-        let wheels = for_wheels(module, dist, cache, wheel_dirs);
-        let stdlib = stdlib
-            .join()
-            .map_err(|_| anyhow::anyhow!("compiling the stdlib's bytecode panicked"))?;
-        anyhow::Ok((wheels?, stdlib?))
-    })?;
+    // Where the stdlib's bytecode is not cached, its compile and the
+    // wheels' (each a guest on one core: about 5 and 6 s for
+    // pydantic-core's suite) run side by side.
+    let stdlib_dir = stdlib_dir(dist, cache)?;
+    let (wheels, stdlib) = if stdlib_dir.join("stdlib.marshal").is_file() {
+        (
+            for_wheels(module, dist, cache, wheel_dirs)?,
+            stdlib_found(&stdlib_dir)?,
+        )
+    } else {
+        std::thread::scope(|scope| {
+            let stdlib = std::thread::Builder::new()
+                .name("stdlib-bytecode".into())
+                .stack_size(HOST_THREAD_STACK_BYTES)
+                .spawn_scoped(scope, || stdlib_files(module, dist, cache))
+                .context("starting a thread")?;
+            let wheels = for_wheels(module, dist, cache, wheel_dirs);
+            let stdlib = stdlib
+                .join()
+                .map_err(|_| anyhow::anyhow!("compiling the stdlib's bytecode panicked"))?;
+            anyhow::Ok((wheels?, stdlib?))
+        })?
+    };
     let mut out: Vec<(String, HostBytes)> = wheels
         .into_iter()
         .map(|(rel, data)| (format!("{site}/{rel}"), data.into()))
@@ -501,41 +509,11 @@ pub struct StdlibFiles {
 /// The stdlib's bytecode table for `dist`, and the hook's bytecode
 /// (compiled once, cached).
 pub fn stdlib_files(module: &LazyModule, dist: &Dist, cache: &Path) -> Result<StdlibFiles> {
-    use sha2::Digest;
-    let zip = dist.stdlib_zip()?;
-    let digest = crate::file_digest::sha256(
-        &cache.join("digests"),
-        &dist.path("python_stdlib.zip"),
-        || Ok::<_, anyhow::Error>(zip.clone()),
-    )?;
-    let key = crate::hex::encode(&digest[..16]);
-    let (major, minor) = dist.python_major_minor()?;
-    // The table's format is the compiling script's and the hook's.
-    let ours = crate::hex::encode(
-        &sha2::Sha256::digest(format!(
-            "{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}\0{STDLIB_HOOK}\0{ENCODINGS_SHIM_SOURCE}"
-        ))[..8],
-    );
-    let dir = cache.join("pyc").join(format!("stdlib-{key}-{ours}"));
-    let path = dir.join("stdlib.marshal");
-    let found = |dir: &Path| -> Result<StdlibFiles> {
-        // Mapped, not read: every guest maps it (see the hook), and the
-        // file is only ever replaced whole (renamed over), never changed
-        // in place.
-        Ok(StdlibFiles {
-            table: HostBytes::map(&dir.join("stdlib.marshal"))?,
-            hook_pyc: crate::shared_file::read(&dir.join("hook.pyc"))
-                .ok()
-                .map(HostBytes::from),
-            frozen: crate::shared_file::read(&dir.join("encodings.frozen"))
-                .ok()
-                .map(|code| vec![("encodings".to_string(), HostBytes::from(code))])
-                .unwrap_or_default(),
-        })
-    };
-    if path.is_file() {
-        return found(&dir);
+    let dir = stdlib_dir(dist, cache)?;
+    if dir.join("stdlib.marshal").is_file() {
+        return stdlib_found(&dir);
     }
+    let (major, minor) = dist.python_major_minor()?;
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let archive = format!("/lib/python{major}{minor}.zip");
     let hook_path = format!("{}/{STDLIB_HOOK}.py", site_packages((major, minor)));
@@ -571,8 +549,43 @@ pub fn stdlib_files(module: &LazyModule, dist: &Dist, cache: &Path) -> Result<St
     let tmp = dir.join("stdlib.marshal.tmp");
     let unique = dir.join(format!("stdlib.marshal.{}", std::process::id()));
     fs::rename(&tmp, &unique)?;
-    fs::rename(&unique, &path)?;
-    found(&dir)
+    fs::rename(&unique, dir.join("stdlib.marshal"))?;
+    stdlib_found(&dir)
+}
+
+/// Where the stdlib's bytecode for `dist` is kept: named by the stdlib
+/// archive's digest and by the compiling script's and the hook's sources
+/// (the table's format is theirs).
+fn stdlib_dir(dist: &Dist, cache: &Path) -> Result<PathBuf> {
+    use sha2::Digest;
+    let digest = crate::file_digest::sha256(
+        &cache.join("digests"),
+        &dist.path("python_stdlib.zip"),
+        || dist.stdlib_zip(),
+    )?;
+    let key = crate::hex::encode(&digest[..16]);
+    let ours = crate::hex::encode(
+        &sha2::Sha256::digest(format!(
+            "{STDLIB_SCRIPT}\0{STDLIB_HOOK_SOURCE}\0{STDLIB_HOOK}\0{ENCODINGS_SHIM_SOURCE}"
+        ))[..8],
+    );
+    Ok(cache.join("pyc").join(format!("stdlib-{key}-{ours}")))
+}
+
+/// The stdlib's bytecode kept in `dir` (see [`stdlib_dir`]).
+fn stdlib_found(dir: &Path) -> Result<StdlibFiles> {
+    // Mapped, not read: every guest maps it (see the hook), and the file
+    // is only ever replaced whole (renamed over), never changed in place.
+    Ok(StdlibFiles {
+        table: HostBytes::map(&dir.join("stdlib.marshal"))?,
+        hook_pyc: crate::shared_file::read(&dir.join("hook.pyc"))
+            .ok()
+            .map(HostBytes::from),
+        frozen: crate::shared_file::read(&dir.join("encodings.frozen"))
+            .ok()
+            .map(|code| vec![("encodings".to_string(), HostBytes::from(code))])
+            .unwrap_or_default(),
+    })
 }
 
 fn compile(

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::backend::load_module_with;
+use super::backend::{load_module_on, load_module_with};
 use super::dist::DistSource;
 use super::fetch;
 use super::tier::{Tier, main_tier};
@@ -36,8 +36,8 @@ pub fn imports(source: &DistSource) -> Result<i32> {
     let dist = source.resolve(&cache)?;
     // Any compiled code of the module tells its imports: that of the tier
     // runs have compiled.
-    let tier = main_tier(&dist, &cache)?;
-    let module = load_module_with(&dist, &cache, tier.options(EngineOptions::uninterrupted()))?;
+    let (_, engine) = main_tier(&dist, &cache)?;
+    let module = load_module_on(&dist, &cache, engine)?;
     let audit = module.audit_imports()?;
     println!("provided {}", audit.provided.len());
     println!("javascript {}", audit.javascript.len());

@@ -12,6 +12,7 @@ use crate::host::asm_consts::AsmConsts;
 use crate::host::boot::PyodideModule;
 use crate::host::engine::{self, EngineOptions};
 use crate::host::module_cache::ModuleCache;
+use wasmtime::Engine;
 
 /// Load the dist's main module through the compiled-module cache under
 /// `cache` (side modules loaded later are cached there too).
@@ -21,8 +22,12 @@ pub fn load_module(dist: &Dist, cache: &Path) -> Result<PyodideModule> {
 
 /// [`load_module`] with an engine built with `opts`.
 pub fn load_module_with(dist: &Dist, cache: &Path, opts: EngineOptions) -> Result<PyodideModule> {
+    load_module_on(dist, cache, engine::new_engine_with(opts)?)
+}
+
+/// [`load_module`] on `engine`, built already.
+pub fn load_module_on(dist: &Dist, cache: &Path, engine: Engine) -> Result<PyodideModule> {
     let t = std::time::Instant::now();
-    let engine = engine::new_engine_with(opts)?;
     let modules = ModuleCache::new(cache.join("modules"));
     // The 10 MB module is read only to be hashed or compiled (both
     // remembered); its `dylink.0` section comes first.
@@ -106,9 +111,8 @@ impl LazyModule {
             let (dist, cache, purpose) = self.source.as_ref().ok_or("no module")?;
             let module = match purpose {
                 Purpose::Tests => load_module(dist, cache),
-                Purpose::Scripts => super::tier::main_tier(dist, cache).and_then(|tier| {
-                    load_module_with(dist, cache, tier.options(EngineOptions::uninterrupted()))
-                }),
+                Purpose::Scripts => super::tier::main_tier(dist, cache)
+                    .and_then(|(_, engine)| load_module_on(dist, cache, engine)),
             };
             module.map(Arc::new).map_err(|e| format!("{e:#}"))
         });

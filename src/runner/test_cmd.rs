@@ -62,8 +62,8 @@ fn install_sigint_handler() {
 pub struct Plan {
     /// The resolved dist.
     pub dist: Dist,
-    /// Its main module for in-process guests (bytecode is compiled with
-    /// it, whatever runs), loaded when first needed.
+    /// Its main module for in-process test guests (with epochs), loaded
+    /// when first needed.
     pub module: Arc<LazyModule>,
     /// The tool's cache.
     pub cache: PathBuf,

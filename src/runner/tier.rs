@@ -29,6 +29,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
+use wasmtime::Engine;
 
 use super::dist::{Dist, DistSource};
 use crate::atomic_file::Lock;
@@ -133,7 +134,7 @@ impl<'a> Modules<'a> {
 
     /// Those whose artifact for `engine` is not in the cache, the main
     /// module first.
-    fn missing(&self, engine: &wasmtime::Engine) -> Result<Vec<Wanted<'a>>> {
+    fn missing(&self, engine: &Engine) -> Result<Vec<Wanted<'a>>> {
         let main =
             self.cache
                 .file_artifact_path(engine, &self.dist.path("pyodide.asm.wasm"), &|| {
@@ -159,7 +160,7 @@ impl<'a> Modules<'a> {
     /// (through the cache's compile lock: `locked`) or without it (the
     /// background compile). A side module that does not compile is left
     /// to the guest that loads it, which reports it.
-    fn compile(&self, engine: &wasmtime::Engine, wanted: &[Wanted], locked: bool) -> Result<()> {
+    fn compile(&self, engine: &Engine, wanted: &[Wanted], locked: bool) -> Result<()> {
         for w in wanted {
             let read = || match w.bytes {
                 Some(bytes) => Ok(bytes.to_vec()),
@@ -184,14 +185,14 @@ impl<'a> Modules<'a> {
 /// it; compile what that tier lacks into the cache, and start the
 /// background compile of the optimized code if it is missing. With
 /// `announce`, says what it compiles (a first run's compiles take a
-/// while).
+/// while). The tier, and the engine built for it.
 pub fn prepare(
     dist: &Dist,
     cache: &Path,
     base: EngineOptions,
     side: &[(&str, &[u8])],
     announce: bool,
-) -> Result<Tier> {
+) -> Result<(Tier, Engine)> {
     let requested = Tier::requested()?;
     let modules = Modules::new(dist, cache, side);
     let optimized = engine::new_engine_with(base)?;
@@ -207,7 +208,9 @@ pub fn prepare(
     phase(&format!("tier: {}", tier.name()));
     if tier == Tier::Optimized {
         say(announce, &missing, "once: the cache keeps the result");
-        return modules.compile(&optimized, &missing, true).map(|()| tier);
+        return modules
+            .compile(&optimized, &missing, true)
+            .map(|()| (tier, optimized));
     }
     let quick = engine::new_engine_with(base.quick())?;
     let quick_missing = modules.missing(&quick)?;
@@ -231,29 +234,27 @@ pub fn prepare(
             phase(&format!("background compile not started: {e:#}"));
         }
     }
-    Ok(tier)
+    Ok((tier, quick))
 }
 
-/// The tier of the main module alone, without compiling anything: for a
-/// guest of the runner's own that comes before the run's choice (see
-/// [`prepare`]), which then runs the code the run will compile anyway.
-pub fn main_tier(dist: &Dist, cache: &Path) -> Result<Tier> {
+/// The tier of the main module alone, without compiling anything, and an
+/// engine for it (no epochs): for a guest of the runner's own that comes
+/// before the run's choice (see [`prepare`]), which then runs the code
+/// the run will compile anyway.
+pub fn main_tier(dist: &Dist, cache: &Path) -> Result<(Tier, Engine)> {
     let base = EngineOptions::uninterrupted();
-    Ok(match Tier::requested()? {
-        Some(tier) => tier,
-        None if !base.inlines() => Tier::Optimized,
-        None => {
-            let optimized = engine::new_engine_with(base)?;
-            if Modules::new(dist, cache, &[])
-                .missing(&optimized)?
-                .is_empty()
-            {
-                Tier::Optimized
-            } else {
-                Tier::Quick
-            }
-        }
-    })
+    if let Some(tier) = Tier::requested()? {
+        return Ok((tier, engine::new_engine_with(tier.options(base))?));
+    }
+    let optimized = engine::new_engine_with(base)?;
+    if !base.inlines()
+        || Modules::new(dist, cache, &[])
+            .missing(&optimized)?
+            .is_empty()
+    {
+        return Ok((Tier::Optimized, optimized));
+    }
+    Ok((Tier::Quick, engine::new_engine_with(base.quick())?))
 }
 
 /// Says which modules it compiles, and why, if `announce` and any.

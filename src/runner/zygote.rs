@@ -191,7 +191,7 @@ impl ZygoteBackend {
             .filter(|(path, bytes)| is_side_module(path, bytes))
             .map(|(path, bytes)| (path.as_str(), &bytes[..]))
             .collect();
-        let tier = tier::prepare(dist, cache, EngineOptions::uninterrupted(), &side, true)
+        let (tier, _) = tier::prepare(dist, cache, EngineOptions::uninterrupted(), &side, true)
             .context("compiling the module for the zygotes")?;
         let site = site_packages(guest.python);
         let prelude: FileSet = file_set([(
