@@ -18,7 +18,11 @@
 //! `cargo bench --bench speed`. `BENCH_RUNS` (default 3; medians are
 //! printed), `BENCH_SUITES` (comma-separated; default msgpack, bitarray,
 //! cytoolz, simplejson, pydantic-core), `BENCH_SKIP` (`start`, `cpu`,
-//! `imports`, `suites`). One untimed run of each configuration fills the caches.
+//! `imports`, `suites`). Untimed runs fill the caches first (a suite's:
+//! two, so that its guests' image is saved, see `host/image.rs`). Each
+//! table also prints the share of the machine's CPU time that its
+//! hypervisor stole while it was measured (`/proc/stat`), which slows
+//! every runtime in it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -39,7 +43,7 @@ use pyodide_test::syscalls::Null;
 mod suites;
 
 mod common;
-use common::{Keep, median, native_python};
+use common::{Keep, Steal, median, native_python};
 
 fn geomean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
@@ -194,6 +198,7 @@ fn cpu_set(root: &Path) {
     // minute to the next (a native loop's time, run after run), so each
     // ratio compares times taken seconds apart, not a whole set apart.
     let mut all: Vec<Vec<Vec<(String, f64)>>> = vec![Vec::new(); labels.len()];
+    let steal = Steal::start();
     for _ in 0..runs() {
         let mut round: Vec<Vec<(String, f64)>> = vec![Vec::new(); labels.len()];
         for name in &names {
@@ -218,7 +223,11 @@ fn cpu_set(root: &Path) {
             (*label, med)
         })
         .collect();
-    println!("CPU set (seconds, median of {} runs of best-of-3):", runs());
+    println!(
+        "CPU set (seconds, median of {} runs of best-of-3; CPU time stolen meanwhile: {}):",
+        runs(),
+        steal.percent()
+    );
     print!("{:>14}", "");
     for (n, _) in &rows[0].1 {
         print!("{n:>9}");
@@ -412,8 +421,8 @@ fn package_suites(root: &Path) {
         runs()
     );
     println!(
-        "{:>14} {:>7} {:>9} {:>9} {:>7} {:>9} {:>11} {:>11}",
-        "suite", "tests", "ours -j1", "ours -j2", "node n", "node", "node/j1", "node/j2"
+        "{:>14} {:>7} {:>9} {:>9} {:>7} {:>9} {:>11} {:>11} {:>7}",
+        "suite", "tests", "ours -j1", "ours -j2", "node n", "node", "node/j1", "node/j2", "stolen"
     );
     for name in &wanted {
         let s = suites::suite(name);
@@ -430,11 +439,16 @@ fn package_suites(root: &Path) {
             Suite::prepare(&setup.dist, &setup.cache, s.package, &opts).expect("the suite");
         // Node gets the same precompiled bytecode as our guests.
         bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
+        // Twice: a guest's image is saved the second time its description
+        // is seen (host/image.rs), so that every timed run restores it, as
+        // a user's third run and later do.
         ours(root, s, 2);
+        ours(root, s, 1);
         node_one_process(&setup, &node, &suite);
         // Rounds of all three, so that a slow spell of the machine weighs
         // on each alike.
         let (mut j1, mut j2, mut nd) = (Vec::new(), Vec::new(), Vec::new());
+        let steal = Steal::start();
         for _ in 0..runs() {
             j1.push(ours(root, s, 1));
             j2.push(ours(root, s, 2));
@@ -443,7 +457,7 @@ fn package_suites(root: &Path) {
         let m = |v: &[(u64, f64)]| median(v.iter().map(|x| x.1).collect());
         let (t1, t2, tn) = (m(&j1), m(&j2), m(&nd));
         println!(
-            "{:>14} {:>7} {:>9.2} {:>9.2} {:>7} {:>9.2} {:>10.2}x {:>10.2}x",
+            "{:>14} {:>7} {:>9.2} {:>9.2} {:>7} {:>9.2} {:>10.2}x {:>10.2}x {:>7}",
             name,
             j1[0].0,
             t1,
@@ -451,7 +465,8 @@ fn package_suites(root: &Path) {
             nd[0].0,
             tn,
             tn / t1,
-            tn / t2
+            tn / t2,
+            steal.percent()
         );
     }
 }

@@ -55,3 +55,42 @@ pub fn time_optimized_code() {
     // SAFETY: no other thread runs yet (the caller's promise).
     unsafe { std::env::set_var(pyodide_test::runner::tier::TIER_VAR, "optimized") };
 }
+
+/// The machine's CPU time so far, from `/proc/stat`'s first line: (time
+/// stolen by the hypervisor, all time), in ticks; `None` where it cannot
+/// be read.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .map(|t| t.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest times are
+    // counted in user and nice already).
+    let steal = *ticks.get(7)?;
+    Some((steal, ticks.iter().take(8).sum()))
+}
+
+/// The share of the machine's CPU time that its hypervisor took while a
+/// measurement ran: a figure taken during a high steal is slower than the
+/// code it times.
+pub struct Steal(Option<(u64, u64)>);
+
+impl Steal {
+    /// Start counting.
+    pub fn start() -> Steal {
+        Steal(cpu_ticks())
+    }
+
+    /// The stolen share since `start`, in percent, as printed ("-" where
+    /// `/proc/stat` cannot tell).
+    pub fn percent(&self) -> String {
+        match (self.0, cpu_ticks()) {
+            (Some((s0, t0)), Some((s1, t1))) if t1 > t0 => {
+                format!("{:.1}%", 100.0 * (s1 - s0) as f64 / (t1 - t0) as f64)
+            }
+            _ => "-".into(),
+        }
+    }
+}
