@@ -605,6 +605,63 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The zygote's guest is imaged before pytest's arguments reach it, and a
+/// run's `-k` does not change which rewritten test modules it is given:
+/// runs of one suite that select other tests share its image. The first
+/// run marks the suite seen; the second, given the modules the first
+/// rewrote, is another description (seen); the third saves its image,
+/// which runs with `-k alpha` and `-k beta` then restore. Each run still
+/// gets its own selection.
+#[test]
+fn runs_that_select_other_tests_share_the_suites_image() {
+    let (dir, tests) = suite_dir("image-k");
+    // A description no earlier run had (the cache is shared).
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    let unique = format!("# {:?} {}\n", now.unwrap(), std::process::id());
+    fs::write(tests.join("conftest.py"), format!("{CONFTEST}{unique}")).unwrap();
+    fs::write(tests.join("test_a.py"), "def test_alpha():\n    assert 1\n").unwrap();
+    fs::write(tests.join("test_b.py"), "def test_beta():\n    assert 2\n").unwrap();
+    let saved = "pyodide-test: image saved in ";
+    let restored = "pyodide-test: restored from the image in ";
+    let image_of = |err: &str, how: &str| -> Option<String> {
+        let line = err.lines().find(|l| l.starts_with(how))?;
+        Some(line.rsplit_once(" (")?.1.trim_end_matches(')').to_string())
+    };
+    let mut images = Vec::new();
+    let alpha = "tests/test_a.py::test_alpha";
+    let beta = "tests/test_b.py::test_beta";
+    let rounds: [(Option<&str>, &[&str]); 5] = [
+        (None, &[alpha, beta]),
+        (None, &[alpha, beta]),
+        (None, &[alpha, beta]),
+        (Some("alpha"), &[alpha]),
+        (Some("beta"), &[beta]),
+    ];
+    for (round, (k, want)) in rounds.into_iter().enumerate() {
+        let mut args = vec!["-j", "1"];
+        args.extend(k.iter().flat_map(|k| ["-k", *k]));
+        let env = [("PYODIDE_TEST_IMAGES", "1")];
+        let (out, records) = run_suite_with(&dir, &tests, &args, &env);
+        let err = stderr(&out);
+        assert_eq!(err.contains(saved), round == 2, "round {round}: {err}");
+        assert_eq!(err.contains(restored), round > 2, "round {round}: {err}");
+        images.extend(image_of(&err, saved).or_else(|| image_of(&err, restored)));
+        let got = outcomes(&records);
+        let ran: Vec<&str> = got
+            .keys()
+            .map(|id| id.as_str())
+            .filter(|id| id.contains("::"))
+            .collect();
+        assert_eq!(ran, want, "round {round}: {got:#?}\n{err}");
+        for id in want {
+            assert_eq!(got[*id].0, "passed", "round {round}: {id}\n{err}");
+        }
+    }
+    assert_eq!(images.len(), 3, "{images:?}");
+    assert!(images.iter().all(|i| *i == images[0]), "{images:?}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn the_runner_compiles_side_modules_before_the_zygotes_load_them() {
     let tagged = TaggedSuite::new("zygote-side-modules");

@@ -262,6 +262,9 @@ impl PyodideModule {
                 return Ok(Err(err));
             }
         }
+        if let Err(err) = append_argv(store, instance, spec) {
+            return Ok(Err(err));
+        }
         let run_main = instance.get_typed_func::<(), i32>(&mut *store, "run_main")?;
         let ran = run_main.call(&mut *store, ());
         phase("run_main", t);
@@ -526,6 +529,29 @@ fn warm_up(
     };
     image_note(&note, t, file);
     phase(&note, t);
+    Ok(())
+}
+
+/// Append `spec.image`'s `argv_after` to `sys.argv` (after the image: see
+/// [`super::spec::ImageSpec::argv_after`]).
+fn append_argv(
+    store: &mut Store<GuestState>,
+    instance: &Instance,
+    spec: &GuestSpec,
+) -> wasmtime::Result<()> {
+    let Some(after) = spec.image.as_ref().map(|i| &i.argv_after) else {
+        return Ok(());
+    };
+    if after.is_empty() {
+        return Ok(());
+    }
+    // A JSON list of strings is a Python literal. (`sys` is bound in
+    // `__main__` already: `warm_up`'s first line.)
+    let list = serde_json::to_string(after)?;
+    let code = format!("import sys; sys.argv.extend({list})");
+    if run_simple_string(store, instance, &code)? != 0 {
+        wasmtime::bail!("appending the guest's arguments failed");
+    }
     Ok(())
 }
 

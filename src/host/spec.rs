@@ -214,6 +214,10 @@ pub struct ImageSpec {
     /// instead of initialising CPython and running `warm`; otherwise
     /// saved there after `warm`. `None`: no image, `warm` runs.
     pub file: Option<std::path::PathBuf>,
+    /// Arguments appended to `sys.argv` once the guest is warmed up or
+    /// restored, before its command line runs: not in the image, so that
+    /// guests that differ only in them share one.
+    pub argv_after: Vec<String>,
 }
 
 /// The guest path of the event device.

@@ -105,6 +105,9 @@ struct BootHeader {
     /// The warm-up of the guest's image (see [`GuestSpec::image`]); the
     /// zygote names the image's file itself.
     warm: Option<String>,
+    /// The image's `argv_after`: left out of the description's digest (it
+    /// names the image), as the image does not hold them.
+    argv_after: Vec<String>,
 }
 
 /// Write the zygote's guest to `out`: everything of `spec` but its stdio,
@@ -150,6 +153,11 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
             .map(|(name, d)| (name.clone(), d.len() as u64, mapped_path(d)))
             .collect(),
         warm: spec.image.as_ref().map(|i| i.warm.clone()),
+        argv_after: spec
+            .image
+            .as_ref()
+            .map(|i| i.argv_after.clone())
+            .unwrap_or_default(),
     };
     let head = serde_json::to_vec(&header)?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
@@ -189,8 +197,9 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         .context("boot description: truncated")?;
     let len = usize::try_from(u64::from_le_bytes(len)).context("boot description: overflow")?;
     let head = crate::shared_file::read_exact(from, len).context("boot description: truncated")?;
-    digest.update(&head);
-    let header: BootHeader = serde_json::from_slice(&head)?;
+    let mut header: BootHeader = serde_json::from_slice(&head)?;
+    let argv_after = std::mem::take(&mut header.argv_after);
+    digest.update(serde_json::to_vec(&header)?);
     let mut take = |n: u64| -> Result<Arc<[u8]>> {
         let n = usize::try_from(n).context("boot description: overflow")?;
         crate::shared_file::read_exact(from, n).context("boot description: truncated")
@@ -243,7 +252,11 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         max_fs: header.max_fs,
         interrupt: None,
     };
-    spec.image = header.warm.map(|warm| ImageSpec { warm, file: None });
+    spec.image = header.warm.map(|warm| ImageSpec {
+        warm,
+        file: None,
+        argv_after,
+    });
     Ok((spec, digest.finalize().into()))
 }
 

@@ -20,8 +20,9 @@
 //!
 //! The cache key covers what shapes the rewriting besides a module's own
 //! source: the suite's conftests and configuration files, the pytest
-//! arguments, what is installed (pytest's version among it) and our plugin
-//! (which writes what it reports). Each entry
+//! arguments (but the run's `-k`, which only selects), what is installed
+//! (pytest's version among it) and our plugin (which writes what it
+//! reports). Each entry
 //! carries the SHA-256 of its source, and is placed only while the suite's
 //! copy of that source has the same.
 

@@ -269,7 +269,10 @@ pub fn plan_suites(
     let rewritten = suites
         .iter_mut()
         .map(|suite| {
-            let mut args = suite.job_argv("", cfg.keyword.as_deref(), &cfg.pytest_args);
+            // Without the run's -k: a selection does not change how pytest
+            // rewrites a module, and a new one then finds the modules
+            // rewritten by runs that selected others.
+            let mut args = suite.job_argv("", None, &cfg.pytest_args);
             args.pop();
             let key = super::rewritten::key(suite, &args)?;
             super::rewritten::stage(&setup.cache, suite, &key);

@@ -214,6 +214,7 @@ impl ZygoteBackend {
                 boot.image = Some(ImageSpec {
                     warm: WARM_SOURCE.to_string(),
                     file: None,
+                    argv_after: Vec::new(),
                 });
                 let pytest_groups =
                     (s.driver == Driver::Pytest).then(|| pytest_groups(s, planned, workers, cores));
@@ -366,18 +367,22 @@ impl Launcher {
         // pytest is given every file, as over the whole suite (its rootdir
         // and initial conftests come from them); each collector collects
         // its group's. In the order of their paths, as pytest given the
-        // suite's directory imports them, whatever the groups are: the
-        // order of the groups follows the files' times, which change from
-        // run to run, and the arguments are part of the guest's image.
+        // suite's directory imports them, whatever the groups are (their
+        // order follows the files' times, which change from run to run).
         let mut files: Vec<String> = groups.iter().flatten().cloned().collect();
         files.sort();
         let mut args = prefix.to_vec();
         args.extend(files);
-        let package = boot.argv.pop().unwrap_or_default();
-        boot.argv.push("--pytest".into());
-        boot.argv
-            .push(serde_json::to_string(&args).unwrap_or_default());
-        boot.argv.push(package);
+        let pytest = [
+            "--pytest".to_string(),
+            serde_json::to_string(&args).unwrap_or_default(),
+        ];
+        match boot.image.as_mut() {
+            // After the image (taken before the prelude runs): runs that
+            // select other tests (-k, --partition) share the suite's image.
+            Some(image) => image.argv_after.extend(pytest),
+            None => boot.argv.extend(pytest),
+        }
         let zygote = match self.start(&boot) {
             Ok(z) => Arc::new(z),
             Err(e) => {

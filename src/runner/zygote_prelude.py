@@ -13,7 +13,7 @@ Only modules that pytest imports itself before any plugin are warmed here:
 a ``-p`` or entry-point plugin imported early would miss pytest's
 assertion rewriting (and pytest would warn).
 
-``python -m _pyodide_test_zygote --pytest JSON NAME...`` goes further for a
+``python -m _pyodide_test_zygote NAME... --pytest JSON`` goes further for a
 pytest suite: after the warming it runs ``python -m pytest ARGS`` itself,
 ARGS (the JSON list) ending in every test file of the suite, so that
 pytest's configuration, its plugins' and the conftests' ``pytest_configure``
@@ -249,9 +249,12 @@ def _serve_pytest(args):
 
 def _main():
     argv = sys.argv[1:]
-    if argv[:1] == ["--pytest"]:
-        _warm(argv[2:])
-        _serve_pytest(json.loads(argv[1]))
+    if "--pytest" in argv:
+        # The host appends these two after the guest's image (see the
+        # runner's zygote.rs), so that they do not name the image.
+        at = argv.index("--pytest")
+        _warm(argv[:at])
+        _serve_pytest(json.loads(argv[at + 1]))
         return
     _warm(argv)
     job = _fork()
