@@ -19,7 +19,7 @@
 //! printed), `BENCH_SUITES` (comma-separated; default msgpack, bitarray,
 //! cytoolz, simplejson, pydantic-core), `BENCH_SKIP` (`start`, `cpu`,
 //! `imports`, `suites`). Untimed runs fill the caches first (a suite's:
-//! three, so that its guests' image is saved, see `host/image.rs`). Each
+//! two, so that its guests' image is saved, see `host/image.rs`). Each
 //! table also prints the share of the machine's CPU time that its
 //! hypervisor stole while it was measured (`/proc/stat`), which slows
 //! every runtime in it.
@@ -439,13 +439,10 @@ fn package_suites(root: &Path) {
             Suite::prepare(&setup.dist, &setup.cache, s.package, &opts).expect("the suite");
         // Node gets the same precompiled bytecode as our guests.
         bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
-        // Three times: a suite's first run rewrites its test modules, which
-        // the next ones are given, so its zygote's boot description changes
-        // once; a guest's image is saved the second time its description
+        // Twice: a guest's image is saved the second time its description
         // is seen (host/image.rs). Every timed run then restores the image,
-        // as a user's later runs do.
+        // as a user's third run and later do.
         ours(root, s, 2);
-        ours(root, s, 1);
         ours(root, s, 1);
         node_one_process(&setup, &node, &suite);
         // Rounds of all three, so that a slow spell of the machine weighs

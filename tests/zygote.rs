@@ -605,15 +605,15 @@ fn the_next_run_restores_the_zygotes_guest_from_its_image() {
     let _ = fs::remove_dir_all(&dir);
 }
 
-/// The zygote's guest is imaged before pytest's arguments reach it, and a
-/// run's `-k` does not change which rewritten test modules it is given:
-/// runs of one suite that select other tests share its image. The first
-/// run marks the suite seen; the second, given the modules the first
-/// rewrote, is another description (seen); the third saves its image,
-/// which runs with `-k alpha` and `-k beta` then restore. Each run still
-/// gets its own selection.
+/// The zygote's guest is imaged before pytest's arguments and the tables
+/// of rewritten modules reach it, and a run's `-k` does not change which
+/// rewritten modules it is given. So a suite's second run saves its image
+/// although the first rewrote the test modules (the tables changed), and
+/// runs that select other tests (`-k alpha`, `-k beta`) restore it, each
+/// with its own selection. After a test file is edited, the same: the
+/// next run is a new description, the one after saves its image.
 #[test]
-fn runs_that_select_other_tests_share_the_suites_image() {
+fn a_suites_image_is_saved_on_its_second_run_and_serves_every_selection() {
     let (dir, tests) = suite_dir("image-k");
     // A description no earlier run had (the cache is shared).
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
@@ -627,25 +627,35 @@ fn runs_that_select_other_tests_share_the_suites_image() {
         let line = err.lines().find(|l| l.starts_with(how))?;
         Some(line.rsplit_once(" (")?.1.trim_end_matches(')').to_string())
     };
-    let mut images = Vec::new();
     let alpha = "tests/test_a.py::test_alpha";
     let beta = "tests/test_b.py::test_beta";
-    let rounds: [(Option<&str>, &[&str]); 5] = [
-        (None, &[alpha, beta]),
-        (None, &[alpha, beta]),
-        (None, &[alpha, beta]),
-        (Some("alpha"), &[alpha]),
-        (Some("beta"), &[beta]),
+    // (-k, the tests that run, what becomes of the image); test_a.py is
+    // edited before round 4.
+    let rounds: [(Option<&str>, &[&str], Option<&str>); 7] = [
+        (None, &[alpha, beta], None),
+        (None, &[alpha, beta], Some(saved)),
+        (Some("alpha"), &[alpha], Some(restored)),
+        (Some("beta"), &[beta], Some(restored)),
+        (None, &[alpha, beta], None),
+        (None, &[alpha, beta], Some(saved)),
+        (Some("alpha"), &[alpha], Some(restored)),
     ];
-    for (round, (k, want)) in rounds.into_iter().enumerate() {
+    let mut images = Vec::new();
+    for (round, (k, want, image)) in rounds.into_iter().enumerate() {
+        if round == 4 {
+            let edited = "def test_alpha():\n    assert 1 + 1\n";
+            fs::write(tests.join("test_a.py"), edited).unwrap();
+        }
         let mut args = vec!["-j", "1"];
         args.extend(k.iter().flat_map(|k| ["-k", *k]));
         let env = [("PYODIDE_TEST_IMAGES", "1")];
         let (out, records) = run_suite_with(&dir, &tests, &args, &env);
         let err = stderr(&out);
-        assert_eq!(err.contains(saved), round == 2, "round {round}: {err}");
-        assert_eq!(err.contains(restored), round > 2, "round {round}: {err}");
-        images.extend(image_of(&err, saved).or_else(|| image_of(&err, restored)));
+        for how in [saved, restored] {
+            let expected = image == Some(how);
+            assert_eq!(err.contains(how), expected, "round {round} ({how}): {err}");
+        }
+        images.push(image.and_then(|how| image_of(&err, how)));
         let got = outcomes(&records);
         let ran: Vec<&str> = got
             .keys()
@@ -657,8 +667,10 @@ fn runs_that_select_other_tests_share_the_suites_image() {
             assert_eq!(got[*id].0, "passed", "round {round}: {id}\n{err}");
         }
     }
-    assert_eq!(images.len(), 3, "{images:?}");
-    assert!(images.iter().all(|i| *i == images[0]), "{images:?}");
+    // Rounds 1-3 one image, rounds 5-6 another (the edit).
+    assert!(images[1].is_some() && images[1] == images[2] && images[2] == images[3]);
+    assert!(images[5].is_some() && images[5] == images[6], "{images:?}");
+    assert_ne!(images[1], images[5], "{images:?}");
     let _ = fs::remove_dir_all(&dir);
 }
 

@@ -262,7 +262,7 @@ impl PyodideModule {
                 return Ok(Err(err));
             }
         }
-        if let Err(err) = append_argv(store, instance, spec) {
+        if let Err(err) = after_image(store, instance, spec) {
             return Ok(Err(err));
         }
         let run_main = instance.get_typed_func::<(), i32>(&mut *store, "run_main")?;
@@ -532,16 +532,30 @@ fn warm_up(
     Ok(())
 }
 
-/// Append `spec.image`'s `argv_after` to `sys.argv` (after the image: see
-/// [`super::spec::ImageSpec::argv_after`]).
-fn append_argv(
+/// Write `spec.image`'s `files_after` and append its `argv_after` to
+/// `sys.argv` (after the image: see [`super::spec::ImageSpec::argv_after`]).
+fn after_image(
     store: &mut Store<GuestState>,
     instance: &Instance,
     spec: &GuestSpec,
 ) -> wasmtime::Result<()> {
-    let Some(after) = spec.image.as_ref().map(|i| &i.argv_after) else {
+    let Some(image) = spec.image.as_ref() else {
         return Ok(());
     };
+    let kernel = &mut store.data_mut().kernel;
+    for (path, data) in image.files_after.iter() {
+        if let Some((parent, _)) = path.rsplit_once('/')
+            && !parent.is_empty()
+        {
+            kernel
+                .mkdir_p(parent)
+                .map_err(|e| wasmtime::Error::msg(format!("creating {parent}: {e:?}")))?;
+        }
+        kernel
+            .write_file(path, data.clone())
+            .map_err(|e| wasmtime::Error::msg(format!("writing {path}: {e:?}")))?;
+    }
+    let after = &image.argv_after;
     if after.is_empty() {
         return Ok(());
     }

@@ -204,7 +204,7 @@ pub struct GuestSpec {
 }
 
 /// A guest's warm-up and its image.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ImageSpec {
     /// Python source that `PyRun_SimpleString` runs once CPython is
     /// initialised, before the command line (`argv`) is: what every
@@ -218,6 +218,10 @@ pub struct ImageSpec {
     /// restored, before its command line runs: not in the image, so that
     /// guests that differ only in them share one.
     pub argv_after: Vec<String>,
+    /// Files written then too (after `argv_after`'s rule): what the guest
+    /// reads only once its command line runs, and that would otherwise
+    /// name another image each time it changes.
+    pub files_after: FileSet,
 }
 
 /// The guest path of the event device.

@@ -108,6 +108,9 @@ struct BootHeader {
     /// The image's `argv_after`: left out of the description's digest (it
     /// names the image), as the image does not hold them.
     argv_after: Vec<String>,
+    /// The image's `files_after`, as `files` (their bytes come last), and
+    /// left out of the digest as `argv_after` is.
+    files_after: Vec<(String, u64, Option<String>)>,
 }
 
 /// Write the zygote's guest to `out`: everything of `spec` but its stdio,
@@ -158,6 +161,10 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
             .as_ref()
             .map(|i| i.argv_after.clone())
             .unwrap_or_default(),
+        files_after: files_after(spec)
+            .iter()
+            .map(|(p, d)| (p.clone(), d.len() as u64, mapped_path(d)))
+            .collect(),
     };
     let head = serde_json::to_vec(&header)?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
@@ -165,13 +172,25 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
     if mapped_path(&spec.stdlib_zip).is_none() {
         out.write_all(&spec.stdlib_zip)?;
     }
-    for (_, data) in spec.files.iter().flat_map(|s| s.iter()).chain(&spec.frozen) {
+    let after = files_after(spec);
+    for (_, data) in spec
+        .files
+        .iter()
+        .flat_map(|s| s.iter())
+        .chain(&spec.frozen)
+        .chain(after.iter())
+    {
         if mapped_path(data).is_none() {
             out.write_all(data)?;
         }
     }
     out.flush()?;
     Ok(())
+}
+
+/// `spec`'s image's `files_after` (none without an image).
+fn files_after(spec: &GuestSpec) -> &[(String, HostBytes)] {
+    spec.image.as_ref().map_or(&[], |i| &i.files_after[..])
 }
 
 /// The host file that a zygote maps `data` from itself, rather than
@@ -188,7 +207,7 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
 
 /// [`read_boot_from`], and the SHA-256 of the description: of every byte
 /// read, and of the identity (path, size, times, inode) of each file mapped
-/// rather than sent.
+/// rather than sent, but the image's `argv_after` and `files_after`.
 fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
     use sha2::{Digest, Sha256};
     let mut digest = Sha256::new();
@@ -199,6 +218,7 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
     let head = crate::shared_file::read_exact(from, len).context("boot description: truncated")?;
     let mut header: BootHeader = serde_json::from_slice(&head)?;
     let argv_after = std::mem::take(&mut header.argv_after);
+    let files_after = std::mem::take(&mut header.files_after);
     digest.update(serde_json::to_vec(&header)?);
     let mut take = |n: u64| -> Result<Arc<[u8]>> {
         let n = usize::try_from(n).context("boot description: overflow")?;
@@ -232,6 +252,16 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
     for (name, n, mapped) in &header.frozen {
         frozen.push((name.clone(), bytes(*n, mapped)?));
     }
+    // Read, not digested: the image does not hold them.
+    let mut after = Vec::with_capacity(files_after.len());
+    for (path, n, mapped) in &files_after {
+        let data: HostBytes = match mapped {
+            Some(host) => HostBytes::map(host.as_ref())
+                .with_context(|| format!("boot description: mapping {host}"))?,
+            None => take(*n)?.into(),
+        };
+        after.push((path.clone(), data));
+    }
     let mut spec = GuestSpec::new(header.python, stdlib, header.max_memory);
     spec.files = files;
     spec.frozen = frozen;
@@ -256,6 +286,7 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         warm,
         file: None,
         argv_after,
+        files_after: Arc::new(after),
     });
     Ok((spec, digest.finalize().into()))
 }

@@ -51,6 +51,12 @@ pub const GUEST_TABLE: &str = "/tmp/.pyodide-test-rewritten";
 /// `pytest_configure`: the plugin places them all as it is imported.
 pub const GUEST_EARLY_TABLE: &str = "/tmp/.pyodide-test-rewritten-early";
 
+/// Whether `path` is one of the guest's tables ([`GUEST_TABLE`],
+/// [`GUEST_EARLY_TABLE`]).
+pub fn is_table(path: &str) -> bool {
+    path == GUEST_TABLE || path == GUEST_EARLY_TABLE
+}
+
 /// Files whose content can change how pytest rewrites a module.
 const SHAPING_NAMES: [&str; 5] = [
     "conftest.py",

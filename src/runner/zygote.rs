@@ -207,14 +207,26 @@ impl ZygoteBackend {
                 // The zygote starts where the suite's guests start: `-m`
                 // puts the working directory first on sys.path.
                 base.cwd = s.cwd.clone();
-                let mut boot = base.clone();
+                // The tables of rewritten modules, which change as runs
+                // rewrite modules, reach the guest after its image (as
+                // pytest's arguments do: see `start_pytest`), which does
+                // not read them: pytest's configuration does.
+                let (kept, tables): (Vec<_>, Vec<_>) = s
+                    .files
+                    .iter()
+                    .cloned()
+                    .partition(|(path, _)| !super::rewritten::is_table(path));
+                let mut boot = guest.clone();
+                boot.files.push(Arc::new(kept));
                 boot.files.push(prelude.clone());
+                boot.cwd = s.cwd.clone();
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
                 // The zygote names the image's file, if images are on.
                 boot.image = Some(ImageSpec {
                     warm: WARM_SOURCE.to_string(),
                     file: None,
                     argv_after: Vec::new(),
+                    files_after: Arc::new(tables),
                 });
                 let pytest_groups =
                     (s.driver == Driver::Pytest).then(|| pytest_groups(s, planned, workers, cores));
