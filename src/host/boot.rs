@@ -544,16 +544,8 @@ fn after_image(
     };
     let kernel = &mut store.data_mut().kernel;
     for (path, data) in image.files_after.iter() {
-        if let Some((parent, _)) = path.rsplit_once('/')
-            && !parent.is_empty()
-        {
-            kernel
-                .mkdir_p(parent)
-                .map_err(|e| wasmtime::Error::msg(format!("creating {parent}: {e:?}")))?;
-        }
-        kernel
-            .write_file(path, data.clone())
-            .map_err(|e| wasmtime::Error::msg(format!("writing {path}: {e:?}")))?;
+        layout::place_file(kernel, path, data)
+            .map_err(|e| wasmtime::Error::msg(format!("{e:#}")))?;
     }
     let after = &image.argv_after;
     if after.is_empty() {

@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use super::spec::GuestSpec;
+use crate::host_bytes::HostBytes;
 use crate::syscalls::{Kernel, KernelConfig};
 
 /// The guest's home directory and initial cwd.
@@ -63,6 +64,21 @@ pub fn kernel_for(spec: &GuestSpec) -> Result<Kernel> {
     Ok(kernel)
 }
 
+/// Write `content` at the absolute guest `path` in `kernel`'s MEMFS,
+/// creating its directories.
+pub fn place_file(kernel: &mut Kernel, path: &str, content: &HostBytes) -> Result<()> {
+    if let Some((parent, _)) = path.rsplit_once('/')
+        && !parent.is_empty()
+    {
+        kernel
+            .mkdir_p(parent)
+            .map_err(|e| anyhow::anyhow!("creating {parent}: {e:?}"))?;
+    }
+    kernel
+        .write_file(path, content.clone())
+        .map_err(|e| anyhow::anyhow!("writing {path}: {e:?}"))
+}
+
 /// Create the directories and files of `spec` in `kernel`'s MEMFS, as
 /// `pyodide.mjs`'s preRun hooks do, then mount its host directories and
 /// change into its working directory ([`HOME`] unless it names one).
@@ -83,16 +99,7 @@ fn prepare(kernel: &mut Kernel, spec: &GuestSpec) -> Result<()> {
         .write_file(&zip_path, spec.stdlib_zip.clone())
         .map_err(|e| anyhow::anyhow!("writing {zip_path}: {e:?}"))?;
     for (path, content) in spec.files.iter().flat_map(|set| set.iter()) {
-        if let Some((parent, _)) = path.rsplit_once('/')
-            && !parent.is_empty()
-        {
-            kernel
-                .mkdir_p(parent)
-                .map_err(|e| anyhow::anyhow!("creating {parent}: {e:?}"))?;
-        }
-        kernel
-            .write_file(path, content.clone())
-            .map_err(|e| anyhow::anyhow!("writing {path}: {e:?}"))?;
+        place_file(kernel, path, content)?;
     }
     for m in &spec.mounts {
         kernel

@@ -218,9 +218,10 @@ pub struct ImageSpec {
     /// restored, before its command line runs: not in the image, so that
     /// guests that differ only in them share one.
     pub argv_after: Vec<String>,
-    /// Files written then too (after `argv_after`'s rule): what the guest
-    /// reads only once its command line runs, and that would otherwise
-    /// name another image each time it changes.
+    /// Files written into the guest's file system then too, before
+    /// `argv_after` is appended: what the guest reads only once its command
+    /// line runs, and what would otherwise name another image each time it
+    /// changes.
     pub files_after: FileSet,
 }
 
