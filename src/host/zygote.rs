@@ -224,10 +224,14 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         let n = usize::try_from(n).context("boot description: overflow")?;
         crate::shared_file::read_exact(from, n).context("boot description: truncated")
     };
-    let mut bytes = |n: u64, mapped: &Option<String>| -> Result<HostBytes> {
+    // The next `n` bytes, or the host file `mapped`; `digested`: in the
+    // digest (the image's `files_after` are not: it does not hold them).
+    let mut bytes = |n: u64, mapped: &Option<String>, digested: bool| -> Result<HostBytes> {
         let Some(host) = mapped else {
             let data = take(n)?;
-            digest.update(&data);
+            if digested {
+                digest.update(&data);
+            }
             return Ok(data.into());
         };
         let data = HostBytes::map(host.as_ref())
@@ -235,32 +239,28 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         if data.len() as u64 != n {
             bail!("boot description: {host} changed size");
         }
-        let id = crate::file_digest::identity(host.as_ref()).unwrap_or_default();
-        digest.update(format!("{host}\0{id}\0").as_bytes());
+        if digested {
+            let id = crate::file_digest::identity(host.as_ref()).unwrap_or_default();
+            digest.update(format!("{host}\0{id}\0").as_bytes());
+        }
         Ok(data)
     };
-    let stdlib = bytes(header.stdlib_len, &header.stdlib_mapped)?;
+    let stdlib = bytes(header.stdlib_len, &header.stdlib_mapped, true)?;
     let mut files = Vec::new();
     for set in &header.files {
         let mut out = Vec::with_capacity(set.len());
         for (path, n, mapped) in set {
-            out.push((path.clone(), bytes(*n, mapped)?));
+            out.push((path.clone(), bytes(*n, mapped, true)?));
         }
         files.push(Arc::new(out));
     }
     let mut frozen = Vec::new();
     for (name, n, mapped) in &header.frozen {
-        frozen.push((name.clone(), bytes(*n, mapped)?));
+        frozen.push((name.clone(), bytes(*n, mapped, true)?));
     }
-    // Read, not digested: the image does not hold them.
     let mut after = Vec::with_capacity(files_after.len());
     for (path, n, mapped) in &files_after {
-        let data: HostBytes = match mapped {
-            Some(host) => HostBytes::map(host.as_ref())
-                .with_context(|| format!("boot description: mapping {host}"))?,
-            None => take(*n)?.into(),
-        };
-        after.push((path.clone(), data));
+        after.push((path.clone(), bytes(*n, mapped, false)?));
     }
     let mut spec = GuestSpec::new(header.python, stdlib, header.max_memory);
     spec.files = files;

@@ -216,10 +216,9 @@ impl ZygoteBackend {
                     .iter()
                     .cloned()
                     .partition(|(path, _)| !super::rewritten::is_table(path));
-                let mut boot = guest.clone();
-                boot.files.push(Arc::new(kept));
+                let mut boot = base.clone();
+                *boot.files.last_mut().expect("the suite's files") = Arc::new(kept);
                 boot.files.push(prelude.clone());
-                boot.cwd = s.cwd.clone();
                 boot.argv = vec!["-m".into(), PRELUDE_MODULE.into(), s.package.clone()];
                 // The zygote names the image's file, if images are on.
                 boot.image = Some(ImageSpec {
