@@ -28,6 +28,13 @@ pub struct HostBytes(Repr);
 enum Repr {
     Memory(Arc<[u8]>),
     Mapped(Arc<MappedFile>),
+    /// `len` bytes of a mapped file from `start` (one file of a bundle:
+    /// see the zygote's boot description).
+    Slice {
+        file: Arc<MappedFile>,
+        start: usize,
+        len: usize,
+    },
 }
 
 impl HostBytes {
@@ -37,11 +44,25 @@ impl HostBytes {
         Ok(Self(Repr::Mapped(Arc::new(MappedFile::open(path)?))))
     }
 
-    /// The file these bytes map, if they are a mapping.
+    /// The `len` bytes of the mapped file `file` from `start`; `None` if
+    /// they lie past its end.
+    pub fn slice(file: &Arc<MappedFile>, start: usize, len: usize) -> Option<Self> {
+        (start.checked_add(len)? <= file.len).then(|| {
+            Self(Repr::Slice {
+                file: file.clone(),
+                start,
+                len,
+            })
+        })
+    }
+
+    /// The file these bytes map, if they are a whole file's mapping (a
+    /// slice of one is not: a guest's `mmap` copies it, as bytes in
+    /// memory).
     pub fn mapped_file(&self) -> Option<&Arc<MappedFile>> {
         match &self.0 {
             Repr::Mapped(m) => Some(m),
-            Repr::Memory(_) => None,
+            Repr::Memory(_) | Repr::Slice { .. } => None,
         }
     }
 
@@ -50,6 +71,14 @@ impl HostBytes {
         match (&a.0, &b.0) {
             (Repr::Memory(x), Repr::Memory(y)) => Arc::ptr_eq(x, y),
             (Repr::Mapped(x), Repr::Mapped(y)) => Arc::ptr_eq(x, y),
+            (
+                Repr::Slice { file, start, len },
+                Repr::Slice {
+                    file: f,
+                    start: s,
+                    len: l,
+                },
+            ) => Arc::ptr_eq(file, f) && (start, len) == (s, l),
             _ => false,
         }
     }
@@ -61,6 +90,7 @@ impl Deref for HostBytes {
         match &self.0 {
             Repr::Memory(a) => a,
             Repr::Mapped(m) => m.bytes(),
+            Repr::Slice { file, start, len } => &file.bytes()[*start..*start + *len],
         }
     }
 }
@@ -76,6 +106,7 @@ impl fmt::Debug for HostBytes {
         match &self.0 {
             Repr::Memory(a) => write!(f, "HostBytes({} bytes in memory)", a.len()),
             Repr::Mapped(m) => write!(f, "HostBytes({} bytes mapped)", m.len),
+            Repr::Slice { len, .. } => write!(f, "HostBytes({len} bytes of a mapped file)"),
         }
     }
 }
@@ -337,5 +368,22 @@ mod tests {
         std::fs::write(f.dir.join("empty"), b"").unwrap();
         assert!(HostBytes::map(&f.dir.join("empty")).unwrap().is_empty());
         assert!(HostBytes::map(&f.dir.join("missing")).is_err());
+    }
+
+    #[test]
+    fn a_slice_is_its_range_of_the_file_and_is_not_mapped_whole() {
+        let f = TempFile::new("host-bytes-slice", 1000);
+        let (_, file) = f.map();
+        let slice = HostBytes::slice(&file, 10, 20).unwrap();
+        assert_eq!(&slice[..], &f.bytes[10..30]);
+        assert!(slice.mapped_file().is_none());
+        assert!(HostBytes::ptr_eq(&slice, &slice.clone()));
+        assert!(!HostBytes::ptr_eq(
+            &slice,
+            &HostBytes::slice(&file, 10, 21).unwrap()
+        ));
+        assert!(HostBytes::slice(&file, 1000, 0).unwrap().is_empty());
+        assert!(HostBytes::slice(&file, 990, 11).is_none());
+        assert!(HostBytes::slice(&file, usize::MAX, 2).is_none());
     }
 }

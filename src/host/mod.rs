@@ -5,6 +5,7 @@
 pub mod abi;
 pub mod asm_consts;
 pub mod boot;
+pub mod bundle;
 pub mod dso;
 pub mod dso_forward;
 pub mod dylink;

@@ -48,6 +48,7 @@
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
 use std::process::{Child, Command, Stdio as ProcStdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -111,13 +112,34 @@ struct BootHeader {
     /// The image's `files_after`, as `files` (their bytes come last), and
     /// left out of the digest as `argv_after` is.
     files_after: Vec<(String, u64, Option<String>)>,
+    /// The cache file ([`super::bundle`]) that holds the bytes of the
+    /// stdlib, the files and the frozen modules above that are not
+    /// mapped, in that order: they are mapped from it rather than sent.
+    /// `None`: they are sent, before those of `files_after`.
+    bundle: Option<String>,
 }
 
 /// Write the zygote's guest to `out`: everything of `spec` but its stdio,
 /// events and interrupt (the zygote has its own). A JSON header, then the
 /// stdlib and every file's contents, each written straight from the
-/// spec's memory.
-pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
+/// spec's memory; with `bundles` (a directory of the cache), the bytes of
+/// all but `files_after` go to a bundle there instead, which the header
+/// names (or, if it cannot be written, with a warning, are sent too).
+pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write, bundles: Option<&Path>) -> Result<()> {
+    let after = files_after(spec);
+    let sent: Vec<&[u8]> = std::iter::once(&spec.stdlib_zip)
+        .chain(spec.files.iter().flat_map(|s| s.iter()).map(|(_, d)| d))
+        .chain(spec.frozen.iter().map(|(_, d)| d))
+        .filter(|d| mapped_path(d).is_none())
+        .map(|d| &d[..])
+        .collect();
+    let bundle = bundles.and_then(|dir| match super::bundle::store(dir, &sent) {
+        Ok(path) => path.to_str().map(String::from),
+        Err(e) => {
+            eprintln!("pyodide-test: warning: {e:#} (the zygote is sent its files instead)");
+            None
+        }
+    });
     let header = BootHeader {
         python: spec.python,
         stdlib_len: spec.stdlib_zip.len() as u64,
@@ -161,25 +183,21 @@ pub fn write_boot(spec: &GuestSpec, out: &mut dyn Write) -> Result<()> {
             .as_ref()
             .map(|i| i.argv_after.clone())
             .unwrap_or_default(),
-        files_after: files_after(spec)
+        files_after: after
             .iter()
             .map(|(p, d)| (p.clone(), d.len() as u64, mapped_path(d)))
             .collect(),
+        bundle: bundle.clone(),
     };
     let head = serde_json::to_vec(&header)?;
     out.write_all(&(head.len() as u64).to_le_bytes())?;
     out.write_all(&head)?;
-    if mapped_path(&spec.stdlib_zip).is_none() {
-        out.write_all(&spec.stdlib_zip)?;
+    if bundle.is_none() {
+        for data in sent {
+            out.write_all(data)?;
+        }
     }
-    let after = files_after(spec);
-    for (_, data) in spec
-        .files
-        .iter()
-        .flat_map(|s| s.iter())
-        .chain(&spec.frozen)
-        .chain(after.iter())
-    {
+    for (_, data) in after.iter() {
         if mapped_path(data).is_none() {
             out.write_all(data)?;
         }
@@ -207,7 +225,8 @@ pub fn read_boot_from(from: &mut dyn Read) -> Result<GuestSpec> {
 
 /// [`read_boot_from`], and the SHA-256 of the description: of every byte
 /// read, and of the identity (path, size, times, inode) of each file mapped
-/// rather than sent, but the image's `argv_after` and `files_after`.
+/// rather than sent, but the image's `argv_after` and `files_after`. A
+/// bundle's bytes are in the digest through its name, their digest.
 fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
     use sha2::{Digest, Sha256};
     let mut digest = Sha256::new();
@@ -224,9 +243,42 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         let n = usize::try_from(n).context("boot description: overflow")?;
         crate::shared_file::read_exact(from, n).context("boot description: truncated")
     };
-    // The next `n` bytes, or the host file `mapped`; `digested`: in the
-    // digest (the image's `files_after` are not: it does not hold them).
+    let bundle = match &header.bundle {
+        Some(path) => Some(
+            HostBytes::map(path.as_ref())
+                .ok()
+                .and_then(|b| b.mapped_file().cloned())
+                .with_context(|| format!("boot description: mapping {path}"))?,
+        ),
+        None => None,
+    };
+    if let Some(bundle) = &bundle {
+        let sent: u64 = std::iter::once((header.stdlib_len, &header.stdlib_mapped))
+            .chain(header.files.iter().flatten().map(|(_, n, m)| (*n, m)))
+            .chain(header.frozen.iter().map(|(_, n, m)| (*n, m)))
+            .filter(|(_, m)| m.is_none())
+            .map(|(n, _)| n)
+            .sum();
+        if bundle.bytes().len() as u64 != sent {
+            bail!(
+                "boot description: {} is not its files' size",
+                bundle.path().display()
+            );
+        }
+    }
+    // Where the next file's bytes start in the bundle.
+    let mut at = 0usize;
+    // The next `n` bytes (from the bundle, if there is one and they are
+    // digested), or the host file `mapped`; `digested`: in the digest (the
+    // image's `files_after` are not: it does not hold them).
     let mut bytes = |n: u64, mapped: &Option<String>, digested: bool| -> Result<HostBytes> {
+        if let (None, Some(bundle), true) = (mapped, &bundle, digested) {
+            let n = usize::try_from(n).context("boot description: overflow")?;
+            let data = HostBytes::slice(bundle, at, n)
+                .context("boot description: the bundle is shorter than its files")?;
+            at += n;
+            return Ok(data);
+        }
         let Some(host) = mapped else {
             let data = take(n)?;
             if digested {
@@ -1055,9 +1107,9 @@ enum Parent {
 
 impl Zygote {
     /// Start `command` (this program's hidden zygote subcommand) as a
-    /// zygote booting `boot` (as [`write_boot`] writes it), and wait until it is
-    /// at its fork point.
-    pub fn spawn(mut command: Command, boot: &GuestSpec) -> Result<Zygote> {
+    /// zygote booting `boot` (as [`write_boot`] writes it, with `bundles`),
+    /// and wait until it is at its fork point.
+    pub fn spawn(mut command: Command, boot: &GuestSpec, bundles: Option<&Path>) -> Result<Zygote> {
         let started = Instant::now();
         let (ours, theirs) = seqpacket_pair().context("creating the zygote's socket")?;
         let theirs_fd = theirs.as_raw_fd();
@@ -1093,7 +1145,7 @@ impl Zygote {
             // Tens of megabytes go through the pipe: in large pieces.
             // SAFETY: fcntl on our own pipe; failing leaves the default.
             unsafe { libc::fcntl(stdin.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
-            if let Err(e) = write_boot(boot, &mut stdin) {
+            if let Err(e) = write_boot(boot, &mut stdin, bundles) {
                 let _ = child.kill();
                 let _ = child.wait();
                 bail!("sending the zygote its guest: {e}");
@@ -1358,4 +1410,107 @@ impl Drop for Zygote {
 /// serve, and end.
 pub fn fail(message: &str) -> ! {
     report_failure(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::{GuestSpec, ImageSpec, read_boot_digest, write_boot};
+    use crate::host_bytes::HostBytes;
+    use crate::host_bytes::test_support::TempFile;
+
+    /// A description with files in memory (two sets and a frozen module),
+    /// a mapped one, and `files_after`.
+    fn spec(first: &[u8], after: &[u8], mapped: &HostBytes) -> GuestSpec {
+        let mut spec = GuestSpec::new((3, 14), HostBytes::from(&b"stdlib-bytes"[..]), 1 << 30);
+        spec.files = vec![
+            Arc::new(vec![
+                ("/a/one.py".into(), HostBytes::from(first)),
+                ("/a/mapped".into(), mapped.clone()),
+            ]),
+            Arc::new(vec![(
+                "/b/two.py".into(),
+                HostBytes::from(&b"two-bytes"[..]),
+            )]),
+        ];
+        spec.frozen = vec![("frozen".into(), HostBytes::from(&b"marshal-bytes"[..]))];
+        spec.image = Some(ImageSpec {
+            warm: "pass".into(),
+            file: None,
+            argv_after: vec!["--after".into()],
+            files_after: Arc::new(vec![("/tmp/table".into(), HostBytes::from(after))]),
+        });
+        spec
+    }
+
+    /// What `spec` sends the zygote, what it reads, and its digest.
+    fn round_trip(spec: &GuestSpec, bundles: Option<&Path>) -> (Vec<u8>, GuestSpec, [u8; 32]) {
+        let mut sent = Vec::new();
+        write_boot(spec, &mut sent, bundles).unwrap();
+        let (read, digest) = read_boot_digest(&mut &sent[..]).unwrap();
+        (sent, read, digest)
+    }
+
+    /// Every file's path and bytes, the stdlib's and files_after's too.
+    fn contents(spec: &GuestSpec) -> Vec<(String, Vec<u8>)> {
+        let after = &spec.image.as_ref().unwrap().files_after;
+        let files = spec.files.iter().flat_map(|s| s.iter());
+        std::iter::once(("stdlib".to_string(), spec.stdlib_zip.to_vec()))
+            .chain(
+                files
+                    .chain(&spec.frozen)
+                    .chain(after.iter())
+                    .map(|(p, d)| (p.clone(), d.to_vec())),
+            )
+            .collect()
+    }
+
+    fn holds(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn a_bundle_carries_the_files_and_names_them_in_the_digest() {
+        let mapped_file = TempFile::new("boot-bundle", 100);
+        let mapped = HostBytes::map(&mapped_file.path).unwrap();
+        let bundles = mapped_file.dir.join("bundles");
+        let base = spec(b"one-bytes", b"table-bytes", &mapped);
+
+        let (sent_plain, plain, digest_plain) = round_trip(&base, None);
+        let (sent, bundled, digest) = round_trip(&base, Some(&bundles));
+        assert_eq!(contents(&plain), contents(&base));
+        assert_eq!(contents(&bundled), contents(&base));
+        assert_eq!(bundled.image.as_ref().unwrap().argv_after, ["--after"]);
+        assert!(bundled.files[0][1].1.mapped_file().is_some());
+        // Only files_after's bytes go through the pipe with a bundle.
+        for inline in [
+            &b"stdlib-bytes"[..],
+            b"one-bytes",
+            b"two-bytes",
+            b"marshal-bytes",
+        ] {
+            assert!(holds(&sent_plain, inline));
+            assert!(!holds(&sent, inline));
+        }
+        assert!(holds(&sent, b"table-bytes"));
+
+        // The same description sent again: the same digest (its image's).
+        assert_eq!(round_trip(&base, Some(&bundles)).2, digest);
+        // files_after are not in it.
+        let after = spec(b"one-bytes", b"TABLE-bytes!", &mapped);
+        assert_eq!(round_trip(&after, Some(&bundles)).2, digest);
+        // A file's bytes are, through the bundle's name: a change that
+        // keeps its length is another description, as without a bundle.
+        let changed = spec(b"ONE-bytes", b"table-bytes", &mapped);
+        assert_ne!(round_trip(&changed, Some(&bundles)).2, digest);
+        assert_ne!(round_trip(&changed, None).2, digest_plain);
+
+        // A bundle that is not its files' size is refused.
+        for entry in std::fs::read_dir(&bundles).unwrap().flatten() {
+            std::fs::write(entry.path(), b"short").unwrap();
+        }
+        assert!(read_boot_digest(&mut &sent[..]).is_err());
+    }
 }

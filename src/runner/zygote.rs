@@ -476,7 +476,7 @@ impl Launcher {
                 if self.copy_ahead { "1" } else { "0" },
             );
         }
-        let zygote = Zygote::spawn(command, boot)?;
+        let zygote = Zygote::spawn(command, boot, Some(&self.cache.join("bundles")))?;
         if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
             eprintln!(
                 "pyodide-test: zygote booted in {} ms",
@@ -714,18 +714,20 @@ const WARM_SOURCE: &str = include_str!("zygote_warm.py");
 pub fn zygote_main(source: &DistSource) -> ! {
     let started = Instant::now();
     let boot = (|| -> Result<(PyodideModule, GuestSpec)> {
-        let (mut spec, digest) = zygote::read_boot()?;
+        // The module first: it loads while the runner writes the boot
+        // description.
         let cache = fetch::cache_root();
         let dist = source.resolve(&cache)?;
+        // The runner's tier (see `tier.rs`).
+        let tier = Tier::requested()?.unwrap_or(Tier::Optimized);
+        let module = load_module_with(&dist, &cache, tier.options(EngineOptions::zygote()))?;
+        let (mut spec, digest) = zygote::read_boot()?;
         let images = std::env::var_os(IMAGES_VAR).is_none_or(|v| v != "0");
         if let Some(image) = spec.image.as_mut().filter(|_| images) {
             let wasm = dist.path("pyodide.asm.wasm");
             image.file =
                 image::file_for(&cache.join("images"), &digest, &wasm).filter(|f| image::wanted(f));
         }
-        // The runner's tier (see `tier.rs`).
-        let tier = Tier::requested()?.unwrap_or(Tier::Optimized);
-        let module = load_module_with(&dist, &cache, tier.options(EngineOptions::zygote()))?;
         Ok((module, spec))
     })();
     match boot {
