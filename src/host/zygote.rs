@@ -244,12 +244,10 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         crate::shared_file::read_exact(from, n).context("boot description: truncated")
     };
     let bundle = match &header.bundle {
-        Some(path) => Some(
-            HostBytes::map(path.as_ref())
-                .ok()
-                .and_then(|b| b.mapped_file().cloned())
-                .with_context(|| format!("boot description: mapping {path}"))?,
-        ),
+        Some(path) => HostBytes::map(path.as_ref())
+            .with_context(|| format!("boot description: mapping {path}"))?
+            .mapped_file()
+            .cloned(),
         None => None,
     };
     if let Some(bundle) = &bundle {
