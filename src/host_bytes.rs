@@ -1,6 +1,7 @@
 //! Bytes the host hands to a guest's file system without copying them
-//! per guest: [`HostBytes`], held in memory or a read-only mapping of a
-//! file in the tool's cache ([`MappedFile`]).
+//! per guest: [`HostBytes`], held in memory, or a read-only mapping of a
+//! file in the tool's cache ([`MappedFile`]), whole or a slice of it (one
+//! file of a zygote's bundle, `host/bundle.rs`).
 //!
 //! A mapped file costs nothing to "read" on the host (its pages come in
 //! as they are touched), and a guest's `mmap` of it can map its pages
