@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::module_cache::mark_file_used;
+use super::module_cache::{mark_file_used, prune_files};
 
 /// What the bundles may take on disk together.
 const MAX_BYTES: u64 = 2 << 30;
@@ -66,7 +66,7 @@ pub fn store(dir: &Path, parts: &[&[u8]]) -> Result<PathBuf> {
         let _ = fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("writing {}", path.display()));
     }
-    super::image::prune(dir, SystemTime::now(), MAX_BYTES);
+    prune_files(dir, SystemTime::now(), MAX_BYTES);
     Ok(path)
 }
 

@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use wasmtime::{Global, Instance, Mutability, Store, Val};
 
 use super::WasmContext;
-use super::module_cache::{UNUSED_FOR, at_least, mark_file_used};
+use super::module_cache::{mark_file_used, prune_files};
 use super::state::GuestState;
 use crate::syscalls::Kernel;
 
@@ -305,7 +305,7 @@ pub fn save(
         let _ = fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("writing the image {}", file.display()));
     }
-    prune(dir, SystemTime::now(), MAX_BYTES);
+    prune_files(dir, SystemTime::now(), MAX_BYTES);
     Ok(None)
 }
 
@@ -445,46 +445,9 @@ fn zero(bytes: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
-/// Remove the images in `dir` unused for [`UNUSED_FOR`] (and leftovers of
-/// saves that did not finish, as old), then the least recently used ones
-/// while they take more than `max_bytes`: how many were removed.
-pub fn prune(dir: &Path, now: SystemTime, max_bytes: u64) -> usize {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut kept: Vec<(SystemTime, u64, std::path::PathBuf)> = Vec::new();
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let Ok(meta) = entry.metadata() else {
-            continue;
-        };
-        let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let unused = at_least(now, used, UNUSED_FOR);
-        if unused && fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        } else if !unused {
-            kept.push((used, meta.len(), entry.path()));
-        }
-    }
-    kept.sort();
-    let mut total: u64 = kept.iter().map(|k| k.1).sum();
-    for (_, len, path) in kept {
-        if total <= max_bytes {
-            break;
-        }
-        if fs::remove_file(&path).is_ok() {
-            total -= len;
-            removed += 1;
-        }
-    }
-    removed
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, SystemTime};
-
-    use super::{Fresh, UNUSED_FOR, nonzero_runs, prune, removals};
+    use super::{Fresh, nonzero_runs, removals};
     use crate::syscalls::{Capture, Kernel, KernelConfig};
 
     fn kernel() -> Kernel {
@@ -520,31 +483,6 @@ mod tests {
         assert!(was.replay(&removed[..1], &after).is_none());
         live.write_file("/tmp/new", &b"n"[..]).unwrap();
         assert_eq!(removals(&live, &was), None);
-    }
-
-    #[test]
-    fn prune_removes_the_unused_then_the_least_recently_used_past_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let now = SystemTime::now();
-        let day = Duration::from_secs(24 * 3600);
-        let put = |name: &str, len: usize, age: Duration| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, vec![1u8; len]).unwrap();
-            let f = std::fs::File::options().write(true).open(&path).unwrap();
-            f.set_modified(now - age).unwrap();
-        };
-        put("old.img", 10, UNUSED_FOR + day);
-        put("a.img", 100, 3 * day);
-        put("b.img", 100, 2 * day);
-        put("c.img", 100, day);
-        put("d.img", 100, Duration::ZERO);
-        assert_eq!(prune(dir.path(), now, 250), 3);
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["c.img", "d.img"]);
     }
 
     #[test]

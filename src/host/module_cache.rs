@@ -351,6 +351,42 @@ fn store_artifact(path: &Path, module: &Module) -> Result<()> {
     crate::atomic_file::write(path, &bytes)
 }
 
+/// Remove the files in `dir` unused for [`UNUSED_FOR`] (and leftovers of
+/// writes that did not finish, as old), then the least recently used ones
+/// while they take more than `max_bytes`: how many were removed. For the
+/// guests' images and the zygotes' bundles, each a file of its own.
+pub(crate) fn prune_files(dir: &Path, now: SystemTime, max_bytes: u64) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut kept: Vec<(SystemTime, u64, std::path::PathBuf)> = Vec::new();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        let unused = at_least(now, used, UNUSED_FOR);
+        if unused && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        } else if !unused {
+            kept.push((used, meta.len(), entry.path()));
+        }
+    }
+    kept.sort();
+    let mut total: u64 = kept.iter().map(|k| k.1).sum();
+    for (_, len, path) in kept {
+        if total <= max_bytes {
+            break;
+        }
+        if fs::remove_file(&path).is_ok() {
+            total -= len;
+            removed += 1;
+        }
+    }
+    removed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,5 +461,30 @@ mod tests {
         // Marked, it outlives a prune a month after it was stored.
         assert_eq!(prune(dir.path(), now + 20 * DAY), 0);
         assert_eq!(prune(dir.path(), now + 40 * DAY), 2);
+    }
+
+    #[test]
+    fn prune_removes_the_unused_then_the_least_recently_used_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let day = Duration::from_secs(24 * 3600);
+        let put = |name: &str, len: usize, age: Duration| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, vec![1u8; len]).unwrap();
+            let f = std::fs::File::options().write(true).open(&path).unwrap();
+            f.set_modified(now - age).unwrap();
+        };
+        put("old", 10, UNUSED_FOR + day);
+        put("a", 100, 3 * day);
+        put("b", 100, 2 * day);
+        put("c", 100, day);
+        put("d", 100, Duration::ZERO);
+        assert_eq!(prune_files(dir.path(), now, 250), 3);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["c", "d"]);
     }
 }

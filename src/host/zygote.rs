@@ -250,20 +250,6 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
             .cloned(),
         None => None,
     };
-    if let Some(bundle) = &bundle {
-        let sent: u64 = std::iter::once((header.stdlib_len, &header.stdlib_mapped))
-            .chain(header.files.iter().flatten().map(|(_, n, m)| (*n, m)))
-            .chain(header.frozen.iter().map(|(_, n, m)| (*n, m)))
-            .filter(|(_, m)| m.is_none())
-            .map(|(n, _)| n)
-            .sum();
-        if bundle.bytes().len() as u64 != sent {
-            bail!(
-                "boot description: {} is not its files' size",
-                bundle.path().display()
-            );
-        }
-    }
     // Where the next file's bytes start in the bundle.
     let mut at = 0usize;
     // The next `n` bytes (from the bundle, if there is one and they are
@@ -272,8 +258,12 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
     let mut bytes = |n: u64, mapped: &Option<String>, digested: bool| -> Result<HostBytes> {
         if let (None, Some(bundle), true) = (mapped, &bundle, digested) {
             let n = usize::try_from(n).context("boot description: overflow")?;
-            let data = HostBytes::slice(bundle, at, n)
-                .context("boot description: the bundle is shorter than its files")?;
+            let data = HostBytes::slice(bundle, at, n).with_context(|| {
+                format!(
+                    "boot description: {} is shorter than its files",
+                    bundle.path().display()
+                )
+            })?;
             at += n;
             return Ok(data);
         }
@@ -311,6 +301,12 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
     let mut after = Vec::with_capacity(files_after.len());
     for (path, n, mapped) in &files_after {
         after.push((path.clone(), bytes(*n, mapped, false)?));
+    }
+    if let Some(bundle) = bundle.as_ref().filter(|b| b.bytes().len() != at) {
+        bail!(
+            "boot description: {} is longer than its files",
+            bundle.path().display()
+        );
     }
     let mut spec = GuestSpec::new(header.python, stdlib, header.max_memory);
     spec.files = files;
@@ -1505,9 +1501,21 @@ mod tests {
         assert_ne!(round_trip(&changed, Some(&bundles)).2, digest);
         assert_ne!(round_trip(&changed, None).2, digest_plain);
 
-        // A bundle that is not its files' size is refused.
-        for entry in std::fs::read_dir(&bundles).unwrap().flatten() {
-            std::fs::write(entry.path(), b"short").unwrap();
+        // A bundle that is not its files' size is refused: longer, or
+        // shorter.
+        let paths: Vec<_> = std::fs::read_dir(&bundles)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        for path in &paths {
+            let mut longer = std::fs::read(path).unwrap();
+            longer.push(b'x');
+            std::fs::write(path, longer).unwrap();
+        }
+        assert!(read_boot_digest(&mut &sent[..]).is_err());
+        for path in &paths {
+            std::fs::write(path, b"short").unwrap();
         }
         assert!(read_boot_digest(&mut &sent[..]).is_err());
     }
