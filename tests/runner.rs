@@ -263,6 +263,52 @@ fn every_outcome_is_reported_with_its_message() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// A module skipped whole at collection counts once, as pytest's summary
+/// and JUnit XML count it (and so Node's run of the suite): one skipped
+/// record under the module's id, with the reason, whether the zygote's
+/// collectors collect the suite, each file gets a fresh guest, or one
+/// worker runs them.
+#[test]
+fn a_module_skipped_at_collection_is_one_skipped_record() {
+    let dir = scratch("module-skips");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_a.py"), "def test_a():\n    pass\n").unwrap();
+    fs::write(tests.join("test_b.py"), "def test_b():\n    pass\n").unwrap();
+    fs::write(
+        tests.join("test_skipped.py"),
+        "import pytest\npytest.skip('not on this platform', allow_module_level=True)\n\ndef test_never():\n    pass\n",
+    )
+    .unwrap();
+    fs::write(
+        tests.join("test_missing.py"),
+        "import pytest\nnope = pytest.importorskip('no_such_module_here')\n\ndef test_never():\n    pass\n",
+    )
+    .unwrap();
+    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
+        let (out, records) = run_suite(&dir, &tests, extra);
+        let got = outcomes(&records);
+        let want = [
+            ("tests/test_a.py::test_a", "passed", ""),
+            ("tests/test_b.py::test_b", "passed", ""),
+            ("tests/test_skipped.py", "skipped", "not on this platform"),
+            ("tests/test_missing.py", "skipped", "no_such_module_here"),
+        ];
+        for (id, outcome, message) in want {
+            let (o, m) = got.get(id).cloned().unwrap_or_else(|| {
+                panic!("{extra:?}: no record of {id}: {got:#?}\n{}", stderr(&out))
+            });
+            assert_eq!(o, outcome, "{extra:?} {id}: {m}");
+            assert!(
+                m.contains(message),
+                "{extra:?} {id}: {m:?} lacks {message:?}"
+            );
+        }
+        assert_eq!(got.len(), want.len(), "{extra:?}: {got:#?}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn usage_errors_give_one_line_and_status_2() {
     let dir = scratch("usage");

@@ -161,6 +161,12 @@ def _skip_reason(report):
     return _short(reason)
 
 
+def _emit_collect_skip(nodeid, reason):
+    """A collector skipped whole, recorded as one skipped test under its
+    id (see ``_Tracker.collect_skips``)."""
+    _emit(ev="result", id=nodeid, outcome="skipped", duration=0.0, message=reason)
+
+
 def _check_package_origin():
     """The package under test must be the installed wheel's (site-packages),
     never a copy of its sources beside the tests: ``PYODIDE_TEST_PACKAGE``
@@ -191,6 +197,12 @@ class _Tracker:
         self.state = {}
         # (node id, message) of every collector that failed to collect.
         self.collect_failures = []
+        # (node id, reason) of every collector skipped whole: a module that
+        # calls ``pytest.skip(..., allow_module_level=True)`` or a
+        # module-level ``pytest.importorskip`` that misses. pytest counts
+        # each as one skipped in its summary (and its JUnit XML as one
+        # skipped testcase); so do we, under the collector's id.
+        self.collect_skips = []
         # The collected items by file (see index_items).
         self.items_by_path = None
         # Every test file this zygote collected, items or not (index_items).
@@ -260,6 +272,9 @@ class _Tracker:
             ]
         for nodeid, message in failures:
             _emit(ev="collect_error", id=nodeid, message=message)
+        for nodeid, reason in self.collect_skips:
+            if applies(nodeid):
+                _emit_collect_skip(nodeid, reason)
         _check_package_origin()
         _emit(ev="collected", ids=[item.nodeid for item in session.items])
 
@@ -283,6 +298,10 @@ class _Tracker:
         _emit(ev="collected", ids=[item.nodeid for item in session.items])
 
     def pytest_collectreport(self, report):
+        if report.skipped and report.nodeid:
+            reason = _skip_reason(report)
+            self.collect_skips.append((report.nodeid, reason))
+            _emit_collect_skip(report.nodeid, reason)
         if report.failed:
             message = _longrepr_message(report)
             self.collect_failures.append((report.nodeid, message))
