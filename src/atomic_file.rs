@@ -25,9 +25,21 @@ pub fn temp_name(path: &Path) -> PathBuf {
 
 /// Replace `path` with `bytes` in one step (see the module documentation).
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_parts(path, &[bytes])
+}
+
+/// [`write()`] of `parts` one after another (without joining them in
+/// memory first).
+pub fn write_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
     let tmp = temp_name(path);
     let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|f| {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+            for part in parts {
+                out.write_all(part)?;
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })
         .with_context(|| format!("writing {}", tmp.display()));
     if let Err(e) = written.and_then(|()| {
         fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))

@@ -153,7 +153,9 @@ pub fn page_size() -> usize {
 }
 
 impl MappedFile {
-    fn open(path: &Path) -> std::io::Result<Self> {
+    /// Map the whole file at `path` (see the module's documentation for
+    /// which files may be mapped).
+    pub fn open(path: &Path) -> std::io::Result<Self> {
         let file = File::open(path)?;
         let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
         let path = path.to_path_buf();

@@ -11,14 +11,13 @@
 //! each zygote's boot read through a pipe and hashed).
 //!
 //! A bundle is written once, by renaming a complete file over its name
-//! (so that a mapping never sees it change), and marked used whenever a
-//! run names it; writing one removes those unused for a while, then the
-//! least recently used past [`MAX_BYTES`] (as images are pruned).
+//! (`atomic_file`: so that a mapping never sees it change), and marked
+//! used whenever a run names it; writing one removes those unused for a
+//! while, then the least recently used past [`MAX_BYTES`] (as images are
+//! pruned).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
@@ -47,25 +46,7 @@ pub fn store(dir: &Path, parts: &[&[u8]]) -> Result<PathBuf> {
         return Ok(path);
     }
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    // Apart from another process's, or another thread's, write of it.
-    static WRITES: AtomicU64 = AtomicU64::new(0);
-    let tmp = dir.join(format!(
-        ".{hex}.tmp-{}-{}",
-        std::process::id(),
-        WRITES.fetch_add(1, Ordering::Relaxed)
-    ));
-    let write = || -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&tmp)?);
-        for part in parts {
-            out.write_all(part)?;
-        }
-        out.into_inner().map_err(|e| e.into_error())?.sync_data()?;
-        fs::rename(&tmp, &path)
-    };
-    if let Err(e) = write() {
-        let _ = fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
-    }
+    crate::atomic_file::write_parts(&path, parts)?;
     prune_files(dir, SystemTime::now(), MAX_BYTES);
     Ok(path)
 }

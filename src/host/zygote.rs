@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use super::boot::PyodideModule;
 use super::prefault::PageSets;
 use super::spec::{GuestEnd, GuestSpec, ImageSpec, Interrupt, Limits, Mount, Stdio, StopReason};
-use crate::host_bytes::HostBytes;
+use crate::host_bytes::{HostBytes, MappedFile};
 use crate::syscalls::{HostFd, InputSource, OutputSink};
 
 /// The zygote's end of the control socket.
@@ -244,10 +244,10 @@ fn read_boot_digest(from: &mut dyn Read) -> Result<(GuestSpec, [u8; 32])> {
         crate::shared_file::read_exact(from, n).context("boot description: truncated")
     };
     let bundle = match &header.bundle {
-        Some(path) => HostBytes::map(path.as_ref())
-            .with_context(|| format!("boot description: mapping {path}"))?
-            .mapped_file()
-            .cloned(),
+        Some(path) => Some(Arc::new(
+            MappedFile::open(path.as_ref())
+                .with_context(|| format!("boot description: mapping {path}"))?,
+        )),
         None => None,
     };
     // Where the next file's bytes start in the bundle.
