@@ -309,6 +309,77 @@ fn a_module_skipped_at_collection_is_one_skipped_record() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// A conftest that skips (a missing optional dependency) skips its
+/// directory, one skipped record however many files lie below, as pytest
+/// run in the rootdir reports it, although each of our jobs names its file
+/// (pytest given a file there ends before collecting). A conftest that such
+/// a pytest loads before collecting (the rootdir's, its test* directories')
+/// ends it before any test: each file is an error, not a silent skip.
+#[test]
+fn a_directory_its_conftest_skips_is_one_skipped_record() {
+    let dir = scratch("conftest-skips");
+    let tests = dir.join("tests");
+    for sub in ["sub/deeper", "test_io"] {
+        fs::create_dir_all(tests.join(sub)).unwrap();
+    }
+    let write = |path: &str, text: &str| fs::write(tests.join(path), text).unwrap();
+    write("test_a.py", "def test_a():\n    pass\n");
+    write(
+        "sub/conftest.py",
+        "import pytest\npytest.importorskip('no_such_module_here')\n",
+    );
+    write("sub/test_b.py", "def test_b():\n    pass\n");
+    write("sub/test_c.py", "def test_c():\n    pass\n");
+    write("sub/deeper/test_d.py", "def test_d():\n    pass\n");
+    write(
+        "test_io/conftest.py",
+        "import pytest\npytest.skip('io is off', allow_module_level=True)\n",
+    );
+    write("test_io/test_e.py", "def test_e():\n    pass\n");
+    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
+        let (out, records) = run_suite(&dir, &tests, extra);
+        let got = outcomes(&records);
+        let want = [
+            ("tests/test_a.py::test_a", "passed", ""),
+            ("tests/sub", "skipped", "no_such_module_here"),
+            ("tests/test_io", "skipped", "io is off"),
+        ];
+        for (id, outcome, message) in want {
+            let (o, m) = got.get(id).cloned().unwrap_or_else(|| {
+                panic!("{extra:?}: no record of {id}: {got:#?}\n{}", stderr(&out))
+            });
+            assert_eq!(o, outcome, "{extra:?} {id}: {m}");
+            assert!(
+                m.contains(message),
+                "{extra:?} {id}: {m:?} lacks {message:?}"
+            );
+        }
+        // Once each, not once per file below a skipped directory.
+        let ids = records.iter().filter(|r| r.get("id").is_some()).count();
+        assert_eq!(ids, want.len(), "{extra:?}: {records:#?}");
+    }
+    // The tests directory's own conftest: pytest ends before collecting.
+    write(
+        "conftest.py",
+        "import pytest\npytest.importorskip('no_such_module_here')\n",
+    );
+    let (out, records) = run_suite(&dir, &tests, &[]);
+    let got = outcomes(&records);
+    for id in [
+        "tests/test_a.py",
+        "tests/sub/test_b.py",
+        "tests/test_io/test_e.py",
+    ] {
+        let (o, m) = got
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of {id}: {got:#?}\n{}", stderr(&out)));
+        assert_eq!(o, "error", "{id}: {m}");
+        assert!(m.contains("no_such_module_here"), "{id}: {m}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn usage_errors_give_one_line_and_status_2() {
     let dir = scratch("usage");

@@ -28,6 +28,7 @@ have a result; they are deselected silently (a fresh guest resuming a file
 after a crash).
 """
 
+import glob
 import json
 import os
 import sys
@@ -167,6 +168,118 @@ def _emit_collect_skip(nodeid, reason):
     _emit(ev="result", id=nodeid, outcome="skipped", duration=0.0, message=reason)
 
 
+def _forget_args_skipped(session, skips):
+    """pytest given a file by name below a collector skipped whole (a
+    directory whose ``conftest.py`` skips) finds no collector for the file
+    and ends the session with a usage error. Given the directory, as its
+    users run it, it reports the directory skipped and goes on: so do we,
+    each of our jobs naming its file. Called with the session's own
+    collect report, just before pytest looks at what it did not find."""
+    notfound = getattr(session, "_notfound", None)
+    if not notfound:
+        return
+    root = str(session.config.rootpath)
+    skipped = [
+        os.path.normpath(os.path.join(root, nodeid.split("::")[0])) for nodeid, _ in skips
+    ]
+
+    def below_skipped(arg):
+        path = os.path.normpath(str(arg).split("::")[0])
+        return any(path == s or path.startswith(s.rstrip(os.sep) + os.sep) for s in skipped)
+
+    notfound[:] = [entry for entry in notfound if not below_skipped(entry[0])]
+
+
+# While pytest loads its initial conftests: the directories whose conftests
+# pytest run as its users run it (in the rootdir, no arguments: over its
+# ``testpaths``, else the rootdir) loads before it collects. A conftest
+# there that skips ends that pytest before any test; one elsewhere skips
+# its directory when collection comes to it.
+_users_initial_dirs = None
+# The directory of the conftest whose import just raised Skipped.
+_skipping_conftest = []
+
+
+def _initial_conftest_dirs(config):
+    root = str(config.rootpath)
+    try:
+        testpaths = config.getini("testpaths") or []
+    except (ValueError, KeyError):
+        testpaths = []
+    anchors = []
+    if not config.known_args_namespace.pyargs:
+        for pattern in testpaths:
+            anchors.extend(sorted(glob.glob(os.path.join(root, pattern), recursive=True)))
+    anchors = [a for a in anchors if os.path.exists(a)] or [root]
+    # pytest also takes the conftests of an anchor's test* subdirectories.
+    for anchor in list(anchors):
+        if os.path.isdir(anchor):
+            anchors.extend(
+                p for p in sorted(glob.glob(os.path.join(anchor, "test*"))) if os.path.isdir(p)
+            )
+    dirs = set()
+    for anchor in anchors:
+        d = os.path.normpath(anchor if os.path.isdir(anchor) else os.path.dirname(anchor))
+        while True:
+            dirs.add(d)
+            parent = os.path.dirname(d)
+            if parent == d:
+                break
+            d = parent
+    return dirs
+
+
+def _tolerate_skipping_conftests():
+    """Our jobs name their files, so pytest loads the conftests of each
+    file's directories before collecting; one that skips (a conftest's
+    ``pytest.importorskip``) would end the session. Where pytest run as its
+    users run it would meet that conftest only while collecting, the skip
+    is left for collection: it loads the conftest again there, and reports
+    its directory skipped."""
+    try:
+        from _pytest.config import PytestPluginManager
+        from _pytest.outcomes import Skipped
+
+        load = PytestPluginManager._loadconftestmodules
+        import_conftest = PytestPluginManager._importconftest
+    except (ImportError, AttributeError):
+        return
+
+    def _importconftest(self, conftestpath, *args, **kwargs):
+        try:
+            return import_conftest(self, conftestpath, *args, **kwargs)
+        except Skipped:
+            _skipping_conftest.append(os.path.normpath(str(conftestpath.parent)))
+            raise
+
+    def _loadconftestmodules(self, path, *args, **kwargs):
+        _skipping_conftest.clear()
+        try:
+            return load(self, path, *args, **kwargs)
+        except Skipped:
+            dirs = _users_initial_dirs
+            if dirs is None or not _skipping_conftest or _skipping_conftest[-1] in dirs:
+                raise
+            # Nothing is remembered for `path`: collection loads it again.
+            return None
+
+    PytestPluginManager._importconftest = _importconftest
+    PytestPluginManager._loadconftestmodules = _loadconftestmodules
+
+
+_tolerate_skipping_conftests()
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    global _users_initial_dirs
+    _users_initial_dirs = _initial_conftest_dirs(early_config)
+    try:
+        yield
+    finally:
+        _users_initial_dirs = None
+
+
 def _check_package_origin():
     """The package under test must be the installed wheel's (site-packages),
     never a copy of its sources beside the tests: ``PYODIDE_TEST_PACKAGE``
@@ -207,6 +320,8 @@ class _Tracker:
         self.items_by_path = None
         # Every test file this zygote collected, items or not (index_items).
         self.suite_files = frozenset()
+        # The session (pytest_sessionstart).
+        self.session = None
 
     def index_items(self, session):
         """In a zygote that collected the whole suite, before it forks:
@@ -297,11 +412,16 @@ class _Tracker:
         _check_package_origin()
         _emit(ev="collected", ids=[item.nodeid for item in session.items])
 
+    def pytest_sessionstart(self, session):
+        self.session = session
+
     def pytest_collectreport(self, report):
         if report.skipped and report.nodeid:
             reason = _skip_reason(report)
             self.collect_skips.append((report.nodeid, reason))
             _emit_collect_skip(report.nodeid, reason)
+        if not report.nodeid and self.collect_skips and self.session is not None:
+            _forget_args_skipped(self.session, self.collect_skips)
         if report.failed:
             message = _longrepr_message(report)
             self.collect_failures.append((report.nodeid, message))

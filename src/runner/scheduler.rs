@@ -199,12 +199,16 @@ type Key = (String, String);
 
 /// The reporting thread's account of a run's files: a file run in parts
 /// is done when its last part is, a record that every part sends (a
-/// collection error of the file) counts once, and (when kept) the tests'
-/// times of each file of half a second or more, in their order.
+/// collection error of the file) counts once, so does one that several
+/// files' jobs send (a directory skipped or failed to collect, above each),
+/// and (when kept) the tests' times of each file of half a second or more,
+/// in their order.
 pub struct FileAccount {
     /// (package, file) -> (parts left, their seconds), for split files.
     parts: HashMap<Key, (u32, f64)>,
-    /// The records of split files so far.
+    /// Every job's (package, file).
+    job_files: HashSet<Key>,
+    /// The records so far of split files, and those of no job's file.
     seen: HashSet<Key>,
     /// Whether to keep the tests' times.
     keep_times: bool,
@@ -231,8 +235,13 @@ impl FileAccount {
                 ))
             })
             .collect();
+        let job_files = jobs
+            .iter()
+            .map(|job| (suites[job.suite].package.clone(), job.file.clone()))
+            .collect();
         Self {
             parts,
+            job_files,
             seen: HashSet::new(),
             keep_times,
             secs: HashMap::new(),
@@ -242,11 +251,14 @@ impl FileAccount {
     }
 
     /// Whether `record` is to be reported: not when another part of its
-    /// file sent it already.
+    /// file, or another file's job, sent it already.
     pub fn record(&mut self, record: &TestRecord) -> bool {
         let file = record.id.split("::").next().unwrap_or(&record.id);
         let key = (record.package.clone(), file.to_string());
-        if self.parts.contains_key(&key)
+        // A record of a collector above the files (a directory), which
+        // the job of each file below it sends.
+        let above = file == record.id && !self.job_files.contains(&key);
+        if (above || self.parts.contains_key(&key))
             && !self
                 .seen
                 .insert((record.package.clone(), record.id.clone()))
@@ -525,6 +537,34 @@ pub(super) mod tests {
         sorted.sort();
         assert_eq!(seen, sorted);
         assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn a_record_above_the_files_counts_once() {
+        let suites = vec![suite(
+            "a",
+            &[
+                ("t/test_1.py", 10),
+                ("t/sub/test_2.py", 20),
+                ("t/sub/test_3.py", 30),
+            ],
+        )];
+        let jobs = plan(&suites, None, &Durations::new());
+        let mut account = FileAccount::new(&jobs, &suites, false);
+        let record = |id: &str| TestRecord {
+            package: "a".into(),
+            id: id.into(),
+            outcome: Outcome::Skipped,
+            duration: 0.0,
+            message: String::new(),
+        };
+        // The directory's skip, from the job of each file below it.
+        assert!(account.record(&record("t/sub")));
+        assert!(!account.record(&record("t/sub")));
+        // A file's own record, and its tests', are each file's.
+        assert!(account.record(&record("t/sub/test_2.py")));
+        assert!(account.record(&record("t/sub/test_3.py")));
+        assert!(account.record(&record("t/test_1.py::test_a")));
     }
 
     #[test]
