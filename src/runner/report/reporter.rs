@@ -354,6 +354,21 @@ mod tests {
     }
 
     #[test]
+    fn a_file_below_a_skipped_directory_counts_its_record() {
+        let mut r = Results::new(&["pkg".into()]);
+        r.add(&rec("pkg", "t/sub", Skipped, 0.0, "no numpy"));
+        r.add(&rec("pkg", "t/test_a.py::x", Passed, 0.1, ""));
+        let pkg = &r.packages["pkg"];
+        assert_eq!(
+            pkg.file_counts("t/sub/deeper/test_b.py").describe(),
+            "1 skipped"
+        );
+        assert_eq!(pkg.file_counts("t/test_a.py").describe(), "1 passed");
+        assert_eq!(pkg.file_counts("t/test_c.py").describe(), "0 tests");
+        assert_eq!(r.counts().total(), 2);
+    }
+
+    #[test]
     fn first_run_is_changed_then_update_then_unchanged() {
         let dir = scratch("lifecycle");
         let out = Captured::default();

@@ -146,7 +146,9 @@ impl PackageResults {
         self.tests.insert(record.id.clone(), record.clone());
     }
 
-    /// Counts of the tests of one file.
+    /// Counts of the tests of one file; for a file without any, the
+    /// record of the nearest directory above it that has one (a directory
+    /// its conftest skipped: that record is the file's outcome too).
     pub fn file_counts(&self, file: &str) -> Counts {
         let mut counts = Counts::default();
         for (id, rec) in self.tests.range(file.to_string()..) {
@@ -156,6 +158,15 @@ impl PackageResults {
             if in_file(id, file) {
                 counts.add(rec.outcome);
             }
+        }
+        let mut below = file;
+        while counts.total() == 0
+            && let Some((dir, _)) = below.rsplit_once('/')
+        {
+            if let Some(rec) = self.tests.get(dir) {
+                counts.add(rec.outcome);
+            }
+            below = dir;
         }
         counts
     }
