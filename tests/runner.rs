@@ -380,6 +380,47 @@ fn a_directory_its_conftest_skips_is_one_skipped_record() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// Files that pytest over the suite leaves out (a conftest's
+/// `collect_ignore`, `collect_ignore_glob`, its own `pytest_ignore_collect`)
+/// do not run, although each of our jobs names its file, and pytest asks
+/// none of these of a file named on its command line.
+#[test]
+fn files_pytest_leaves_out_do_not_run() {
+    let dir = scratch("collect-ignore");
+    let tests = dir.join("tests");
+    fs::create_dir_all(tests.join("sub")).unwrap();
+    fs::create_dir_all(tests.join("optional")).unwrap();
+    let write = |path: &str, text: &str| fs::write(tests.join(path), text).unwrap();
+    let missing = "import no_such_module_here\n\ndef test_never():\n    pass\n";
+    write(
+        "conftest.py",
+        "collect_ignore = ['test_ignored.py']\n\
+         collect_ignore_glob = ['sub/test_*_np.py']\n\
+         \n\
+         def pytest_ignore_collect(collection_path, config):\n\
+         \x20   if collection_path.name == 'optional':\n\
+         \x20       return True\n",
+    );
+    write("test_a.py", "def test_a():\n    pass\n");
+    write("test_ignored.py", missing);
+    write("sub/test_s.py", "def test_s():\n    pass\n");
+    write("sub/test_x_np.py", missing);
+    write("optional/test_o.py", missing);
+    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
+        let (out, records) = run_suite(&dir, &tests, extra);
+        let got = outcomes(&records);
+        let want = ["tests/test_a.py::test_a", "tests/sub/test_s.py::test_s"];
+        for id in want {
+            let (o, m) = got.get(id).cloned().unwrap_or_else(|| {
+                panic!("{extra:?}: no record of {id}: {got:#?}\n{}", stderr(&out))
+            });
+            assert_eq!(o, "passed", "{extra:?} {id}: {m}");
+        }
+        assert_eq!(got.len(), want.len(), "{extra:?}: {got:#?}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn usage_errors_give_one_line_and_status_2() {
     let dir = scratch("usage");

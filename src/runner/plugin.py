@@ -200,7 +200,10 @@ _users_initial_dirs = None
 _skipping_conftest = []
 
 
-def _initial_conftest_dirs(config):
+def _user_anchors(config):
+    """Where pytest run as its users run it (in the rootdir, no arguments)
+    starts collecting: its ``testpaths``, else the rootdir (normalised
+    absolute paths)."""
     root = str(config.rootpath)
     try:
         testpaths = config.getini("testpaths") or []
@@ -210,7 +213,11 @@ def _initial_conftest_dirs(config):
     if not config.known_args_namespace.pyargs:
         for pattern in testpaths:
             anchors.extend(sorted(glob.glob(os.path.join(root, pattern), recursive=True)))
-    anchors = [a for a in anchors if os.path.exists(a)] or [root]
+    return [os.path.normpath(a) for a in anchors if os.path.exists(a)] or [os.path.normpath(root)]
+
+
+def _initial_conftest_dirs(config):
+    anchors = _user_anchors(config)
     # pytest also takes the conftests of an anchor's test* subdirectories.
     for anchor in list(anchors):
         if os.path.isdir(anchor):
@@ -278,6 +285,56 @@ def pytest_load_initial_conftests(early_config, parser, args):
         yield
     finally:
         _users_initial_dirs = None
+
+
+def _ignored_by_collection(session, arg, anchors):
+    """Whether pytest run as its users run it would leave out the file
+    ``arg``: ``pytest_ignore_collect`` (a conftest's ``collect_ignore`` or
+    ``collect_ignore_glob``, ``--ignore``, ``norecursedirs``, a plugin's or
+    conftest's own) says so for it or for a directory between it and where
+    that pytest starts. pytest asks none of this of a path named on its
+    command line, as each of our jobs names its file."""
+    from pathlib import Path
+
+    if "::" in arg:
+        return False
+    path = os.path.normpath(os.path.abspath(arg))
+    if not os.path.isfile(path):
+        return False
+    config = session.config
+    if path in anchors:
+        return False
+    above = [a for a in anchors if path.startswith(a.rstrip(os.sep) + os.sep)]
+    top = max(above, key=len) if above else os.path.dirname(path)
+    chain = []
+    p = path
+    while len(p) > len(top):
+        chain.append(p)
+        p = os.path.dirname(p)
+    pm = config.pluginmanager
+    load = getattr(pm, "_loadconftestmodules", None)
+    for p in reversed(chain):
+        directory = Path(os.path.dirname(p))
+        if load is not None:
+            # The directory's conftests, as collecting it loads them (pytest
+            # loaded the modules with the initial conftests already).
+            try:
+                try:
+                    load(
+                        directory,
+                        config.getoption("importmode"),
+                        rootpath=config.rootpath,
+                        consider_namespace_packages=config.getini("consider_namespace_packages"),
+                    )
+                except TypeError:
+                    load(directory, config.getoption("importmode"), rootpath=config.rootpath)
+            except (Exception, pytest.skip.Exception):
+                # Collection meets it again and reports it.
+                return False
+        ihook = session.gethookproxy(directory)
+        if ihook.pytest_ignore_collect(collection_path=Path(p), config=config):
+            return True
+    return False
 
 
 def _check_package_origin():
@@ -639,6 +696,13 @@ def pytest_collection(session):
     if others:
         # Other collectors collect these files of the suite.
         session.config.args = [a for a in session.config.args if a not in others]
+    # Files that pytest over the suite leaves out are not collected (a
+    # child of such a file's then reports nothing, as pytest over the
+    # suite would not name it).
+    anchors = _user_anchors(session.config)
+    session.config.args = [
+        a for a in session.config.args if not _ignored_by_collection(session, a, anchors)
+    ]
     outcome = yield
     if fork is not None and after and outcome.excinfo is None:
         tracker = session.config.pluginmanager.get_plugin("pyodide-test-tracker")
