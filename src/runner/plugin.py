@@ -331,9 +331,14 @@ def _ignored_by_collection(session, arg, anchors):
             except (Exception, pytest.skip.Exception):
                 # Collection meets it again and reports it.
                 return False
-        ihook = session.gethookproxy(directory)
-        if ihook.pytest_ignore_collect(collection_path=Path(p), config=config):
-            return True
+        try:
+            ihook = session.gethookproxy(directory)
+            if ihook.pytest_ignore_collect(collection_path=Path(p), config=config):
+                return True
+        except Exception:
+            # A hook that fails here (an older pytest's, say) leaves the
+            # file to pytest, as before.
+            return False
     return False
 
 
