@@ -421,6 +421,38 @@ fn files_pytest_leaves_out_do_not_run() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The marks of plugins that the runner does not install in the guest
+/// (pytest-cov, pytest-xdist, pytest-forked, pytest-timeout) are known
+/// marks there: under `--strict-markers` (or `filterwarnings = error`) a
+/// test that carries one runs, as where the plugin is installed.
+#[test]
+fn marks_of_plugins_not_installed_are_known() {
+    let dir = scratch("absent-marks");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(
+        tests.join("test_marks.py"),
+        "import pytest\n\n\
+         @pytest.mark.no_cover\ndef test_cov():\n    pass\n\n\
+         @pytest.mark.xdist_group(name='g')\ndef test_xdist():\n    pass\n\n\
+         @pytest.mark.forked\ndef test_forked():\n    pass\n\n\
+         @pytest.mark.timeout(5)\ndef test_timeout():\n    pass\n",
+    )
+    .unwrap();
+    let (out, records) = run_suite(&dir, &tests, &["--", "--strict-markers"]);
+    let got = outcomes(&records);
+    for name in ["cov", "xdist", "forked", "timeout"] {
+        let id = format!("tests/test_marks.py::test_{name}");
+        let (o, m) = got
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of {id}: {got:#?}\n{}", stderr(&out)));
+        assert_eq!(o, "passed", "{id}: {m}");
+    }
+    assert_eq!(got.len(), 4, "{got:#?}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn usage_errors_give_one_line_and_status_2() {
     let dir = scratch("usage");

@@ -762,13 +762,22 @@ _record_rewrites()
 _place(_read_table(_EARLY_TABLE))
 
 
+# The marks of plugins that cannot work in the guest and that the runner
+# does not install (its testdeps' GUEST_UNUSABLE), by the name each plugin
+# registers under: a test that carries one must not fail as an unknown mark
+# (``--strict-markers``, ``filterwarnings = error``), as it does not where
+# the plugin is installed.
+_ABSENT_PLUGINS_MARKS = (
+    ("timeout", "timeout(seconds): pytest-timeout's mark; pyodide-test's --timeout applies instead"),
+    ("pytest_cov", "no_cover: pytest-cov's mark; pytest-cov is not installed (no coverage is measured)"),
+    ("xdist", "xdist_group(name): pytest-xdist's mark; pytest-xdist is not installed (one process)"),
+    ("pytest_forked", "forked: pytest-forked's mark; pytest-forked is not installed (no fork)"),
+)
+
+
 def pytest_configure(config):
     _place_rewritten(config)
     config.pluginmanager.register(_Tracker(), "pyodide-test-tracker")
-    # pytest-timeout cannot work in the guest and is not installed; its
-    # mark must not be an unknown-mark error (the runner's --timeout applies).
-    if not config.pluginmanager.hasplugin("timeout"):
-        config.addinivalue_line(
-            "markers",
-            "timeout(seconds): pytest-timeout's mark; pyodide-test's --timeout applies instead",
-        )
+    for plugin, line in _ABSENT_PLUGINS_MARKS:
+        if not config.pluginmanager.hasplugin(plugin):
+            config.addinivalue_line("markers", line)
