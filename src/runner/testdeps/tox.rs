@@ -5,8 +5,10 @@
 //! Factor-conditional lines (`py314: foo`, `!lint: bar`, `py3{13,14}: x`)
 //! are kept when their condition holds for the factors `py`, `py3`,
 //! `py3XY` (the guest's Python), `test`, `tests`, `testing`, and the
-//! section's own factors (`{a,b}` and `{9-14}` expanded); the rest
-//! are noted. Substitutions: `{toxinidir}`/`{tox_root}` -> `.`,
+//! section's own factors (`{a,b}` and `{9-14}` expanded); for
+//! `[testenv]`, also those of the first `envlist` environment for the
+//! guest's Python whose commands run pytest (`unit` of `py314-unit`); the
+//! rest are noted. Substitutions: `{toxinidir}`/`{tox_root}` -> `.`,
 //! `{[section]key}` references, `{env:NAME:default}` -> default,
 //! `{posargs}` -> nothing; a line with any other substitution is noted.
 //! Also read: tox 4's TOML form (`tox.toml`, `[tool.tox]`:
@@ -259,12 +261,86 @@ impl ToxDeps {
     }
 }
 
+/// Whether a command line runs pytest (`pytest`, `py.test`, `python -m
+/// pytest`, `coverage run -m pytest`, a path ending in `/pytest`).
+fn runs_pytest(command: &str) -> bool {
+    command.split_whitespace().any(|word| {
+        let word = word.trim_matches(|c| c == '"' || c == '\'');
+        let name = word.rsplit('/').next().unwrap_or(word);
+        name == "pytest" || name == "py.test"
+    })
+}
+
+/// The first environment of `[tox] envlist` for the guest's Python (no
+/// factor pinning another interpreter) whose `commands`, filtered for its
+/// factors, run pytest: the one `tox -e` would run the tests in for this
+/// Python. Its factors (`unit` of `py314-unit`) then select `[testenv]`'s
+/// factor-conditional lines, as in that environment.
+fn pytest_env(ini: &Ini, guest: &[String]) -> Option<(String, Vec<String>)> {
+    let envlist = ini.get("tox", "envlist")?;
+    let names: Vec<String> = value_lines(envlist)
+        .flat_map(split_outside_braces)
+        .flat_map(|name| expand_braces(&name))
+        .collect();
+    names.into_iter().find_map(|name| {
+        let own: Vec<String> = name.split('-').map(String::from).collect();
+        if own.iter().any(|f| other_python(f, guest)) {
+            return None;
+        }
+        let mut factors = guest.to_vec();
+        factors.extend(own);
+        let commands = ini
+            .get(&format!("testenv:{name}"), "commands")
+            .or_else(|| ini.get("testenv", "commands"))?;
+        let commands = expand_refs(ini, commands, 5).ok()?;
+        let runs = deps_lines(&commands)
+            .iter()
+            .any(|line| match factor_condition(line) {
+                Some((cond, rest)) => condition_holds(cond, &factors) && runs_pytest(rest),
+                None => runs_pytest(line),
+            });
+        runs.then_some((name, factors))
+    })
+}
+
+/// Split `a, py3{9,10}-x` at the commas that are not inside braces.
+fn split_outside_braces(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (i, c) in line.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(line[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(line[start..].trim().to_string());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
 /// Read the test environments of a `tox.ini` (or `legacy_tox_ini`) text.
 /// `label` names the file in sources; `python_version` is the guest's
 /// (`3.14`).
 pub fn from_ini(ini: &Ini, label: &str, python_version: &str) -> ToxDeps {
     let mut out = ToxDeps::default();
     let guest = guest_factors(python_version);
+    // `[testenv]` as in the envlist's environment that runs pytest for
+    // this Python, if there is one.
+    let base = match pytest_env(ini, &guest) {
+        Some((name, factors)) => {
+            out.note(
+                &format!("{label} [testenv]"),
+                format!("read as environment `{name}` (its commands run pytest)"),
+            );
+            factors
+        }
+        None => guest.clone(),
+    };
     for section in &ini.sections {
         let env = if section.name == "testenv" {
             None
@@ -274,7 +350,11 @@ pub fn from_ini(ini: &Ini, label: &str, python_version: &str) -> ToxDeps {
             continue;
         };
         let src = format!("{label} [{}]", section.name);
-        let mut factors = guest.clone();
+        let mut factors = if env.is_none() {
+            base.clone()
+        } else {
+            guest.clone()
+        };
         if let Some(env) = env {
             if !wanted_env(env) {
                 continue;
@@ -431,6 +511,45 @@ mod tests {
         assert_eq!(factor_condition("git+https://x.invalid/a"), None);
         assert_eq!(factor_condition("{env:DEPS:pytest}"), None);
         assert_eq!(factor_condition("foo ; python_version < '3'"), None);
+    }
+
+    #[test]
+    fn testenv_is_read_as_the_envlist_environment_that_runs_pytest() {
+        let ini = Ini::parse(
+            "[tox]\nenvlist =\n    py39-unit,py{310,314}-{doctest,unit},mypy-check\n\
+             [testenv]\n\
+             deps =\n    unit: pytest\n    unit-!py314t: matplotlib\n    doctest: sphinx\n\
+             extras = unit: diagrams\n\
+             commands =\n    unit: pytest tests {posargs}\n    doctest: sphinx-build -b doctest docs x\n",
+        );
+        let d = from_ini(&ini, "tox.ini", "3.14");
+        assert_eq!(
+            items(&d),
+            [
+                "tox.ini [testenv] deps: Dep(\"pytest\")",
+                "tox.ini [testenv] deps: Dep(\"matplotlib\")",
+                "tox.ini [testenv] extras: Extra(\"diagrams\")",
+            ]
+        );
+        assert!(
+            d.notes
+                .iter()
+                .any(|(_, n)| n.contains("environment `py314-unit`")),
+            "{:?}",
+            d.notes
+        );
+        // Without commands that run pytest, only the guest's own factors.
+        let ini = Ini::parse(
+            "[tox]\nenvlist = py314-unit\n[testenv]\ndeps = unit: pytest\ncommands = sphinx-build x\n",
+        );
+        assert!(from_ini(&ini, "tox.ini", "3.14").items.is_empty());
+        assert!(runs_pytest("python -m pytest -x"));
+        assert!(runs_pytest("{envbindir}/pytest tests"));
+        assert!(!runs_pytest("pytest-benchmark compare"));
+        assert_eq!(
+            split_outside_braces("a, py3{9,10}-x ,b"),
+            ["a", "py3{9,10}-x", "b"]
+        );
     }
 
     #[test]
