@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -285,16 +286,27 @@ fn a_module_skipped_at_collection_is_one_skipped_record() {
         "import pytest\nnope = pytest.importorskip('no_such_module_here')\n\ndef test_never():\n    pass\n",
     )
     .unwrap();
-    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
-        let (out, records) = run_suite(&dir, &tests, extra);
-        let got = outcomes(&records);
-        let want = [
+    records_in_every_mode(
+        &dir,
+        &tests,
+        &[
             ("tests/test_a.py::test_a", "passed", ""),
             ("tests/test_b.py::test_b", "passed", ""),
             ("tests/test_skipped.py", "skipped", "not on this platform"),
             ("tests/test_missing.py", "skipped", "no_such_module_here"),
-        ];
-        for (id, outcome, message) in want {
+        ],
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+/// Run the suite in `tests` with the default zygote, `--fresh-guests` and
+/// `-j 1`: each time, exactly the records `want` (id, outcome, a part of
+/// the message), each once.
+fn records_in_every_mode(dir: &Path, tests: &Path, want: &[(&str, &str, &str)]) {
+    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
+        let (out, records) = run_suite(dir, tests, extra);
+        let got = outcomes(&records);
+        for &(id, outcome, message) in want {
             let (o, m) = got.get(id).cloned().unwrap_or_else(|| {
                 panic!("{extra:?}: no record of {id}: {got:#?}\n{}", stderr(&out))
             });
@@ -304,9 +316,9 @@ fn a_module_skipped_at_collection_is_one_skipped_record() {
                 "{extra:?} {id}: {m:?} lacks {message:?}"
             );
         }
-        assert_eq!(got.len(), want.len(), "{extra:?}: {got:#?}");
+        let ids = records.iter().filter(|r| r.get("id").is_some()).count();
+        assert_eq!(ids, want.len(), "{extra:?}: {records:#?}");
     }
-    let _ = fs::remove_dir_all(&dir);
 }
 
 /// A conftest that skips (a missing optional dependency) skips its
@@ -336,28 +348,16 @@ fn a_directory_its_conftest_skips_is_one_skipped_record() {
         "import pytest\npytest.skip('io is off', allow_module_level=True)\n",
     );
     write("test_io/test_e.py", "def test_e():\n    pass\n");
-    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
-        let (out, records) = run_suite(&dir, &tests, extra);
-        let got = outcomes(&records);
-        let want = [
+    // Each directory's record once, not once per file below it.
+    records_in_every_mode(
+        &dir,
+        &tests,
+        &[
             ("tests/test_a.py::test_a", "passed", ""),
             ("tests/sub", "skipped", "no_such_module_here"),
             ("tests/test_io", "skipped", "io is off"),
-        ];
-        for (id, outcome, message) in want {
-            let (o, m) = got.get(id).cloned().unwrap_or_else(|| {
-                panic!("{extra:?}: no record of {id}: {got:#?}\n{}", stderr(&out))
-            });
-            assert_eq!(o, outcome, "{extra:?} {id}: {m}");
-            assert!(
-                m.contains(message),
-                "{extra:?} {id}: {m:?} lacks {message:?}"
-            );
-        }
-        // Once each, not once per file below a skipped directory.
-        let ids = records.iter().filter(|r| r.get("id").is_some()).count();
-        assert_eq!(ids, want.len(), "{extra:?}: {records:#?}");
-    }
+        ],
+    );
     // The tests directory's own conftest: pytest ends before collecting.
     write(
         "conftest.py",
@@ -406,18 +406,14 @@ fn files_pytest_leaves_out_do_not_run() {
     write("sub/test_s.py", "def test_s():\n    pass\n");
     write("sub/test_x_np.py", missing);
     write("optional/test_o.py", missing);
-    for extra in [&[][..], &["--fresh-guests"][..], &["-j", "1"][..]] {
-        let (out, records) = run_suite(&dir, &tests, extra);
-        let got = outcomes(&records);
-        let want = ["tests/test_a.py::test_a", "tests/sub/test_s.py::test_s"];
-        for id in want {
-            let (o, m) = got.get(id).cloned().unwrap_or_else(|| {
-                panic!("{extra:?}: no record of {id}: {got:#?}\n{}", stderr(&out))
-            });
-            assert_eq!(o, "passed", "{extra:?} {id}: {m}");
-        }
-        assert_eq!(got.len(), want.len(), "{extra:?}: {got:#?}");
-    }
+    records_in_every_mode(
+        &dir,
+        &tests,
+        &[
+            ("tests/test_a.py::test_a", "passed", ""),
+            ("tests/sub/test_s.py::test_s", "passed", ""),
+        ],
+    );
     let _ = fs::remove_dir_all(&dir);
 }
 
