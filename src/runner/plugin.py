@@ -279,6 +279,8 @@ _tolerate_skipping_conftests()
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
+    """While pytest loads its initial conftests, skips are tolerated
+    outside ``_users_initial_dirs`` (see _tolerate_skipping_conftests)."""
     global _users_initial_dirs
     _users_initial_dirs = _initial_conftest_dirs(early_config)
     try:

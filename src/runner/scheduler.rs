@@ -206,8 +206,8 @@ type Key = (String, String);
 pub struct FileAccount {
     /// (package, file) -> (parts left, their seconds), for split files.
     parts: HashMap<Key, (u32, f64)>,
-    /// Every job's (package, file).
-    job_files: HashSet<Key>,
+    /// (package, directory) of every directory above a job's file.
+    job_dirs: HashSet<Key>,
     /// The records so far of split files, and those of no job's file.
     seen: HashSet<Key>,
     /// Whether to keep the tests' times.
@@ -235,13 +235,17 @@ impl FileAccount {
                 ))
             })
             .collect();
-        let job_files = jobs
-            .iter()
-            .map(|job| (suites[job.suite].package.clone(), job.file.clone()))
-            .collect();
+        let mut job_dirs = HashSet::new();
+        for job in jobs {
+            let mut file = job.file.as_str();
+            while let Some((dir, _)) = file.rsplit_once('/') {
+                job_dirs.insert((suites[job.suite].package.clone(), dir.to_string()));
+                file = dir;
+            }
+        }
         Self {
             parts,
-            job_files,
+            job_dirs,
             seen: HashSet::new(),
             keep_times,
             secs: HashMap::new(),
@@ -257,7 +261,7 @@ impl FileAccount {
         let key = (record.package.clone(), file.to_string());
         // A record of a collector above the files (a directory), which
         // the job of each file below it sends.
-        let above = file == record.id && !self.job_files.contains(&key);
+        let above = file == record.id && self.job_dirs.contains(&key);
         if (above || self.parts.contains_key(&key))
             && !self
                 .seen
@@ -565,6 +569,9 @@ pub(super) mod tests {
         assert!(account.record(&record("t/sub/test_2.py")));
         assert!(account.record(&record("t/sub/test_3.py")));
         assert!(account.record(&record("t/test_1.py::test_a")));
+        // Not a directory of the plan's files (a unittest id): as before.
+        assert!(account.record(&record("test.test_x.T.test_y")));
+        assert!(account.record(&record("test.test_x.T.test_y")));
     }
 
     #[test]
