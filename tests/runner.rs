@@ -417,6 +417,97 @@ fn files_pytest_leaves_out_do_not_run() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+const PARSED_ONCE_TESTS: &str = r#"
+import ast
+import importlib
+import sys
+
+import pytest
+
+# Every parse pytest makes of a source file to format a failure.
+PARSES = []
+_parse = ast.parse
+
+
+def _counting(source, filename="<unknown>", *args, **kwargs):
+    if filename == "source":
+        PARSES.append(source)
+    return _parse(source, filename, *args, **kwargs)
+
+
+ast.parse = _counting
+
+
+def test_fails_1():
+    assert 1 == 2
+
+
+def test_fails_2():
+    assert 2 == 3
+
+
+def test_fails_3():
+    assert 3 == 4
+
+
+def test_this_file_was_parsed_once():
+    mine = [s for s in PARSES if "def test_this_file_was_parsed_once" in s]
+    assert len(mine) == 1
+
+
+FIRST = "def boom():\n    raise ValueError('first')\nx1 = 1\nx2 = 2\nx3 = 3\n"
+SECOND = "def boom():\n    raise ValueError(\n        'second'\n    )\n"
+
+
+def test_a_file_rewritten_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = tmp_path / "changing.py"
+    module.write_text(FIRST)
+    import changing
+
+    reprs = []
+    for text in (FIRST, SECOND):
+        module.write_text(text)
+        importlib.reload(changing)
+        with pytest.raises(ValueError) as info:
+            changing.boom()
+        reprs.append(str(info.getrepr(style="long")))
+    assert "raise ValueError('first')" in reprs[0]
+    # The whole statement: the first file's tree would end it a line early.
+    assert "        'second'" in reprs[1], reprs[1]
+"#;
+
+/// pytest formats each failure's traceback by parsing the source file of
+/// each entry; the plugin keeps the tree of a source text for the next
+/// failure (one parse of a file with three failures, not three), and a
+/// file whose text changed is parsed again, so the report is the same.
+#[test]
+fn a_source_is_parsed_once_for_all_its_failures() {
+    let dir = scratch("parsed-once");
+    let tests = dir.join("tests");
+    fs::create_dir_all(&tests).unwrap();
+    fs::write(tests.join("test_parsed.py"), PARSED_ONCE_TESTS).unwrap();
+    let (out, records) = run_suite(&dir, &tests, &[]);
+    let got = outcomes(&records);
+    let want = [
+        ("test_fails_1", "failed"),
+        ("test_fails_2", "failed"),
+        ("test_fails_3", "failed"),
+        ("test_this_file_was_parsed_once", "passed"),
+        ("test_a_file_rewritten_is_parsed_again", "passed"),
+    ];
+    for (name, outcome) in want {
+        let id = format!("tests/test_parsed.py::{name}");
+        let (o, m) = got
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no record of {id}: {got:#?}\n{}", stderr(&out)));
+        assert_eq!(o, outcome, "{id}: {m}");
+    }
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 /// The marks of plugins that the runner does not install in the guest
 /// (pytest-cov, pytest-xdist, pytest-forked, pytest-timeout) are known
 /// marks there: under `--strict-markers` (or `filterwarnings = error`) a

@@ -759,6 +759,45 @@ def _session_over(session, status):
         end(int(status))
 
 
+def _parse_each_source_once():
+    """pytest formats a failure's traceback (an error, a failed or an
+    xfailed test: ``--tb=short`` included) by parsing the whole source file
+    of each entry to find its statement, and it keeps the parsed tree only
+    for that one failure. A file with N failures is parsed N times:
+    pydantic-core's ``test_url.py``, 6 xfailed tests, 60 ms each in the
+    guest. Here the tree of a source text is kept for the next failure
+    whose entry has the very same text (the key is the text, not the path:
+    a file rewritten between two failures is parsed again), so the report
+    is the one pytest would write. The last 16 texts are kept."""
+    try:
+        from _pytest._code import code, source
+    except ImportError:
+        return
+    original = getattr(code, "getstatementrange_ast", None)
+    if original is None or original is not getattr(source, "getstatementrange_ast", None):
+        return
+    trees = {}
+
+    def getstatementrange_ast(lineno, src, assertion=False, astnode=None):
+        if astnode is not None:
+            return original(lineno, src, assertion, astnode)
+        text = str(src)
+        tree = trees.pop(text, None)
+        if tree is None:
+            # The original parses (or raises SyntaxError: nothing kept).
+            tree, start, end = original(lineno, src, assertion, None)
+        else:
+            _, start, end = original(lineno, src, assertion, tree)
+        trees[text] = tree
+        while len(trees) > 16:
+            del trees[next(iter(trees))]
+        return tree, start, end
+
+    code.getstatementrange_ast = getstatementrange_ast
+
+
+_parse_each_source_once()
+
 # Before pytest loads its entry-point plugins and the initial conftests.
 _record_rewrites()
 _place(_read_table(_EARLY_TABLE))
