@@ -27,7 +27,8 @@
 //!
 //! Once a job has started, the zygote forks a spare child for the next
 //! (`Spare`): it copies ahead the pages children write (see
-//! [`crate::host::prefault`]) and waits for a `run`'s descriptors, which
+//! [`crate::host::prefault`]; a job that comes meanwhile stops the
+//! copying) and waits for a `run`'s descriptors, which
 //! the zygote passes on to it instead of forking then
 //! ([`SPARE_VAR`], [`COPY_AHEAD_VAR`]).
 //!
@@ -823,6 +824,17 @@ fn watch(pid: libc::pid_t) -> Option<OwnedFd> {
     Some(unsafe { OwnedFd::from_raw_fd(pidfd as RawFd) })
 }
 
+/// Whether `fd` has something to read (or its other end is closed), now.
+fn readable(fd: RawFd) -> bool {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one live pollfd, no waiting.
+    unsafe { libc::poll(&mut poll, 1, 0) > 0 }
+}
+
 /// A child forked before its job is known: it copies the pages children
 /// write ([`PageSets::prefault`]) and waits on `chan` for a job's
 /// descriptors, so that the next job starts without waiting for the fork
@@ -843,7 +855,9 @@ impl Spare {
         if pid == 0 {
             drop(ours);
             leave_zygote(kids);
-            let copied = pages().map_or(0, |pages| pages.prefault());
+            // Copying stops as soon as the job has come.
+            let wanted = || readable(theirs.as_raw_fd());
+            let copied = pages().map_or(0, |pages| pages.prefault(&wanted));
             // Nothing (or not a job) comes if the zygote has ended or is
             // done with this spare.
             if let Ok(Some((_, fds))) = recv_msg(theirs.as_raw_fd())
