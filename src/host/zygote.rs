@@ -25,8 +25,8 @@
 //!   `wait STATUS` (the raw wait status) and closes its copy. End of file
 //!   there means the job is over.
 //!
-//! Once a job has started, the zygote forks a spare child for the next
-//! (`Spare`): it copies ahead the pages children write (see
+//! Shortly after a job has started ([`spare_delay`]), the zygote forks a
+//! spare child for the next (`Spare`): it copies ahead the pages children write (see
 //! [`crate::host::prefault`]; a job that comes meanwhile stops the
 //! copying) and waits for a `run`'s descriptors, which
 //! the zygote passes on to it instead of forking then
@@ -603,7 +603,21 @@ fn serve(started: Instant) {
         None
     };
     let mut spare: Option<Spare> = None;
+    // When the next spare is to be forked (see SPARE_DELAY).
+    let mut spare_due: Option<Instant> = None;
     loop {
+        if let Some(due) = spare_due
+            && Instant::now() >= due
+        {
+            spare_due = None;
+            if spare.is_none() {
+                match Spare::fork(&mut kids) {
+                    Ok(Some(s)) => spare = Some(s),
+                    Ok(None) => return, // in the spare, now the job's child
+                    Err(_) => {}
+                }
+            }
+        }
         let mut polls: Vec<libc::pollfd> = vec![libc::pollfd {
             fd: CONTROL_FD,
             events: libc::POLLIN,
@@ -617,10 +631,15 @@ fn serve(started: Instant) {
                 revents: 0,
             });
         }
+        let timeout = spare_due.map_or(-1, |due| {
+            due.saturating_duration_since(Instant::now())
+                .as_micros()
+                .div_ceil(1000) as libc::c_int
+        });
         // SAFETY: `polls` is a live array of pollfd of the given length.
-        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, -1) };
-        if n < 0 {
-            continue; // EINTR
+        let n = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as _, timeout) };
+        if n <= 0 {
+            continue; // EINTR, or the spare is due
         }
         for (i, id) in ids.iter().enumerate() {
             if polls[i + 1].revents != 0
@@ -693,13 +712,9 @@ fn serve(started: Instant) {
                     return; // in the child
                 }
                 // A job has started: more are likely to follow, and the
-                // next one is given to a spare forked now.
+                // next one is given to a spare forked shortly.
                 if spares {
-                    match Spare::fork(&mut kids) {
-                        Ok(Some(s)) => spare = Some(s),
-                        Ok(None) => return, // in the spare, now the job's child
-                        Err(_) => {}
-                    }
+                    spare_due = Some(Instant::now() + spare_delay());
                 }
             }
             _ => {}
@@ -920,6 +935,22 @@ static PAGES: Mutex<Option<Arc<PageSets>>> = Mutex::new(None);
 fn pages() -> Option<Arc<PageSets>> {
     PAGES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
+
+/// How long after a job has started the zygote forks the spare for the
+/// next: the fork (copying the page tables of the zygote's memory, 1.5-9
+/// ms for pydantic-core's) would otherwise take the core that the job's
+/// child, just woken, waits for. Milliseconds, from
+/// `PYODIDE_TEST_ZYGOTE_SPARE_DELAY_MS` (to measure), else [`SPARE_DELAY_MS`].
+fn spare_delay() -> Duration {
+    let ms = std::env::var("PYODIDE_TEST_ZYGOTE_SPARE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(SPARE_DELAY_MS);
+    Duration::from_millis(ms)
+}
+
+/// See [`spare_delay`].
+const SPARE_DELAY_MS: u64 = 2;
 
 /// `0`: the zygote keeps no spare child, and forks at each `run` (to
 /// measure without).
