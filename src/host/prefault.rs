@@ -267,22 +267,58 @@ mod tests {
         assert_eq!(writable_private("7f00-7f10 ---p 00000000 00:00 0 "), None);
     }
 
-    /// A child records the pages it wrote; a spare forked later copies
-    /// them ahead (it then holds them alone before writing any).
-    #[test]
-    fn a_spare_copies_what_the_last_children_wrote() {
+    /// Run `check` in a forked child (the spare of the tests): whether it
+    /// held.
+    fn in_child(check: impl FnOnce() -> bool) -> bool {
+        // SAFETY: the child only reads and writes memory, reads /proc and
+        // exits at once.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let ok = check();
+            // SAFETY: ends the child at once.
+            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: our child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0
+    }
+
+    /// A child that writes `pages` of `area` (one byte each) and records
+    /// what it wrote in `sets`, as a zygote's child does at its end.
+    fn child_writes(sets: &PageSets, area: *mut u8, pages: impl Iterator<Item = usize>) {
+        in_child(|| {
+            for p in pages {
+                // SAFETY: inside the test's mapping.
+                unsafe { *area.add(p * PAGE) = 0xff };
+            }
+            sets.record();
+            true
+        });
+    }
+
+    /// A private mapping of `n` pages, each written in the parent so that
+    /// a fork shares them (page `p` holds `p as u8`), and the page sets at
+    /// this fork point.
+    fn shared_region(n: usize) -> (AnonRegion, *mut u8, PageSets) {
         assert_eq!(page_size(), PAGE, "this test assumes 4 KiB pages");
-        // A private mapping of 64 pages, written in the parent so that a
-        // fork shares them.
-        let mut region = AnonRegion::new(64 * PAGE);
+        let mut region = AnonRegion::new(n * PAGE);
         let bytes = region.bytes();
-        for p in 0..64 {
+        for p in 0..n {
             bytes[p * PAGE] = p as u8;
         }
         let area = bytes.as_mut_ptr();
         let Some(sets) = PageSets::at_fork_point() else {
             panic!("no /proc/self/maps");
         };
+        (region, area, sets)
+    }
+
+    /// A child records the pages it wrote; a spare forked later copies
+    /// them ahead (it then holds them alone before writing any).
+    #[test]
+    fn a_spare_copies_what_the_last_children_wrote() {
+        let (_region, area, sets) = shared_region(64);
         let exclusive = |p: usize| -> bool {
             let pagemap = File::open("/proc/self/pagemap").unwrap();
             let mut e = [0u8; 8];
@@ -294,101 +330,45 @@ mod tests {
         };
         // Two children write pages 3..6 and 10; the second also page 20.
         for extra in [None, Some(20)] {
-            // SAFETY: the child only writes memory, reads /proc and exits.
-            let pid = unsafe { libc::fork() };
-            if pid == 0 {
-                for p in [3, 4, 5, 10].into_iter().chain(extra) {
-                    // SAFETY: inside the mapping.
-                    unsafe { *area.add(p * PAGE) = 0xff };
-                }
-                sets.record();
-                // SAFETY: ends the child at once.
-                unsafe { libc::_exit(0) };
-            }
-            let mut status = 0;
-            // SAFETY: our child.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
+            child_writes(&sets, area, [3, 4, 5, 10].into_iter().chain(extra));
         }
-        // SAFETY: as above.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
+        let ok = in_child(|| {
             let before: Vec<bool> = (0..64).map(exclusive).collect();
             let copied = sets.prefault(&|| false);
             let after: Vec<bool> = (0..64).map(exclusive).collect();
             // SAFETY: inside the mapping.
             let kept = (0..64).all(|p| unsafe { *area.add(p * PAGE) } == p as u8);
-            let ok = !before.iter().any(|&b| b)
+            !before.iter().any(|&b| b)
                 && [3, 4, 5, 10].iter().all(|&p| after[p])
                 && !after[20]
                 && after.iter().filter(|&&b| b).count() == 4
                 && copied >= 4
-                && kept;
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-        }
-        let mut status = 0;
-        // SAFETY: our child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert!(libc::WIFEXITED(status));
-        assert_eq!(
-            libc::WEXITSTATUS(status),
-            0,
-            "the spare did not copy pages 3-5 and 10 alone"
-        );
+                && kept
+        });
+        assert!(ok, "the spare did not copy pages 3-5 and 10 alone");
     }
 
     /// A spare asks after each [`PREFAULT_STEP`] pages whether its job has
     /// come, and stops copying when it has.
     #[test]
     fn a_spare_stops_copying_when_its_job_comes() {
-        assert_eq!(page_size(), PAGE, "this test assumes 4 KiB pages");
         let n = 2 * PREFAULT_STEP + 10;
-        let mut region = AnonRegion::new(n * PAGE);
-        let bytes = region.bytes();
-        for p in 0..n {
-            bytes[p * PAGE] = 1;
-        }
-        let area = bytes.as_mut_ptr();
-        let Some(sets) = PageSets::at_fork_point() else {
-            panic!("no /proc/self/maps");
-        };
+        let (_region, area, sets) = shared_region(n);
         // Two children write every page of the region.
         for _ in 0..2 {
-            // SAFETY: the child only writes memory, reads /proc and exits.
-            let pid = unsafe { libc::fork() };
-            if pid == 0 {
-                for p in 0..n {
-                    // SAFETY: inside the mapping.
-                    unsafe { *area.add(p * PAGE) = 2 };
-                }
-                sets.record();
-                // SAFETY: ends the child at once.
-                unsafe { libc::_exit(0) };
-            }
-            let mut status = 0;
-            // SAFETY: our child.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
+            child_writes(&sets, area, 0..n);
         }
-        // SAFETY: as above.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
+        let ok = in_child(|| {
             let asked = std::cell::Cell::new(0);
             let interrupted = sets.prefault(&|| {
                 asked.set(asked.get() + 1);
                 true
             });
             let whole = sets.prefault(&|| false);
-            let ok = interrupted == PREFAULT_STEP && asked.get() == 1 && whole >= n;
-            // SAFETY: ends the child at once.
-            unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-        }
-        let mut status = 0;
-        // SAFETY: our child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        assert!(libc::WIFEXITED(status));
-        assert_eq!(
-            libc::WEXITSTATUS(status),
-            0,
+            interrupted == PREFAULT_STEP && asked.get() == 1 && whole >= n
+        });
+        assert!(
+            ok,
             "the spare did not stop after {PREFAULT_STEP} pages, or did not copy them all when let"
         );
     }
