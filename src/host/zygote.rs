@@ -25,12 +25,12 @@
 //!   `wait STATUS` (the raw wait status) and closes its copy. End of file
 //!   there means the job is over.
 //!
-//! Shortly after a job has started ([`spare_delay`]), the zygote forks a
-//! spare child for the next (`Spare`): it copies ahead the pages children write (see
-//! [`crate::host::prefault`]; a job that comes meanwhile stops the
-//! copying) and waits for a `run`'s descriptors, which
-//! the zygote passes on to it instead of forking then
-//! ([`SPARE_VAR`], [`COPY_AHEAD_VAR`]).
+//! Shortly after a job has started (`spare_delay`), the zygote forks a
+//! spare child for the next (`Spare`): it copies ahead the pages children
+//! write (see [`crate::host::prefault`]; a job that comes meanwhile stops
+//! the copying) and waits for a `run`'s descriptors, which the zygote
+//! passes on to it instead of forking then ([`SPARE_VAR`],
+//! [`COPY_AHEAD_VAR`]).
 //!
 //! A zygote can also go on from its fork point to a later one (a
 //! collector: a pytest zygote's collects its share of the suite), itself
@@ -603,7 +603,7 @@ fn serve(started: Instant) {
         None
     };
     let mut spare: Option<Spare> = None;
-    // When the next spare is to be forked (see SPARE_DELAY).
+    // When the next spare is to be forked (see `spare_delay`).
     let mut spare_due: Option<Instant> = None;
     loop {
         if let Some(due) = spare_due

@@ -764,8 +764,8 @@ def _parse_each_source_once():
     xfailed test: ``--tb=short`` included) by parsing the whole source file
     of each entry to find its statement, and it keeps the parsed tree only
     for that one failure. A file with N failures is parsed N times:
-    pydantic-core's ``test_url.py``, 6 xfailed tests, 60 ms each in the
-    guest. Here the tree of a source text is kept for the next failure
+    pydantic-core's ``test_url.py``, 6 xfailed tests, about 30 ms each in
+    the guest. Here the tree of a source text is kept for the next failure
     whose entry has the very same text (the key is the text, not the path:
     a file rewritten between two failures is parsed again), so the report
     is the one pytest would write. The last 16 texts are kept."""
