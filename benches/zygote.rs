@@ -17,7 +17,7 @@ use pyodide_test::runner::dist::DistSource;
 use pyodide_test::runner::fetch::DEFAULT_PYODIDE_VERSION;
 use pyodide_test::runner::suite::{Suite, SuiteOptions};
 use pyodide_test::runner::test_cmd::Setup;
-use pyodide_test::runner::zygote::{Planned, ZygoteBackend};
+use pyodide_test::runner::zygote::{Planned, SuitePlan, ZygoteBackend};
 use pyodide_test::syscalls::Null;
 
 const JOBS: usize = 15;
@@ -48,8 +48,8 @@ fn main() {
     bytecode::add_to(&mut suite, &setup.module, &setup.dist, &setup.cache).expect("bytecode");
     let base = setup.dist.guest(1 << 30).expect("guest");
     let suites = vec![suite.clone()];
-    let planned = vec![
-        suite
+    let plans = vec![SuitePlan {
+        files: suite
             .test_files
             .iter()
             .map(|f| Planned {
@@ -57,14 +57,15 @@ fn main() {
                 seconds: None,
             })
             .collect(),
-    ];
+        collect_rate: None,
+    }];
     let backend = ZygoteBackend::new(
         &setup.module,
         &setup.dist,
         &setup.cache,
         &base,
         &suites,
-        &planned,
+        &plans,
         1,
     )
     .expect("zygote backend");

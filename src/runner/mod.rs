@@ -10,6 +10,7 @@ pub mod build_run;
 pub mod builds;
 pub mod bytecode;
 pub mod cache;
+pub mod collect_rate;
 pub mod compare;
 pub mod cpython;
 pub mod cpython_plan;

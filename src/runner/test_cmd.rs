@@ -330,9 +330,17 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
     let backend = if runtime == Runtime::Wasmtime && plan.zygotes {
         // A pytest zygote collects the files this run has jobs for (a
         // partition's, not every file of the suite).
-        let mut planned = vec![Vec::new(); plan.suites.len()];
+        let rates = super::collect_rate::load(&plan.cache);
+        let mut plans: Vec<super::zygote::SuitePlan> = plan
+            .suites
+            .iter()
+            .map(|s| super::zygote::SuitePlan {
+                files: Vec::new(),
+                collect_rate: rates.get(&s.package).copied(),
+            })
+            .collect();
         for job in &plan.jobs {
-            planned[job.suite].push(super::zygote::Planned {
+            plans[job.suite].files.push(super::zygote::Planned {
                 file: job.file.clone(),
                 seconds: job.measured.then_some(job.estimate),
             });
@@ -343,7 +351,7 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
             &plan.cache,
             &cfg.guest,
             &plan.suites,
-            &planned,
+            &plans,
             plan.threads,
         )?))
     } else {
@@ -415,6 +423,12 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
     );
     drop(done);
     let _ = watcher.join();
+    if let Backend::Zygote(zygotes) = &backend
+        && !SIGINT.load(Ordering::SeqCst)
+    {
+        // Its collectors' rates plan the next run's first shares.
+        let _ = super::collect_rate::save(&plan.cache, &zygotes.collect_rates());
+    }
     Ok(PlanRun {
         summary: result?,
         interrupted: SIGINT.load(Ordering::SeqCst),

@@ -72,6 +72,13 @@ struct ZygoteSuite {
     /// pytest command line (less the file) and environment; an error is
     /// kept.
     pytest: Mutex<Vec<PytestZygote>>,
+    /// The package, which names its collectors' rate in the cache.
+    package: String,
+    /// The size in bytes of each test file, by guest path.
+    sizes: Arc<HashMap<String, u64>>,
+    /// The slowest rate of this run's forked collectors, in seconds per
+    /// byte of test files (see `collect_rate.rs`).
+    measured: Arc<Mutex<Option<f64>>>,
 }
 
 /// A zygote that configured pytest for a whole suite.
@@ -115,6 +122,26 @@ impl BootSlot {
     fn booted(&self) -> Option<Arc<Zygote>> {
         let slot = self.zygote.lock().unwrap_or_else(|e| e.into_inner());
         slot.as_ref().and_then(|z| z.as_ref().ok().cloned())
+    }
+}
+
+/// Where a suite's forked collectors' times go: seconds per byte of the
+/// test files each collected (the slowest kept).
+struct CollectorRate {
+    sizes: Arc<HashMap<String, u64>>,
+    slowest: Arc<Mutex<Option<f64>>>,
+}
+
+impl CollectorRate {
+    /// A forked collector collected `files` in `took`.
+    fn record(&self, files: &[String], took: Duration) {
+        let bytes: u64 = files.iter().filter_map(|f| self.sizes.get(f)).sum();
+        if bytes == 0 {
+            return;
+        }
+        let rate = took.as_secs_f64() / bytes as f64;
+        let mut slowest = self.slowest.lock().unwrap_or_else(|e| e.into_inner());
+        *slowest = Some(slowest.map_or(rate, |r| r.max(rate)));
     }
 }
 
@@ -162,14 +189,16 @@ pub struct ZygoteBackend {
 
 impl ZygoteBackend {
     /// A backend for `suites`, whose jobs extend `guest` (the workers'
-    /// base spec) with the suite's files; `planned[i]` are the test files
-    /// of `suites[i]` that the run has jobs for, in the order the workers
-    /// take them, which its pytest zygote's collectors collect, each a
-    /// share of the files, in parallel: as many as the run's `workers`, or
-    /// for a large suite up to twice as many where the machine has the
-    /// cores (see `collectors`); where the workers leave cores idle and the
-    /// files' times are known, the zygote's own share is the files run
-    /// first (see `first_share`). Chooses the zygotes' code (see
+    /// base spec) with the suite's files; `plans[i].files` are the test
+    /// files of `suites[i]` that the run has jobs for, in the order the
+    /// workers take them, which its pytest zygote's collectors collect,
+    /// each a share of the files, in parallel: as many as the run's
+    /// `workers`, or for a large suite up to twice as many where the
+    /// machine has the cores (see `collectors`); where the workers leave
+    /// cores idle and the files' times are known, the zygote's own share is
+    /// the files run first (see `first_share`), as many as the collectors'
+    /// rate of an earlier run (`plans[i].collect_rate`) says are needed.
+    /// Chooses the zygotes' code (see
     /// `tier.rs`) and compiles what it lacks of the main module and the
     /// suites' side modules into the cache (on all cores), so that the
     /// zygotes only load them.
@@ -179,7 +208,7 @@ impl ZygoteBackend {
         cache: &Path,
         guest: &GuestSpec,
         suites: &[Suite],
-        planned: &[Vec<Planned>],
+        plans: &[SuitePlan],
         workers: usize,
     ) -> Result<Self> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -200,8 +229,8 @@ impl ZygoteBackend {
         )]);
         let suites = suites
             .iter()
-            .zip(planned)
-            .map(|(s, planned)| {
+            .zip(plans)
+            .map(|(s, plan)| {
                 let mut base = guest.clone();
                 base.files.push(s.files.clone());
                 // The zygote starts where the suite's guests start: `-m`
@@ -227,14 +256,22 @@ impl ZygoteBackend {
                     argv_after: Vec::new(),
                     files_after: Arc::new(tables),
                 });
-                let pytest_groups =
-                    (s.driver == Driver::Pytest).then(|| pytest_groups(s, planned, workers, cores));
+                let pytest_groups = (s.driver == Driver::Pytest)
+                    .then(|| pytest_groups(s, &plan.files, workers, cores, plan.collect_rate));
                 ZygoteSuite {
                     base,
                     boot,
                     zygote: Mutex::new(None),
                     pytest_groups,
                     pytest: Mutex::new(Vec::new()),
+                    package: s.package.clone(),
+                    sizes: Arc::new(
+                        s.test_files
+                            .iter()
+                            .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
+                            .collect(),
+                    ),
+                    measured: Arc::default(),
                 }
             })
             .collect();
@@ -290,6 +327,18 @@ impl ZygoteBackend {
         run(&zygote, &job)
     }
 
+    /// The rates of this run's forked collectors (the slowest of each
+    /// suite), for `collect_rate::save`.
+    pub fn collect_rates(&self) -> super::collect_rate::Rates {
+        self.suites
+            .iter()
+            .filter_map(|s| {
+                let rate = *s.measured.lock().unwrap_or_else(|e| e.into_inner());
+                rate.map(|r| (s.package.clone(), r))
+            })
+            .collect()
+    }
+
     /// The zygote at pytest's collection that serves `job` (`python -m
     /// pytest ... FILE` on one of the suite's files), started on first use,
     /// and the job it runs there: the file, and what the zygote's
@@ -327,9 +376,15 @@ impl ZygoteBackend {
                 let (launcher, boot) = (self.launcher.clone(), suite.boot.clone());
                 let (prefix, env, groups) = (prefix.to_vec(), env.clone(), groups.clone());
                 let filling = slots.clone();
+                let rate = CollectorRate {
+                    sizes: suite.sizes.clone(),
+                    slowest: suite.measured.clone(),
+                };
                 let spawned = std::thread::Builder::new()
                     .name("zygote-boot".into())
-                    .spawn(move || launcher.start_pytest(boot, &prefix, &env, &groups, &filling));
+                    .spawn(move || {
+                        launcher.start_pytest(boot, &prefix, &env, &groups, &filling, &rate)
+                    });
                 if let Err(e) = spawned {
                     for slot in &slots {
                         slot.fill(Err(format!("starting a thread to boot a zygote: {e}")));
@@ -373,6 +428,7 @@ impl Launcher {
         env: &[(String, String)],
         groups: &[Vec<String>],
         slots: &[Arc<BootSlot>],
+        rate: &CollectorRate,
     ) {
         boot.env.extend(env.iter().cloned());
         // pytest is given every file, as over the whole suite (its rootdir
@@ -448,6 +504,9 @@ impl Launcher {
                 let collected = &collected;
                 scope.spawn(move || {
                     let child = child.and_then(|c| c.wait()).map(Arc::new);
+                    if let Ok(c) = &child {
+                        rate.record(&groups[i + 1], c.boot);
+                    }
                     slots[i + 1].fill(collected(i + 1, child));
                 });
             }
@@ -553,9 +612,16 @@ fn collection_groups(files: &[(String, u64)], collectors: usize) -> Vec<Vec<Stri
 
 /// The groups of a pytest suite `s`'s `planned` files (in the workers'
 /// order) that its collectors collect, for `workers` on `cores`: uneven
-/// ([`first_share`]) where that applies, else balanced by size
+/// ([`first_share`], by the collectors' `rate` of an earlier run where
+/// known) where that applies, else balanced by size
 /// ([`collection_groups`]), in the suite's order.
-fn pytest_groups(s: &Suite, planned: &[Planned], workers: usize, cores: usize) -> Vec<Vec<String>> {
+fn pytest_groups(
+    s: &Suite,
+    planned: &[Planned],
+    workers: usize,
+    cores: usize,
+    rate: Option<f64>,
+) -> Vec<Vec<String>> {
     let size: HashMap<&str, u64> = s
         .test_files
         .iter()
@@ -593,9 +659,19 @@ fn pytest_groups(s: &Suite, planned: &[Planned], workers: usize, cores: usize) -
         .min(collectors.saturating_sub(1))
         .max(1);
     (workers < cores)
-        .then(|| first_share(&run, workers, others))
+        .then(|| first_share(&run, workers, others, forked_secs_per_byte(rate)))
         .flatten()
         .unwrap_or_else(|| collection_groups(&files, collectors))
+}
+
+/// What a run plans for one suite (see [`ZygoteBackend::new`]).
+#[derive(Debug, Clone, Default)]
+pub struct SuitePlan {
+    /// The test files it has jobs for, in the order the workers take them.
+    pub files: Vec<Planned>,
+    /// Seconds per byte of test files that its forked collectors took in
+    /// an earlier run (see `collect_rate.rs`), when known.
+    pub collect_rate: Option<f64>,
 }
 
 /// A test file a run has a job for (see [`ZygoteBackend::new`]).
@@ -617,11 +693,28 @@ struct RunFile {
 }
 
 /// Seconds a collector forked from the zygote takes per byte of test
-/// files: collecting takes about 1.3 us a byte, and the copy-on-write
-/// faults on every page a forked collector writes make it about three
-/// times as slow (simplejson's 165 KB: 0.1 s in the zygote, 0.3 s
-/// forked).
+/// files, where no earlier run measured the suite's: collecting takes
+/// about 1.3 us a byte, and the copy-on-write faults on every page a
+/// forked collector writes make it about three times as slow (simplejson's
+/// 165 KB: 0.1 s in the zygote, 0.3 s forked). Measured since (the
+/// zygote's images, copying ahead): 0.8-0.9 us a byte (pydantic-core,
+/// simplejson).
 const FORKED_SECS_PER_BYTE: f64 = 4e-6;
+
+/// How much slower than an earlier run's collectors [`first_share`]
+/// plans for: a rate measured once varies from run to run (pydantic-core's
+/// 1.3 s collector: 1.2-1.4 s), and a collector that is late holds the
+/// worker up, where a first share one file longer costs only that
+/// file's collection.
+const MEASURED_RATE_MARGIN: f64 = 1.5;
+
+/// The seconds per byte [`first_share`] plans with: the collectors'
+/// `rate` of an earlier run (with [`MEASURED_RATE_MARGIN`]), else
+/// [`FORKED_SECS_PER_BYTE`].
+fn forked_secs_per_byte(rate: Option<f64>) -> f64 {
+    rate.filter(|r| r.is_finite() && *r > 0.0)
+        .map_or(FORKED_SECS_PER_BYTE, |r| r * MEASURED_RATE_MARGIN)
+}
 
 /// The least of the test files (bytes) that [`first_share`] leaves to
 /// collectors: what the zygote collects in about 20 ms.
@@ -635,7 +728,14 @@ const FIRST_SHARE_MIN_REST: u64 = 16 * 1024;
 /// half of it or all. `None` (balanced groups instead) where no such cut
 /// exists or a time it needs is unknown (a first run), or where the rest
 /// is too small for its collection to matter ([`FIRST_SHARE_MIN_REST`]).
-fn first_share(run: &[RunFile], workers: usize, others: usize) -> Option<Vec<Vec<String>>> {
+/// A forked collector is taken to need `secs_per_byte` a byte of test
+/// files.
+fn first_share(
+    run: &[RunFile],
+    workers: usize,
+    others: usize,
+    secs_per_byte: f64,
+) -> Option<Vec<Vec<String>>> {
     let total: u64 = run.iter().map(|f| f.bytes).sum();
     let (mut busy, mut taken) = (0.0, 0);
     for (k, file) in run.iter().enumerate().take(run.len().saturating_sub(1)) {
@@ -644,7 +744,7 @@ fn first_share(run: &[RunFile], workers: usize, others: usize) -> Option<Vec<Vec
         if total - taken < FIRST_SHARE_MIN_REST {
             return None;
         }
-        let collecting = (total - taken) as f64 * FORKED_SECS_PER_BYTE / others.max(1) as f64;
+        let collecting = (total - taken) as f64 * secs_per_byte / others.max(1) as f64;
         if busy / workers.max(1) as f64 >= collecting {
             let (first, rest) = run.split_at(k + 1);
             let rest: Vec<(String, u64)> = rest.iter().map(|f| (f.path.clone(), f.bytes)).collect();
@@ -738,9 +838,13 @@ pub fn zygote_main(source: &DistSource) -> ! {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
     use super::{
-        EXTRA_COLLECTOR_BYTES, FORKED_SECS_PER_BYTE, RunFile, collection_groups, collectors,
-        first_share,
+        CollectorRate, EXTRA_COLLECTOR_BYTES, FORKED_SECS_PER_BYTE, MEASURED_RATE_MARGIN, RunFile,
+        collection_groups, collectors, first_share, forked_secs_per_byte,
     };
 
     fn files(sizes: &[u64]) -> Vec<(String, u64)> {
@@ -803,7 +907,7 @@ mod tests {
             (40 * kb, Some(0.1)),
         ]);
         assert_eq!(
-            first_share(&files, 1, 1),
+            first_share(&files, 1, 1, FORKED_SECS_PER_BYTE),
             Some(vec![
                 vec!["t0.py".to_string()],
                 vec!["t1.py".into(), "t2.py".into()]
@@ -813,7 +917,7 @@ mod tests {
         // less than the rest's collection; the second file's 0.6 s in all
         // (0.3 s each) outlasts the 40 KB left (0.16 s).
         assert_eq!(
-            first_share(&files, 2, 1),
+            first_share(&files, 2, 1, FORKED_SECS_PER_BYTE),
             Some(vec![
                 vec!["t0.py".to_string(), "t1.py".into()],
                 vec!["t2.py".into()]
@@ -829,7 +933,7 @@ mod tests {
             (10 * kb, Some(0.1)),
         ]);
         assert_eq!(
-            first_share(&files, 1, 2),
+            first_share(&files, 1, 2, FORKED_SECS_PER_BYTE),
             Some(vec![
                 vec!["t0.py".to_string()],
                 vec!["t1.py".into(), "t4.py".into()],
@@ -839,23 +943,92 @@ mod tests {
     }
 
     #[test]
+    fn a_measured_rate_makes_the_first_share_as_short_as_it_can_be() {
+        // pydantic-core's order and sizes at `-j 1`: its first file (10 KB)
+        // runs 4.9 s, the next two 1.8 s and 1.1 s, and 1.45 MB of tests
+        // follow.
+        let kb = 1000;
+        let mut sizes = vec![
+            (10 * kb, Some(4.9)),
+            (7 * kb, Some(1.8)),
+            (66 * kb, Some(1.1)),
+        ];
+        sizes.extend((0..116).map(|_| (12_500, Some(0.08))));
+        let files = run(&sizes);
+        let first = |rate: f64| first_share(&files, 1, 1, rate).map(|g| g[0].len());
+        // The fixed guess (4 us a byte: 6.1 s for the rest after one file)
+        // needs the zygote to collect two files first.
+        assert_eq!(first(FORKED_SECS_PER_BYTE), Some(2));
+        // The rate measured (1.3 s for 1.45 MB), with its margin: one.
+        let measured = 1.3 / 1.45e6;
+        assert_eq!(first(forked_secs_per_byte(Some(measured))), Some(1));
+        assert_eq!(
+            forked_secs_per_byte(Some(measured)),
+            measured * MEASURED_RATE_MARGIN
+        );
+        // No rate, or none that is one: the fixed guess.
+        for rate in [None, Some(0.0), Some(f64::NAN), Some(-1.0)] {
+            assert_eq!(forked_secs_per_byte(rate), FORKED_SECS_PER_BYTE);
+        }
+    }
+
+    #[test]
+    fn a_collectors_rate_is_its_time_by_the_bytes_it_collected_the_slowest_kept() {
+        let rate = CollectorRate {
+            sizes: Arc::new(HashMap::from([
+                ("/t/a.py".to_string(), 1000),
+                ("/t/b.py".to_string(), 3000),
+            ])),
+            slowest: Arc::new(Mutex::new(None)),
+        };
+        let group = ["/t/a.py".to_string(), "/t/b.py".to_string()];
+        rate.record(&group, Duration::from_millis(4));
+        assert_eq!(*rate.slowest.lock().unwrap(), Some(1e-6));
+        rate.record(&group[..1], Duration::from_millis(3));
+        assert_eq!(*rate.slowest.lock().unwrap(), Some(3e-6));
+        rate.record(&group[1..], Duration::from_millis(3));
+        assert_eq!(*rate.slowest.lock().unwrap(), Some(3e-6));
+        // Files of unknown size count for nothing; none at all, no rate.
+        rate.record(&["/t/c.py".to_string()], Duration::from_secs(1));
+        assert_eq!(*rate.slowest.lock().unwrap(), Some(3e-6));
+    }
+
+    #[test]
     fn without_known_times_or_a_cut_the_groups_are_balanced() {
         let kb = 1000;
         // A first run: a time the cut needs is unknown.
         assert_eq!(
-            first_share(&run(&[(5 * kb, None), (100 * kb, Some(1.0))]), 1, 1),
+            first_share(
+                &run(&[(5 * kb, None), (100 * kb, Some(1.0))]),
+                1,
+                1,
+                FORKED_SECS_PER_BYTE
+            ),
             None
         );
         // Nothing runs long enough before the last file.
         assert_eq!(
-            first_share(&run(&[(50 * kb, Some(0.01)), (50 * kb, Some(0.01))]), 1, 1),
+            first_share(
+                &run(&[(50 * kb, Some(0.01)), (50 * kb, Some(0.01))]),
+                1,
+                1,
+                FORKED_SECS_PER_BYTE
+            ),
             None
         );
         // One file: nothing to share.
-        assert_eq!(first_share(&run(&[(5 * kb, Some(9.0))]), 1, 1), None);
+        assert_eq!(
+            first_share(&run(&[(5 * kb, Some(9.0))]), 1, 1, FORKED_SECS_PER_BYTE),
+            None
+        );
         // Too little left to collect for a collector to matter.
         assert_eq!(
-            first_share(&run(&[(5 * kb, Some(9.0)), (10 * kb, Some(0.1))]), 1, 1),
+            first_share(
+                &run(&[(5 * kb, Some(9.0)), (10 * kb, Some(0.1))]),
+                1,
+                1,
+                FORKED_SECS_PER_BYTE
+            ),
             None
         );
     }
