@@ -15,4 +15,5 @@ pub mod host;
 pub mod host_bytes;
 pub mod runner;
 pub mod shared_file;
+pub mod stderr_line;
 pub mod syscalls;

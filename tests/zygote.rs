@@ -512,7 +512,22 @@ fn the_longest_file_runs_while_the_rest_is_collected() {
         fs::write(tests.join(format!("test_f{i}.py")), body).unwrap();
     }
     let mut runs = Vec::new();
-    for round in 0..2 {
+    // Rounds 1 and 2 each measure their forked collector, and the next
+    // run plans with that rate (round 2 at least: round 1 may have one
+    // from an earlier test run, else the fixed guess).
+    let collect_rates = || -> std::collections::BTreeMap<String, f64> {
+        fs::read_to_string(common::default_cache().join("collect-rates.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    };
+    let names: Vec<String> = std::iter::once("tests/test_slow.py".to_string())
+        .chain((0..6).map(|i| format!("tests/test_f{i}.py")))
+        .collect();
+    let key =
+        pyodide_test::runner::collect_rate::key_of("crashy", names.iter().map(|s| s.as_str()));
+    let mut rate_before = collect_rates().get(&key).copied();
+    for round in 0..3 {
         let (out, records) = run_suite(&dir, &tests, &["-j", "1"]);
         let err = stderr(&out);
         let mut collectors: Vec<&str> = err
@@ -522,11 +537,21 @@ fn the_longest_file_runs_while_the_rest_is_collected() {
             .map(|l| l.split(" files").next().unwrap_or(""))
             .collect();
         collectors.sort();
-        if round == 1 {
+        if round >= 1 {
             // The times are known now (the first round's).
             let want = if cores > 1 { vec!["1", "6"] } else { vec!["7"] };
             assert_eq!(collectors, want, "{err}");
         }
+        let now = collect_rates().get(&key).copied();
+        if round >= 1 && cores > 1 {
+            // The forked collector's rate is kept under this suite's name
+            // (its package and files), anew each run: about 1 us a byte
+            // here; anything from 0.1 to 100 us is a time for its 24 KB.
+            let rate = now.expect("a rate kept");
+            assert_ne!(now, rate_before, "{err}");
+            assert!((1e-7..1e-4).contains(&rate), "{rate}\n{err}");
+        }
+        rate_before = now;
         let got = outcomes(&records);
         assert_eq!(got.len(), 13, "{got:#?}\n{err}");
         assert!(got.values().all(|o| o.0 == "passed"), "{got:#?}\n{err}");

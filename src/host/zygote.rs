@@ -881,7 +881,9 @@ impl Spare {
                 if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
                     // On the zygote's stderr (the runner's), before the
                     // job's replaces it.
-                    eprintln!("pyodide-test: a spare took a job, {copied} pages copied ahead");
+                    crate::stderr_line::write(&format!(
+                        "pyodide-test: a spare took a job, {copied} pages copied ahead"
+                    ));
                 }
                 take_job(fds);
                 return Ok(None);

@@ -8,16 +8,45 @@
 //! was 4.4 times pydantic-core's measured rate and 2.2 times simplejson's,
 //! so the zygote collected two to seven files where one or two would do,
 //! before the first test could start. Each run measures its forked
-//! collectors and keeps the slowest rate per package in the cache
+//! collectors and keeps the slowest rate per suite in the cache
 //! (`collect-rates.json`), which the next run plans with.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Result;
+use sha2::{Digest, Sha256};
 
-/// Seconds of a forked collector per byte of test files, by package.
+use super::suite::Suite;
+
+/// Seconds of a forked collector per byte of test files, by suite
+/// ([`suite_key`]).
 pub type Rates = BTreeMap<String, f64>;
+
+/// What names a suite's rate: its package and the names of its test
+/// files (two suites of one name, a reproducer's directory and a
+/// package's, or a package's tests before and after a file was added,
+/// collect differently).
+pub fn suite_key(suite: &Suite) -> String {
+    key_of(
+        &suite.package,
+        suite.test_files.iter().map(|f| f.rel.as_str()),
+    )
+}
+
+/// [`suite_key`] of package `package` with test files `files` (paths
+/// relative to the suite's root, in any order).
+pub fn key_of<'a>(package: &str, files: impl IntoIterator<Item = &'a str>) -> String {
+    let mut files: Vec<&str> = files.into_iter().collect();
+    files.sort_unstable();
+    let mut names = Sha256::new();
+    for file in files {
+        names.update(file.as_bytes());
+        names.update(b"\0");
+    }
+    let digest = crate::hex::encode(&names.finalize()[..8]);
+    format!("{package} {digest}")
+}
 
 /// The cache's file of rates.
 const FILE: &str = "collect-rates.json";
@@ -31,7 +60,7 @@ pub fn load(cache: &Path) -> Rates {
         .unwrap_or_default()
 }
 
-/// Keep `measured` in the cache, over what it holds for the same packages
+/// Keep `measured` in the cache, over what it holds for the same suites
 /// (a rate is the latest run's; other runs may have saved others since).
 pub fn save(cache: &Path, measured: &Rates) -> Result<()> {
     if measured.is_empty() {
@@ -48,10 +77,50 @@ pub fn save(cache: &Path, measured: &Rates) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Rates, load, save};
+    use super::{Rates, load, save, suite_key};
+    use crate::host::spec::file_set;
+    use crate::runner::suite::{Driver, Suite};
+    use crate::runner::test_sources::{TestFile, TestSource};
+
+    fn suite(package: &str, files: &[&str]) -> Suite {
+        Suite {
+            package: package.into(),
+            version: None,
+            files: file_set(Vec::new()),
+            root: "/r".into(),
+            test_files: files
+                .iter()
+                .map(|f| TestFile {
+                    rel: f.to_string(),
+                    size: 1,
+                })
+                .collect(),
+            source: TestSource::Dir("x".into()),
+            wheel_dirs: Vec::new(),
+            skipped_links: Vec::new(),
+            driver: Driver::Pytest,
+            cwd: None,
+            pytest_args: Vec::new(),
+            notes: Vec::new(),
+            modules: Vec::new(),
+            installed: Vec::new(),
+        }
+    }
 
     #[test]
-    fn rates_are_kept_per_package_and_replaced_by_the_latest() {
+    fn a_suite_is_known_by_its_package_and_test_files() {
+        let key = suite_key(&suite("p", &["test_a.py", "test_b.py"]));
+        assert!(key.starts_with("p "), "{key}");
+        assert_eq!(key, suite_key(&suite("p", &["test_a.py", "test_b.py"])));
+        assert_ne!(key, suite_key(&suite("q", &["test_a.py", "test_b.py"])));
+        assert_ne!(key, suite_key(&suite("p", &["test_a.py"])));
+        assert_ne!(key, suite_key(&suite("p", &["test_a.pytest_b.py"])));
+        assert_eq!(key, suite_key(&suite("p", &["test_b.py", "test_a.py"])));
+        assert_eq!(key, super::key_of("p", ["test_b.py", "test_a.py"]));
+    }
+
+    #[test]
+    fn rates_are_kept_per_suite_and_replaced_by_the_latest() {
         let dir = std::env::temp_dir().join(format!("pt-collect-rate-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();

@@ -405,14 +405,14 @@ pub fn run(
                             .part
                             .as_ref()
                             .map(|p| format!(" (part {}/{})", p.index, p.of));
-                        eprintln!(
+                        crate::stderr_line::write(&format!(
                             "pyodide-test: {} {}{}: {:.3} s to {:.3} s",
                             std::thread::current().name().unwrap_or("worker"),
                             job.file,
                             part.unwrap_or_default(),
                             (job_started - run_started).as_secs_f64(),
                             run_started.elapsed().as_secs_f64()
-                        );
+                        ));
                     }
                     let problem = match result {
                         Ok(Ok(())) => None,

@@ -336,7 +336,7 @@ pub fn run_plan(plan: &Plan, runtime: Runtime, sink: &mut dyn RecordSink) -> Res
             .iter()
             .map(|s| super::zygote::SuitePlan {
                 files: Vec::new(),
-                collect_rate: rates.get(&s.package).copied(),
+                collect_rate: rates.get(&super::collect_rate::suite_key(s)).copied(),
             })
             .collect();
         for job in &plan.jobs {

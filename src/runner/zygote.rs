@@ -72,8 +72,9 @@ struct ZygoteSuite {
     /// pytest command line (less the file) and environment; an error is
     /// kept.
     pytest: Mutex<Vec<PytestZygote>>,
-    /// The package, which names its collectors' rate in the cache.
-    package: String,
+    /// What names its collectors' rate in the cache
+    /// (`collect_rate::suite_key`).
+    rate_key: String,
     /// The size in bytes of each test file, by guest path.
     sizes: Arc<HashMap<String, u64>>,
     /// The slowest rate of this run's forked collectors, in seconds per
@@ -133,10 +134,13 @@ struct CollectorRate {
 }
 
 impl CollectorRate {
-    /// A forked collector collected `files` in `took`.
+    /// A forked collector collected `files` in `took`. A share smaller
+    /// than [`FIRST_SHARE_MIN_REST`] (which `first_share` never leaves to
+    /// collectors) says nothing: its collector's start, not its bytes,
+    /// takes the time.
     fn record(&self, files: &[String], took: Duration) {
         let bytes: u64 = files.iter().filter_map(|f| self.sizes.get(f)).sum();
-        if bytes == 0 {
+        if bytes < FIRST_SHARE_MIN_REST {
             return;
         }
         let rate = took.as_secs_f64() / bytes as f64;
@@ -264,7 +268,7 @@ impl ZygoteBackend {
                     zygote: Mutex::new(None),
                     pytest_groups,
                     pytest: Mutex::new(Vec::new()),
-                    package: s.package.clone(),
+                    rate_key: super::collect_rate::suite_key(s),
                     sizes: Arc::new(
                         s.test_files
                             .iter()
@@ -334,7 +338,7 @@ impl ZygoteBackend {
             .iter()
             .filter_map(|s| {
                 let rate = *s.measured.lock().unwrap_or_else(|e| e.into_inner());
-                rate.map(|r| (s.package.clone(), r))
+                rate.map(|r| (s.rate_key.clone(), r))
             })
             .collect()
     }
@@ -471,11 +475,11 @@ impl Launcher {
         };
         let ready = |group: usize, took: Duration| {
             if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
-                eprintln!(
+                crate::stderr_line::write(&format!(
                     "pyodide-test: collector of {} files ready in {} ms",
                     groups[group].len(),
                     took.as_millis()
-                );
+                ));
             }
         };
         let fallback = std::sync::OnceLock::new();
@@ -537,10 +541,10 @@ impl Launcher {
         }
         let zygote = Zygote::spawn(command, boot, Some(&self.cache.join("bundles")))?;
         if std::env::var_os("PYODIDE_TEST_TIMING").is_some() {
-            eprintln!(
+            crate::stderr_line::write(&format!(
                 "pyodide-test: zygote booted in {} ms",
                 zygote.boot.as_millis()
-            );
+            ));
         }
         Ok(zygote)
     }
@@ -976,19 +980,22 @@ mod tests {
     fn a_collectors_rate_is_its_time_by_the_bytes_it_collected_the_slowest_kept() {
         let rate = CollectorRate {
             sizes: Arc::new(HashMap::from([
-                ("/t/a.py".to_string(), 1000),
-                ("/t/b.py".to_string(), 3000),
+                ("/t/a.py".to_string(), 20_000),
+                ("/t/b.py".to_string(), 60_000),
+                ("/t/small.py".to_string(), 1_000),
             ])),
             slowest: Arc::new(Mutex::new(None)),
         };
         let group = ["/t/a.py".to_string(), "/t/b.py".to_string()];
-        rate.record(&group, Duration::from_millis(4));
+        rate.record(&group, Duration::from_millis(80));
         assert_eq!(*rate.slowest.lock().unwrap(), Some(1e-6));
-        rate.record(&group[..1], Duration::from_millis(3));
+        rate.record(&group[..1], Duration::from_millis(60));
         assert_eq!(*rate.slowest.lock().unwrap(), Some(3e-6));
-        rate.record(&group[1..], Duration::from_millis(3));
+        rate.record(&group[1..], Duration::from_millis(60));
         assert_eq!(*rate.slowest.lock().unwrap(), Some(3e-6));
-        // Files of unknown size count for nothing; none at all, no rate.
+        // A share too small to tell (its collector's start is most of its
+        // time), and files of unknown size: no rate.
+        rate.record(&["/t/small.py".to_string()], Duration::from_millis(10));
         rate.record(&["/t/c.py".to_string()], Duration::from_secs(1));
         assert_eq!(*rate.slowest.lock().unwrap(), Some(3e-6));
     }
