@@ -141,6 +141,18 @@ fn decode_table(bytes: &[u8]) -> Option<Vec<Entry>> {
     rest.is_empty().then_some(entries)
 }
 
+/// The source paths of the modules a table in the cache (a file of the
+/// cache's `rewritten/`) holds, in its order; `None` if `bytes` are not a
+/// table.
+pub fn table_sources(bytes: &[u8]) -> Option<Vec<String>> {
+    Some(
+        decode_table(bytes)?
+            .into_iter()
+            .map(|e| e.module.source)
+            .collect(),
+    )
+}
+
 /// The cache key of `suite`'s rewritten modules when its jobs run pytest
 /// with `args` (a job's arguments less its file); `None` for a suite that
 /// does not run pytest.
