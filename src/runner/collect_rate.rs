@@ -78,33 +78,12 @@ pub fn save(cache: &Path, measured: &Rates) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{Rates, load, save, suite_key};
-    use crate::host::spec::file_set;
-    use crate::runner::suite::{Driver, Suite};
-    use crate::runner::test_sources::{TestFile, TestSource};
+    use crate::runner::scheduler::tests::suite as with_sizes;
+    use crate::runner::suite::Suite;
 
     fn suite(package: &str, files: &[&str]) -> Suite {
-        Suite {
-            package: package.into(),
-            version: None,
-            files: file_set(Vec::new()),
-            root: "/r".into(),
-            test_files: files
-                .iter()
-                .map(|f| TestFile {
-                    rel: f.to_string(),
-                    size: 1,
-                })
-                .collect(),
-            source: TestSource::Dir("x".into()),
-            wheel_dirs: Vec::new(),
-            skipped_links: Vec::new(),
-            driver: Driver::Pytest,
-            cwd: None,
-            pytest_args: Vec::new(),
-            notes: Vec::new(),
-            modules: Vec::new(),
-            installed: Vec::new(),
-        }
+        let sized: Vec<(&str, u64)> = files.iter().map(|f| (*f, 1)).collect();
+        with_sizes(package, &sized)
     }
 
     #[test]

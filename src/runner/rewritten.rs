@@ -335,32 +335,15 @@ pub fn decode(data: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
     use crate::host::spec::file_set;
-    use crate::runner::test_sources::{TestFile, TestSource};
 
     fn suite(files: &[(&str, &str)]) -> Suite {
-        Suite {
-            package: "p".into(),
-            version: None,
-            files: file_set(
-                files
-                    .iter()
-                    .map(|(p, d)| (p.to_string(), d.as_bytes().to_vec())),
-            ),
-            root: "/r".into(),
-            test_files: vec![TestFile {
-                rel: "test_a.py".into(),
-                size: 1,
-            }],
-            source: TestSource::Dir("x".into()),
-            wheel_dirs: Vec::new(),
-            skipped_links: Vec::new(),
-            driver: Driver::Pytest,
-            cwd: None,
-            pytest_args: Vec::new(),
-            notes: Vec::new(),
-            modules: Vec::new(),
-            installed: Vec::new(),
-        }
+        let mut suite = crate::runner::scheduler::tests::suite("p", &[("test_a.py", 1)]);
+        suite.files = file_set(
+            files
+                .iter()
+                .map(|(p, d)| (p.to_string(), d.as_bytes().to_vec())),
+        );
+        suite
     }
 
     fn module(source: &str, data: &[u8]) -> Rewritten {
