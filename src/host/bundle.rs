@@ -13,7 +13,7 @@
 //! A bundle is written once, by renaming a complete file over its name
 //! (`atomic_file`: so that a mapping never sees it change), and marked
 //! used whenever a run names it; writing one removes those unused for a
-//! while, then the least recently used past [`MAX_BYTES`] (as images are
+//! while, then the least recently used past `MAX_BYTES` (as images are
 //! pruned).
 
 use std::fs;

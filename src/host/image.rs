@@ -27,7 +27,8 @@
 //! The file's name is the digest of everything that shaped it
 //! ([`file_for`]). An image is saved the second time its name is
 //! asked for ([`wanted`]); saving one removes those unused for
-//! [`UNUSED_FOR`], then the least recently used past `MAX_BYTES`.
+//! [`UNUSED_FOR`](super::module_cache::UNUSED_FOR), then the least
+//! recently used past `MAX_BYTES`.
 //!
 //! Layout: `MAGIC`, the JSON header's length (u64, little-endian), the
 //! header, then the bytes of each run of non-zero pages in order.
