@@ -745,7 +745,7 @@ fn compile(
     {
         return Ok(m.clone());
     }
-    let module = cache.load(engine, data, name)?;
+    let module = cache.load_digested(engine, data, &key, name)?;
     memo.lock()
         .expect("memo lock")
         .push((engine.clone(), key, module.clone()));
