@@ -75,11 +75,8 @@ struct ZygoteSuite {
     /// What names its collectors' rate in the cache
     /// (`collect_rate::suite_key`).
     rate_key: String,
-    /// The size in bytes of each test file, by guest path.
-    sizes: Arc<HashMap<String, u64>>,
-    /// The slowest rate of this run's forked collectors, in seconds per
-    /// byte of test files (see `collect_rate.rs`).
-    measured: Arc<Mutex<Option<f64>>>,
+    /// This run's forked collectors' rate (see `collect_rate.rs`).
+    rate: CollectorRate,
 }
 
 /// A zygote that configured pytest for a whole suite.
@@ -127,8 +124,10 @@ impl BootSlot {
 }
 
 /// Where a suite's forked collectors' times go: seconds per byte of the
-/// test files each collected (the slowest kept).
+/// test files each collected (the slowest kept). Clones share it.
+#[derive(Clone)]
 struct CollectorRate {
+    /// The size in bytes of each test file, by guest path.
     sizes: Arc<HashMap<String, u64>>,
     slowest: Arc<Mutex<Option<f64>>>,
 }
@@ -202,10 +201,9 @@ impl ZygoteBackend {
     /// cores idle and the files' times are known, the zygote's own share is
     /// the files run first (see `first_share`), as many as the collectors'
     /// rate of an earlier run (`plans[i].collect_rate`) says are needed.
-    /// Chooses the zygotes' code (see
-    /// `tier.rs`) and compiles what it lacks of the main module and the
-    /// suites' side modules into the cache (on all cores), so that the
-    /// zygotes only load them.
+    /// Chooses the zygotes' code (see `tier.rs`) and compiles what it
+    /// lacks of the main module and the suites' side modules into the
+    /// cache (on all cores), so that the zygotes only load them.
     pub fn new(
         module: &Arc<LazyModule>,
         dist: &Dist,
@@ -269,13 +267,15 @@ impl ZygoteBackend {
                     pytest_groups,
                     pytest: Mutex::new(Vec::new()),
                     rate_key: super::collect_rate::suite_key(s),
-                    sizes: Arc::new(
-                        s.test_files
-                            .iter()
-                            .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
-                            .collect(),
-                    ),
-                    measured: Arc::default(),
+                    rate: CollectorRate {
+                        sizes: Arc::new(
+                            s.test_files
+                                .iter()
+                                .map(|f| (format!("{}/{}", s.root, f.rel), f.size))
+                                .collect(),
+                        ),
+                        slowest: Arc::default(),
+                    },
                 }
             })
             .collect();
@@ -337,7 +337,7 @@ impl ZygoteBackend {
         self.suites
             .iter()
             .filter_map(|s| {
-                let rate = *s.measured.lock().unwrap_or_else(|e| e.into_inner());
+                let rate = *s.rate.slowest.lock().unwrap_or_else(|e| e.into_inner());
                 rate.map(|r| (s.rate_key.clone(), r))
             })
             .collect()
@@ -380,10 +380,7 @@ impl ZygoteBackend {
                 let (launcher, boot) = (self.launcher.clone(), suite.boot.clone());
                 let (prefix, env, groups) = (prefix.to_vec(), env.clone(), groups.clone());
                 let filling = slots.clone();
-                let rate = CollectorRate {
-                    sizes: suite.sizes.clone(),
-                    slowest: suite.measured.clone(),
-                };
+                let rate = suite.rate.clone();
                 let spawned = std::thread::Builder::new()
                     .name("zygote-boot".into())
                     .spawn(move || {
