@@ -7,8 +7,10 @@
 //!   guest's linear memory as a byte slice; knows nothing of Wasmtime.
 //! - [`runner`]: dists, fetching, test plans, workers and reports.
 //! - [`atomic_file`]: files written safely while other runs read or write them.
+//! - [`cache_files`]: cache files marked used and pruned by age and size.
 
 pub mod atomic_file;
+pub mod cache_files;
 pub mod file_digest;
 pub mod hex;
 pub mod host;

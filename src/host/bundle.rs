@@ -23,7 +23,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::module_cache::{mark_file_used, prune_files};
+use crate::cache_files::{mark_file_used, prune_files};
 
 /// What the bundles may take on disk together.
 const MAX_BYTES: u64 = 2 << 30;

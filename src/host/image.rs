@@ -27,7 +27,7 @@
 //! The file's name is the digest of everything that shaped it
 //! ([`file_for`]). An image is saved the second time its name is
 //! asked for ([`wanted`]); saving one removes those unused for
-//! [`UNUSED_FOR`](super::module_cache::UNUSED_FOR), then the least
+//! [`UNUSED_FOR`](crate::cache_files::UNUSED_FOR), then the least
 //! recently used past `MAX_BYTES`.
 //!
 //! Layout: `MAGIC`, the JSON header's length (u64, little-endian), the
@@ -44,8 +44,8 @@ use serde::{Deserialize, Serialize};
 use wasmtime::{Global, Instance, Mutability, Store, Val};
 
 use super::WasmContext;
-use super::module_cache::{mark_file_used, prune_files};
 use super::state::GuestState;
+use crate::cache_files::{mark_file_used, prune_files};
 use crate::syscalls::Kernel;
 
 /// The first bytes of an image file (the format's version is the digit).

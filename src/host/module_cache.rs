@@ -25,7 +25,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -33,6 +33,7 @@ use wasmtime::{Engine, Module};
 
 use super::WasmContext;
 use super::exnref;
+use crate::cache_files::{UNUSED_FOR, at_least, mark_file_used};
 
 /// Our source files whose text shapes what is compiled: the exception
 /// translator, the engine's configuration, and this cache's own format.
@@ -41,11 +42,6 @@ const SHAPING_SOURCES: [&str; 3] = [
     include_str!("engine.rs"),
     include_str!("module_cache.rs"),
 ];
-
-/// Artifacts unused this long are removed when a new one is stored.
-pub const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
-/// A load marks its artifact used again once its mark is this old.
-const MARK_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Where compiled artifacts live, and how they are named.
 #[derive(Debug, Clone)]
@@ -314,22 +310,6 @@ fn mark_used(artifact: &Path, now: SystemTime) {
     }
 }
 
-/// Mark a cached file used at `now` (its modification time, which the
-/// cache's pruning reads), when the mark is older than [`MARK_EVERY`]: a
-/// start does not write each time. For the module cache's stamps and the
-/// guests' images alike.
-pub(crate) fn mark_file_used(file: &fs::File, now: SystemTime) {
-    let modified = file.metadata().and_then(|m| m.modified());
-    if modified.is_ok_and(|t| at_least(now, t, MARK_EVERY)) {
-        let _ = file.set_modified(now);
-    }
-}
-
-/// Whether `age` or more has passed from `then` to `now`.
-pub(crate) fn at_least(now: SystemTime, then: SystemTime, age: Duration) -> bool {
-    now.duration_since(then).is_ok_and(|d| d >= age)
-}
-
 /// Remove the artifacts in `dir` (with their checksum and stamp) unused
 /// for [`UNUSED_FOR`] at `now`; returns how many.
 pub fn prune(dir: &Path, now: SystemTime) -> usize {
@@ -364,44 +344,10 @@ fn store_artifact(path: &Path, module: &Module) -> Result<()> {
     crate::atomic_file::write(path, &bytes)
 }
 
-/// Remove the files in `dir` unused for [`UNUSED_FOR`] (and leftovers of
-/// writes that did not finish, as old), then the least recently used ones
-/// while they take more than `max_bytes`: how many were removed. For the
-/// guests' images and the zygotes' bundles, each a file of its own.
-pub(crate) fn prune_files(dir: &Path, now: SystemTime, max_bytes: u64) -> usize {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut kept: Vec<(SystemTime, u64, std::path::PathBuf)> = Vec::new();
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let Ok(meta) = entry.metadata() else {
-            continue;
-        };
-        let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let unused = at_least(now, used, UNUSED_FOR);
-        if unused && fs::remove_file(entry.path()).is_ok() {
-            removed += 1;
-        } else if !unused {
-            kept.push((used, meta.len(), entry.path()));
-        }
-    }
-    kept.sort();
-    let mut total: u64 = kept.iter().map(|k| k.1).sum();
-    for (_, len, path) in kept {
-        if total <= max_bytes {
-            break;
-        }
-        if fs::remove_file(&path).is_ok() {
-            total -= len;
-            removed += 1;
-        }
-    }
-    removed
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -474,30 +420,5 @@ mod tests {
         // Marked, it outlives a prune a month after it was stored.
         assert_eq!(prune(dir.path(), now + 20 * DAY), 0);
         assert_eq!(prune(dir.path(), now + 40 * DAY), 2);
-    }
-
-    #[test]
-    fn prune_removes_the_unused_then_the_least_recently_used_past_the_cap() {
-        let dir = tempfile::tempdir().unwrap();
-        let now = SystemTime::now();
-        let day = Duration::from_secs(24 * 3600);
-        let put = |name: &str, len: usize, age: Duration| {
-            let path = dir.path().join(name);
-            std::fs::write(&path, vec![1u8; len]).unwrap();
-            let f = std::fs::File::options().write(true).open(&path).unwrap();
-            f.set_modified(now - age).unwrap();
-        };
-        put("old", 10, UNUSED_FOR + day);
-        put("a", 100, 3 * day);
-        put("b", 100, 2 * day);
-        put("c", 100, day);
-        put("d", 100, Duration::ZERO);
-        assert_eq!(prune_files(dir.path(), now, 250), 3);
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
-        assert_eq!(left, ["c", "d"]);
     }
 }

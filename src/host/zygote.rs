@@ -603,7 +603,8 @@ fn serve(started: Instant) {
         None
     };
     let mut spare: Option<Spare> = None;
-    // When the next spare is to be forked (see `spare_delay`).
+    let spare_delay = spare_delay();
+    // When the next spare is to be forked.
     let mut spare_due: Option<Instant> = None;
     loop {
         if let Some(due) = spare_due
@@ -714,7 +715,7 @@ fn serve(started: Instant) {
                 // A job has started: more are likely to follow, and the
                 // next one is given to a spare forked shortly.
                 if spares {
-                    spare_due = Some(Instant::now() + spare_delay());
+                    spare_due = Some(Instant::now() + spare_delay);
                 }
             }
             _ => {}

@@ -101,17 +101,26 @@ fn encode(entries: &[&Entry]) -> Vec<u8> {
     let mut out = Vec::with_capacity(MAGIC.len() + size);
     out.extend_from_slice(MAGIC);
     for e in entries {
-        for field in [
-            e.sha.as_bytes(),
-            e.module.source.as_bytes(),
-            e.module.pyc.as_bytes(),
-            &e.module.data,
-        ] {
-            out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-            out.extend_from_slice(field);
-        }
+        put_fields(
+            &mut out,
+            [
+                e.sha.as_bytes(),
+                e.module.source.as_bytes(),
+                e.module.pyc.as_bytes(),
+                &e.module.data,
+            ],
+        );
     }
     out
+}
+
+/// Append each of `fields` to `out` as its length (u32, little endian)
+/// and its bytes: the cache's tables and the guest's alike.
+fn put_fields<const N: usize>(out: &mut Vec<u8>, fields: [&[u8]; N]) {
+    for field in fields {
+        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        out.extend_from_slice(field);
+    }
 }
 
 /// The entries of a table's bytes; `None` if they are not a whole table.
@@ -205,7 +214,7 @@ fn load(cache: &Path, key: &str) -> Vec<Entry> {
     if std::io::Read::read_to_end(&mut file, &mut bytes).is_err() {
         return Vec::new();
     }
-    crate::host::module_cache::mark_file_used(&file, SystemTime::now());
+    crate::cache_files::mark_file_used(&file, SystemTime::now());
     decode_table(&bytes).unwrap_or_default()
 }
 
@@ -267,14 +276,14 @@ pub fn stage(cache: &Path, suite: &mut Suite, key: &str) -> usize {
         } else {
             &mut early
         };
-        for field in [
-            e.module.source.as_bytes(),
-            e.module.pyc.as_bytes(),
-            &e.module.data,
-        ] {
-            table.extend_from_slice(&(field.len() as u32).to_le_bytes());
-            table.extend_from_slice(field);
-        }
+        put_fields(
+            table,
+            [
+                e.module.source.as_bytes(),
+                e.module.pyc.as_bytes(),
+                &e.module.data,
+            ],
+        );
         count += 1;
     }
     for (path, table) in [(GUEST_TABLE, late), (GUEST_EARLY_TABLE, early)] {
@@ -322,7 +331,7 @@ pub fn store(cache: &Path, suite: &Suite, key: &str, modules: &[Rewritten]) -> R
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     crate::atomic_file::write(&path, &encode(&entries))
         .with_context(|| format!("writing {}", path.display()))?;
-    crate::host::module_cache::prune_files(dir, SystemTime::now(), MAX_BYTES);
+    crate::cache_files::prune_files(dir, SystemTime::now(), MAX_BYTES);
     Ok(())
 }
 
